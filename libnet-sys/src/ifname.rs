@@ -1,0 +1,98 @@
+//! Interface names, checked the way the kernel's `dev_valid_name()` checks them, but before
+//! anything is sent: a name that is too long is an error here, never silently cut to 15 bytes
+//! (the ioctl path copies only `IFNAMSIZ - 1` bytes, so `brctl delbr` of a 16-byte name would
+//! delete the bridge named by its first 15).
+
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// `IFNAMSIZ` from <linux/if.h>, the terminating NUL included.
+pub const IFNAMSIZ: usize = libc::IFNAMSIZ;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IfName {
+    len: u8,
+    bytes: [u8; IFNAMSIZ],
+}
+
+impl IfName {
+    pub fn new(name: &str) -> Result<IfName> {
+        Self::from_bytes(name.as_bytes())
+    }
+
+    pub fn from_bytes(name: &[u8]) -> Result<IfName> {
+        let shown = || String::from_utf8_lossy(name).into_owned();
+        if name.is_empty() {
+            return Err(Error::invalid("\"\"", "an interface name cannot be empty"));
+        }
+        if name.len() > IFNAMSIZ - 1 {
+            return Err(Error::invalid(
+                shown(),
+                format!("name is {} bytes; interface names are at most {} bytes", name.len(), IFNAMSIZ - 1),
+            ));
+        }
+        if name == b"." || name == b".." {
+            return Err(Error::invalid(shown(), "\".\" and \"..\" are not interface names"));
+        }
+        if let Some(&c) = name.iter().find(|&&c| c == b'/' || c == b':' || c == 0 || c.is_ascii_whitespace()) {
+            let what = match c {
+                b'/' => "'/'",
+                b':' => "':'",
+                0 => "a NUL byte",
+                _ => "white space",
+            };
+            return Err(Error::invalid(shown(), format!("an interface name cannot contain {what}")));
+        }
+        let mut bytes = [0u8; IFNAMSIZ];
+        bytes[..name.len()].copy_from_slice(name);
+        Ok(IfName { len: name.len() as u8, bytes })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    /// NUL-terminated and padded to `IFNAMSIZ`, as `ifr_name` wants it.
+    pub fn as_ifr_name(&self) -> &[u8; IFNAMSIZ] {
+        &self.bytes
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built from &str or checked bytes that the kernel handed us; fall back rather than panic.
+        std::str::from_utf8(self.as_bytes()).unwrap_or("?")
+    }
+}
+
+impl fmt::Display for IfName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+impl fmt::Debug for IfName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IfName({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_what_the_kernel_accepts() {
+        for ok in ["br0", "averyveryverylo", "x*", "-x", "é", "Bz"] {
+            assert_eq!(IfName::new(ok).unwrap().as_str(), ok);
+        }
+        assert_eq!(IfName::new("br0").unwrap().as_ifr_name()[3], 0);
+    }
+
+    #[test]
+    fn rejects_rather_than_truncates() {
+        let e = IfName::new("0123456789abcdefXYZ").unwrap_err();
+        assert_eq!(e.to_string(), "0123456789abcdefXYZ: name is 19 bytes; interface names are at most 15 bytes");
+        for bad in ["", ".", "..", "a/b", "ab:c", "a b", "a\tb", "a\0b", "0123456789abcdef"] {
+            assert!(IfName::new(bad).unwrap_err().is_invalid(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The ioctl path: `struct ifreq` and the `SIOC*` calls, made on one control socket that the
+//! caller owns (no global socket, unlike bridge-utils' `br_socket_fd`).
+//!
+//! ioctls on a socket act in the network namespace of the socket, which is the caller's: unlike
+//! sysfs, this path is always namespace-correct.
+
+pub mod bridge;
+pub mod iface;
+
+use crate::error::{last_errno, Error, Result};
+use crate::ifname::IfName;
+use crate::trace::{Access, Trace};
+use std::fmt;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+// The kernel's `struct ifreq` is 40 bytes on 64-bit targets: IFNAMSIZ + the 24-byte union.
+const _: () = assert!(std::mem::size_of::<libc::ifreq>() == 40);
+
+/// An `AF_UNIX` datagram socket, the cheapest socket the kernel routes `SIOC*` ioctls through.
+pub struct CtlSocket {
+    fd: OwnedFd,
+    pub trace: Trace,
+}
+
+impl CtlSocket {
+    pub fn open(trace: Trace) -> Result<CtlSocket> {
+        // SAFETY: plain syscall; the result is checked before it is wrapped.
+        let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(Error::last_os("socket(AF_UNIX)", ""));
+        }
+        // SAFETY: fd is a fresh descriptor that nothing else owns.
+        Ok(CtlSocket { fd: unsafe { OwnedFd::from_raw_fd(fd) }, trace })
+    }
+
+    /// One ioctl, shown under --explain and skipped under --dry-run when it writes.
+    ///
+    /// # Safety
+    /// `arg` must point to what the kernel expects for `req`, valid for the whole call.
+    pub(crate) unsafe fn call(
+        &self,
+        req: (libc::c_ulong, &'static str),
+        arg: *mut libc::c_void,
+        access: Access,
+        object: &dyn fmt::Display,
+        args: fmt::Arguments,
+    ) -> Result<libc::c_int> {
+        let (code, name) = req;
+        self.trace.request(access, format_args!("ioctl {name} {args}"));
+        if !self.trace.sends(access) {
+            self.trace.outcome(access, Ok(format_args!("0")));
+            return Ok(0);
+        }
+        let ret = libc::ioctl(self.fd.as_raw_fd(), code as _, arg);
+        if ret < 0 {
+            let errno = last_errno();
+            self.trace.outcome(access, Err(errno));
+            return Err(Error::errno(name, object.to_string(), errno));
+        }
+        self.trace.outcome(access, Ok(format_args!("{ret}")));
+        Ok(ret)
+    }
+}
+
+/// A zeroed `ifreq` naming `name`.
+pub(crate) fn ifreq(name: &IfName) -> libc::ifreq {
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in ifr.ifr_name.iter_mut().zip(name.as_ifr_name()) {
+        *dst = *src as libc::c_char;
+    }
+    ifr
+}

@@ -1,0 +1,206 @@
+//! `RTM_NEWLINK` / `RTM_DELLINK` / `RTM_GETLINK` / `RTM_SETLINK`: the requests, and a reader
+//! that turns a link message into the bridge model (bridge data from `IFLA_INFO_DATA`, port data
+//! from `IFLA_INFO_SLAVE_DATA`).
+
+use super::*;
+use crate::bridge::{Bridge, BridgeId, Port};
+use crate::error::{Error, Result};
+use crate::ifname::IfName;
+use crate::netlink::attr::{attrs, Attr, MsgRef};
+use crate::netlink::msg::Msg;
+use crate::netlink::*;
+
+/// `ip link add NAME type bridge`
+pub fn new_bridge(name: &IfName) -> Msg {
+    Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE)
+        .header(&IfInfoMsg::default())
+        .str(IFLA_IFNAME, name.as_str())
+        .nest(IFLA_LINKINFO, |m| m.bytes(IFLA_INFO_KIND, b"bridge"))
+}
+
+/// `ip link del dev NAME`
+pub fn del_link(index: u32) -> Msg {
+    Msg::new(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK).header(&IfInfoMsg { index: index as i32, ..Default::default() })
+}
+
+/// `ip link set dev PORT master BRIDGE` (`master` 0: `nomaster`)
+pub fn set_master(index: u32, master: u32) -> Msg {
+    Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK)
+        .header(&IfInfoMsg { index: index as i32, ..Default::default() })
+        .u32(IFLA_MASTER, master)
+}
+
+/// An `IFLA_BR_*` value, sized as the kernel's policy wants it.
+#[derive(Clone, Copy, Debug)]
+pub enum BrAttr {
+    U32(u16, u32),
+    U16(u16, u16),
+}
+
+/// `ip link set dev BRIDGE type bridge <setting>`
+pub fn set_bridge(index: u32, attr: BrAttr) -> Msg {
+    Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK)
+        .header(&IfInfoMsg { index: index as i32, ..Default::default() })
+        .nest(IFLA_LINKINFO, |m| {
+            m.bytes(IFLA_INFO_KIND, b"bridge").nest(IFLA_INFO_DATA, |m| match attr {
+                BrAttr::U32(ty, v) => m.u32(ty, v),
+                BrAttr::U16(ty, v) => m.u16(ty, v),
+            })
+        })
+}
+
+/// An `IFLA_BRPORT_*` value for `AF_BRIDGE` `IFLA_PROTINFO`.
+#[derive(Clone, Copy, Debug)]
+pub enum BrPortAttr {
+    U32(u16, u32),
+    U16(u16, u16),
+    U8(u16, u8),
+}
+
+/// `bridge link set dev PORT <setting>`
+pub fn set_port(index: u32, attr: BrPortAttr) -> Msg {
+    Msg::new(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK)
+        .header(&IfInfoMsg { family: AF_BRIDGE, index: index as i32, ..Default::default() })
+        .nest(IFLA_PROTINFO | NLA_F_NESTED, |m| match attr {
+            BrPortAttr::U32(ty, v) => m.u32(ty, v),
+            BrPortAttr::U16(ty, v) => m.u16(ty, v),
+            BrPortAttr::U8(ty, v) => m.u8(ty, v),
+        })
+}
+
+/// `ip link show dev NAME`: one link, by name. Without `NLM_F_ACK` the kernel answers with the
+/// link alone, or an error.
+pub fn get_link(name: &IfName, ext_mask: u32) -> Msg {
+    Msg::new(RTM_GETLINK, NLM_F_REQUEST)
+        .header(&IfInfoMsg { family: AF_PACKET, ..Default::default() })
+        .str(IFLA_IFNAME, name.as_str())
+        .u32(IFLA_EXT_MASK, ext_mask)
+}
+
+/// `ip link show`: every link in the namespace.
+pub fn dump_links(ext_mask: u32) -> Msg {
+    Msg::new(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP).header(&IfInfoMsg { family: AF_PACKET, ..Default::default() }).u32(IFLA_EXT_MASK, ext_mask)
+}
+
+/// What one `RTM_NEWLINK` says about a link, as far as bridges care.
+#[derive(Clone, Debug, Default)]
+pub struct Link {
+    pub index: u32,
+    pub flags: u32,
+    pub name: Option<IfName>,
+    pub address: Option<[u8; 6]>,
+    pub master: u32,
+    /// `IFLA_INFO_KIND` is "bridge": `bridge` holds its `IFLA_BR_*` data.
+    pub bridge: Option<Bridge>,
+    /// `IFLA_INFO_SLAVE_KIND` is "bridge" (or `IFLA_PROTINFO` on AF_BRIDGE): a bridge port.
+    pub port: Option<Port>,
+}
+
+pub fn parse_link(m: &MsgRef) -> Result<Link> {
+    if m.ty != RTM_NEWLINK {
+        return Err(Error::malformed("RTM_GETLINK", format!("unexpected message type {}", m.ty)));
+    }
+    let h: IfInfoMsg = crate::netlink::msg::from_bytes(m.payload).ok_or_else(|| Error::malformed("RTM_NEWLINK", "ifinfomsg is cut short"))?;
+    let mut link = Link { index: h.index as u32, flags: h.flags, ..Default::default() };
+    for a in attrs(&m.payload[16..]) {
+        let a = a?;
+        match a.ty {
+            IFLA_IFNAME => link.name = IfName::from_bytes(a.str_bytes()).ok(),
+            IFLA_ADDRESS if a.value.len() == 6 => link.address = Some(a.array()?),
+            IFLA_MASTER => link.master = a.u32()?,
+            IFLA_LINKINFO => parse_link_info(&a, &mut link)?,
+            IFLA_PROTINFO if h.family == AF_BRIDGE => link.port = Some(parse_port(&a)?),
+            _ => {}
+        }
+    }
+    if let Some(b) = link.bridge.as_mut() {
+        b.name = link.name;
+        b.ifindex = link.index;
+    }
+    if let Some(p) = link.port.as_mut() {
+        p.name = link.name;
+        p.ifindex = link.index;
+    }
+    Ok(link)
+}
+
+fn parse_link_info(info: &Attr, link: &mut Link) -> Result<()> {
+    let (mut kind, mut slave_kind) = (&b""[..], &b""[..]);
+    let (mut data, mut slave_data) = (None, None);
+    for a in info.nested_attrs() {
+        let a = a?;
+        match a.ty {
+            IFLA_INFO_KIND => kind = a.str_bytes(),
+            IFLA_INFO_SLAVE_KIND => slave_kind = a.str_bytes(),
+            IFLA_INFO_DATA => data = Some(a),
+            IFLA_INFO_SLAVE_DATA => slave_data = Some(a),
+            _ => {}
+        }
+    }
+    if kind == b"bridge" {
+        link.bridge = Some(match data {
+            Some(d) => parse_bridge(&d)?,
+            None => Bridge::default(),
+        });
+    }
+    if slave_kind == b"bridge" {
+        link.port = Some(match slave_data {
+            Some(d) => parse_port(&d)?,
+            None => Port::default(),
+        });
+    }
+    Ok(())
+}
+
+fn parse_bridge(data: &Attr) -> Result<Bridge> {
+    let mut b = Bridge::default();
+    for a in data.nested_attrs() {
+        let a = a?;
+        match a.ty {
+            IFLA_BR_FORWARD_DELAY => b.forward_delay = a.u32()?,
+            IFLA_BR_HELLO_TIME => b.hello_time = a.u32()?,
+            IFLA_BR_MAX_AGE => b.max_age = a.u32()?,
+            IFLA_BR_AGEING_TIME => b.ageing_time = a.u32()?,
+            IFLA_BR_STP_STATE => b.stp_state = a.u32()?,
+            IFLA_BR_ROOT_ID => b.designated_root = BridgeId::from_bytes(&a.array()?),
+            IFLA_BR_BRIDGE_ID => b.bridge_id = BridgeId::from_bytes(&a.array()?),
+            IFLA_BR_ROOT_PORT => b.root_port = a.u16()?,
+            IFLA_BR_ROOT_PATH_COST => b.root_path_cost = a.u32()?,
+            IFLA_BR_TOPOLOGY_CHANGE => b.topology_change = a.u8()? != 0,
+            IFLA_BR_TOPOLOGY_CHANGE_DETECTED => b.topology_change_detected = a.u8()? != 0,
+            IFLA_BR_HELLO_TIMER => b.hello_timer = a.u64()?,
+            IFLA_BR_TCN_TIMER => b.tcn_timer = a.u64()?,
+            IFLA_BR_TOPOLOGY_CHANGE_TIMER => b.topology_change_timer = a.u64()?,
+            IFLA_BR_GC_TIMER => b.gc_timer = a.u64()?,
+            _ => {}
+        }
+    }
+    Ok(b)
+}
+
+fn parse_port(data: &Attr) -> Result<Port> {
+    let mut p = Port::default();
+    for a in data.nested_attrs() {
+        let a = a?;
+        match a.ty {
+            IFLA_BRPORT_STATE => p.state = a.u8()?,
+            IFLA_BRPORT_PRIORITY => p.priority = a.u16()?,
+            IFLA_BRPORT_COST => p.path_cost = a.u32()?,
+            IFLA_BRPORT_MODE => p.hairpin = a.u8()? != 0,
+            IFLA_BRPORT_ROOT_ID => p.designated_root = BridgeId::from_bytes(&a.array()?),
+            IFLA_BRPORT_BRIDGE_ID => p.designated_bridge = BridgeId::from_bytes(&a.array()?),
+            IFLA_BRPORT_DESIGNATED_PORT => p.designated_port = a.u16()?,
+            // The kernel puts a u32 cost in a u16 attribute here.
+            IFLA_BRPORT_DESIGNATED_COST => p.designated_cost = a.u16()? as u32,
+            IFLA_BRPORT_ID => p.port_id = a.u16()?,
+            IFLA_BRPORT_NO => p.port_no = a.u16()?,
+            IFLA_BRPORT_TOPOLOGY_CHANGE_ACK => p.topology_change_ack = a.u8()? != 0,
+            IFLA_BRPORT_CONFIG_PENDING => p.config_pending = a.u8()? != 0,
+            IFLA_BRPORT_MESSAGE_AGE_TIMER => p.message_age_timer = a.u64()?,
+            IFLA_BRPORT_FORWARD_DELAY_TIMER => p.forward_delay_timer = a.u64()?,
+            IFLA_BRPORT_HOLD_TIMER => p.hold_timer = a.u64()?,
+            _ => {}
+        }
+    }
+    Ok(p)
+}

@@ -1,0 +1,268 @@
+//! A netlink socket: one request at a time, its replies checked by sequence number and port
+//! id, acks and errors decoded with the kernel's extended-ack text, dumps read to the end.
+//!
+//! Wire picture of a request and its ack:
+//!
+//! ```text
+//!   -> nlmsghdr{len, type, flags=REQUEST|ACK|..., seq=N, pid=0} family-header attributes...
+//!   <- nlmsghdr{type=NLMSG_ERROR, flags=CAPPED|ACK_TLVS, seq=N, pid=us}
+//!        i32 error (0 = ack, -errno) + the request's nlmsghdr + TLVs {NLMSGERR_ATTR_MSG, ..._OFFS}
+//! ```
+
+use super::attr::{attrs, messages, MsgRef};
+use super::decode::describe;
+use super::msg::Msg;
+use super::*;
+use crate::error::{last_errno, strerror, Cause, Error, Result};
+use crate::trace::{Access, Trace};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+pub struct NlSocket {
+    fd: OwnedFd,
+    protocol: i32,
+    /// Our port id, as the kernel assigned it at bind time.
+    pid: u32,
+    seq: u32,
+    buf: Vec<u8>,
+    pub trace: Trace,
+}
+
+/// How many times a dump is restarted when the kernel flags it inconsistent (`NLM_F_DUMP_INTR`).
+const DUMP_RETRIES: usize = 5;
+
+impl NlSocket {
+    /// Opens and binds a netlink socket of `protocol` (`NETLINK_ROUTE`, `NETLINK_NETFILTER`),
+    /// with extended acks and strict request checking on.
+    pub fn open(protocol: i32, trace: Trace) -> Result<NlSocket> {
+        // SAFETY: plain syscalls on a descriptor we own; every result is checked.
+        unsafe {
+            let fd = libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, protocol);
+            if fd < 0 {
+                return Err(Error::last_os("socket(AF_NETLINK)", ""));
+            }
+            let fd = OwnedFd::from_raw_fd(fd);
+            let one: libc::c_int = 1;
+            for opt in [NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK] {
+                // Older kernels lack these; the requests still work without them.
+                libc::setsockopt(fd.as_raw_fd(), SOL_NETLINK, opt, (&one as *const libc::c_int).cast(), 4);
+            }
+            let mut sa: libc::sockaddr_nl = std::mem::zeroed();
+            sa.nl_family = libc::AF_NETLINK as u16;
+            let salen = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+            if libc::bind(fd.as_raw_fd(), (&sa as *const libc::sockaddr_nl).cast(), salen) < 0 {
+                return Err(Error::last_os("bind(AF_NETLINK)", ""));
+            }
+            let mut len = salen;
+            if libc::getsockname(fd.as_raw_fd(), (&mut sa as *mut libc::sockaddr_nl).cast(), &mut len) < 0 {
+                return Err(Error::last_os("getsockname(AF_NETLINK)", ""));
+            }
+            Ok(NlSocket { fd, protocol, pid: sa.nl_pid, seq: 0, buf: vec![0; 32 * 1024], trace })
+        }
+    }
+
+    pub fn protocol(&self) -> i32 {
+        self.protocol
+    }
+
+    fn send(&mut self, msg: Msg, access: Access) -> Result<Option<u32>> {
+        let step = msg_type_name(self.protocol, msg.msg_type());
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let bytes = msg.finish(seq, 0);
+        if self.trace.shows(access) {
+            self.trace.request(access, format_args!("netlink {}", describe_header(self.protocol, &bytes)));
+            self.trace.detail(access, &describe(self.protocol, &bytes));
+        }
+        if !self.trace.sends(access) {
+            self.trace.outcome(access, Ok(format_args!("")));
+            return Ok(None);
+        }
+        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        sa.nl_family = libc::AF_NETLINK as u16;
+        // SAFETY: bytes and sa outlive the call.
+        let n = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                0,
+                (&sa as *const libc::sockaddr_nl).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        if n < 0 {
+            let errno = last_errno();
+            self.trace.outcome(access, Err(errno));
+            return Err(Error::errno(step, "", errno));
+        }
+        Ok(Some(seq))
+    }
+
+    /// Receives one whole datagram into `self.buf`, growing it first if the datagram is larger
+    /// (peeked with `MSG_TRUNC`), so a message is never cut.
+    fn recv(&mut self) -> Result<usize> {
+        loop {
+            // SAFETY: buf is valid for buf.len() bytes.
+            let n = unsafe {
+                libc::recv(self.fd.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), libc::MSG_PEEK | libc::MSG_TRUNC)
+            };
+            if n < 0 {
+                let errno = last_errno();
+                if errno == libc::EINTR {
+                    continue;
+                }
+                return Err(Error::errno("recv(netlink)", "", errno));
+            }
+            if n as usize > self.buf.len() {
+                self.buf.resize(n as usize, 0);
+            }
+            // SAFETY: as above; the datagram fits now.
+            let n = unsafe { libc::recv(self.fd.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), 0) };
+            if n < 0 {
+                let errno = last_errno();
+                if errno == libc::EINTR {
+                    continue;
+                }
+                return Err(Error::errno("recv(netlink)", "", errno));
+            }
+            return Ok(n as usize);
+        }
+    }
+
+    /// Sends a request that changes something and waits for its ack. `object` names what it is
+    /// about for the error message.
+    pub fn request(&mut self, msg: Msg, object: &str) -> Result<()> {
+        self.transact(msg, object, Access::Write, &mut |_| Ok(()))
+    }
+
+    /// Sends a request (a get with `NLM_F_ACK`, or a dump with `NLM_F_DUMP`) and hands every
+    /// reply message to `each`, until the ack or `NLMSG_DONE`.
+    pub fn transact(&mut self, msg: Msg, object: &str, access: Access, each: &mut dyn FnMut(&MsgRef) -> Result<()>) -> Result<()> {
+        let step = msg_type_name(self.protocol, msg.msg_type());
+        // A get without NLM_F_ACK is answered by one message (or an error), with no ack after it.
+        let single = msg.flags() & (NLM_F_ACK | NLM_F_DUMP) == 0;
+        let Some(seq) = self.send(msg, access)? else { return Ok(()) };
+        let mut count = 0usize;
+        let mut interrupted = false;
+        loop {
+            let n = self.recv()?;
+            let buf = std::mem::take(&mut self.buf);
+            let res = (|| {
+                for m in messages(&buf[..n]) {
+                    let m = m?;
+                    if m.pid != self.pid || m.seq != seq {
+                        return Err(Error::malformed(
+                            step,
+                            format!("reply with seq {} for port {}, expected seq {} for port {}", m.seq, m.pid, seq, self.pid),
+                        ));
+                    }
+                    interrupted |= m.flags & NLM_F_DUMP_INTR != 0;
+                    match m.ty {
+                        NLMSG_ERROR | NLMSG_DONE => return self.finish(&m, step, object, access, count).map(Some),
+                        NLMSG_NOOP => {}
+                        _ => {
+                            count += 1;
+                            each(&m)?;
+                            if single {
+                                self.trace.outcome(access, Ok(format_args!("1 message")));
+                                return Ok(Some(()));
+                            }
+                        }
+                    }
+                }
+                Ok(None)
+            })();
+            self.buf = buf;
+            match res? {
+                Some(()) if interrupted => return Err(Error::errno(step, object, libc::EINTR)),
+                Some(()) => return Ok(()),
+                None => {}
+            }
+        }
+    }
+
+    /// A dump that the kernel may report as inconsistent (`NLM_F_DUMP_INTR`: the table changed
+    /// while it was being read): `fresh` makes new empty state, and the dump starts over.
+    pub fn dump<S>(&mut self, make: impl Fn() -> Msg, object: &str, fresh: impl Fn() -> S, each: impl Fn(&mut S, &MsgRef) -> Result<()>) -> Result<S> {
+        for _ in 0..DUMP_RETRIES {
+            let mut state = fresh();
+            match self.transact(make(), object, Access::Read, &mut |m| each(&mut state, m)) {
+                Err(e) if e.is(libc::EINTR) => continue,
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(state),
+            }
+        }
+        Err(Error::malformed(msg_type_name(self.protocol, make().msg_type()), "the dump kept changing while it was read"))
+    }
+
+    /// An `NLMSG_ERROR` (ack or error) or `NLMSG_DONE` (end of dump, maybe with an error).
+    fn finish(&self, m: &MsgRef, step: &'static str, object: &str, access: Access, count: usize) -> Result<()> {
+        let (errno, ext_ack, offset) = parse_error(m)?;
+        if errno == 0 {
+            match m.ty {
+                NLMSG_DONE => self.trace.outcome(access, Ok(format_args!("{count} message(s), NLMSG_DONE"))),
+                _ if count > 0 => self.trace.outcome(access, Ok(format_args!("{count} message(s), ACK"))),
+                _ => self.trace.outcome(access, Ok(format_args!("ACK"))),
+            }
+            return Ok(());
+        }
+        if self.trace.shows(access) {
+            let at = offset.map(|o| format!(" at byte {o} of the request")).unwrap_or_default();
+            match &ext_ack {
+                Some(msg) => self.trace.outcome(access, Ok(format_args!("NLMSG_ERROR {} ({}): \"{msg}\"{at}", crate::error::errno_name(errno), strerror(errno)))),
+                None => self.trace.outcome(access, Err(errno)),
+            }
+        }
+        Err(Error { step: step.into(), object: object.to_string(), cause: Cause::Errno { errno, ext_ack } })
+    }
+}
+
+/// The errno (positive, 0 for an ack), the extended-ack message and the offset of the offending
+/// attribute in our request, from an `NLMSG_ERROR` or `NLMSG_DONE` payload.
+pub fn parse_error(m: &MsgRef) -> Result<(i32, Option<String>, Option<u32>)> {
+    let code = match m.payload.get(..4) {
+        Some(b) => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+        // An old-style NLMSG_DONE may carry nothing at all.
+        None if m.ty == NLMSG_DONE => return Ok((0, None, None)),
+        None => return Err(Error::malformed("NLMSG_ERROR", "the error code is cut short")),
+    };
+    let mut tlvs: &[u8] = &[];
+    if m.flags & NLM_F_ACK_TLVS != 0 {
+        tlvs = if m.ty == NLMSG_DONE {
+            &m.payload[4..]
+        } else {
+            // The request's own header follows; its payload too unless the kernel capped it.
+            let inner = m.payload.get(4..).unwrap_or(&[]);
+            let skip = if m.flags & NLM_F_CAPPED != 0 {
+                NLMSG_HDRLEN
+            } else {
+                inner.get(..4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize).unwrap_or(0)
+            };
+            inner.get(super::msg::align(skip)..).ok_or_else(|| Error::malformed("NLMSG_ERROR", "the echoed request is cut short"))?
+        };
+    }
+    let (mut msg, mut offs) = (None, None);
+    for a in attrs(tlvs) {
+        let a = a?;
+        match a.ty {
+            NLMSGERR_ATTR_MSG => msg = Some(String::from_utf8_lossy(a.str_bytes()).into_owned()),
+            NLMSGERR_ATTR_OFFS => offs = Some(a.u32()?),
+            _ => {}
+        }
+    }
+    Ok((code.checked_neg().unwrap_or(libc::EINVAL).max(0), msg.filter(|s| !s.is_empty()), offs))
+}
+
+/// `RTM_NEWLINK flags=REQUEST|ACK|EXCL|CREATE seq=1 len=40`
+fn describe_header(protocol: i32, bytes: &[u8]) -> String {
+    match messages(bytes).next() {
+        Some(Ok(m)) => format!(
+            "{} flags={} seq={} len={}",
+            msg_type_name(protocol, m.ty),
+            flag_names(m.ty, m.flags),
+            m.seq,
+            bytes.len()
+        ),
+        _ => "(malformed)".into(),
+    }
+}
