@@ -1,1 +1,18 @@
+//! The command-line layer: one module per program, and what they share. Each program's
+//! `main(args)` returns its exit status, so the thin mains and the multicall binary call the
+//! same code.
+
 pub mod brctl;
+pub mod cli;
+
+/// The programs the multicall binary holds, by the name it is called as.
+pub const PROGRAMS: &[(&str, fn(Vec<String>) -> i32)] = &[("brctl", brctl::main)];
+
+/// Arguments as UTF-8 strings; an argument that is not UTF-8 is replaced by one that will
+/// fail validation with a readable message instead of panicking.
+pub fn args() -> Vec<String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}

@@ -1,1 +1,33 @@
-fn main() {}
+//! The multicall binary: `netplumb brctl show`, or a link named `brctl` pointing here.
+
+use netplumb::PROGRAMS;
+
+fn main() {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    let called = std::path::Path::new(&argv0)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut args = netplumb::args();
+    let by_name = PROGRAMS.iter().find(|(n, _)| *n == called);
+    let prog = match by_name {
+        Some(p) => Some(p),
+        None if !args.is_empty() => {
+            let first = args.remove(0);
+            PROGRAMS.iter().find(|(n, _)| *n == first)
+        }
+        None => None,
+    };
+    let status = match prog {
+        Some((_, main)) => main(args),
+        None => {
+            let names: Vec<&str> = PROGRAMS.iter().map(|(n, _)| *n).collect();
+            eprintln!(
+                "usage: netplumb PROGRAM [ARGS...]   (programs: {})",
+                names.join(", ")
+            );
+            2
+        }
+    };
+    std::process::exit(status);
+}

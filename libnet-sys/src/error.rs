@@ -31,8 +31,19 @@ pub struct Error {
 }
 
 impl Error {
-    pub fn errno(step: impl Into<Cow<'static, str>>, object: impl Into<String>, errno: i32) -> Self {
-        Error { step: step.into(), object: object.into(), cause: Cause::Errno { errno, ext_ack: None } }
+    pub fn errno(
+        step: impl Into<Cow<'static, str>>,
+        object: impl Into<String>,
+        errno: i32,
+    ) -> Self {
+        Error {
+            step: step.into(),
+            object: object.into(),
+            cause: Cause::Errno {
+                errno,
+                ext_ack: None,
+            },
+        }
     }
 
     /// The errno of the calling thread's last failed syscall.
@@ -41,15 +52,30 @@ impl Error {
     }
 
     pub fn invalid(object: impl Into<String>, why: impl Into<Cow<'static, str>>) -> Self {
-        Error { step: Cow::Borrowed("check"), object: object.into(), cause: Cause::Invalid(why.into()) }
+        Error {
+            step: Cow::Borrowed("check"),
+            object: object.into(),
+            cause: Cause::Invalid(why.into()),
+        }
     }
 
     pub fn state(object: impl Into<String>, why: impl Into<Cow<'static, str>>) -> Self {
-        Error { step: Cow::Borrowed("check"), object: object.into(), cause: Cause::State(why.into()) }
+        Error {
+            step: Cow::Borrowed("check"),
+            object: object.into(),
+            cause: Cause::State(why.into()),
+        }
     }
 
-    pub fn malformed(step: impl Into<Cow<'static, str>>, why: impl Into<Cow<'static, str>>) -> Self {
-        Error { step: step.into(), object: String::new(), cause: Cause::Malformed(why.into()) }
+    pub fn malformed(
+        step: impl Into<Cow<'static, str>>,
+        why: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Error {
+            step: step.into(),
+            object: String::new(),
+            cause: Cause::Malformed(why.into()),
+        }
     }
 
     /// The errno, when the kernel refused.
@@ -79,8 +105,14 @@ impl Error {
     /// else strerror, else our reason.
     pub fn reason(&self) -> String {
         match &self.cause {
-            Cause::Errno { errno, ext_ack: Some(msg) } => format!("{} ({})", msg, strerror(*errno)),
-            Cause::Errno { errno, ext_ack: None } => strerror(*errno),
+            Cause::Errno {
+                errno,
+                ext_ack: Some(msg),
+            } => format!("{} ({})", msg, strerror(*errno)),
+            Cause::Errno {
+                errno,
+                ext_ack: None,
+            } => strerror(*errno),
             Cause::Invalid(why) | Cause::State(why) | Cause::Malformed(why) => why.to_string(),
         }
     }
@@ -89,7 +121,9 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.cause, self.object.is_empty()) {
-            (Cause::Invalid(_) | Cause::State(_), _) => write!(f, "{}: {}", self.object, self.reason()),
+            (Cause::Invalid(_) | Cause::State(_), _) => {
+                write!(f, "{}: {}", self.object, self.reason())
+            }
             (_, true) => write!(f, "{}: {}", self.step, self.reason()),
             (_, false) => write!(f, "{} {}: {}", self.step, self.object, self.reason()),
         }
@@ -99,14 +133,18 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub fn last_errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 /// The C library's text for an errno, exactly as bridge-utils and iproute2 print it.
 pub fn strerror(errno: i32) -> String {
     // SAFETY: strerror returns a pointer to a NUL-terminated string that stays valid until the
     // next strerror call on this thread; it is copied out at once.
-    unsafe { CStr::from_ptr(libc::strerror(errno)) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(libc::strerror(errno)) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The name the kernel headers give an errno, for --explain (`EEXIST`), or its number.
@@ -155,9 +193,15 @@ mod tests {
         let e = Error {
             step: "RTM_NEWLINK".into(),
             object: "br0".into(),
-            cause: Cause::Errno { errno: libc::EINVAL, ext_ack: Some("Attribute failed policy validation".into()) },
+            cause: Cause::Errno {
+                errno: libc::EINVAL,
+                ext_ack: Some("Attribute failed policy validation".into()),
+            },
         };
-        assert_eq!(e.to_string(), "RTM_NEWLINK br0: Attribute failed policy validation (Invalid argument)");
+        assert_eq!(
+            e.to_string(),
+            "RTM_NEWLINK br0: Attribute failed policy validation (Invalid argument)"
+        );
         assert!(e.is(libc::EINVAL));
         assert_eq!(errno_name(libc::ERANGE), "ERANGE");
     }

@@ -9,7 +9,7 @@ use std::fmt;
 /// `IFNAMSIZ` from <linux/if.h>, the terminating NUL included.
 pub const IFNAMSIZ: usize = libc::IFNAMSIZ;
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IfName {
     len: u8,
     bytes: [u8; IFNAMSIZ],
@@ -28,24 +28,40 @@ impl IfName {
         if name.len() > IFNAMSIZ - 1 {
             return Err(Error::invalid(
                 shown(),
-                format!("name is {} bytes; interface names are at most {} bytes", name.len(), IFNAMSIZ - 1),
+                format!(
+                    "name is {} bytes; interface names are at most {} bytes",
+                    name.len(),
+                    IFNAMSIZ - 1
+                ),
             ));
         }
         if name == b"." || name == b".." {
-            return Err(Error::invalid(shown(), "\".\" and \"..\" are not interface names"));
+            return Err(Error::invalid(
+                shown(),
+                "\".\" and \"..\" are not interface names",
+            ));
         }
-        if let Some(&c) = name.iter().find(|&&c| c == b'/' || c == b':' || c == 0 || c.is_ascii_whitespace()) {
+        if let Some(&c) = name
+            .iter()
+            .find(|&&c| c == b'/' || c == b':' || c == 0 || c.is_ascii_whitespace())
+        {
             let what = match c {
                 b'/' => "'/'",
                 b':' => "':'",
                 0 => "a NUL byte",
                 _ => "white space",
             };
-            return Err(Error::invalid(shown(), format!("an interface name cannot contain {what}")));
+            return Err(Error::invalid(
+                shown(),
+                format!("an interface name cannot contain {what}"),
+            ));
         }
         let mut bytes = [0u8; IFNAMSIZ];
         bytes[..name.len()].copy_from_slice(name);
-        Ok(IfName { len: name.len() as u8, bytes })
+        Ok(IfName {
+            len: name.len() as u8,
+            bytes,
+        })
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -60,6 +76,19 @@ impl IfName {
     pub fn as_str(&self) -> &str {
         // Built from &str or checked bytes that the kernel handed us; fall back rather than panic.
         std::str::from_utf8(self.as_bytes()).unwrap_or("?")
+    }
+}
+
+/// Byte order of the names, as `alphasort` sorts them in the C locale.
+impl Ord for IfName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl PartialOrd for IfName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -85,13 +114,33 @@ mod tests {
             assert_eq!(IfName::new(ok).unwrap().as_str(), ok);
         }
         assert_eq!(IfName::new("br0").unwrap().as_ifr_name()[3], 0);
+        let mut v: Vec<IfName> = ["br2", "br10", "Bz", "averyveryverylo", "br0"]
+            .iter()
+            .map(|n| IfName::new(n).unwrap())
+            .collect();
+        v.sort();
+        let sorted: Vec<&str> = v.iter().map(|n| n.as_str()).collect();
+        assert_eq!(sorted, ["Bz", "averyveryverylo", "br0", "br10", "br2"]);
     }
 
     #[test]
     fn rejects_rather_than_truncates() {
         let e = IfName::new("0123456789abcdefXYZ").unwrap_err();
-        assert_eq!(e.to_string(), "0123456789abcdefXYZ: name is 19 bytes; interface names are at most 15 bytes");
-        for bad in ["", ".", "..", "a/b", "ab:c", "a b", "a\tb", "a\0b", "0123456789abcdef"] {
+        assert_eq!(
+            e.to_string(),
+            "0123456789abcdefXYZ: name is 19 bytes; interface names are at most 15 bytes"
+        );
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "ab:c",
+            "a b",
+            "a\tb",
+            "a\0b",
+            "0123456789abcdef",
+        ] {
             assert!(IfName::new(bad).unwrap_err().is_invalid(), "{bad:?}");
         }
     }

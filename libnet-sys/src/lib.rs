@@ -13,6 +13,7 @@
 //! global state: sockets are values the caller owns.
 
 pub mod bridge;
+pub mod caps;
 pub mod error;
 pub mod ifname;
 pub mod ioctl;

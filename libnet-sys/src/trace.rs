@@ -27,7 +27,11 @@ pub enum Access {
 
 impl Trace {
     pub fn quiet(prog: &'static str) -> Trace {
-        Trace { explain: false, dry_run: false, prog }
+        Trace {
+            explain: false,
+            dry_run: false,
+            prog,
+        }
     }
 
     /// Whether a request of this kind is printed.
@@ -68,7 +72,11 @@ impl Trace {
         }
         match result {
             Ok(what) => self.emit(format_args!("  = {what}")),
-            Err(errno) => self.emit(format_args!("  = -1 {} ({})", errno_name(errno), strerror(errno))),
+            Err(errno) => self.emit(format_args!(
+                "  = -1 {} ({})",
+                errno_name(errno),
+                strerror(errno)
+            )),
         }
     }
 

@@ -19,7 +19,10 @@ pub struct BridgeId {
 
 impl BridgeId {
     pub fn from_bytes(b: &[u8; 8]) -> BridgeId {
-        BridgeId { prio: [b[0], b[1]], addr: [b[2], b[3], b[4], b[5], b[6], b[7]] }
+        BridgeId {
+            prio: [b[0], b[1]],
+            addr: [b[2], b[3], b[4], b[5], b[6], b[7]],
+        }
     }
 }
 
@@ -28,7 +31,10 @@ impl fmt::Display for BridgeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let [p0, p1] = self.prio;
         let [a, b, c, d, e, g] = self.addr;
-        write!(f, "{p0:02x}{p1:02x}.{a:02x}{b:02x}{c:02x}{d:02x}{e:02x}{g:02x}")
+        write!(
+            f,
+            "{p0:02x}{p1:02x}.{a:02x}{b:02x}{c:02x}{d:02x}{e:02x}{g:02x}"
+        )
     }
 }
 
@@ -107,7 +113,15 @@ impl Bridge {
 
 /// Port states, as `BR_STATE_*` number them.
 pub fn port_state_name(state: u8) -> Option<&'static str> {
-    ["disabled", "listening", "learning", "forwarding", "blocking"].get(state as usize).copied()
+    [
+        "disabled",
+        "listening",
+        "learning",
+        "forwarding",
+        "blocking",
+    ]
+    .get(state as usize)
+    .copied()
 }
 
 /// Bridge settings brctl can change, with the kernel's accepted range (observed on 6.18 and in

@@ -50,7 +50,12 @@ impl Bridges {
     /// `via`: the path the user chose, or `None` for each step's default (ioctl to create and
     /// delete bridges and ports, netlink for settings and for reading).
     pub fn new(trace: Trace, via: Option<Via>) -> Bridges {
-        Bridges { trace, via, ctl: None, nl: None }
+        Bridges {
+            trace,
+            via,
+            ctl: None,
+            nl: None,
+        }
     }
 
     fn path(&self, default: Via) -> Via {
@@ -75,11 +80,22 @@ impl Bridges {
     fn link(&mut self, name: &IfName) -> Result<Link> {
         let mut found = None;
         let nl = self.nl()?;
-        nl.transact(link::get_link(name, rtnl::RTEXT_FILTER_SKIP_STATS), name.as_str(), Access::Read, &mut |m| {
-            found = Some(link::parse_link(m)?);
-            Ok(())
-        })
-        .map_err(|e| if e.is(libc::ENODEV) { Error::errno(e.step, name.to_string(), libc::ENODEV) } else { e })?;
+        nl.transact(
+            link::get_link(name, rtnl::RTEXT_FILTER_SKIP_STATS),
+            name.as_str(),
+            Access::Read,
+            &mut |m| {
+                found = Some(link::parse_link(m)?);
+                Ok(())
+            },
+        )
+        .map_err(|e| {
+            if e.is(libc::ENODEV) {
+                Error::errno(e.step, name.to_string(), libc::ENODEV)
+            } else {
+                e
+            }
+        })?;
         found.ok_or_else(|| Error::errno("RTM_GETLINK", name.to_string(), libc::ENODEV))
     }
 
@@ -87,7 +103,11 @@ impl Bridges {
     fn bridge_link(&mut self, name: &IfName) -> Result<Link> {
         let l = self.link(name)?;
         if l.bridge.is_none() {
-            return Err(Error::errno("RTM_GETLINK", name.to_string(), libc::EOPNOTSUPP));
+            return Err(Error::errno(
+                "RTM_GETLINK",
+                name.to_string(),
+                libc::EOPNOTSUPP,
+            ));
         }
         Ok(l)
     }
@@ -114,7 +134,13 @@ impl Bridges {
         match self.path(Via::Ioctl) {
             Via::Ioctl | Via::Sysfs => self.ctl()?.del_bridge(name),
             Via::Netlink => {
-                let l = self.link(name).map_err(|e| if e.is(libc::ENODEV) { Error::errno("RTM_GETLINK", name.to_string(), libc::ENXIO) } else { e })?;
+                let l = self.link(name).map_err(|e| {
+                    if e.is(libc::ENODEV) {
+                        Error::errno("RTM_GETLINK", name.to_string(), libc::ENXIO)
+                    } else {
+                        e
+                    }
+                })?;
                 let refuse = if l.bridge.is_none() {
                     Some(libc::EPERM)
                 } else if l.flags & IFF_UP != 0 {
@@ -137,8 +163,20 @@ impl Bridges {
         match self.path(Via::Ioctl) {
             Via::Ioctl | Via::Sysfs => {
                 let ctl = self.ctl()?;
-                let index = ctl.ifindex(port).map_err(|e| if e.is(libc::ENODEV) { Error::errno(e.step, port.to_string(), libc::ENODEV) } else { e })?;
-                ctl.bridge_port(bridge, index, add).map_err(|e| if e.is(libc::ENODEV) { Error::errno(e.step, bridge.to_string(), libc::ENODEV) } else { e })
+                let index = ctl.ifindex(port).map_err(|e| {
+                    if e.is(libc::ENODEV) {
+                        Error::errno(e.step, port.to_string(), libc::ENODEV)
+                    } else {
+                        e
+                    }
+                })?;
+                ctl.bridge_port(bridge, index, add).map_err(|e| {
+                    if e.is(libc::ENODEV) {
+                        Error::errno(e.step, bridge.to_string(), libc::ENODEV)
+                    } else {
+                        e
+                    }
+                })
             }
             Via::Netlink => {
                 let p = self.link(port)?;
@@ -157,7 +195,10 @@ impl Bridges {
                 if !add && p.master != b.index {
                     return Err(Error::errno(step, object, libc::EINVAL));
                 }
-                self.nl()?.request(link::set_master(p.index, if add { b.index } else { 0 }), &object)
+                self.nl()?.request(
+                    link::set_master(p.index, if add { b.index } else { 0 }),
+                    &object,
+                )
             }
         }
     }
@@ -167,9 +208,16 @@ impl Bridges {
         match self.path(Via::Netlink) {
             Via::Sysfs => {
                 let trace = self.sysfs_checked(bridge)?;
-                sysfs::bridge::set_bridge(&trace, bridge, what, value).map_err(|e| missing_as_enodev(e, bridge))
+                sysfs::bridge::set_bridge(&trace, bridge, what, value)
+                    .map_err(|e| missing_as_enodev(e, bridge))
             }
-            Via::Ioctl => self.ctl()?.set_bridge(bridge, what, value).map_err(|e| if e.is(libc::ENODEV) { Error::errno(e.step, bridge.to_string(), libc::ENODEV) } else { e }),
+            Via::Ioctl => self.ctl()?.set_bridge(bridge, what, value).map_err(|e| {
+                if e.is(libc::ENODEV) {
+                    Error::errno(e.step, bridge.to_string(), libc::ENODEV)
+                } else {
+                    e
+                }
+            }),
             Via::Netlink => {
                 let b = self.bridge_link(bridge)?;
                 let v = value as u32;
@@ -181,14 +229,21 @@ impl Bridges {
                     BridgeSetting::Priority => BrAttr::U16(rtnl::IFLA_BR_PRIORITY, value as u16),
                     BridgeSetting::StpState => BrAttr::U32(rtnl::IFLA_BR_STP_STATE, v),
                 };
-                self.nl()?.request(link::set_bridge(b.index, attr), bridge.as_str())
+                self.nl()?
+                    .request(link::set_bridge(b.index, attr), bridge.as_str())
             }
         }
     }
 
     /// A port setting, after checking that `port` is a port of `bridge` (bridge-utils ignores
     /// the bridge argument): sysfs `brport/<file>`, `BRCTL_SET_*`, or `IFLA_BRPORT_*`.
-    pub fn set_port(&mut self, bridge: &IfName, port: &IfName, what: PortSetting, value: u64) -> Result<()> {
+    pub fn set_port(
+        &mut self,
+        bridge: &IfName,
+        port: &IfName,
+        what: PortSetting,
+        value: u64,
+    ) -> Result<()> {
         match self.path(Via::Netlink) {
             Via::Sysfs => {
                 self.sysfs_checked(bridge)?;
@@ -198,8 +253,20 @@ impl Bridges {
             }
             Via::Ioctl => {
                 let ctl = self.ctl()?;
-                let index = ctl.ifindex(port).map_err(|e| if e.is(libc::ENODEV) { Error::errno(e.step, port.to_string(), libc::ENODEV) } else { e })?;
-                let ports = ctl.port_list(bridge).map_err(|e| if e.is(libc::ENODEV) { Error::errno(e.step, bridge.to_string(), libc::ENODEV) } else { e })?;
+                let index = ctl.ifindex(port).map_err(|e| {
+                    if e.is(libc::ENODEV) {
+                        Error::errno(e.step, port.to_string(), libc::ENODEV)
+                    } else {
+                        e
+                    }
+                })?;
+                let ports = ctl.port_list(bridge).map_err(|e| {
+                    if e.is(libc::ENODEV) {
+                        Error::errno(e.step, bridge.to_string(), libc::ENODEV)
+                    } else {
+                        e
+                    }
+                })?;
                 let Some(&(port_no, _)) = ports.iter().find(|(_, ix)| *ix == index) else {
                     return Err(not_a_port(bridge, port));
                 };
@@ -213,10 +280,13 @@ impl Bridges {
                 }
                 let attr = match what {
                     PortSetting::PathCost => BrPortAttr::U32(rtnl::IFLA_BRPORT_COST, value as u32),
-                    PortSetting::Priority => BrPortAttr::U16(rtnl::IFLA_BRPORT_PRIORITY, value as u16),
+                    PortSetting::Priority => {
+                        BrPortAttr::U16(rtnl::IFLA_BRPORT_PRIORITY, value as u16)
+                    }
                     PortSetting::Hairpin => BrPortAttr::U8(rtnl::IFLA_BRPORT_MODE, value as u8),
                 };
-                self.nl()?.request(link::set_port(p.index, attr), &format!("{bridge} {port}"))
+                self.nl()?
+                    .request(link::set_port(p.index, attr), &format!("{bridge} {port}"))
             }
         }
     }
@@ -224,7 +294,15 @@ impl Bridges {
     fn check_member_sysfs(&self, trace: &Trace, bridge: &IfName, port: &IfName) -> Result<()> {
         if !sysfs::bridge::is_bridge(trace, bridge.as_bytes()) {
             let exists = std::path::Path::new(&format!("{}/{bridge}", sysfs::CLASS_NET)).exists();
-            return Err(Error::errno("stat", bridge.to_string(), if exists { libc::EOPNOTSUPP } else { libc::ENODEV }));
+            return Err(Error::errno(
+                "stat",
+                bridge.to_string(),
+                if exists {
+                    libc::EOPNOTSUPP
+                } else {
+                    libc::ENODEV
+                },
+            ));
         }
         if !std::path::Path::new(&format!("{}/{port}", sysfs::CLASS_NET)).exists() {
             return Err(Error::errno("stat", port.to_string(), libc::ENODEV));
@@ -232,7 +310,10 @@ impl Bridges {
         let member = format!("{}/{bridge}/brif/{port}", sysfs::CLASS_NET);
         trace.request(Access::Read, format_args!("stat {member}"));
         let ok = std::path::Path::new(&member).exists();
-        trace.outcome(Access::Read, Ok(format_args!("{}", if ok { "present" } else { "absent" })));
+        trace.outcome(
+            Access::Read,
+            Ok(format_args!("{}", if ok { "present" } else { "absent" })),
+        );
         if ok {
             Ok(())
         } else {
@@ -266,7 +347,12 @@ impl Bridges {
                 sysfs::check_listing(&trace, &names)?;
                 let mut v = Vec::new();
                 for n in names.iter().filter(|n| sysfs::bridge::is_bridge(&trace, n)) {
-                    let name = IfName::from_bytes(n).map_err(|_| Error::malformed("readdir /sys/class/net", "a name is not an interface name"))?;
+                    let name = IfName::from_bytes(n).map_err(|_| {
+                        Error::malformed(
+                            "readdir /sys/class/net",
+                            "a name is not an interface name",
+                        )
+                    })?;
                     let trace = self.sysfs_checked(&name)?;
                     v.push(sysfs::bridge::bridge_info(&trace, &name, detail)?);
                 }
@@ -283,7 +369,8 @@ impl Bridges {
             Via::Netlink => {
                 let b = self.bridge_link(name)?;
                 let mut v = self.dump_bridges(Some(b))?;
-                v.pop().ok_or_else(|| Error::errno("RTM_GETLINK", name.to_string(), libc::ENODEV))
+                v.pop()
+                    .ok_or_else(|| Error::errno("RTM_GETLINK", name.to_string(), libc::ENODEV))
             }
             Via::Ioctl => {
                 let ctl = self.ctl()?;
@@ -305,8 +392,17 @@ impl Bridges {
             Via::Sysfs => {
                 let trace = self.sysfs_checked(name)?;
                 if !sysfs::bridge::is_bridge(&trace, name.as_bytes()) {
-                    let exists = std::path::Path::new(&format!("{}/{name}", sysfs::CLASS_NET)).exists();
-                    return Err(Error::errno("stat", name.to_string(), if exists { libc::EOPNOTSUPP } else { libc::ENODEV }));
+                    let exists =
+                        std::path::Path::new(&format!("{}/{name}", sysfs::CLASS_NET)).exists();
+                    return Err(Error::errno(
+                        "stat",
+                        name.to_string(),
+                        if exists {
+                            libc::EOPNOTSUPP
+                        } else {
+                            libc::ENODEV
+                        },
+                    ));
                 }
                 sysfs::bridge::bridge_info(&trace, name, detail)
             }
@@ -321,13 +417,16 @@ impl Bridges {
         }
         let ports = self.dump_ports(b.ifindex)?;
         for p in b.ports.iter_mut() {
-            p.hairpin = ports.iter().any(|l| l.index == p.ifindex && l.port.as_ref().is_some_and(|x| x.hairpin));
+            p.hairpin = ports
+                .iter()
+                .any(|l| l.index == p.ifindex && l.port.as_ref().is_some_and(|x| x.hairpin));
         }
         Ok(())
     }
 
     fn dump_ports(&mut self, master: u32) -> Result<Vec<Link>> {
-        let msg = move || link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS).u32(rtnl::IFLA_MASTER, master);
+        let msg =
+            move || link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS).u32(rtnl::IFLA_MASTER, master);
         self.nl()?.dump(msg, "", Vec::new, |v: &mut Vec<Link>, m| {
             let l = link::parse_link(m)?;
             if l.master == master && l.port.is_some() {
@@ -347,21 +446,29 @@ impl Bridges {
             }
             None => {
                 let msg = || link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS);
-                self.nl()?.dump(msg, "", || (Vec::new(), Vec::new()), |(bridges, ports): &mut (Vec<Bridge>, Vec<Link>), m| {
-                    let mut l = link::parse_link(m)?;
-                    if let Some(b) = l.bridge.take() {
-                        bridges.push(b);
-                    }
-                    if l.master != 0 && l.port.is_some() {
-                        ports.push(l);
-                    }
-                    Ok(())
-                })?
+                self.nl()?.dump(
+                    msg,
+                    "",
+                    || (Vec::new(), Vec::new()),
+                    |(bridges, ports): &mut (Vec<Bridge>, Vec<Link>), m| {
+                        let mut l = link::parse_link(m)?;
+                        if let Some(b) = l.bridge.take() {
+                            bridges.push(b);
+                        }
+                        if l.master != 0 && l.port.is_some() {
+                            ports.push(l);
+                        }
+                        Ok(())
+                    },
+                )?
             }
         };
         bridges.sort_by_key(|b| b.ifindex);
         for l in ports {
-            if let (Ok(i), Some(p)) = (bridges.binary_search_by_key(&l.master, |b| b.ifindex), l.port) {
+            if let (Ok(i), Some(p)) = (
+                bridges.binary_search_by_key(&l.master, |b| b.ifindex),
+                l.port,
+            ) {
                 bridges[i].ports.push(p);
             }
         }
@@ -379,30 +486,49 @@ impl Bridges {
                 let trace = self.sysfs_checked(bridge)?;
                 sysfs::bridge::fdb_entries(&trace, bridge).map_err(|e| missing_as_enodev(e, bridge))
             }
-            Via::Ioctl => self.ctl()?.fdb_entries(bridge).map_err(|e| if e.is(libc::ENODEV) { Error::errno(e.step, bridge.to_string(), libc::ENODEV) } else { e }),
+            Via::Ioctl => self.ctl()?.fdb_entries(bridge).map_err(|e| {
+                if e.is(libc::ENODEV) {
+                    Error::errno(e.step, bridge.to_string(), libc::ENODEV)
+                } else {
+                    e
+                }
+            }),
             Via::Netlink => {
                 let b = self.bridge_link(bridge)?;
-                let ports: Vec<(u32, u16)> = self.dump_ports(b.index)?.iter().map(|l| (l.index, l.port.as_ref().map_or(0, |p| p.port_no))).collect();
+                let ports: Vec<(u32, u16)> = self
+                    .dump_ports(b.index)?
+                    .iter()
+                    .map(|l| (l.index, l.port.as_ref().map_or(0, |p| p.port_no)))
+                    .collect();
                 let port_no = |ix: u32| ports.iter().find(|(i, _)| *i == ix).map(|(_, n)| *n);
                 let msg = move || neigh::dump_fdb(b.index);
-                self.nl()?.dump(msg, bridge.as_str(), Vec::new, |v: &mut Vec<FdbEntry>, m| {
-                    if let Some(e) = neigh::fdb_entry(m, b.index, &port_no)? {
-                        v.push(e);
-                    }
-                    Ok(())
-                })
+                self.nl()?.dump(
+                    msg,
+                    bridge.as_str(),
+                    Vec::new,
+                    |v: &mut Vec<FdbEntry>, m| {
+                        if let Some(e) = neigh::fdb_entry(m, b.index, &port_no)? {
+                            v.push(e);
+                        }
+                        Ok(())
+                    },
+                )
             }
         }
     }
 }
 
 fn not_a_port(bridge: &IfName, port: &IfName) -> Error {
-    Error::state(format!("{bridge} {port}"), format!("{port} is not a port of bridge {bridge}"))
+    Error::state(
+        format!("{bridge} {port}"),
+        format!("{port} is not a port of bridge {bridge}"),
+    )
 }
 
 /// A sysfs file of a device that does not exist reads as ENOENT; say ENODEV as the other paths do.
 fn missing_as_enodev(e: Error, name: &IfName) -> Error {
-    if e.is(libc::ENOENT) && !std::path::Path::new(&format!("{}/{name}", sysfs::CLASS_NET)).exists() {
+    if e.is(libc::ENOENT) && !std::path::Path::new(&format!("{}/{name}", sysfs::CLASS_NET)).exists()
+    {
         Error::errno(e.step, name.to_string(), libc::ENODEV)
     } else {
         e

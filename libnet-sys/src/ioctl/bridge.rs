@@ -20,7 +20,8 @@ pub const SIOCDEVPRIVATE: (libc::c_ulong, &str) = (0x89f0, "SIOCDEVPRIVATE");
 pub const BRCTL_GET_BRIDGES: (libc::c_ulong, &str) = (1, "BRCTL_GET_BRIDGES");
 pub const BRCTL_GET_BRIDGE_INFO: (libc::c_ulong, &str) = (6, "BRCTL_GET_BRIDGE_INFO");
 pub const BRCTL_GET_PORT_LIST: (libc::c_ulong, &str) = (7, "BRCTL_GET_PORT_LIST");
-pub const BRCTL_SET_BRIDGE_FORWARD_DELAY: (libc::c_ulong, &str) = (8, "BRCTL_SET_BRIDGE_FORWARD_DELAY");
+pub const BRCTL_SET_BRIDGE_FORWARD_DELAY: (libc::c_ulong, &str) =
+    (8, "BRCTL_SET_BRIDGE_FORWARD_DELAY");
 pub const BRCTL_SET_BRIDGE_HELLO_TIME: (libc::c_ulong, &str) = (9, "BRCTL_SET_BRIDGE_HELLO_TIME");
 pub const BRCTL_SET_BRIDGE_MAX_AGE: (libc::c_ulong, &str) = (10, "BRCTL_SET_BRIDGE_MAX_AGE");
 pub const BRCTL_SET_AGEING_TIME: (libc::c_ulong, &str) = (11, "BRCTL_SET_AGEING_TIME");
@@ -120,7 +121,15 @@ impl CtlSocket {
     pub fn add_bridge(&self, name: &IfName) -> Result<()> {
         let mut buf = *name.as_ifr_name();
         // SAFETY: SIOCBRADDBR reads a NUL-terminated name of at most IFNAMSIZ bytes.
-        unsafe { self.call(SIOCBRADDBR, buf.as_mut_ptr().cast(), Access::Write, name, format_args!("\"{name}\""))? };
+        unsafe {
+            self.call(
+                SIOCBRADDBR,
+                buf.as_mut_ptr().cast(),
+                Access::Write,
+                name,
+                format_args!("\"{name}\""),
+            )?
+        };
         Ok(())
     }
 
@@ -128,7 +137,15 @@ impl CtlSocket {
     pub fn del_bridge(&self, name: &IfName) -> Result<()> {
         let mut buf = *name.as_ifr_name();
         // SAFETY: as for SIOCBRADDBR.
-        unsafe { self.call(SIOCBRDELBR, buf.as_mut_ptr().cast(), Access::Write, name, format_args!("\"{name}\""))? };
+        unsafe {
+            self.call(
+                SIOCBRDELBR,
+                buf.as_mut_ptr().cast(),
+                Access::Write,
+                name,
+                format_args!("\"{name}\""),
+            )?
+        };
         Ok(())
     }
 
@@ -138,30 +155,66 @@ impl CtlSocket {
         let mut ifr = ifreq(bridge);
         ifr.ifr_ifru.ifru_ifindex = port as libc::c_int;
         // SAFETY: these ioctls read ifr_name and ifr_ifindex.
-        unsafe { self.call(req, (&mut ifr as *mut libc::ifreq).cast(), Access::Write, bridge, format_args!("{{ifr_name=\"{bridge}\", ifr_ifindex={port}}}"))? };
+        unsafe {
+            self.call(
+                req,
+                (&mut ifr as *mut libc::ifreq).cast(),
+                Access::Write,
+                bridge,
+                format_args!("{{ifr_name=\"{bridge}\", ifr_ifindex={port}}}"),
+            )?
+        };
         Ok(())
     }
 
     /// One `SIOCDEVPRIVATE` call on `bridge` with `args` = `{BRCTL_*, a1, a2, a3}`.
-    fn devprivate(&self, bridge: &IfName, cmd: (libc::c_ulong, &'static str), a: [libc::c_ulong; 3], access: Access, shown: &str) -> Result<()> {
+    fn devprivate(
+        &self,
+        bridge: &IfName,
+        cmd: (libc::c_ulong, &'static str),
+        a: [libc::c_ulong; 3],
+        access: Access,
+        shown: &str,
+    ) -> Result<()> {
         let mut args: [libc::c_ulong; 4] = [cmd.0, a[0], a[1], a[2]];
         let mut ifr = ifreq(bridge);
         ifr.ifr_ifru.ifru_data = args.as_mut_ptr().cast();
         // SAFETY: old_dev_ioctl() copies 4 unsigned longs from ifr_data; the pointers in them
         // (when cmd reads or writes memory) point to buffers that outlive the call.
         unsafe {
-            self.call(SIOCDEVPRIVATE, (&mut ifr as *mut libc::ifreq).cast(), access, bridge, format_args!("{{ifr_name=\"{bridge}\", ifr_data={{{}, {shown}}}}}", cmd.1))
+            self.call(
+                SIOCDEVPRIVATE,
+                (&mut ifr as *mut libc::ifreq).cast(),
+                access,
+                bridge,
+                format_args!("{{ifr_name=\"{bridge}\", ifr_data={{{}, {shown}}}}}", cmd.1),
+            )
         }
         .map(|_| ())
-        .map_err(|e| Error { step: cmd.1.into(), ..e })
+        .map_err(|e| Error {
+            step: cmd.1.into(),
+            ..e
+        })
     }
 
     /// `SIOCGIFBR {BRCTL_GET_BRIDGES}`: the ifindexes of every bridge in the caller's namespace.
     pub fn bridge_indexes(&self) -> Result<Vec<u32>> {
         let mut idx = vec![0 as libc::c_int; MAX_BRIDGES];
-        let mut args: [libc::c_ulong; 3] = [BRCTL_GET_BRIDGES.0, idx.as_mut_ptr() as libc::c_ulong, MAX_BRIDGES as libc::c_ulong];
+        let mut args: [libc::c_ulong; 3] = [
+            BRCTL_GET_BRIDGES.0,
+            idx.as_mut_ptr() as libc::c_ulong,
+            MAX_BRIDGES as libc::c_ulong,
+        ];
         // SAFETY: old_deviceless() reads 3 unsigned longs and writes up to args[2] ints to args[1].
-        let n = unsafe { self.call(SIOCGIFBR, args.as_mut_ptr().cast(), Access::Read, &"", format_args!("{{BRCTL_GET_BRIDGES, buf, {MAX_BRIDGES}}}"))? };
+        let n = unsafe {
+            self.call(
+                SIOCGIFBR,
+                args.as_mut_ptr().cast(),
+                Access::Read,
+                &"",
+                format_args!("{{BRCTL_GET_BRIDGES, buf, {MAX_BRIDGES}}}"),
+            )?
+        };
         idx.truncate(n.max(0) as usize);
         Ok(idx.into_iter().map(|i| i as u32).collect())
     }
@@ -171,7 +224,13 @@ impl CtlSocket {
     /// port priority; the caller fills those from another path if it needs them.
     pub fn bridge_info(&self, name: &IfName, full: bool) -> Result<Bridge> {
         let mut raw = BridgeInfoRaw::default();
-        self.devprivate(name, BRCTL_GET_BRIDGE_INFO, [(&mut raw as *mut BridgeInfoRaw) as libc::c_ulong, 0, 0], Access::Read, "&info")?;
+        self.devprivate(
+            name,
+            BRCTL_GET_BRIDGE_INFO,
+            [(&mut raw as *mut BridgeInfoRaw) as libc::c_ulong, 0, 0],
+            Access::Read,
+            "&info",
+        )?;
         let mut br = Bridge {
             name: Some(*name),
             bridge_id: BridgeId::from_bytes(&raw.bridge_id),
@@ -180,7 +239,10 @@ impl CtlSocket {
             root_path_cost: raw.root_path_cost,
             max_age: raw.max_age,
             hello_time: raw.hello_time,
-            forward_delay: raw.forward_delay,
+            // The kernel copies forward_delay in jiffies, unconverted (br_ioctl.c), unlike its
+            // neighbours; the configured value is in centiseconds and equal to it on a root
+            // bridge.
+            forward_delay: raw.bridge_forward_delay,
             ageing_time: raw.ageing_time,
             hello_timer: raw.hello_timer_value as u64,
             tcn_timer: raw.tcn_timer_value as u64,
@@ -192,7 +254,12 @@ impl CtlSocket {
             ..Bridge::default()
         };
         for (port_no, ifindex) in self.port_list(name)? {
-            let mut port = Port { name: Some(self.ifname(ifindex)?), ifindex, port_no, ..Port::default() };
+            let mut port = Port {
+                name: Some(self.ifname(ifindex)?),
+                ifindex,
+                port_no,
+                ..Port::default()
+            };
             if full {
                 self.port_info(name, &mut port)?;
             }
@@ -205,13 +272,38 @@ impl CtlSocket {
     /// `BRCTL_GET_PORT_LIST`: (port number, ifindex) of every port of `bridge`.
     pub fn port_list(&self, bridge: &IfName) -> Result<Vec<(u16, u32)>> {
         let mut table = vec![0 as libc::c_int; BR_MAX_PORTS];
-        self.devprivate(bridge, BRCTL_GET_PORT_LIST, [table.as_mut_ptr() as libc::c_ulong, BR_MAX_PORTS as libc::c_ulong, 0], Access::Read, "buf, 1024")?;
-        Ok(table.iter().enumerate().filter(|(_, &ix)| ix > 0).map(|(no, &ix)| (no as u16, ix as u32)).collect())
+        self.devprivate(
+            bridge,
+            BRCTL_GET_PORT_LIST,
+            [
+                table.as_mut_ptr() as libc::c_ulong,
+                BR_MAX_PORTS as libc::c_ulong,
+                0,
+            ],
+            Access::Read,
+            "buf, 1024",
+        )?;
+        Ok(table
+            .iter()
+            .enumerate()
+            .filter(|(_, &ix)| ix > 0)
+            .map(|(no, &ix)| (no as u16, ix as u32))
+            .collect())
     }
 
     fn port_info(&self, bridge: &IfName, port: &mut Port) -> Result<()> {
         let mut raw = PortInfoRaw::default();
-        self.devprivate(bridge, BRCTL_GET_PORT_INFO, [(&mut raw as *mut PortInfoRaw) as libc::c_ulong, port.port_no as libc::c_ulong, 0], Access::Read, &format!("&info, {}", port.port_no))?;
+        self.devprivate(
+            bridge,
+            BRCTL_GET_PORT_INFO,
+            [
+                (&mut raw as *mut PortInfoRaw) as libc::c_ulong,
+                port.port_no as libc::c_ulong,
+                0,
+            ],
+            Access::Read,
+            &format!("&info, {}", port.port_no),
+        )?;
         port.port_id = raw.port_id;
         port.priority = raw.port_id >> 10;
         port.state = raw.state;
@@ -238,23 +330,41 @@ impl CtlSocket {
             BridgeSetting::Priority => BRCTL_SET_BRIDGE_PRIORITY,
             BridgeSetting::StpState => BRCTL_SET_BRIDGE_STP_STATE,
         };
-        self.devprivate(bridge, cmd, [value as libc::c_ulong, 0, 0], Access::Write, &value.to_string())
+        self.devprivate(
+            bridge,
+            cmd,
+            [value as libc::c_ulong, 0, 0],
+            Access::Write,
+            &value.to_string(),
+        )
     }
 
     /// The legacy `BRCTL_SET_*` call for a port setting; `port_no` from [`Self::port_list`].
     /// Hairpin mode has no ioctl at all.
-    pub fn set_port(&self, bridge: &IfName, port: &IfName, port_no: u16, what: PortSetting, value: u64) -> Result<()> {
-        let cmd = match what {
-            PortSetting::PathCost => BRCTL_SET_PATH_COST,
-            PortSetting::Priority => BRCTL_SET_PORT_PRIORITY,
-            PortSetting::Hairpin => {
-                return Err(Error::invalid(
+    pub fn set_port(
+        &self,
+        bridge: &IfName,
+        port: &IfName,
+        port_no: u16,
+        what: PortSetting,
+        value: u64,
+    ) -> Result<()> {
+        let cmd =
+            match what {
+                PortSetting::PathCost => BRCTL_SET_PATH_COST,
+                PortSetting::Priority => BRCTL_SET_PORT_PRIORITY,
+                PortSetting::Hairpin => return Err(Error::invalid(
                     format!("hairpin {port}"),
                     "the kernel has no ioctl for hairpin mode; use --via sysfs or --via netlink",
-                ))
-            }
-        };
-        self.devprivate(bridge, cmd, [port_no as libc::c_ulong, value as libc::c_ulong, 0], Access::Write, &format!("{port_no}, {value}"))
+                )),
+            };
+        self.devprivate(
+            bridge,
+            cmd,
+            [port_no as libc::c_ulong, value as libc::c_ulong, 0],
+            Access::Write,
+            &format!("{port_no}, {value}"),
+        )
     }
 
     /// `BRCTL_GET_FDB_ENTRIES`, 128 records at a time (the same records `brforward` holds).
@@ -264,7 +374,12 @@ impl CtlSocket {
         let mut buf = [FdbEntryRaw::default(); CHUNK];
         loop {
             let offset = out.len();
-            let mut args: [libc::c_ulong; 4] = [BRCTL_GET_FDB_ENTRIES.0, buf.as_mut_ptr() as libc::c_ulong, CHUNK as libc::c_ulong, offset as libc::c_ulong];
+            let mut args: [libc::c_ulong; 4] = [
+                BRCTL_GET_FDB_ENTRIES.0,
+                buf.as_mut_ptr() as libc::c_ulong,
+                CHUNK as libc::c_ulong,
+                offset as libc::c_ulong,
+            ];
             let mut ifr = ifreq(bridge);
             ifr.ifr_ifru.ifru_data = args.as_mut_ptr().cast();
             // SAFETY: the kernel writes at most CHUNK records into buf.

@@ -15,7 +15,15 @@ impl CtlSocket {
     pub fn ifindex(&self, name: &IfName) -> Result<u32> {
         let mut ifr = ifreq(name);
         // SAFETY: SIOCGIFINDEX reads ifr_name and writes ifr_ifindex of this ifreq.
-        unsafe { self.call(SIOCGIFINDEX, (&mut ifr as *mut libc::ifreq).cast(), Access::Read, name, format_args!("{{ifr_name=\"{name}\"}}"))? };
+        unsafe {
+            self.call(
+                SIOCGIFINDEX,
+                (&mut ifr as *mut libc::ifreq).cast(),
+                Access::Read,
+                name,
+                format_args!("{{ifr_name=\"{name}\"}}"),
+            )?
+        };
         // SAFETY: the kernel filled the ifindex member of the union.
         Ok(unsafe { ifr.ifr_ifru.ifru_ifindex } as u32)
     }
@@ -26,16 +34,38 @@ impl CtlSocket {
         let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
         ifr.ifr_ifru.ifru_ifindex = index as libc::c_int;
         // SAFETY: SIOCGIFNAME reads ifr_ifindex and writes ifr_name.
-        unsafe { self.call(SIOCGIFNAME, (&mut ifr as *mut libc::ifreq).cast(), Access::Read, &index, format_args!("{{ifr_ifindex={index}}}"))? };
-        let raw: Vec<u8> = ifr.ifr_name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
-        IfName::from_bytes(&raw).map_err(|_| Error::malformed("SIOCGIFNAME", "the kernel returned an unusable name"))
+        unsafe {
+            self.call(
+                SIOCGIFNAME,
+                (&mut ifr as *mut libc::ifreq).cast(),
+                Access::Read,
+                &index,
+                format_args!("{{ifr_ifindex={index}}}"),
+            )?
+        };
+        let raw: Vec<u8> = ifr
+            .ifr_name
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        IfName::from_bytes(&raw)
+            .map_err(|_| Error::malformed("SIOCGIFNAME", "the kernel returned an unusable name"))
     }
 
     /// `SIOCGIFFLAGS`: the `IFF_*` flags of `name`.
     pub fn flags(&self, name: &IfName) -> Result<u32> {
         let mut ifr = ifreq(name);
         // SAFETY: SIOCGIFFLAGS reads ifr_name and writes ifr_flags.
-        unsafe { self.call(SIOCGIFFLAGS, (&mut ifr as *mut libc::ifreq).cast(), Access::Read, name, format_args!("{{ifr_name=\"{name}\"}}"))? };
+        unsafe {
+            self.call(
+                SIOCGIFFLAGS,
+                (&mut ifr as *mut libc::ifreq).cast(),
+                Access::Read,
+                name,
+                format_args!("{{ifr_name=\"{name}\"}}"),
+            )?
+        };
         // SAFETY: the kernel filled the flags member (a short) of the union.
         Ok(unsafe { ifr.ifr_ifru.ifru_flags } as u16 as u32)
     }
@@ -44,7 +74,15 @@ impl CtlSocket {
     pub fn hwaddr(&self, name: &IfName) -> Result<[u8; 6]> {
         let mut ifr = ifreq(name);
         // SAFETY: SIOCGIFHWADDR reads ifr_name and writes ifr_hwaddr.
-        unsafe { self.call(SIOCGIFHWADDR, (&mut ifr as *mut libc::ifreq).cast(), Access::Read, name, format_args!("{{ifr_name=\"{name}\"}}"))? };
+        unsafe {
+            self.call(
+                SIOCGIFHWADDR,
+                (&mut ifr as *mut libc::ifreq).cast(),
+                Access::Read,
+                name,
+                format_args!("{{ifr_name=\"{name}\"}}"),
+            )?
+        };
         let mut mac = [0u8; 6];
         // SAFETY: the kernel filled the hwaddr member of the union.
         let data = unsafe { ifr.ifr_ifru.ifru_hwaddr.sa_data };

@@ -30,7 +30,10 @@ impl CtlSocket {
             return Err(Error::last_os("socket(AF_UNIX)", ""));
         }
         // SAFETY: fd is a fresh descriptor that nothing else owns.
-        Ok(CtlSocket { fd: unsafe { OwnedFd::from_raw_fd(fd) }, trace })
+        Ok(CtlSocket {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            trace,
+        })
     }
 
     /// One ioctl, shown under --explain and skipped under --dry-run when it writes.
@@ -46,7 +49,8 @@ impl CtlSocket {
         args: fmt::Arguments,
     ) -> Result<libc::c_int> {
         let (code, name) = req;
-        self.trace.request(access, format_args!("ioctl {name} {args}"));
+        self.trace
+            .request(access, format_args!("ioctl {name} {args}"));
         if !self.trace.sends(access) {
             self.trace.outcome(access, Ok(format_args!("0")));
             return Ok(0);

@@ -24,12 +24,18 @@ pub fn messages(mut buf: &[u8]) -> impl Iterator<Item = Result<MsgRef<'_>>> {
         }
         if buf.len() < NLMSG_HDRLEN {
             buf = &[];
-            return Some(Err(Error::malformed("netlink", "a message header is cut short")));
+            return Some(Err(Error::malformed(
+                "netlink",
+                "a message header is cut short",
+            )));
         }
         let len = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
         if len < NLMSG_HDRLEN || len > buf.len() {
             buf = &[];
-            return Some(Err(Error::malformed("netlink", "a message length runs past the datagram")));
+            return Some(Err(Error::malformed(
+                "netlink",
+                "a message length runs past the datagram",
+            )));
         }
         let m = MsgRef {
             ty: u16::from_ne_bytes([buf[4], buf[5]]),
@@ -59,15 +65,29 @@ pub fn attrs(mut buf: &[u8]) -> impl Iterator<Item = Result<Attr<'_>>> {
             // Up to 3 bytes of trailing padding are allowed; anything else is cut short.
             let ok = buf.iter().all(|&b| b == 0);
             buf = &[];
-            return if ok { None } else { Some(Err(Error::malformed("netlink", "an attribute header is cut short"))) };
+            return if ok {
+                None
+            } else {
+                Some(Err(Error::malformed(
+                    "netlink",
+                    "an attribute header is cut short",
+                )))
+            };
         }
         let len = u16::from_ne_bytes([buf[0], buf[1]]) as usize;
         let raw_ty = u16::from_ne_bytes([buf[2], buf[3]]);
         if len < 4 || len > buf.len() {
             buf = &[];
-            return Some(Err(Error::malformed("netlink", "an attribute length runs past its message")));
+            return Some(Err(Error::malformed(
+                "netlink",
+                "an attribute length runs past its message",
+            )));
         }
-        let a = Attr { ty: raw_ty & NLA_TYPE_MASK, nested: raw_ty & NLA_F_NESTED != 0, value: &buf[4..len] };
+        let a = Attr {
+            ty: raw_ty & NLA_TYPE_MASK,
+            nested: raw_ty & NLA_F_NESTED != 0,
+            value: &buf[4..len],
+        };
         let _ = NLA_F_NET_BYTEORDER;
         buf = &buf[align(len).min(buf.len())..];
         Some(Ok(a))
@@ -76,9 +96,20 @@ pub fn attrs(mut buf: &[u8]) -> impl Iterator<Item = Result<Attr<'_>>> {
 
 impl<'a> Attr<'a> {
     fn fixed<const N: usize>(&self) -> Result<[u8; N]> {
-        self.value.get(..N).and_then(|s| s.try_into().ok()).ok_or_else(|| {
-            Error::malformed("netlink", format!("attribute {} is {} bytes, expected {}", self.ty, self.value.len(), N))
-        })
+        self.value
+            .get(..N)
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| {
+                Error::malformed(
+                    "netlink",
+                    format!(
+                        "attribute {} is {} bytes, expected {}",
+                        self.ty,
+                        self.value.len(),
+                        N
+                    ),
+                )
+            })
     }
     pub fn u8(&self) -> Result<u8> {
         Ok(self.fixed::<1>()?[0])

@@ -65,7 +65,9 @@ pub fn attributes(out: &mut String, buf: &[u8], schema: &[Def], depth: usize) {
             }
         };
         let def = schema.iter().find(|d| d.0 == a.ty);
-        let name = def.map(|d| d.1.to_string()).unwrap_or_else(|| format!("attr {}", a.ty));
+        let name = def
+            .map(|d| d.1.to_string())
+            .unwrap_or_else(|| format!("attr {}", a.ty));
         let nested = if a.nested { " (NLA_F_NESTED)" } else { "" };
         match def.map(|d| d.2) {
             Some(Kind::Nest(inner)) => {
@@ -106,8 +108,16 @@ fn link_info(out: &mut String, buf: &[u8], depth: usize) {
         Def(rtnl::IFLA_INFO_KIND, "IFLA_INFO_KIND", Kind::Str),
         Def(rtnl::IFLA_INFO_DATA, "IFLA_INFO_DATA", Kind::Nest(data)),
         Def(rtnl::IFLA_INFO_XSTATS, "IFLA_INFO_XSTATS", Kind::Bytes),
-        Def(rtnl::IFLA_INFO_SLAVE_KIND, "IFLA_INFO_SLAVE_KIND", Kind::Str),
-        Def(rtnl::IFLA_INFO_SLAVE_DATA, "IFLA_INFO_SLAVE_DATA", Kind::Nest(slave)),
+        Def(
+            rtnl::IFLA_INFO_SLAVE_KIND,
+            "IFLA_INFO_SLAVE_KIND",
+            Kind::Str,
+        ),
+        Def(
+            rtnl::IFLA_INFO_SLAVE_DATA,
+            "IFLA_INFO_SLAVE_DATA",
+            Kind::Nest(slave),
+        ),
     ];
     attributes(out, buf, &schema, depth);
 }
@@ -120,7 +130,10 @@ fn value(a: &Attr, kind: Kind) -> String {
         Kind::U64 => a.u64().map(|v| v.to_string()),
         Kind::Be16 => a.be16().map(|v| format!("{v} (network order)")),
         Kind::Be32 => a.be32().map(|v| format!("{v:#x} (network order)")),
-        Kind::Str => Ok(format!("\"{}\"", String::from_utf8_lossy(a.str_bytes()).escape_default())),
+        Kind::Str => Ok(format!(
+            "\"{}\"",
+            String::from_utf8_lossy(a.str_bytes()).escape_default()
+        )),
         Kind::Mac => a.array::<6>().map(|m| mac(&m)),
         Kind::BridgeId => a.array::<8>().map(|b| BridgeId::from_bytes(&b).to_string()),
         Kind::Flag => Ok(String::new()),
@@ -130,12 +143,20 @@ fn value(a: &Attr, kind: Kind) -> String {
 }
 
 pub fn mac(m: &[u8]) -> String {
-    m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 fn hex(b: &[u8]) -> String {
     const MAX: usize = 32;
-    let mut s: String = b.iter().take(MAX).map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ");
+    let mut s: String = b
+        .iter()
+        .take(MAX)
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     if b.len() > MAX {
         let _ = write!(s, " ... ({} bytes)", b.len());
     }

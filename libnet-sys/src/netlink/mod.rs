@@ -68,12 +68,28 @@ pub fn msg_type_name(protocol: i32, ty: u16) -> &'static str {
 /// `REQUEST|ACK|EXCL|CREATE`: the flags, named for the kind of request they are on.
 pub fn flag_names(ty: u16, flags: u16) -> String {
     let mut names: Vec<&str> = Vec::new();
-    let common = [(NLM_F_REQUEST, "REQUEST"), (NLM_F_MULTI, "MULTI"), (NLM_F_ACK, "ACK"), (NLM_F_ECHO, "ECHO"), (NLM_F_DUMP_INTR, "DUMP_INTR"), (NLM_F_DUMP_FILTERED, "DUMP_FILTERED")];
+    let common = [
+        (NLM_F_REQUEST, "REQUEST"),
+        (NLM_F_MULTI, "MULTI"),
+        (NLM_F_ACK, "ACK"),
+        (NLM_F_ECHO, "ECHO"),
+        (NLM_F_DUMP_INTR, "DUMP_INTR"),
+        (NLM_F_DUMP_FILTERED, "DUMP_FILTERED"),
+    ];
     // The 0x100..0x800 bits mean different things on GET, NEW/SET and ack messages.
     let high: &[(u16, &str)] = match ty {
         NLMSG_ERROR => &[(NLM_F_CAPPED, "CAPPED"), (NLM_F_ACK_TLVS, "ACK_TLVS")],
-        _ if rtnl::is_get(ty) => &[(NLM_F_ROOT, "ROOT"), (NLM_F_MATCH, "MATCH"), (0x400, "ATOMIC")],
-        _ => &[(NLM_F_REPLACE, "REPLACE"), (NLM_F_EXCL, "EXCL"), (NLM_F_CREATE, "CREATE"), (NLM_F_APPEND, "APPEND")],
+        _ if rtnl::is_get(ty) => &[
+            (NLM_F_ROOT, "ROOT"),
+            (NLM_F_MATCH, "MATCH"),
+            (0x400, "ATOMIC"),
+        ],
+        _ => &[
+            (NLM_F_REPLACE, "REPLACE"),
+            (NLM_F_EXCL, "EXCL"),
+            (NLM_F_CREATE, "CREATE"),
+            (NLM_F_APPEND, "APPEND"),
+        ],
     };
     let mut rest = flags;
     for &(bit, name) in common.iter().chain(high) {

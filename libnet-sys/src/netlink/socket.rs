@@ -36,7 +36,11 @@ impl NlSocket {
     pub fn open(protocol: i32, trace: Trace) -> Result<NlSocket> {
         // SAFETY: plain syscalls on a descriptor we own; every result is checked.
         unsafe {
-            let fd = libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, protocol);
+            let fd = libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                protocol,
+            );
             if fd < 0 {
                 return Err(Error::last_os("socket(AF_NETLINK)", ""));
             }
@@ -44,19 +48,42 @@ impl NlSocket {
             let one: libc::c_int = 1;
             for opt in [NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK] {
                 // Older kernels lack these; the requests still work without them.
-                libc::setsockopt(fd.as_raw_fd(), SOL_NETLINK, opt, (&one as *const libc::c_int).cast(), 4);
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    SOL_NETLINK,
+                    opt,
+                    (&one as *const libc::c_int).cast(),
+                    4,
+                );
             }
             let mut sa: libc::sockaddr_nl = std::mem::zeroed();
             sa.nl_family = libc::AF_NETLINK as u16;
             let salen = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
-            if libc::bind(fd.as_raw_fd(), (&sa as *const libc::sockaddr_nl).cast(), salen) < 0 {
+            if libc::bind(
+                fd.as_raw_fd(),
+                (&sa as *const libc::sockaddr_nl).cast(),
+                salen,
+            ) < 0
+            {
                 return Err(Error::last_os("bind(AF_NETLINK)", ""));
             }
             let mut len = salen;
-            if libc::getsockname(fd.as_raw_fd(), (&mut sa as *mut libc::sockaddr_nl).cast(), &mut len) < 0 {
+            if libc::getsockname(
+                fd.as_raw_fd(),
+                (&mut sa as *mut libc::sockaddr_nl).cast(),
+                &mut len,
+            ) < 0
+            {
                 return Err(Error::last_os("getsockname(AF_NETLINK)", ""));
             }
-            Ok(NlSocket { fd, protocol, pid: sa.nl_pid, seq: 0, buf: vec![0; 32 * 1024], trace })
+            Ok(NlSocket {
+                fd,
+                protocol,
+                pid: sa.nl_pid,
+                seq: 0,
+                buf: vec![0; 32 * 1024],
+                trace,
+            })
         }
     }
 
@@ -70,7 +97,10 @@ impl NlSocket {
         let seq = self.seq;
         let bytes = msg.finish(seq, 0);
         if self.trace.shows(access) {
-            self.trace.request(access, format_args!("netlink {}", describe_header(self.protocol, &bytes)));
+            self.trace.request(
+                access,
+                format_args!("netlink {}", describe_header(self.protocol, &bytes)),
+            );
             self.trace.detail(access, &describe(self.protocol, &bytes));
         }
         if !self.trace.sends(access) {
@@ -104,7 +134,12 @@ impl NlSocket {
         loop {
             // SAFETY: buf is valid for buf.len() bytes.
             let n = unsafe {
-                libc::recv(self.fd.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), libc::MSG_PEEK | libc::MSG_TRUNC)
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    libc::MSG_PEEK | libc::MSG_TRUNC,
+                )
             };
             if n < 0 {
                 let errno = last_errno();
@@ -117,7 +152,14 @@ impl NlSocket {
                 self.buf.resize(n as usize, 0);
             }
             // SAFETY: as above; the datagram fits now.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), 0) };
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    0,
+                )
+            };
             if n < 0 {
                 let errno = last_errno();
                 if errno == libc::EINTR {
@@ -137,11 +179,19 @@ impl NlSocket {
 
     /// Sends a request (a get with `NLM_F_ACK`, or a dump with `NLM_F_DUMP`) and hands every
     /// reply message to `each`, until the ack or `NLMSG_DONE`.
-    pub fn transact(&mut self, msg: Msg, object: &str, access: Access, each: &mut dyn FnMut(&MsgRef) -> Result<()>) -> Result<()> {
+    pub fn transact(
+        &mut self,
+        msg: Msg,
+        object: &str,
+        access: Access,
+        each: &mut dyn FnMut(&MsgRef) -> Result<()>,
+    ) -> Result<()> {
         let step = msg_type_name(self.protocol, msg.msg_type());
         // A get without NLM_F_ACK is answered by one message (or an error), with no ack after it.
         let single = msg.flags() & (NLM_F_ACK | NLM_F_DUMP) == 0;
-        let Some(seq) = self.send(msg, access)? else { return Ok(()) };
+        let Some(seq) = self.send(msg, access)? else {
+            return Ok(());
+        };
         let mut count = 0usize;
         let mut interrupted = false;
         loop {
@@ -153,12 +203,17 @@ impl NlSocket {
                     if m.pid != self.pid || m.seq != seq {
                         return Err(Error::malformed(
                             step,
-                            format!("reply with seq {} for port {}, expected seq {} for port {}", m.seq, m.pid, seq, self.pid),
+                            format!(
+                                "reply with seq {} for port {}, expected seq {} for port {}",
+                                m.seq, m.pid, seq, self.pid
+                            ),
                         ));
                     }
                     interrupted |= m.flags & NLM_F_DUMP_INTR != 0;
                     match m.ty {
-                        NLMSG_ERROR | NLMSG_DONE => return self.finish(&m, step, object, access, count).map(Some),
+                        NLMSG_ERROR | NLMSG_DONE => {
+                            return self.finish(&m, step, object, access, count).map(Some)
+                        }
                         NLMSG_NOOP => {}
                         _ => {
                             count += 1;
@@ -183,7 +238,13 @@ impl NlSocket {
 
     /// A dump that the kernel may report as inconsistent (`NLM_F_DUMP_INTR`: the table changed
     /// while it was being read): `fresh` makes new empty state, and the dump starts over.
-    pub fn dump<S>(&mut self, make: impl Fn() -> Msg, object: &str, fresh: impl Fn() -> S, each: impl Fn(&mut S, &MsgRef) -> Result<()>) -> Result<S> {
+    pub fn dump<S>(
+        &mut self,
+        make: impl Fn() -> Msg,
+        object: &str,
+        fresh: impl Fn() -> S,
+        each: impl Fn(&mut S, &MsgRef) -> Result<()>,
+    ) -> Result<S> {
         for _ in 0..DUMP_RETRIES {
             let mut state = fresh();
             match self.transact(make(), object, Access::Read, &mut |m| each(&mut state, m)) {
@@ -192,28 +253,55 @@ impl NlSocket {
                 Ok(()) => return Ok(state),
             }
         }
-        Err(Error::malformed(msg_type_name(self.protocol, make().msg_type()), "the dump kept changing while it was read"))
+        Err(Error::malformed(
+            msg_type_name(self.protocol, make().msg_type()),
+            "the dump kept changing while it was read",
+        ))
     }
 
     /// An `NLMSG_ERROR` (ack or error) or `NLMSG_DONE` (end of dump, maybe with an error).
-    fn finish(&self, m: &MsgRef, step: &'static str, object: &str, access: Access, count: usize) -> Result<()> {
+    fn finish(
+        &self,
+        m: &MsgRef,
+        step: &'static str,
+        object: &str,
+        access: Access,
+        count: usize,
+    ) -> Result<()> {
         let (errno, ext_ack, offset) = parse_error(m)?;
         if errno == 0 {
             match m.ty {
-                NLMSG_DONE => self.trace.outcome(access, Ok(format_args!("{count} message(s), NLMSG_DONE"))),
-                _ if count > 0 => self.trace.outcome(access, Ok(format_args!("{count} message(s), ACK"))),
+                NLMSG_DONE => self
+                    .trace
+                    .outcome(access, Ok(format_args!("{count} message(s), NLMSG_DONE"))),
+                _ if count > 0 => self
+                    .trace
+                    .outcome(access, Ok(format_args!("{count} message(s), ACK"))),
                 _ => self.trace.outcome(access, Ok(format_args!("ACK"))),
             }
             return Ok(());
         }
         if self.trace.shows(access) {
-            let at = offset.map(|o| format!(" at byte {o} of the request")).unwrap_or_default();
+            let at = offset
+                .map(|o| format!(" at byte {o} of the request"))
+                .unwrap_or_default();
             match &ext_ack {
-                Some(msg) => self.trace.outcome(access, Ok(format_args!("NLMSG_ERROR {} ({}): \"{msg}\"{at}", crate::error::errno_name(errno), strerror(errno)))),
+                Some(msg) => self.trace.outcome(
+                    access,
+                    Ok(format_args!(
+                        "NLMSG_ERROR {} ({}): \"{msg}\"{at}",
+                        crate::error::errno_name(errno),
+                        strerror(errno)
+                    )),
+                ),
                 None => self.trace.outcome(access, Err(errno)),
             }
         }
-        Err(Error { step: step.into(), object: object.to_string(), cause: Cause::Errno { errno, ext_ack } })
+        Err(Error {
+            step: step.into(),
+            object: object.to_string(),
+            cause: Cause::Errno { errno, ext_ack },
+        })
     }
 }
 
@@ -224,7 +312,12 @@ pub fn parse_error(m: &MsgRef) -> Result<(i32, Option<String>, Option<u32>)> {
         Some(b) => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
         // An old-style NLMSG_DONE may carry nothing at all.
         None if m.ty == NLMSG_DONE => return Ok((0, None, None)),
-        None => return Err(Error::malformed("NLMSG_ERROR", "the error code is cut short")),
+        None => {
+            return Err(Error::malformed(
+                "NLMSG_ERROR",
+                "the error code is cut short",
+            ))
+        }
     };
     let mut tlvs: &[u8] = &[];
     if m.flags & NLM_F_ACK_TLVS != 0 {
@@ -236,9 +329,14 @@ pub fn parse_error(m: &MsgRef) -> Result<(i32, Option<String>, Option<u32>)> {
             let skip = if m.flags & NLM_F_CAPPED != 0 {
                 NLMSG_HDRLEN
             } else {
-                inner.get(..4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize).unwrap_or(0)
+                inner
+                    .get(..4)
+                    .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                    .unwrap_or(0)
             };
-            inner.get(super::msg::align(skip)..).ok_or_else(|| Error::malformed("NLMSG_ERROR", "the echoed request is cut short"))?
+            inner
+                .get(super::msg::align(skip)..)
+                .ok_or_else(|| Error::malformed("NLMSG_ERROR", "the echoed request is cut short"))?
         };
     }
     let (mut msg, mut offs) = (None, None);
@@ -250,7 +348,11 @@ pub fn parse_error(m: &MsgRef) -> Result<(i32, Option<String>, Option<u32>)> {
             _ => {}
         }
     }
-    Ok((code.checked_neg().unwrap_or(libc::EINVAL).max(0), msg.filter(|s| !s.is_empty()), offs))
+    Ok((
+        code.checked_neg().unwrap_or(libc::EINVAL).max(0),
+        msg.filter(|s| !s.is_empty()),
+        offs,
+    ))
 }
 
 /// `RTM_NEWLINK flags=REQUEST|ACK|EXCL|CREATE seq=1 len=40`

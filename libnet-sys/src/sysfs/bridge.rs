@@ -31,30 +31,55 @@ pub fn port_file(what: PortSetting) -> &'static str {
 pub fn is_bridge(trace: &Trace, name: &[u8]) -> bool {
     let path = format!("{CLASS_NET}/{}/bridge", String::from_utf8_lossy(name));
     trace.request(Access::Read, format_args!("stat {path}"));
-    let yes = std::fs::metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
-    trace.outcome(Access::Read, Ok(format_args!("{}", if yes { "directory" } else { "absent" })));
+    let yes = std::fs::metadata(&path)
+        .map(|m| m.is_dir())
+        .unwrap_or(false);
+    trace.outcome(
+        Access::Read,
+        Ok(format_args!("{}", if yes { "directory" } else { "absent" })),
+    );
     yes
 }
 
 pub fn set_bridge(trace: &Trace, bridge: &IfName, what: BridgeSetting, value: u64) -> Result<()> {
-    write(trace, &format!("{CLASS_NET}/{bridge}/bridge/{}", bridge_file(what)), value)
+    write(
+        trace,
+        &format!("{CLASS_NET}/{bridge}/bridge/{}", bridge_file(what)),
+        value,
+    )
 }
 
 pub fn set_port(trace: &Trace, port: &IfName, what: PortSetting, value: u64) -> Result<()> {
-    write(trace, &format!("{CLASS_NET}/{port}/brport/{}", port_file(what)), value)
+    write(
+        trace,
+        &format!("{CLASS_NET}/{port}/brport/{}", port_file(what)),
+        value,
+    )
 }
 
 /// `bridge_id` and friends: `8000.0a6fba97546d`.
 fn read_id(trace: &Trace, path: &str) -> Result<BridgeId> {
     let raw = read(trace, path)?;
     let text = std::str::from_utf8(&raw).unwrap_or("").trim_end();
-    let bad = || Error::malformed(format!("read {path}"), format!("{text:?} is not a bridge id"));
+    let bad = || {
+        Error::malformed(
+            format!("read {path}"),
+            format!("{text:?} is not a bridge id"),
+        )
+    };
     let (prio, addr) = text.split_once('.').ok_or_else(bad)?;
-    let byte = |s: &str, i: usize| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(bad);
+    let byte = |s: &str, i: usize| {
+        s.get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(bad)
+    };
     if prio.len() != 4 || addr.len() != 12 {
         return Err(bad());
     }
-    let mut id = BridgeId { prio: [byte(prio, 0)?, byte(prio, 2)?], addr: [0; 6] };
+    let mut id = BridgeId {
+        prio: [byte(prio, 0)?, byte(prio, 2)?],
+        addr: [0; 6],
+    };
     for (i, a) in id.addr.iter_mut().enumerate() {
         *a = byte(addr, 2 * i)?;
     }
@@ -88,8 +113,16 @@ pub fn bridge_info(trace: &Trace, name: &IfName, detail: Detail) -> Result<Bridg
         br.topology_change_detected = num("topology_change_detected")? != 0;
     }
     for port in list_dir(trace, &format!("{CLASS_NET}/{name}/brif"))? {
-        let pname = IfName::from_bytes(&port).map_err(|_| Error::malformed(format!("readdir {CLASS_NET}/{name}/brif"), "a port name is not an interface name"))?;
-        let mut p = Port { name: Some(pname), ..Port::default() };
+        let pname = IfName::from_bytes(&port).map_err(|_| {
+            Error::malformed(
+                format!("readdir {CLASS_NET}/{name}/brif"),
+                "a port name is not an interface name",
+            )
+        })?;
+        let mut p = Port {
+            name: Some(pname),
+            ..Port::default()
+        };
         if detail == Detail::Full {
             port_info(trace, &pname, &mut p)?;
         }
@@ -140,7 +173,10 @@ pub fn fdb_entries(trace: &Trace, bridge: &IfName) -> Result<Vec<FdbEntry>> {
             break;
         }
         if n % REC != 0 {
-            return Err(Error::malformed(format!("read {path}"), format!("{n} bytes is not a whole number of {REC}-byte records")));
+            return Err(Error::malformed(
+                format!("read {path}"),
+                format!("{n} bytes is not a whole number of {REC}-byte records"),
+            ));
         }
         out.extend(buf[..n].chunks_exact(REC).map(|r| {
             FdbEntryRaw {

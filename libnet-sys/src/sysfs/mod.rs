@@ -24,7 +24,13 @@ pub fn read(trace: &Trace, path: &str) -> Result<Vec<u8>> {
     let res = std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut buf));
     match res {
         Ok(_) => {
-            trace.outcome(Access::Read, Ok(format_args!("{:?}", String::from_utf8_lossy(&buf).trim_end())));
+            trace.outcome(
+                Access::Read,
+                Ok(format_args!(
+                    "{:?}",
+                    String::from_utf8_lossy(&buf).trim_end()
+                )),
+            );
             Ok(buf)
         }
         Err(e) => {
@@ -42,7 +48,10 @@ pub fn write(trace: &Trace, path: &str, value: u64) -> Result<()> {
         trace.outcome(Access::Write, Ok(format_args!("")));
         return Ok(());
     }
-    let res = std::fs::OpenOptions::new().write(true).open(path).and_then(|mut f| f.write_all(format!("{value}\n").as_bytes()));
+    let res = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(format!("{value}\n").as_bytes()));
     match res {
         Ok(()) => {
             trace.outcome(Access::Write, Ok(format_args!("ok")));
@@ -58,12 +67,15 @@ pub fn write(trace: &Trace, path: &str, value: u64) -> Result<()> {
 
 /// A number as the kernel prints it in sysfs: decimal, or hex with `0x` (`port_no`, `port_id`).
 pub fn parse_num(path: &str, raw: &[u8]) -> Result<u64> {
-    let text = std::str::from_utf8(raw).unwrap_or("").trim_end_matches('\n');
+    let text = std::str::from_utf8(raw)
+        .unwrap_or("")
+        .trim_end_matches('\n');
     let parsed = match text.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16),
         None => text.parse::<u64>(),
     };
-    parsed.map_err(|_| Error::malformed(format!("read {path}"), format!("{text:?} is not a number")))
+    parsed
+        .map_err(|_| Error::malformed(format!("read {path}"), format!("{text:?} is not a number")))
 }
 
 pub fn read_num(trace: &Trace, path: &str) -> Result<u64> {
@@ -80,7 +92,11 @@ pub fn list_dir(trace: &Trace, path: &str) -> Result<Vec<Vec<u8>>> {
         trace.outcome(Access::Read, Err(errno));
         Error::errno(format!("readdir {path}"), "", errno)
     })?;
-    let mut names: Vec<Vec<u8>> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().as_bytes().to_vec()).filter(|n| !n.starts_with(b".")).collect();
+    let mut names: Vec<Vec<u8>> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().as_bytes().to_vec())
+        .filter(|n| !n.starts_with(b"."))
+        .collect();
     names.sort();
     trace.outcome(Access::Read, Ok(format_args!("{} entries", names.len())));
     Ok(names)
@@ -99,7 +115,9 @@ fn stale(what: &str) -> Error {
 /// the (always namespace-correct) ioctls report. Absent in sysfs is left to the caller.
 pub fn check_view(ctl: &CtlSocket, name: &IfName) -> Result<()> {
     let base = format!("{CLASS_NET}/{name}");
-    let Ok(raw) = read(&ctl.trace, &format!("{base}/ifindex")) else { return Ok(()) };
+    let Ok(raw) = read(&ctl.trace, &format!("{base}/ifindex")) else {
+        return Ok(());
+    };
     let sys_index = parse_num(&base, &raw)?;
     let real_index = match ctl.ifindex(name) {
         Ok(i) => i as u64,
@@ -121,7 +139,11 @@ pub fn check_listing(trace: &Trace, names: &[Vec<u8>]) -> Result<()> {
     let mut real: Vec<&[u8]> = dev
         .split(|&c| c == b'\n')
         .skip(2)
-        .filter_map(|line| line.iter().position(|&c| c == b':').map(|i| line[..i].trim_ascii()))
+        .filter_map(|line| {
+            line.iter()
+                .position(|&c| c == b':')
+                .map(|i| line[..i].trim_ascii())
+        })
         .collect();
     real.sort();
     let sys: Vec<&[u8]> = names.iter().map(|n| n.as_slice()).collect();

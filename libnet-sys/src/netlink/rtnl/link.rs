@@ -12,21 +12,30 @@ use crate::netlink::*;
 
 /// `ip link add NAME type bridge`
 pub fn new_bridge(name: &IfName) -> Msg {
-    Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE)
-        .header(&IfInfoMsg::default())
-        .str(IFLA_IFNAME, name.as_str())
-        .nest(IFLA_LINKINFO, |m| m.bytes(IFLA_INFO_KIND, b"bridge"))
+    Msg::new(
+        RTM_NEWLINK,
+        NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE,
+    )
+    .header(&IfInfoMsg::default())
+    .str(IFLA_IFNAME, name.as_str())
+    .nest(IFLA_LINKINFO, |m| m.bytes(IFLA_INFO_KIND, b"bridge"))
 }
 
 /// `ip link del dev NAME`
 pub fn del_link(index: u32) -> Msg {
-    Msg::new(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK).header(&IfInfoMsg { index: index as i32, ..Default::default() })
+    Msg::new(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK).header(&IfInfoMsg {
+        index: index as i32,
+        ..Default::default()
+    })
 }
 
 /// `ip link set dev PORT master BRIDGE` (`master` 0: `nomaster`)
 pub fn set_master(index: u32, master: u32) -> Msg {
     Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK)
-        .header(&IfInfoMsg { index: index as i32, ..Default::default() })
+        .header(&IfInfoMsg {
+            index: index as i32,
+            ..Default::default()
+        })
         .u32(IFLA_MASTER, master)
 }
 
@@ -40,12 +49,16 @@ pub enum BrAttr {
 /// `ip link set dev BRIDGE type bridge <setting>`
 pub fn set_bridge(index: u32, attr: BrAttr) -> Msg {
     Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK)
-        .header(&IfInfoMsg { index: index as i32, ..Default::default() })
+        .header(&IfInfoMsg {
+            index: index as i32,
+            ..Default::default()
+        })
         .nest(IFLA_LINKINFO, |m| {
-            m.bytes(IFLA_INFO_KIND, b"bridge").nest(IFLA_INFO_DATA, |m| match attr {
-                BrAttr::U32(ty, v) => m.u32(ty, v),
-                BrAttr::U16(ty, v) => m.u16(ty, v),
-            })
+            m.bytes(IFLA_INFO_KIND, b"bridge")
+                .nest(IFLA_INFO_DATA, |m| match attr {
+                    BrAttr::U32(ty, v) => m.u32(ty, v),
+                    BrAttr::U16(ty, v) => m.u16(ty, v),
+                })
         })
 }
 
@@ -60,7 +73,11 @@ pub enum BrPortAttr {
 /// `bridge link set dev PORT <setting>`
 pub fn set_port(index: u32, attr: BrPortAttr) -> Msg {
     Msg::new(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK)
-        .header(&IfInfoMsg { family: AF_BRIDGE, index: index as i32, ..Default::default() })
+        .header(&IfInfoMsg {
+            family: AF_BRIDGE,
+            index: index as i32,
+            ..Default::default()
+        })
         .nest(IFLA_PROTINFO | NLA_F_NESTED, |m| match attr {
             BrPortAttr::U32(ty, v) => m.u32(ty, v),
             BrPortAttr::U16(ty, v) => m.u16(ty, v),
@@ -72,14 +89,22 @@ pub fn set_port(index: u32, attr: BrPortAttr) -> Msg {
 /// link alone, or an error.
 pub fn get_link(name: &IfName, ext_mask: u32) -> Msg {
     Msg::new(RTM_GETLINK, NLM_F_REQUEST)
-        .header(&IfInfoMsg { family: AF_PACKET, ..Default::default() })
+        .header(&IfInfoMsg {
+            family: AF_PACKET,
+            ..Default::default()
+        })
         .str(IFLA_IFNAME, name.as_str())
         .u32(IFLA_EXT_MASK, ext_mask)
 }
 
 /// `ip link show`: every link in the namespace.
 pub fn dump_links(ext_mask: u32) -> Msg {
-    Msg::new(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP).header(&IfInfoMsg { family: AF_PACKET, ..Default::default() }).u32(IFLA_EXT_MASK, ext_mask)
+    Msg::new(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP)
+        .header(&IfInfoMsg {
+            family: AF_PACKET,
+            ..Default::default()
+        })
+        .u32(IFLA_EXT_MASK, ext_mask)
 }
 
 /// What one `RTM_NEWLINK` says about a link, as far as bridges care.
@@ -98,10 +123,18 @@ pub struct Link {
 
 pub fn parse_link(m: &MsgRef) -> Result<Link> {
     if m.ty != RTM_NEWLINK {
-        return Err(Error::malformed("RTM_GETLINK", format!("unexpected message type {}", m.ty)));
+        return Err(Error::malformed(
+            "RTM_GETLINK",
+            format!("unexpected message type {}", m.ty),
+        ));
     }
-    let h: IfInfoMsg = crate::netlink::msg::from_bytes(m.payload).ok_or_else(|| Error::malformed("RTM_NEWLINK", "ifinfomsg is cut short"))?;
-    let mut link = Link { index: h.index as u32, flags: h.flags, ..Default::default() };
+    let h: IfInfoMsg = crate::netlink::msg::from_bytes(m.payload)
+        .ok_or_else(|| Error::malformed("RTM_NEWLINK", "ifinfomsg is cut short"))?;
+    let mut link = Link {
+        index: h.index as u32,
+        flags: h.flags,
+        ..Default::default()
+    };
     for a in attrs(&m.payload[16..]) {
         let a = a?;
         match a.ty {

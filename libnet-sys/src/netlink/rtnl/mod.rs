@@ -170,10 +170,18 @@ const BR_ATTRS: &[Def] = &[
     Def(IFLA_BR_ROOT_PORT, "IFLA_BR_ROOT_PORT", Kind::U16),
     Def(IFLA_BR_ROOT_PATH_COST, "IFLA_BR_ROOT_PATH_COST", Kind::U32),
     Def(IFLA_BR_TOPOLOGY_CHANGE, "IFLA_BR_TOPOLOGY_CHANGE", Kind::U8),
-    Def(IFLA_BR_TOPOLOGY_CHANGE_DETECTED, "IFLA_BR_TOPOLOGY_CHANGE_DETECTED", Kind::U8),
+    Def(
+        IFLA_BR_TOPOLOGY_CHANGE_DETECTED,
+        "IFLA_BR_TOPOLOGY_CHANGE_DETECTED",
+        Kind::U8,
+    ),
     Def(IFLA_BR_HELLO_TIMER, "IFLA_BR_HELLO_TIMER", Kind::U64),
     Def(IFLA_BR_TCN_TIMER, "IFLA_BR_TCN_TIMER", Kind::U64),
-    Def(IFLA_BR_TOPOLOGY_CHANGE_TIMER, "IFLA_BR_TOPOLOGY_CHANGE_TIMER", Kind::U64),
+    Def(
+        IFLA_BR_TOPOLOGY_CHANGE_TIMER,
+        "IFLA_BR_TOPOLOGY_CHANGE_TIMER",
+        Kind::U64,
+    ),
     Def(IFLA_BR_GC_TIMER, "IFLA_BR_GC_TIMER", Kind::U64),
     Def(20, "IFLA_BR_GROUP_ADDR", Kind::Mac),
     Def(21, "IFLA_BR_FDB_FLUSH", Kind::Flag),
@@ -197,15 +205,43 @@ const BRPORT_ATTRS: &[Def] = &[
     Def(9, "IFLA_BRPORT_UNICAST_FLOOD", Kind::U8),
     Def(10, "IFLA_BRPORT_PROXYARP", Kind::U8),
     Def(IFLA_BRPORT_ROOT_ID, "IFLA_BRPORT_ROOT_ID", Kind::BridgeId),
-    Def(IFLA_BRPORT_BRIDGE_ID, "IFLA_BRPORT_BRIDGE_ID", Kind::BridgeId),
-    Def(IFLA_BRPORT_DESIGNATED_PORT, "IFLA_BRPORT_DESIGNATED_PORT", Kind::U16),
-    Def(IFLA_BRPORT_DESIGNATED_COST, "IFLA_BRPORT_DESIGNATED_COST", Kind::U16),
+    Def(
+        IFLA_BRPORT_BRIDGE_ID,
+        "IFLA_BRPORT_BRIDGE_ID",
+        Kind::BridgeId,
+    ),
+    Def(
+        IFLA_BRPORT_DESIGNATED_PORT,
+        "IFLA_BRPORT_DESIGNATED_PORT",
+        Kind::U16,
+    ),
+    Def(
+        IFLA_BRPORT_DESIGNATED_COST,
+        "IFLA_BRPORT_DESIGNATED_COST",
+        Kind::U16,
+    ),
     Def(IFLA_BRPORT_ID, "IFLA_BRPORT_ID", Kind::U16),
     Def(IFLA_BRPORT_NO, "IFLA_BRPORT_NO", Kind::U16),
-    Def(IFLA_BRPORT_TOPOLOGY_CHANGE_ACK, "IFLA_BRPORT_TOPOLOGY_CHANGE_ACK", Kind::U8),
-    Def(IFLA_BRPORT_CONFIG_PENDING, "IFLA_BRPORT_CONFIG_PENDING", Kind::U8),
-    Def(IFLA_BRPORT_MESSAGE_AGE_TIMER, "IFLA_BRPORT_MESSAGE_AGE_TIMER", Kind::U64),
-    Def(IFLA_BRPORT_FORWARD_DELAY_TIMER, "IFLA_BRPORT_FORWARD_DELAY_TIMER", Kind::U64),
+    Def(
+        IFLA_BRPORT_TOPOLOGY_CHANGE_ACK,
+        "IFLA_BRPORT_TOPOLOGY_CHANGE_ACK",
+        Kind::U8,
+    ),
+    Def(
+        IFLA_BRPORT_CONFIG_PENDING,
+        "IFLA_BRPORT_CONFIG_PENDING",
+        Kind::U8,
+    ),
+    Def(
+        IFLA_BRPORT_MESSAGE_AGE_TIMER,
+        "IFLA_BRPORT_MESSAGE_AGE_TIMER",
+        Kind::U64,
+    ),
+    Def(
+        IFLA_BRPORT_FORWARD_DELAY_TIMER,
+        "IFLA_BRPORT_FORWARD_DELAY_TIMER",
+        Kind::U64,
+    ),
     Def(IFLA_BRPORT_HOLD_TIMER, "IFLA_BRPORT_HOLD_TIMER", Kind::U64),
     Def(24, "IFLA_BRPORT_FLUSH", Kind::Flag),
 ];
@@ -285,7 +321,9 @@ fn family_name(f: u8) -> String {
 pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
     match ty {
         RTM_NEWLINK | RTM_DELLINK | RTM_GETLINK | RTM_SETLINK => {
-            let Some(h) = from_bytes::<IfInfoMsg>(payload) else { return (None, &[]) };
+            let Some(h) = from_bytes::<IfInfoMsg>(payload) else {
+                return (None, &[]);
+            };
             let text = format!(
                 "ifinfomsg{{family={}, type={}, index={}, flags={:#x}, change={:#x}}}",
                 family_name(h.family),
@@ -294,11 +332,17 @@ pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [De
                 h.flags,
                 h.change
             );
-            let schema = if h.family == AF_BRIDGE { BRIDGE_LINK_ATTRS } else { LINK_ATTRS };
+            let schema = if h.family == AF_BRIDGE {
+                BRIDGE_LINK_ATTRS
+            } else {
+                LINK_ATTRS
+            };
             (Some((text, 16)), schema)
         }
         RTM_NEWNEIGH | RTM_DELNEIGH | RTM_GETNEIGH => {
-            let Some(h) = from_bytes::<NdMsg>(payload) else { return (None, &[]) };
+            let Some(h) = from_bytes::<NdMsg>(payload) else {
+                return (None, &[]);
+            };
             let text = format!(
                 "ndmsg{{family={}, ifindex={}, state={:#x}, flags={:#x}, type={}}}",
                 family_name(h.family),
