@@ -106,6 +106,19 @@ const _: () = assert!(std::mem::offset_of!(PortInfoRaw, hold_timer_value) == 40)
 const _: () = assert!(std::mem::size_of::<FdbEntryRaw>() == 16);
 
 impl FdbEntryRaw {
+    /// One record as `brforward` and `BRCTL_GET_FDB_ENTRIES` lay it out (host byte order).
+    pub fn from_record(r: &[u8; 16]) -> FdbEntryRaw {
+        FdbEntryRaw {
+            mac_addr: [r[0], r[1], r[2], r[3], r[4], r[5]],
+            port_no: r[6],
+            is_local: r[7],
+            ageing_timer_value: u32::from_ne_bytes([r[8], r[9], r[10], r[11]]),
+            port_hi: r[12],
+            pad0: r[13],
+            unused: u16::from_ne_bytes([r[14], r[15]]),
+        }
+    }
+
     pub fn entry(&self) -> FdbEntry {
         FdbEntry {
             mac: self.mac_addr,

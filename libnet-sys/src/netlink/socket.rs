@@ -348,11 +348,10 @@ pub fn parse_error(m: &MsgRef) -> Result<(i32, Option<String>, Option<u32>)> {
             _ => {}
         }
     }
-    Ok((
-        code.checked_neg().unwrap_or(libc::EINVAL).max(0),
-        msg.filter(|s| !s.is_empty()),
-        offs,
-    ))
+    if code > 0 {
+        return Err(Error::malformed("NLMSG_ERROR", format!("a positive error code ({code})")));
+    }
+    Ok((code.checked_neg().unwrap_or(libc::EINVAL), msg.filter(|s| !s.is_empty()), offs))
 }
 
 /// `RTM_NEWLINK flags=REQUEST|ACK|EXCL|CREATE seq=1 len=40`

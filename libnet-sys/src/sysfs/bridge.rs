@@ -178,18 +178,7 @@ pub fn fdb_entries(trace: &Trace, bridge: &IfName) -> Result<Vec<FdbEntry>> {
                 format!("{n} bytes is not a whole number of {REC}-byte records"),
             ));
         }
-        out.extend(buf[..n].chunks_exact(REC).map(|r| {
-            FdbEntryRaw {
-                mac_addr: [r[0], r[1], r[2], r[3], r[4], r[5]],
-                port_no: r[6],
-                is_local: r[7],
-                ageing_timer_value: u32::from_ne_bytes([r[8], r[9], r[10], r[11]]),
-                port_hi: r[12],
-                pad0: 0,
-                unused: 0,
-            }
-            .entry()
-        }));
+        out.extend(buf[..n].chunks_exact(REC).filter_map(|r| r.try_into().ok()).map(|r| FdbEntryRaw::from_record(r).entry()));
     }
     trace.outcome(Access::Read, Ok(format_args!("{} records", out.len())));
     Ok(out)
