@@ -208,6 +208,7 @@ impl Bridges {
         match self.path(Via::Netlink) {
             Via::Sysfs => {
                 let trace = self.sysfs_checked(bridge)?;
+                require_bridge_sysfs(&trace, bridge)?;
                 sysfs::bridge::set_bridge(&trace, bridge, what, value)
                     .map_err(|e| missing_as_enodev(e, bridge))
             }
@@ -292,18 +293,7 @@ impl Bridges {
     }
 
     fn check_member_sysfs(&self, trace: &Trace, bridge: &IfName, port: &IfName) -> Result<()> {
-        if !sysfs::bridge::is_bridge(trace, bridge.as_bytes()) {
-            let exists = std::path::Path::new(&format!("{}/{bridge}", sysfs::CLASS_NET)).exists();
-            return Err(Error::errno(
-                "stat",
-                bridge.to_string(),
-                if exists {
-                    libc::EOPNOTSUPP
-                } else {
-                    libc::ENODEV
-                },
-            ));
-        }
+        require_bridge_sysfs(trace, bridge)?;
         if !std::path::Path::new(&format!("{}/{port}", sysfs::CLASS_NET)).exists() {
             return Err(Error::errno("stat", port.to_string(), libc::ENODEV));
         }
@@ -436,45 +426,40 @@ impl Bridges {
         })
     }
 
-    /// One `RTM_GETLINK` dump: every bridge with its ports. With `only`, a dump filtered by
-    /// `IFLA_MASTER` fetches just that bridge's ports.
+    /// Every bridge with its ports, in two dumps that keep the kernel's work small: the
+    /// bridges alone (`RTM_GETLINK` filtered by kind in the kernel), then every port at once
+    /// (the `AF_BRIDGE` dump: short messages, ports only). With `only`, its ports come from a
+    /// dump filtered by `IFLA_MASTER`. Ports go straight into their bridge: nothing else is
+    /// kept, so memory stays flat at thousands of links.
     fn dump_bridges(&mut self, only: Option<Link>) -> Result<Vec<Bridge>> {
-        let (mut bridges, ports) = match only {
-            Some(l) => {
-                let ports = self.dump_ports(l.index)?;
-                (l.bridge.into_iter().collect::<Vec<_>>(), ports)
-            }
+        let master = only.as_ref().map(|l| l.index);
+        let mut bridges: Vec<Bridge> = match only {
+            Some(l) => l.bridge.into_iter().collect(),
             None => {
-                let msg = || link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS);
-                self.nl()?.dump(
-                    msg,
-                    "",
-                    || (Vec::new(), Vec::new()),
-                    |(bridges, ports): &mut (Vec<Bridge>, Vec<Link>), m| {
-                        let mut l = link::parse_link(m)?;
-                        if let Some(b) = l.bridge.take() {
-                            bridges.push(b);
-                        }
-                        if l.master != 0 && l.port.is_some() {
-                            ports.push(l);
-                        }
-                        Ok(())
-                    },
-                )?
+                let msg = || link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS).nest(rtnl::IFLA_LINKINFO, |m| m.bytes(rtnl::IFLA_INFO_KIND, b"bridge"));
+                self.nl()?.dump(msg, "", Vec::new, |v: &mut Vec<Bridge>, m| {
+                    v.extend(link::parse_link(m)?.bridge);
+                    Ok(())
+                })?
             }
         };
         bridges.sort_by_key(|b| b.ifindex);
-        for l in ports {
-            if let (Ok(i), Some(p)) = (
-                bridges.binary_search_by_key(&l.master, |b| b.ifindex),
-                l.port,
-            ) {
+        let cell = std::cell::RefCell::new(bridges);
+        let msg = move || match master {
+            Some(m) => link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS).u32(rtnl::IFLA_MASTER, m),
+            None => link::dump_bridge_ports(),
+        };
+        let restart = || cell.borrow_mut().iter_mut().for_each(|b| b.ports.clear());
+        self.nl()?.dump(msg, "", restart, |_, m| {
+            let l = link::parse_link(m)?;
+            let mut bridges = cell.borrow_mut();
+            if let (Ok(i), Some(p)) = (bridges.binary_search_by_key(&l.master, |b| b.ifindex), l.port) {
                 bridges[i].ports.push(p);
             }
-        }
-        for b in bridges.iter_mut() {
-            b.sort_ports();
-        }
+            Ok(())
+        })?;
+        let mut bridges = cell.into_inner();
+        bridges.iter_mut().for_each(Bridge::sort_ports);
         Ok(bridges)
     }
 
@@ -484,6 +469,7 @@ impl Bridges {
         match self.path(Via::Netlink) {
             Via::Sysfs => {
                 let trace = self.sysfs_checked(bridge)?;
+                require_bridge_sysfs(&trace, bridge)?;
                 sysfs::bridge::fdb_entries(&trace, bridge).map_err(|e| missing_as_enodev(e, bridge))
             }
             Via::Ioctl => self.ctl()?.fdb_entries(bridge).map_err(|e| {
@@ -516,6 +502,24 @@ impl Bridges {
             }
         }
     }
+}
+
+/// Through sysfs, `name` must be a bridge: `ENODEV` if there is no such device, `EOPNOTSUPP`
+/// if it is not a bridge (as the ioctl and netlink paths say), not a missing file's `ENOENT`.
+fn require_bridge_sysfs(trace: &Trace, name: &IfName) -> Result<()> {
+    if sysfs::bridge::is_bridge(trace, name.as_bytes()) {
+        return Ok(());
+    }
+    let exists = std::path::Path::new(&format!("{}/{name}", sysfs::CLASS_NET)).exists();
+    Err(Error::errno(
+        "stat",
+        name.to_string(),
+        if exists {
+            libc::EOPNOTSUPP
+        } else {
+            libc::ENODEV
+        },
+    ))
 }
 
 fn not_a_port(bridge: &IfName, port: &IfName) -> Error {

@@ -34,8 +34,9 @@ pub const BRCTL_GET_FDB_ENTRIES: (libc::c_ulong, &str) = (18, "BRCTL_GET_FDB_ENT
 
 /// `BR_MAX_PORTS` (net/bridge/br_private.h): the size of the port table GET_PORT_LIST fills.
 const BR_MAX_PORTS: usize = 1 << 10;
-/// The most bridges BRCTL_GET_BRIDGES reports in one call, as bridge-utils asks.
-const MAX_BRIDGES: usize = 1024;
+/// The most bridges BRCTL_GET_BRIDGES can report: the kernel refuses a table of 2048 or more
+/// (br_ioctl.c, old_deviceless) and has no offset to page with.
+const MAX_BRIDGES: usize = 2047;
 
 /// `struct __bridge_info` from <linux/if_bridge.h>.
 #[repr(C, align(8))]
@@ -228,6 +229,12 @@ impl CtlSocket {
                 format_args!("{{BRCTL_GET_BRIDGES, buf, {MAX_BRIDGES}}}"),
             )?
         };
+        if n as usize >= MAX_BRIDGES {
+            return Err(Error::state(
+                "BRCTL_GET_BRIDGES",
+                format!("the ioctl lists at most {MAX_BRIDGES} bridges and may have cut the list; use --via netlink"),
+            ));
+        }
         idx.truncate(n.max(0) as usize);
         Ok(idx.into_iter().map(|i| i as u32).collect())
     }
