@@ -1,0 +1,408 @@
+#!/bin/bash
+# scripts/bench.sh: netplumb's brctl side by side with bridge-utils' brctl and iproute2's ip, in one
+# run, with ratios and a PASS/MISS summary against the targets of issue 2.
+#
+#   scripts/bench.sh                 # ~3-4 minutes on 2 cores; everything inside throwaway namespaces
+#   RUNS=20 N=500 scripts/bench.sh   # lighter
+#
+# What it measures (method and peer figures: ../shared/reference/perf-baseline.md):
+#   1. sizes: file and stripped bytes, text, shared libraries (ldd) of our brctl and netplumb,
+#      /sbin/brctl and /bin/ip
+#   2. one-shot commands, each table interleaved run by run by spawnbench (posix_spawn -> wait4,
+#      output to /dev/null): addbr+delbr, addif+delif (one veth made once), show on an idle
+#      namespace holding one bridge with one port; medians and ours/bridge-utils, ours/ip
+#   3. `brctl show` at N bridges with 2 veth ports each (03-listing.sh's topology, made with
+#      `ip -batch`): median wall time, peak RSS (/usr/bin/time), syscalls (strace, if present), and
+#      a byte-for-byte cmp of our output (every --via path) against bridge-utils'
+#   4. batch: N bridges made by `brctl -b FILE` vs the raw ioctl loop (nlbulk ioctl-addbr) vs
+#      `ip -batch`, REPS runs each, order alternating, every run from the same empty namespace
+#
+# Deleting bridges is what makes this slow: ~16 ms per bridge whatever does it (a per-bridge RCU
+# barrier), ~16 s per 1000, and it cannot be overlapped (parallel group deletes take as long).
+# Leaving it to an asynchronous netns teardown is worse: on this kernel cleanup_net holds RTNL for
+# the whole teardown, so every rtnetlink/bridge ioctl on the machine (the next measurement, other
+# people's tests) stalls for up to N x 16 ms.  So the script deletes its bridges itself with one
+# group RTM_DELLINK (nlbulk nl-delgroup), which does not block RTNL users elsewhere, between batch
+# runs and before exit (also on error or ^C), and the scratch namespace dies empty.
+#
+# Knobs (env):
+#   RUNS       runs of the add/del pair tables (40; each bridge delete costs ~30 ms of RCU wait)
+#   RUNS_SHOW  runs of the idle `show` table (200)
+#   RUNS_BIG   runs of the `show` table at N bridges (10)
+#   N          bridges for the listing and batch parts (1000; even)
+#   REPS       batch creation runs per method, order alternating (3); each costs ~N x 16 ms to undo
+#   EXTRA      extra batch rounds allowed when runs were disturbed by other load (1)
+#   BATCH_VIA_NETLINK=1   also time `brctl --via netlink -b FILE` in the batch part (+REPS x N x 16 ms)
+#   BIN        directory holding our brctl and netplumb (default: build target/release with cargo)
+#   SHARED_BENCH  the shared C helpers (default: <project>/../shared/bench); built into a temp copy
+#              when that directory is read-only
+#   PEER_BRCTL, PEER_IP   the peers (/sbin/brctl, /bin/ip)
+#
+# SAFETY: nothing here may touch the host's network namespace.  The script re-executes itself inside
+# `unshare --net --mount --propagation private`, mounts a fresh sysfs on /sys and a tmpfs on /run,
+# and refuses to go on (before mounting anything) unless it is provably in a new network and mount
+# namespace: not the caller's, not PID 1's, not init_net.  Every link it makes lives in that
+# namespace and is deleted by the script before it exits.
+set -u
+export LC_ALL=C
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- scratch namespaces first
+# PID 1's namespaces may be unreadable (no CAP_SYS_PTRACE over it: readlink fails and prints
+# nothing), so every check fails closed: the outer invocation records its own namespaces, and the
+# inner one must see different ones, differ from PID 1's when that is readable, and not be
+# init_net (whose nsfs inode is the fixed PROC_NET_INIT_INO, 0xEFFFFFF9, on current kernels).
+INIT_NET_INO=net:[4026531833]
+if [ "${NETPLUMB_BENCH_INNER:-}" != 1 ]; then
+    command -v unshare >/dev/null || die "missing tool: unshare (Debian package util-linux)"
+    [ "$(id -u)" = 0 ] || die "needs root (it makes bridges, inside its own network namespace)"
+    outer_net=$(readlink /proc/self/ns/net) && [ -n "$outer_net" ] || die "cannot read /proc/self/ns/net"
+    outer_mnt=$(readlink /proc/self/ns/mnt) && [ -n "$outer_mnt" ] || die "cannot read /proc/self/ns/mnt"
+    exec env NETPLUMB_BENCH_INNER=1 NETPLUMB_BENCH_OUTER_NET="$outer_net" NETPLUMB_BENCH_OUTER_MNT="$outer_mnt" \
+        unshare --net --mount --propagation private bash "$0" "$@"
+fi
+refuse() { die "refusing to run: $* (run it as plain scripts/bench.sh; it makes its own namespaces)"; }
+self_net=$(readlink /proc/self/ns/net 2>/dev/null); self_mnt=$(readlink /proc/self/ns/mnt 2>/dev/null)
+pid1_net=$(readlink /proc/1/ns/net 2>/dev/null)
+[ -n "$self_net" ] && [ -n "$self_mnt" ] || refuse "cannot read this process's namespaces"
+[ -n "${NETPLUMB_BENCH_OUTER_NET:-}" ] && [ -n "${NETPLUMB_BENCH_OUTER_MNT:-}" ] || refuse "the outer namespaces are unknown"
+[ "$self_net" != "$NETPLUMB_BENCH_OUTER_NET" ] || refuse "still in the caller's network namespace"
+[ "$self_mnt" != "$NETPLUMB_BENCH_OUTER_MNT" ] || refuse "still in the caller's mount namespace"
+[ -z "$pid1_net" ] || [ "$self_net" != "$pid1_net" ] || refuse "still in PID 1's network namespace"
+[ "$self_net" != "$INIT_NET_INO" ] || refuse "in the initial network namespace"
+mount -t sysfs sysfs /sys || die "cannot mount a fresh sysfs on /sys"
+mount -t tmpfs tmpfs /run || die "cannot mount a tmpfs on /run"
+mkdir -p /run/netns
+SCRATCH_NS=$(readlink /proc/self/ns/net)
+
+# ---------------------------------------------------------------- knobs, paths, tools
+RUNS=${RUNS:-40}
+RUNS_SHOW=${RUNS_SHOW:-200}
+RUNS_BIG=${RUNS_BIG:-10}
+N=${N:-1000}
+REPS=${REPS:-3}
+[ $((N % 2)) = 0 ] && [ "$N" -ge 2 ] || die "N must be even and >= 2 (bridges are paired two by two)"
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+PEER_BRCTL=${PEER_BRCTL:-/sbin/brctl}
+PEER_IP=${PEER_IP:-/bin/ip}
+
+missing=()
+need() { # need TOOL PACKAGE
+    if [ "${1#/}" != "$1" ]; then [ -x "$1" ] || missing+=("$1 (Debian package $2)")
+    else command -v "$1" >/dev/null || missing+=("$1 (Debian package $2)"); fi
+}
+need "$PEER_BRCTL" bridge-utils
+need "$PEER_IP" iproute2
+need /usr/bin/time time
+need gcc gcc
+need strip binutils
+need size binutils
+need ldd libc-bin
+need cmp diffutils
+need awk gawk/mawk
+[ -n "${BIN:-}" ] || need cargo "cargo (or set BIN= to prebuilt binaries)"
+[ -d "$SHARED_BENCH" ] || missing+=("the shared helpers at $SHARED_BENCH (set SHARED_BENCH)")
+if [ ${#missing[@]} -gt 0 ]; then
+    printf 'bench.sh: missing, install it first:\n' >&2
+    printf '  %s\n' "${missing[@]}" >&2
+    exit 1
+fi
+HAVE_STRACE=0; command -v strace >/dev/null && HAVE_STRACE=1
+
+TMP=$(mktemp -d /tmp/netplumb-bench.XXXXXX) || die "mktemp failed"
+H=
+# del_all_links: delete every link of the scratch namespace but lo, in ONE group RTM_DELLINK (see
+# the header: an asynchronous netns teardown would hold RTNL for the machine).  Group 4242.
+del_all_links() {
+    local names
+    names=$(ls /sys/class/net | grep -vx lo)
+    [ -n "$names" ] || return 0
+    printf 'link set dev %s group 4242\n' $names | "$PEER_IP" -force -batch - >/dev/null 2>&1
+    if [ -n "$H" ] && [ -x "$H/nlbulk" ]; then "$H/nlbulk" nl-delgroup 1 -g 4242 >/dev/null 2>&1
+    else "$PEER_IP" link del group 4242 >/dev/null 2>&1; fi
+}
+cleanup() {
+    if [ "$(ls /sys/class/net | wc -l)" -gt 1 ]; then
+        echo "# cleanup: deleting the $(($(ls /sys/class/net | wc -l) - 1)) links left (~16 ms per bridge)" >&2
+        del_all_links
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "# netplumb scripts/bench.sh  $(date -u +%FT%TZ)  kernel $(uname -r)  $(nproc) cpus  netns $SCRATCH_NS"
+echo "# RUNS=$RUNS RUNS_SHOW=$RUNS_SHOW RUNS_BIG=$RUNS_BIG N=$N REPS=$REPS"
+echo "# peers: $("$PEER_BRCTL" -V 2>&1 | head -1), $("$PEER_IP" -V 2>&1 | head -1)"
+
+# ---------------------------------------------------------------- build
+SHARED_BENCH=$(cd "$SHARED_BENCH" && pwd)
+# Build in place only if the directory is really meant to be written (root passes -w even on
+# r-x directories, so look at the mode bits as well); otherwise into a temp copy.
+if [ -w "$SHARED_BENCH" ] && stat -c %A "$SHARED_BENCH" | grep -q '^d.w'; then
+    HB=$SHARED_BENCH
+else
+    HB=$TMP/bench
+    cp -r "$SHARED_BENCH/." "$HB/" && chmod -R u+w "$HB" || die "cannot copy $SHARED_BENCH"
+fi
+echo "# building the C helpers in $HB"
+sh "$HB/build.sh" >"$TMP/build-c.log" 2>&1 || { cat "$TMP/build-c.log" >&2; die "$HB/build.sh failed"; }
+H=$HB/bin
+SB=$H/spawnbench
+for t in spawnbench nlbulk lsbr; do [ -x "$H/$t" ] || die "helper $H/$t was not built"; done
+
+if [ -n "${BIN:-}" ]; then
+    BIN=$(cd "$BIN" && pwd) || die "BIN=$BIN is not a directory"
+    echo "# our binaries: $BIN (BIN set, not building)"
+else
+    echo "# cargo build --release in $ROOT"
+    (cd "$ROOT" && cargo build --release) >"$TMP/build-rs.log" 2>&1 || {
+        tail -30 "$TMP/build-rs.log" >&2
+        die "cargo build --release failed (set BIN= to a directory with prebuilt brctl and netplumb)"
+    }
+    BIN=$ROOT/target/release
+fi
+OURS=$BIN/brctl
+NETPLUMB=$BIN/netplumb
+[ -x "$OURS" ] || die "no $OURS"
+[ -x "$NETPLUMB" ] || die "no $NETPLUMB"
+echo "# ours: $("$OURS" -V 2>&1 | head -1)"
+
+# ---------------------------------------------------------------- helpers
+# sb OUTFILE ARGS... : run spawnbench, show its table, keep it for parsing
+sb() { local f=$1; shift; "$SB" "$@" >"$f" || die "spawnbench failed"; sed 's/^/  /' "$f"; }
+# med FILE ROW : median wall us of the ROW-th command (1-based) of a spawnbench table
+med() { awk -v r="$2" 'NR == r + 1 { print $(NF - 5) }' "$1"; }
+# fails FILE : total non-zero exits in a spawnbench table
+fails() { awk 'NR > 1 { s += $NF } END { print s + 0 }' "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "n/a" && a + 0 <= b + 0) }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "n/a" && a + 0 >= b + 0) }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# rss CMD... : median of 5 peak RSS (KiB) by /usr/bin/time
+rss() { for k in 1 2 3 4 5; do /usr/bin/time -f 'RSS %M' "$@" 2>&1 >/dev/null | awk '$1 == "RSS" { print $2 }'; done | median; }
+nlinks() { ls /sys/class/net | wc -l; }
+WARN=()
+warn() { WARN+=("$*"); echo "  !! $*"; }
+
+# ================================================================ 1. sizes
+echo
+echo "## 1. sizes (stripped = a copy run through strip; libs = ldd '=>' lines, vdso/ld.so excluded)"
+declare -A SZ LIBS
+printf '  %-34s %10s %10s %10s  %s\n' binary file_B stripped_B text_B "shared libs"
+for b in "$OURS" "$NETPLUMB" "$PEER_BRCTL" "$PEER_IP"; do
+    f=$(readlink -f "$b")
+    cp "$f" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
+    st=$(stat -c %s "$TMP/strip.bin")
+    text=$(size "$f" 2>/dev/null | awk 'NR == 2 { print $1 }')
+    if ldd "$f" >/dev/null 2>&1; then
+        nl=$(ldd "$f" | grep -c '=>'); names=$(ldd "$f" | awk '/=>/ { sub(/\.so.*/, "", $1); printf "%s ", $1 }')
+    else nl=0; names="(static)"; fi
+    SZ[$b]=$st; LIBS[$b]=$nl
+    printf '  %-34s %10d %10d %10s  %d %s\n' "$b" "$(stat -c %s "$f")" "$st" "${text:-?}" "$nl" "$names"
+done
+
+# ================================================================ 2. one-shot commands
+echo
+echo "## 2a. addbr + delbr, one process each, interleaved; $RUNS runs (delete is RCU-bound, ~30 ms for every tool)"
+sb "$TMP/t-br" -n "$RUNS" -w 2 -- \
+    "$PEER_BRCTL" addbr tb0 :: "$PEER_BRCTL" delbr tb0 \
+    :: "$PEER_IP" link add tb0 type bridge :: "$PEER_IP" link del tb0 \
+    :: "$OURS" addbr tb0 :: "$OURS" delbr tb0 \
+    :: "$OURS" --via netlink addbr tb0 :: "$OURS" --via netlink delbr tb0
+[ "$(fails "$TMP/t-br")" = 0 ] || warn "addbr/delbr table: $(fails "$TMP/t-br") failed runs (see fail column)"
+ADD_BU=$(med "$TMP/t-br" 1); DEL_BU=$(med "$TMP/t-br" 2)
+ADD_IP=$(med "$TMP/t-br" 3); DEL_IP=$(med "$TMP/t-br" 4)
+ADD_US=$(med "$TMP/t-br" 5); DEL_US=$(med "$TMP/t-br" 6)
+ADD_NL=$(med "$TMP/t-br" 7); DEL_NL=$(med "$TMP/t-br" 8)
+
+echo
+echo "## 2b. addif + delif of one veth end (tva) on bridge tbr0, interleaved; $RUNS runs"
+"$PEER_IP" link add tbr0 type bridge && "$PEER_IP" link add tva type veth peer name tvb || die "setting up tbr0/tva failed"
+sb "$TMP/t-if" -n "$RUNS" -w 2 -- \
+    "$PEER_BRCTL" addif tbr0 tva :: "$PEER_BRCTL" delif tbr0 tva \
+    :: "$PEER_IP" link set tva master tbr0 :: "$PEER_IP" link set tva nomaster \
+    :: "$OURS" addif tbr0 tva :: "$OURS" delif tbr0 tva \
+    :: "$OURS" --via netlink addif tbr0 tva :: "$OURS" --via netlink delif tbr0 tva
+[ "$(fails "$TMP/t-if")" = 0 ] || warn "addif/delif table: $(fails "$TMP/t-if") failed runs (see fail column)"
+AIF_BU=$(med "$TMP/t-if" 1); DIF_BU=$(med "$TMP/t-if" 2)
+AIF_IP=$(med "$TMP/t-if" 3); DIF_IP=$(med "$TMP/t-if" 4)
+AIF_US=$(med "$TMP/t-if" 5); DIF_US=$(med "$TMP/t-if" 6)
+AIF_NL=$(med "$TMP/t-if" 7); DIF_NL=$(med "$TMP/t-if" 8)
+
+echo
+echo "## 2c. show on an idle namespace: one bridge tbr0 with one port tva (+ lo, tvb); $RUNS_SHOW runs"
+"$PEER_IP" link set tva master tbr0 || die "cannot attach tva"
+sb "$TMP/t-show" -n "$RUNS_SHOW" -w 10 -- \
+    "$PEER_BRCTL" show :: "$PEER_IP" -br link :: "$OURS" show :: "$OURS" --via sysfs show \
+    :: "$OURS" --via ioctl show :: "$H/lsbr" nl-dump :: true
+[ "$(fails "$TMP/t-show")" = 0 ] || warn "idle show table: $(fails "$TMP/t-show") failed runs"
+SH_BU=$(med "$TMP/t-show" 1); SH_IP=$(med "$TMP/t-show" 2); SH_US=$(med "$TMP/t-show" 3)
+SH_SYS=$(med "$TMP/t-show" 4); SH_IOC=$(med "$TMP/t-show" 5); SH_C=$(med "$TMP/t-show" 6); SH_TRUE=$(med "$TMP/t-show" 7)
+cmp -s <("$PEER_BRCTL" show 2>&1) <("$OURS" show 2>&1) || warn "idle show: our output differs from bridge-utils'"
+echo "  peak RSS, median of 5 (KiB): bridge-utils $(rss "$PEER_BRCTL" show)  ours $(rss "$OURS" show)  ours sysfs $(rss "$OURS" --via sysfs show)  ip -br link $(rss "$PEER_IP" -br link)"
+"$PEER_IP" link del tva; "$PEER_IP" link del tbr0
+
+# ================================================================ 3. show at N bridges
+echo
+echo "## 3. show at N=$N bridges, 2 veth ports each (pair i: p<i>a on br<i>, p<i>b on br<i^1>)"
+{
+    for ((i = 0; i < N; i++)); do echo "link add br$i group 7 type bridge"; done
+    for ((i = 0; i < N; i++)); do echo "link add p${i}a group 7 type veth peer name p${i}b group 7"; done
+    for ((i = 0; i < N; i++)); do echo "link set p${i}a master br$i"; echo "link set p${i}b master br$((i ^ 1))"; done
+} >/run/topo.batch
+t0=$EPOCHREALTIME
+"$PEER_IP" -batch /run/topo.batch >/dev/null 2>"$TMP/topo.err" || { head -5 "$TMP/topo.err" >&2; die "ip -batch topology failed"; }
+t1=$EPOCHREALTIME
+LINKS=$(nlinks)
+echo "  topology by ip -batch: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s", b - a }'), $LINKS links, $("$PEER_BRCTL" show | wc -l) lines of brctl show"
+[ "$LINKS" = $((3 * N + 1)) ] || warn "expected $((3 * N + 1)) links, found $LINKS"
+sb "$TMP/t-big" -n "$RUNS_BIG" -w 2 -- \
+    "$PEER_BRCTL" show :: "$OURS" show :: "$OURS" --via sysfs show :: "$OURS" --via ioctl show \
+    :: "$PEER_IP" -br link :: "$H/lsbr" nl-dump
+[ "$(fails "$TMP/t-big")" = 0 ] || warn "show@$N table: $(fails "$TMP/t-big") failed runs"
+BIG_BU=$(med "$TMP/t-big" 1); BIG_US=$(med "$TMP/t-big" 2); BIG_SYS=$(med "$TMP/t-big" 3)
+BIG_IOC=$(med "$TMP/t-big" 4); BIG_IP=$(med "$TMP/t-big" 5); BIG_C=$(med "$TMP/t-big" 6)
+
+echo "  output vs bridge-utils (cmp of stdout+stderr and exit status):"
+"$PEER_BRCTL" show >"$TMP/show.bu" 2>&1; rc_bu=$?
+IDENT=yes
+for via in default sysfs ioctl netlink; do
+    if [ $via = default ]; then "$OURS" show >"$TMP/show.$via" 2>&1; else "$OURS" --via $via show >"$TMP/show.$via" 2>&1; fi
+    rc=$?
+    if cmp -s "$TMP/show.bu" "$TMP/show.$via" && [ $rc = $rc_bu ]; then r="identical"
+    else r="DIFFERENT ($(cmp "$TMP/show.bu" "$TMP/show.$via" 2>&1 | head -1); exit $rc vs $rc_bu)"
+        [ $via = default ] && IDENT=no; warn "show@$N --via $via: output differs from bridge-utils'"; fi
+    printf '    %-8s %8d bytes  %s\n' "$via" "$(stat -c %s "$TMP/show.$via")" "$r"
+done
+
+echo "  peak RSS (median of 5, KiB) | syscalls (strace -c -f):"
+declare -A BIGRSS
+big_cmds=("$PEER_BRCTL show" "$OURS show" "$OURS --via sysfs show" "$OURS --via ioctl show" "$PEER_IP -br link" "$H/lsbr nl-dump")
+for c in "${big_cmds[@]}"; do
+    # shellcheck disable=SC2086
+    r=$(rss $c); BIGRSS[$c]=$r
+    s="-"
+    if [ $HAVE_STRACE = 1 ]; then
+        # shellcheck disable=SC2086
+        strace -c -f -o "$TMP/st.txt" $c >/dev/null 2>&1; s=$(awk '$NF == "total" { print $4 }' "$TMP/st.txt")
+    fi
+    printf '    %-44s %7s KiB  %8s syscalls\n' "${c#"$HB"/}" "$r" "$s"
+done
+RSS_BU=${BIGRSS["$PEER_BRCTL show"]}; RSS_US=${BIGRSS["$OURS show"]}; RSS_SYS=${BIGRSS["$OURS --via sysfs show"]}
+t0=$EPOCHREALTIME
+"$H/nlbulk" nl-delgroup 1 -g 7 >/dev/null || warn "group delete of the topology failed"
+t1=$EPOCHREALTIME
+echo "  teardown, one group RTM_DELLINK: $(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN { printf "%.1f s = %.1f ms per bridge", b - a, (b - a) / n * 1e3 }'); $(nlinks) links left"
+[ "$(nlinks)" = 1 ] || { warn "topology not fully deleted"; del_all_links; }
+
+# ================================================================ 4. batch creation
+echo
+echo "## 4. create $N bridges in one process: our brctl -b vs raw ioctl loop vs ip -batch"
+echo "   $REPS runs per method, order alternating, each from an empty namespace (untimed reset: one group delete, ~16 s per 1000)"
+for ((i = 0; i < N; i++)); do echo "addbr b$i"; done >/run/ours.batch
+for ((i = 0; i < N; i++)); do echo "link add b$i type bridge"; done >/run/ip.batch
+METHODS=(ours raw-ioctl ip-batch)
+[ "${BATCH_VIA_NETLINK:-0}" = 1 ] && METHODS+=(ours-nl)
+reset_bridges() {
+    "$H/nlbulk" nl-setgroup "$N" -p b -g 9 -b "$N" >/dev/null 2>&1
+    "$H/nlbulk" nl-delgroup 1 -g 9 >/dev/null 2>&1
+    [ "$(nlinks)" = 1 ] || { warn "reset left $(nlinks) links"; del_all_links; }
+}
+# warm-up: a few bridges, the first creation in a namespace is cold
+"$H/nlbulk" ioctl-addbr 20 -p b >/dev/null; "$H/nlbulk" nl-setgroup 20 -p b -g 9 -b 20 >/dev/null; "$H/nlbulk" nl-delgroup 1 -g 9 >/dev/null
+# Each run is timed whole by spawnbench -n 1 (posix_spawn -> wait4: wall and user+sys CPU in us).
+# Undisturbed, creating bridges is CPU-bound in the kernel (wall ~ CPU).  A run whose wall time
+# exceeds its CPU time by 30% (and 5 ms) sat waiting, usually for RTNL held by someone else's namespace
+# teardown on this shared machine; such rounds are marked and do not count for the ours/raw
+# target, and up to EXTRA (1) more rounds are run to get at least 2 clean ours/raw pairs.
+EXTRA=${EXTRA:-1}
+declare -A BT BC BD
+printf '  %-5s %-10s %10s %10s %10s  %s\n' run method wall_us us/bridge cpu_us "exit/links"
+clean_pairs=0; CLEAN_RATIOS=""
+for ((r = 1; r <= REPS + EXTRA; r++)); do
+    if [ $r -gt "$REPS" ] && [ $clean_pairs -ge $((REPS < 2 ? REPS : 2)) ]; then break; fi
+    [ $r -gt "$REPS" ] && echo "  (extra round: only $clean_pairs undisturbed ours/raw pairs so far)"
+    order=("${METHODS[@]}")
+    if [ $((r % 2)) = 0 ]; then order=(); for ((k = ${#METHODS[@]} - 1; k >= 0; k--)); do order+=("${METHODS[k]}"); done; fi
+    for m in "${order[@]}"; do
+        case $m in
+        ours)      set -- "$OURS" -b /run/ours.batch ;;
+        ours-nl)   set -- "$OURS" --via netlink -b /run/ours.batch ;;
+        raw-ioctl) set -- "$H/nlbulk" ioctl-addbr "$N" -p b ;;
+        ip-batch)  set -- "$PEER_IP" -batch /run/ip.batch ;;
+        esac
+        "$SB" -n 1 -w 0 -- "$@" >"$TMP/b1" || die "spawnbench failed"
+        read -r wall cpu fl < <(awk 'NR == 2 { print $(NF - 5), $(NF - 2), $NF }' "$TMP/b1")
+        nl=$(nlinks)
+        us=$(awk -v w="$wall" -v n="$N" 'BEGIN { printf "%.1f", w / n }')
+        dist=0; awk -v w="$wall" -v c="$cpu" 'BEGIN { exit !(w - c > 0.3 * c && w - c > 5000) }' && dist=1
+        printf '  %-5s %-10s %10s %10s %10s  %s/%s%s\n' "$r" "$m" "$wall" "$us" "$cpu" "$fl" "$nl" \
+            "$([ $dist = 1 ] && echo "  disturbed: $(awk -v w="$wall" -v c="$cpu" 'BEGIN { printf "%.0f", (w - c) / 1000 }') ms off-CPU")"
+        [ "$fl" = 0 ] && [ "$nl" = $((N + 1)) ] || warn "batch $m run $r: $fl failures, $nl links (want $((N + 1)))"
+        BT[$m]="${BT[$m]:-} $us"; BC[$m]="${BC[$m]:-} $cpu"
+        BT[$m.$r]=$us; BD[$m.$r]=$dist
+        reset_bridges
+    done
+    if [ "${BD[ours.$r]}" = 0 ] && [ "${BD[raw-ioctl.$r]}" = 0 ]; then
+        clean_pairs=$((clean_pairs + 1)); CLEAN_RATIOS="$CLEAN_RATIOS $(ratio "${BT[ours.$r]}" "${BT[raw-ioctl.$r]}")"
+    fi
+done
+declare -A BM BMIN BCPU
+for m in "${METHODS[@]}"; do
+    BM[$m]=$(printf '%s\n' ${BT[$m]} | median)
+    BMIN[$m]=$(printf '%s\n' ${BT[$m]} | sort -g | head -1)
+    BCPU[$m]=$(printf '%s\n' ${BC[$m]} | median)
+done
+R_BATCH_CPU=$(ratio "${BCPU[ours]}" "${BCPU[raw-ioctl]}")
+# ours / raw within each undisturbed round (adjacent runs, so slow drifts of the load cancel)
+if [ $clean_pairs -gt 0 ]; then
+    R_BATCH=$(printf '%s\n' $CLEAN_RATIOS | median); R_BATCH_HOW="median of $clean_pairs undisturbed paired rounds"
+else
+    R_BATCH=$R_BATCH_CPU; R_BATCH_HOW="every round disturbed: CPU-time ratio instead"
+    warn "batch: every round was disturbed (waited off-CPU); the ours/raw target is judged on CPU time"
+fi
+printf '  us/bridge, median (min):'; for m in "${METHODS[@]}"; do printf '  %s %s (%s)' "$m" "${BM[$m]}" "${BMIN[$m]}"; done; echo
+printf '  cpu us/run, median:'; for m in "${METHODS[@]}"; do printf '  %s %s' "$m" "${BCPU[$m]}"; done; echo
+echo "  ours/raw: $R_BATCH ($R_BATCH_HOW); ratio of all-run medians $(ratio "${BM[ours]}" "${BM[raw-ioctl]}"); CPU $R_BATCH_CPU"
+
+# ================================================================ summary
+R_ADD_BU=$(ratio "$ADD_US" "$ADD_BU"); R_ADD_IP=$(ratio "$ADD_US" "$ADD_IP")
+R_AIF_BU=$(ratio "$AIF_US" "$AIF_BU"); R_AIF_IP=$(ratio "$AIF_US" "$AIF_IP")
+R_SH_BU=$(ratio "$SH_US" "$SH_BU");    R_SH_IP=$(ratio "$SH_US" "$SH_IP")
+SPEEDUP=$(ratio "$BIG_BU" "$BIG_US");  SPEEDUP_SYS=$(ratio "$BIG_BU" "$BIG_SYS")
+pm() { if "$@"; then echo PASS; else echo MISS; fi; }
+# pmle VALUE LIMIT : PASS, or MISS with how far over the limit (a few % is this machine's noise)
+pmle() {
+    if le "$1" "$2"; then echo PASS
+    else awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || a == "") print "MISS"; else printf "MISS (+%.0f%% over)\n", (a / b - 1) * 100 }'; fi
+}
+row() { printf '%-30s %10s %10s %10s %8s %8s  %-16s %s\n' "$@"; }
+
+echo
+echo "## summary  (medians; ratio = ours / peer, below 1 is faster; bu = bridge-utils $PEER_BRCTL, ip = $PEER_IP)"
+row "measure" "ours" "bu" "ip" "ours/bu" "ours/ip" "target" "result"
+row "addbr, one process (us)" "$ADD_US" "$ADD_BU" "$ADD_IP" "$R_ADD_BU" "$R_ADD_IP" "ours/bu <= 1.00" "$(pmle "$R_ADD_BU" 1.00)"
+row "  addbr --via netlink (us)" "$ADD_NL" "" "" "$(ratio "$ADD_NL" "$ADD_BU")" "$(ratio "$ADD_NL" "$ADD_IP")" "-" "info"
+row "addif, one process (us)" "$AIF_US" "$AIF_BU" "$AIF_IP" "$R_AIF_BU" "$R_AIF_IP" "ours/bu <= 1.00" "$(pmle "$R_AIF_BU" 1.00)"
+row "  addif --via netlink (us)" "$AIF_NL" "" "" "$(ratio "$AIF_NL" "$AIF_BU")" "$(ratio "$AIF_NL" "$AIF_IP")" "-" "info"
+row "show, idle, 1 bridge (us)" "$SH_US" "$SH_BU" "$SH_IP" "$R_SH_BU" "$R_SH_IP" "ours/bu <= 1.00" "$(pmle "$R_SH_BU" 1.00)"
+row "  show --via sysfs/ioctl (us)" "$SH_SYS/$SH_IOC" "" "" "$(ratio "$SH_SYS" "$SH_BU")" "" "-" "info (true: $SH_TRUE, C dump: $SH_C)"
+row "delbr (us, RCU-bound)" "$DEL_US" "$DEL_BU" "$DEL_IP" "$(ratio "$DEL_US" "$DEL_BU")" "$(ratio "$DEL_US" "$DEL_IP")" "-" "info (netlink: $DEL_NL)"
+row "delif (us)" "$DIF_US" "$DIF_BU" "$DIF_IP" "$(ratio "$DIF_US" "$DIF_BU")" "$(ratio "$DIF_US" "$DIF_IP")" "-" "info (netlink: $DIF_NL)"
+row "show @$N bridges (us)" "$BIG_US" "$BIG_BU" "$BIG_IP" "$(ratio "$BIG_US" "$BIG_BU")" "$(ratio "$BIG_US" "$BIG_IP")" "bu/ours >= 8" "$(pm ge "$SPEEDUP" 8) (${SPEEDUP}x faster)"
+row "  show @$N --via sysfs (us)" "$BIG_SYS" "" "" "$(ratio "$BIG_SYS" "$BIG_BU")" "" "-" "info (${SPEEDUP_SYS}x; --via ioctl $BIG_IOC = $(ratio "$BIG_BU" "$BIG_IOC")x; C dump floor $BIG_C = $(ratio "$BIG_BU" "$BIG_C")x)"
+row "peak RSS show @$N (KiB)" "$RSS_US" "$RSS_BU" "${BIGRSS["$PEER_IP -br link"]}" "$(ratio "$RSS_US" "$RSS_BU")" "" "ours < 2048" "$(pmle "$RSS_US" 2047)"
+row "  peak RSS --via sysfs (KiB)" "$RSS_SYS" "" "" "" "" "-" "info"
+row "show @$N bytes == bu's" "$IDENT" "" "" "" "" "identical" "$([ "$IDENT" = yes ] && echo PASS || echo MISS)"
+row "batch $N addbr (us/bridge)" "${BM[ours]}" "raw ${BM[raw-ioctl]}" "${BM[ip-batch]}" "" "$(ratio "${BM[ours]}" "${BM[ip-batch]}")" "ours/raw <= 1.10" "$(pmle "$R_BATCH" 1.10) (ours/raw $R_BATCH: $R_BATCH_HOW)"
+row "  batch, best run (us/bridge)" "${BMIN[ours]}" "raw ${BMIN[raw-ioctl]}" "${BMIN[ip-batch]}" "" "$(ratio "${BMIN[ours]}" "${BMIN[ip-batch]}")" "-" "info (ours/raw $(ratio "${BMIN[ours]}" "${BMIN[raw-ioctl]}"); CPU ours/raw $R_BATCH_CPU)"
+[ -n "${BM[ours-nl]:-}" ] && row "  batch --via netlink" "${BM[ours-nl]}" "" "" "" "$(ratio "${BM[ours-nl]}" "${BM[ip-batch]}")" "-" "info (ours-nl/raw $(ratio "${BM[ours-nl]}" "${BM[raw-ioctl]}"))"
+row "stripped bytes brctl" "${SZ[$OURS]}" "${SZ[$PEER_BRCTL]}" "${SZ[$PEER_IP]}" "" "" "-" "info (netplumb ${SZ[$NETPLUMB]})"
+row "shared libs (ldd)" "${LIBS[$OURS]}" "${LIBS[$PEER_BRCTL]}" "${LIBS[$PEER_IP]}" "" "" "-" "info (netplumb ${LIBS[$NETPLUMB]})"
+if [ ${#WARN[@]} -gt 0 ]; then echo; echo "warnings:"; printf '  %s\n' "${WARN[@]}"; fi
+echo "# total $(awk -v s="$SECONDS" 'BEGIN { printf "%d min %02d s", s / 60, s % 60 }')"
