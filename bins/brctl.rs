@@ -367,6 +367,8 @@ impl Ctx<'_> {
         }
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let c = cmd.name;
+        // Bad values are reported against the whole command line, as failures are.
+        let head = format!("{c} {}", a.join(" "));
         match c {
             "addbr" => {
                 let br = name(c, a[0])?;
@@ -381,11 +383,11 @@ impl Ctx<'_> {
                     .map_err(|e| mutate_error(c, &a, &e))?;
             }
             "addif" | "delif" => self.ports(c, &a)?,
-            "hairpin" => self.set_port(c, &a, PortSetting::Hairpin, on_off(c, a[2])?)?,
+            "hairpin" => self.set_port(c, &a, PortSetting::Hairpin, on_off(&head, a[2])?)?,
             "setpathcost" => {
-                let v = integer(c, "path cost", a[2])?;
+                let v = integer(&head, "path cost", a[2])?;
                 check_range(
-                    c,
+                    &head,
                     "path cost",
                     a[2],
                     v,
@@ -396,9 +398,9 @@ impl Ctx<'_> {
                 self.set_port(c, &a, PortSetting::PathCost, v)?
             }
             "setportprio" => {
-                let v = integer(c, "port priority", a[2])?;
+                let v = integer(&head, "port priority", a[2])?;
                 check_range(
-                    c,
+                    &head,
                     "port priority",
                     a[2],
                     v,
@@ -412,30 +414,33 @@ impl Ctx<'_> {
                 c,
                 &a,
                 BridgeSetting::AgeingTime,
-                seconds(c, "ageing time", a[1])?,
+                seconds(&head, "ageing time", a[1])?,
             )?,
             "setfd" => self.set_bridge(
                 c,
                 &a,
                 BridgeSetting::ForwardDelay,
-                seconds(c, "forward delay", a[1])?,
+                seconds(&head, "forward delay", a[1])?,
             )?,
             "sethello" => self.set_bridge(
                 c,
                 &a,
                 BridgeSetting::HelloTime,
-                seconds(c, "hello time", a[1])?,
+                seconds(&head, "hello time", a[1])?,
             )?,
-            "setmaxage" => {
-                self.set_bridge(c, &a, BridgeSetting::MaxAge, seconds(c, "max age", a[1])?)?
-            }
+            "setmaxage" => self.set_bridge(
+                c,
+                &a,
+                BridgeSetting::MaxAge,
+                seconds(&head, "max age", a[1])?,
+            )?,
             "setbridgeprio" => self.set_bridge(
                 c,
                 &a,
                 BridgeSetting::Priority,
-                integer(c, "priority", a[1])?,
+                integer(&head, "priority", a[1])?,
             )?,
-            "stp" => self.set_bridge(c, &a, BridgeSetting::StpState, on_off(c, a[1])?)?,
+            "stp" => self.set_bridge(c, &a, BridgeSetting::StpState, on_off(&head, a[1])?)?,
             "show" => return self.show(&a),
             "showmacs" => return self.showmacs(a[0]),
             "showstp" => return self.showstp(a[0]),
@@ -485,7 +490,7 @@ impl Ctx<'_> {
         let (label, unit, scale) = setting_label(what);
         if what != BridgeSetting::StpState {
             check_range(
-                c,
+                &format!("{c} {}", a.join(" ")),
                 label,
                 &format!("{}{unit}", a[1]),
                 v,
@@ -523,7 +528,7 @@ impl Ctx<'_> {
                 match name("show", n).and_then(|b| {
                     self.br
                         .bridge(&b, detail)
-                        .map_err(|e| show_lookup_error(n, &e))
+                        .map_err(|e| show_lookup_error("show", n, &e))
                 }) {
                     Ok(b) => v.push(b),
                     Err(f) => {
@@ -553,7 +558,7 @@ impl Ctx<'_> {
             }
             _ => read_error("showmacs", &e),
         })?;
-        fdb.sort_by(|a, b| a.mac.cmp(&b.mac));
+        fdb.sort_by_key(|e| e.mac);
         let text = if self.json {
             json_fdb(&fdb)
         } else {
@@ -568,7 +573,7 @@ impl Ctx<'_> {
         let b = self
             .br
             .bridge(&br, Detail::Full)
-            .map_err(|e| show_lookup_error(n, &e))?;
+            .map_err(|e| show_lookup_error("showstp", n, &e))?;
         let text = if self.json {
             json_stp(&b)
         } else {
@@ -598,13 +603,13 @@ fn setting_label(what: BridgeSetting) -> (&'static str, &'static str, u64) {
 }
 
 /// bridge-utils' words for `show`/`showstp` of a name that is not a bridge, byte for byte.
-fn show_lookup_error(n: &str, e: &Error) -> Failure {
+fn show_lookup_error(c: &str, n: &str, e: &Error) -> Failure {
     match e.os_errno() {
         Some(libc::ENODEV) | Some(libc::ENXIO) => {
             Failure::compat(format!("bridge {n} does not exist!"))
         }
         Some(libc::EOPNOTSUPP) => Failure::compat(format!("device {n} is not a bridge!")),
-        _ => read_error("show", e),
+        _ => read_error(c, e),
     }
 }
 

@@ -110,7 +110,13 @@ pub fn read_batch(path: &str) -> Result<Vec<(usize, Vec<String>)>, Failure> {
     } else {
         std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
     };
-    res.map_err(|e| Failure::fail(format!("batch file {path}: {e}")))?;
+    res.map_err(|e| {
+        let why = e
+            .raw_os_error()
+            .map(libnet_sys::error::strerror)
+            .unwrap_or_else(|| e.to_string());
+        Failure::fail(format!("batch file {path}: {why}"))
+    })?;
     Ok(text
         .lines()
         .enumerate()

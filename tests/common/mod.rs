@@ -6,6 +6,8 @@
 //! can use the real tools (`ip -j`, bridge-utils `brctl`, ping) beside ours. The holder waits
 //! on its stdin: when the test ends, or dies, the pipe closes and the namespaces go with it.
 //! Nothing here ever runs in the host's network namespace: the holder checks, and refuses.
+//! Only /sys and /run are the sandbox's own: /tmp is the host's, shared by tests running in
+//! parallel, so scratch files a test writes inside the sandbox belong under /run.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -177,8 +179,8 @@ pub fn json_field(json: &str, key: &str) -> Option<String> {
     let pat = format!("\"{key}\":");
     let start = json.find(&pat)? + pat.len();
     let rest = &json[start..];
-    let end = if rest.starts_with('"') {
-        1 + rest[1..].find('"')? + 1
+    let end = if let Some(quoted) = rest.strip_prefix('"') {
+        1 + quoted.find('"')? + 1
     } else {
         rest.find([',', '}', ']']).unwrap_or(rest.len())
     };
@@ -186,7 +188,8 @@ pub fn json_field(json: &str, key: &str) -> Option<String> {
 }
 
 /// Replaces the running timers in `showstp` / `showmacs` output (they tick between two runs)
-/// with `#`, leaving every tab, space and other byte in place.
+/// with `#` over their whole padded field (`%4i.%.2i`, so the width is still compared), leaving
+/// every tab and other byte in place.
 pub fn mask_timers(s: &str) -> String {
     s.lines()
         .map(|l| {
@@ -203,7 +206,7 @@ pub fn mask_timers(s: &str) -> String {
         .collect()
 }
 
-/// Masks every `N.NN` number in the line.
+/// Masks every `N.NN` number in the line, with the spaces that pad it.
 fn mask_decimals(l: &str) -> String {
     let b = l.as_bytes();
     let mut out = String::new();
@@ -219,7 +222,11 @@ fn mask_decimals(l: &str) -> String {
                 && b[j + 1].is_ascii_digit()
                 && b[j + 2].is_ascii_digit();
             if decimal && (j + 3 == b.len() || !b[j + 3].is_ascii_digit()) {
-                out.push_str(&"#".repeat(j + 3 - i));
+                // The padding is part of the field (`%4i.%.2i`): `   0.05` and ` 299.97` are
+                // the same width, and mask alike.
+                let pad = out.len() - out.trim_end_matches(' ').len();
+                out.truncate(out.len() - pad);
+                out.push_str(&"#".repeat(pad + j + 3 - i));
                 i = j + 3;
                 continue;
             }
@@ -231,4 +238,270 @@ fn mask_decimals(l: &str) -> String {
         }
     }
     out
+}
+
+/// A parsed JSON value: enough of JSON to read `ip -j` and our own `-j` output without a
+/// dependency. Numbers keep the text they were written as (`0.01`, `32768`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Jv {
+    Null,
+    Bool(bool),
+    Num(String),
+    Str(String),
+    Arr(Vec<Jv>),
+    Obj(Vec<(String, Jv)>),
+}
+
+impl Jv {
+    /// Parses a whole JSON text; panics (naming the place) on anything malformed.
+    pub fn parse(s: &str) -> Jv {
+        let mut p = JsonParser {
+            b: s.as_bytes(),
+            i: 0,
+        };
+        let v = p.value();
+        p.ws();
+        assert_eq!(p.i, p.b.len(), "trailing bytes after JSON value in {s:?}");
+        v
+    }
+
+    /// The value at a dotted path: object keys, or array indexes (`linkinfo.info_data.priority`,
+    /// `0.ports.1.state`).
+    pub fn get(&self, path: &str) -> Option<&Jv> {
+        let mut v = self;
+        for seg in path.split('.').filter(|s| !s.is_empty()) {
+            v = match v {
+                Jv::Obj(kv) => kv.iter().find(|(k, _)| k == seg).map(|(_, x)| x)?,
+                Jv::Arr(a) => a.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(v)
+    }
+
+    /// Like `get`, but the value must be there.
+    pub fn at(&self, path: &str) -> &Jv {
+        self.get(path)
+            .unwrap_or_else(|| panic!("no {path:?} in {}", self.to_json()))
+    }
+
+    /// A scalar as text: a string's contents, a number as written, `true`/`false`, `null`.
+    pub fn text(&self) -> String {
+        match self {
+            Jv::Null => "null".into(),
+            Jv::Bool(b) => b.to_string(),
+            Jv::Num(n) => n.clone(),
+            Jv::Str(s) => s.clone(),
+            _ => self.to_json(),
+        }
+    }
+
+    /// The text of the scalar at `path`.
+    pub fn s(&self, path: &str) -> String {
+        self.at(path).text()
+    }
+
+    pub fn arr(&self) -> &[Jv] {
+        match self {
+            Jv::Arr(a) => a,
+            _ => panic!("not an array: {}", self.to_json()),
+        }
+    }
+
+    /// Written back as compact JSON, object keys in their order, keys for which `skip` says
+    /// true left out (at any depth).
+    pub fn to_json_without(&self, skip: &dyn Fn(&str) -> bool) -> String {
+        match self {
+            Jv::Str(s) => format!("{s:?}"),
+            Jv::Arr(a) => {
+                let items: Vec<String> = a.iter().map(|x| x.to_json_without(skip)).collect();
+                format!("[{}]", items.join(","))
+            }
+            Jv::Obj(kv) => {
+                let items: Vec<String> = kv
+                    .iter()
+                    .filter(|(k, _)| !skip(k))
+                    .map(|(k, x)| format!("{k:?}:{}", x.to_json_without(skip)))
+                    .collect();
+                format!("{{{}}}", items.join(","))
+            }
+            _ => self.text(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        self.to_json_without(&|_| false)
+    }
+}
+
+struct JsonParser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl JsonParser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.b.len() && self.b[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn fail(&self, what: &str) -> ! {
+        panic!(
+            "malformed JSON at byte {}: {what}: {:?}",
+            self.i,
+            String::from_utf8_lossy(self.b)
+        )
+    }
+
+    fn eat(&mut self, c: u8) {
+        self.ws();
+        if self.b.get(self.i) != Some(&c) {
+            self.fail(&format!("expected {:?}", c as char));
+        }
+        self.i += 1;
+    }
+
+    fn value(&mut self) -> Jv {
+        self.ws();
+        match self.b.get(self.i) {
+            Some(b'{') => {
+                self.i += 1;
+                let mut kv = Vec::new();
+                self.ws();
+                if self.b.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                    return Jv::Obj(kv);
+                }
+                loop {
+                    self.ws();
+                    let k = self.string();
+                    self.eat(b':');
+                    kv.push((k, self.value()));
+                    self.ws();
+                    match self.b.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Jv::Obj(kv);
+                        }
+                        _ => self.fail("expected , or }"),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                let mut a = Vec::new();
+                self.ws();
+                if self.b.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    return Jv::Arr(a);
+                }
+                loop {
+                    a.push(self.value());
+                    self.ws();
+                    match self.b.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Jv::Arr(a);
+                        }
+                        _ => self.fail("expected , or ]"),
+                    }
+                }
+            }
+            Some(b'"') => Jv::Str(self.string()),
+            Some(b't') if self.b[self.i..].starts_with(b"true") => {
+                self.i += 4;
+                Jv::Bool(true)
+            }
+            Some(b'f') if self.b[self.i..].starts_with(b"false") => {
+                self.i += 5;
+                Jv::Bool(false)
+            }
+            Some(b'n') if self.b[self.i..].starts_with(b"null") => {
+                self.i += 4;
+                Jv::Null
+            }
+            Some(c) if *c == b'-' || c.is_ascii_digit() => {
+                let start = self.i;
+                self.i += 1;
+                while self.i < self.b.len()
+                    && (self.b[self.i].is_ascii_digit() || b".eE+-".contains(&self.b[self.i]))
+                {
+                    self.i += 1;
+                }
+                let n = std::str::from_utf8(&self.b[start..self.i]).expect("ascii");
+                if n.parse::<f64>().is_err() {
+                    self.fail("bad number");
+                }
+                Jv::Num(n.to_string())
+            }
+            _ => self.fail("expected a value"),
+        }
+    }
+
+    fn string(&mut self) -> String {
+        if self.b.get(self.i) != Some(&b'"') {
+            self.fail("expected a string");
+        }
+        self.i += 1;
+        let mut out = Vec::new();
+        loop {
+            match self.b.get(self.i) {
+                None => self.fail("unterminated string"),
+                Some(b'"') => {
+                    self.i += 1;
+                    return String::from_utf8(out).unwrap_or_else(|_| self.fail("not UTF-8"));
+                }
+                Some(b'\\') => {
+                    let e = *self.b.get(self.i + 1).unwrap_or(&0);
+                    self.i += 2;
+                    match e {
+                        b'"' | b'\\' | b'/' => out.push(e),
+                        b'n' => out.push(b'\n'),
+                        b't' => out.push(b'\t'),
+                        b'r' => out.push(b'\r'),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'u' => {
+                            let hex =
+                                std::str::from_utf8(self.b.get(self.i..self.i + 4).unwrap_or(b""))
+                                    .ok()
+                                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                                    .unwrap_or_else(|| self.fail("bad \\u escape"));
+                            self.i += 4;
+                            let c = char::from_u32(hex).unwrap_or('\u{fffd}');
+                            out.extend_from_slice(c.to_string().as_bytes());
+                        }
+                        _ => self.fail("bad escape"),
+                    }
+                }
+                Some(&c) => {
+                    out.push(c);
+                    self.i += 1;
+                }
+            }
+        }
+    }
+}
+
+impl Sandbox {
+    /// `ip -j -d link show dev DEV`, parsed: the one link object.
+    pub fn link(&self, dev: &str) -> Jv {
+        let v = Jv::parse(&self.ip_link(dev));
+        v.at("0").clone()
+    }
+
+    /// True when the sandbox has a device of this name (as `ip link` sees it).
+    pub fn has_link(&self, dev: &str) -> bool {
+        self.sh(&format!("ip link show dev {dev}")).status.success()
+    }
+
+    /// Every link's kernel state as `ip -j -d link show` reports it, as one comparable text:
+    /// the running timers and carrier-dependent fields (which change by themselves) left out.
+    pub fn links_state(&self) -> String {
+        let v = Jv::parse(&self.ok("ip -j -d link show"));
+        v.to_json_without(&|k| k.contains("timer") || k == "operstate")
+    }
 }

@@ -107,7 +107,7 @@ impl Bridge {
     }
 
     pub fn sort_ports(&mut self) {
-        self.ports.sort_by(|a, b| a.name.cmp(&b.name));
+        self.ports.sort_by_key(|p| p.name);
     }
 }
 

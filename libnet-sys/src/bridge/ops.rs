@@ -349,7 +349,7 @@ impl Bridges {
                 v
             }
         };
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.sort_by_key(|b| b.name);
         Ok(out)
     }
 
@@ -436,11 +436,16 @@ impl Bridges {
         let mut bridges: Vec<Bridge> = match only {
             Some(l) => l.bridge.into_iter().collect(),
             None => {
-                let msg = || link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS).nest(rtnl::IFLA_LINKINFO, |m| m.bytes(rtnl::IFLA_INFO_KIND, b"bridge"));
-                self.nl()?.dump(msg, "", Vec::new, |v: &mut Vec<Bridge>, m| {
-                    v.extend(link::parse_link(m)?.bridge);
-                    Ok(())
-                })?
+                let msg = || {
+                    link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS).nest(rtnl::IFLA_LINKINFO, |m| {
+                        m.bytes(rtnl::IFLA_INFO_KIND, b"bridge")
+                    })
+                };
+                self.nl()?
+                    .dump(msg, "", Vec::new, |v: &mut Vec<Bridge>, m| {
+                        v.extend(link::parse_link(m)?.bridge);
+                        Ok(())
+                    })?
             }
         };
         bridges.sort_by_key(|b| b.ifindex);
@@ -453,7 +458,10 @@ impl Bridges {
         self.nl()?.dump(msg, "", restart, |_, m| {
             let l = link::parse_link(m)?;
             let mut bridges = cell.borrow_mut();
-            if let (Ok(i), Some(p)) = (bridges.binary_search_by_key(&l.master, |b| b.ifindex), l.port) {
+            if let (Ok(i), Some(p)) = (
+                bridges.binary_search_by_key(&l.master, |b| b.ifindex),
+                l.port,
+            ) {
                 bridges[i].ports.push(p);
             }
             Ok(())

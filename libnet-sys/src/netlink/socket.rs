@@ -219,7 +219,7 @@ impl NlSocket {
                             count += 1;
                             each(&m)?;
                             if single {
-                                self.trace.outcome(access, Ok(format_args!("1 message")));
+                                self.trace.outcome(access, Ok(format_args!("1 message(s)")));
                                 return Ok(Some(()));
                             }
                         }
@@ -349,9 +349,16 @@ pub fn parse_error(m: &MsgRef) -> Result<(i32, Option<String>, Option<u32>)> {
         }
     }
     if code > 0 {
-        return Err(Error::malformed("NLMSG_ERROR", format!("a positive error code ({code})")));
+        return Err(Error::malformed(
+            "NLMSG_ERROR",
+            format!("a positive error code ({code})"),
+        ));
     }
-    Ok((code.checked_neg().unwrap_or(libc::EINVAL), msg.filter(|s| !s.is_empty()), offs))
+    Ok((
+        code.checked_neg().unwrap_or(libc::EINVAL),
+        msg.filter(|s| !s.is_empty()),
+        offs,
+    ))
 }
 
 /// `RTM_NEWLINK flags=REQUEST|ACK|EXCL|CREATE seq=1 len=40`

@@ -178,7 +178,12 @@ pub fn fdb_entries(trace: &Trace, bridge: &IfName) -> Result<Vec<FdbEntry>> {
                 format!("{n} bytes is not a whole number of {REC}-byte records"),
             ));
         }
-        out.extend(buf[..n].chunks_exact(REC).filter_map(|r| r.try_into().ok()).map(|r| FdbEntryRaw::from_record(r).entry()));
+        out.extend(
+            buf[..n]
+                .chunks_exact(REC)
+                .filter_map(|r| r.try_into().ok())
+                .map(|r| FdbEntryRaw::from_record(r).entry()),
+        );
     }
     trace.outcome(Access::Read, Ok(format_args!("{} records", out.len())));
     Ok(out)

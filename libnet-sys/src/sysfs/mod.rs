@@ -112,11 +112,15 @@ fn stale(what: &str) -> Error {
 }
 
 /// Checks that `/sys/class/net/NAME` is the caller's `NAME`: same ifindex and same address as
-/// the (always namespace-correct) ioctls report. Absent in sysfs is left to the caller.
+/// the (always namespace-correct) ioctls report. Absent in sysfs is left to the caller, unless
+/// the caller's namespace has that device: then /sys is another namespace's view too.
 pub fn check_view(ctl: &CtlSocket, name: &IfName) -> Result<()> {
     let base = format!("{CLASS_NET}/{name}");
     let Ok(raw) = read(&ctl.trace, &format!("{base}/ifindex")) else {
-        return Ok(());
+        return match ctl.ifindex(name) {
+            Ok(_) => Err(stale(name.as_str())),
+            Err(_) => Ok(()),
+        };
     };
     let sys_index = parse_num(&base, &raw)?;
     let real_index = match ctl.ifindex(name) {

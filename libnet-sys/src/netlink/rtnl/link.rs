@@ -110,7 +110,10 @@ pub fn dump_links(ext_mask: u32) -> Msg {
 /// `bridge link show`: every bridge port, as `AF_BRIDGE` describes them (`IFLA_MASTER` and the
 /// port's `IFLA_BRPORT_*` in `IFLA_PROTINFO`; bridges themselves are not listed).
 pub fn dump_bridge_ports() -> Msg {
-    Msg::new(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP).header(&IfInfoMsg { family: AF_BRIDGE, ..Default::default() })
+    Msg::new(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP).header(&IfInfoMsg {
+        family: AF_BRIDGE,
+        ..Default::default()
+    })
 }
 
 /// What one `RTM_NEWLINK` says about a link, as far as bridges care.
