@@ -171,16 +171,12 @@ fn fdb_rows(out: &str) -> Vec<((String, String, String), i64)> {
 #[test]
 fn showmacs_with_entries_from_real_traffic() {
     let sb = Sandbox::new();
-    sb.ok("ip netns add h1; ip netns add h2
-           for h in h1 h2; do
-             ip netns exec $h sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-             ip link add ${h}e netns $h type veth peer name ${h}p
-             ip link set ${h}p up
-           done
-           $BRCTL addbr br0; $BRCTL addif br0 h1p h2p; ip link set br0 up
+    sb.ok(&format!(
+        "{TWO_HOSTS}           $BRCTL addbr br0; $BRCTL addif br0 h1p h2p; ip link set br0 up
            ip -n h1 addr add 10.0.0.1/24 dev h1e; ip -n h1 link set h1e up
            ip -n h2 addr add 10.0.0.2/24 dev h2e; ip -n h2 link set h2e up
-           ip netns exec h1 ping -c1 -W2 10.0.0.2");
+           ip netns exec h1 ping -c1 -W2 10.0.0.2"
+    ));
     // Let the learnt entries age a little so that the timers are not all 0.00.
     sb.ok("sleep 0.3");
     let h1mac = sb.link("h1p").s("address");

@@ -376,19 +376,15 @@ fn cs(s: &str) -> i64 {
 #[test]
 fn json_output_parses_and_agrees_with_the_text() {
     let sb = Sandbox::new();
-    sb.ok("ip netns add h1; ip netns add h2
-           for h in h1 h2; do
-             ip netns exec $h sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-             ip link add ${h}e netns $h type veth peer name ${h}p
-             ip link set ${h}p up
-           done
-           ip link add v1a type veth peer name v1b
+    sb.ok(&format!(
+        "{TWO_HOSTS}           ip link add v1a type veth peer name v1b
            $BRCTL addbr br0; $BRCTL addif br0 h1p h2p v1a; $BRCTL addbr br1; $BRCTL stp br1 on
            $BRCTL hairpin br0 v1a on; $BRCTL setpathcost br0 h2p 40
            ip link set br0 up
            ip -n h1 addr add 10.0.0.1/24 dev h1e; ip -n h1 link set h1e up
            ip -n h2 addr add 10.0.0.2/24 dev h2e; ip -n h2 link set h2e up
-           ip netns exec h1 ping -c1 -W2 10.0.0.2");
+           ip netns exec h1 ping -c1 -W2 10.0.0.2"
+    ));
     let mut seen = JsonSeen(Vec::new());
     // Compact, and exactly what a JSON writer would write back.
     assert_eq!(

@@ -16,6 +16,16 @@ use std::process::{Child, ChildStdin, Command, Output, Stdio};
 pub const BRCTL: &str = env!("CARGO_BIN_EXE_brctl");
 pub const NETPLUMB: &str = env!("CARGO_BIN_EXE_netplumb");
 
+/// Shell lines that make hosts h1 and h2 (named namespaces, quiet: no IPv6), each with a veth
+/// `<h>e` inside and its peer `<h>p` up outside, ready to be put on a bridge.
+pub const TWO_HOSTS: &str = "ip netns add h1; ip netns add h2
+    for h in h1 h2; do
+      ip netns exec $h sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+      ip link add ${h}e netns $h type veth peer name ${h}p
+      ip link set ${h}p up
+    done
+";
+
 pub struct Sandbox {
     holder: Child,
     stdin: Option<ChildStdin>,

@@ -89,13 +89,7 @@ impl Bridges {
                 Ok(())
             },
         )
-        .map_err(|e| {
-            if e.is(libc::ENODEV) {
-                Error::errno(e.step, name.to_string(), libc::ENODEV)
-            } else {
-                e
-            }
-        })?;
+        .map_err(missing(name))?;
         found.ok_or_else(|| Error::errno("RTM_GETLINK", name.to_string(), libc::ENODEV))
     }
 
@@ -163,20 +157,8 @@ impl Bridges {
         match self.path(Via::Ioctl) {
             Via::Ioctl | Via::Sysfs => {
                 let ctl = self.ctl()?;
-                let index = ctl.ifindex(port).map_err(|e| {
-                    if e.is(libc::ENODEV) {
-                        Error::errno(e.step, port.to_string(), libc::ENODEV)
-                    } else {
-                        e
-                    }
-                })?;
-                ctl.bridge_port(bridge, index, add).map_err(|e| {
-                    if e.is(libc::ENODEV) {
-                        Error::errno(e.step, bridge.to_string(), libc::ENODEV)
-                    } else {
-                        e
-                    }
-                })
+                let index = ctl.ifindex(port).map_err(missing(port))?;
+                ctl.bridge_port(bridge, index, add).map_err(missing(bridge))
             }
             Via::Netlink => {
                 let p = self.link(port)?;
@@ -212,13 +194,10 @@ impl Bridges {
                 sysfs::bridge::set_bridge(&trace, bridge, what, value)
                     .map_err(|e| missing_as_enodev(e, bridge))
             }
-            Via::Ioctl => self.ctl()?.set_bridge(bridge, what, value).map_err(|e| {
-                if e.is(libc::ENODEV) {
-                    Error::errno(e.step, bridge.to_string(), libc::ENODEV)
-                } else {
-                    e
-                }
-            }),
+            Via::Ioctl => self
+                .ctl()?
+                .set_bridge(bridge, what, value)
+                .map_err(missing(bridge)),
             Via::Netlink => {
                 let b = self.bridge_link(bridge)?;
                 let v = value as u32;
@@ -254,20 +233,8 @@ impl Bridges {
             }
             Via::Ioctl => {
                 let ctl = self.ctl()?;
-                let index = ctl.ifindex(port).map_err(|e| {
-                    if e.is(libc::ENODEV) {
-                        Error::errno(e.step, port.to_string(), libc::ENODEV)
-                    } else {
-                        e
-                    }
-                })?;
-                let ports = ctl.port_list(bridge).map_err(|e| {
-                    if e.is(libc::ENODEV) {
-                        Error::errno(e.step, bridge.to_string(), libc::ENODEV)
-                    } else {
-                        e
-                    }
-                })?;
+                let index = ctl.ifindex(port).map_err(missing(port))?;
+                let ports = ctl.port_list(bridge).map_err(missing(bridge))?;
                 let Some(&(port_no, _)) = ports.iter().find(|(_, ix)| *ix == index) else {
                     return Err(not_a_port(bridge, port));
                 };
@@ -381,19 +348,7 @@ impl Bridges {
             }
             Via::Sysfs => {
                 let trace = self.sysfs_checked(name)?;
-                if !sysfs::bridge::is_bridge(&trace, name.as_bytes()) {
-                    let exists =
-                        std::path::Path::new(&format!("{}/{name}", sysfs::CLASS_NET)).exists();
-                    return Err(Error::errno(
-                        "stat",
-                        name.to_string(),
-                        if exists {
-                            libc::EOPNOTSUPP
-                        } else {
-                            libc::ENODEV
-                        },
-                    ));
-                }
+                require_bridge_sysfs(&trace, name)?;
                 sysfs::bridge::bridge_info(&trace, name, detail)
             }
         }
@@ -480,13 +435,7 @@ impl Bridges {
                 require_bridge_sysfs(&trace, bridge)?;
                 sysfs::bridge::fdb_entries(&trace, bridge).map_err(|e| missing_as_enodev(e, bridge))
             }
-            Via::Ioctl => self.ctl()?.fdb_entries(bridge).map_err(|e| {
-                if e.is(libc::ENODEV) {
-                    Error::errno(e.step, bridge.to_string(), libc::ENODEV)
-                } else {
-                    e
-                }
-            }),
+            Via::Ioctl => self.ctl()?.fdb_entries(bridge).map_err(missing(bridge)),
             Via::Netlink => {
                 let b = self.bridge_link(bridge)?;
                 let ports: Vec<(u32, u16)> = self
@@ -528,6 +477,20 @@ fn require_bridge_sysfs(trace: &Trace, name: &IfName) -> Result<()> {
             libc::ENODEV
         },
     ))
+}
+
+/// Names `dev` as the device an `ENODEV` is about, so the message can say which one is missing.
+fn missing(dev: &IfName) -> impl Fn(Error) -> Error + '_ {
+    move |e| {
+        if e.is(libc::ENODEV) {
+            Error {
+                object: dev.to_string(),
+                ..e
+            }
+        } else {
+            e
+        }
+    }
 }
 
 fn not_a_port(bridge: &IfName, port: &IfName) -> Error {
