@@ -383,64 +383,10 @@ impl Ctx<'_> {
                     .map_err(|e| mutate_error(c, &a, &e))?;
             }
             "addif" | "delif" => self.ports(c, &a)?,
-            "hairpin" => self.set_port(c, &a, PortSetting::Hairpin, on_off(&head, a[2])?)?,
-            "setpathcost" => {
-                let v = integer(&head, "path cost", a[2])?;
-                check_range(
-                    &head,
-                    "path cost",
-                    a[2],
-                    v,
-                    PortSetting::PathCost.range(),
-                    "",
-                    1,
-                )?;
-                self.set_port(c, &a, PortSetting::PathCost, v)?
+            "hairpin" | "setpathcost" | "setportprio" => self.set_port(c, &head, &a)?,
+            "setageing" | "setfd" | "sethello" | "setmaxage" | "setbridgeprio" | "stp" => {
+                self.set_bridge(c, &head, &a)?
             }
-            "setportprio" => {
-                let v = integer(&head, "port priority", a[2])?;
-                check_range(
-                    &head,
-                    "port priority",
-                    a[2],
-                    v,
-                    PortSetting::Priority.range(),
-                    "",
-                    1,
-                )?;
-                self.set_port(c, &a, PortSetting::Priority, v)?
-            }
-            "setageing" => self.set_bridge(
-                c,
-                &a,
-                BridgeSetting::AgeingTime,
-                seconds(&head, "ageing time", a[1])?,
-            )?,
-            "setfd" => self.set_bridge(
-                c,
-                &a,
-                BridgeSetting::ForwardDelay,
-                seconds(&head, "forward delay", a[1])?,
-            )?,
-            "sethello" => self.set_bridge(
-                c,
-                &a,
-                BridgeSetting::HelloTime,
-                seconds(&head, "hello time", a[1])?,
-            )?,
-            "setmaxage" => self.set_bridge(
-                c,
-                &a,
-                BridgeSetting::MaxAge,
-                seconds(&head, "max age", a[1])?,
-            )?,
-            "setbridgeprio" => self.set_bridge(
-                c,
-                &a,
-                BridgeSetting::Priority,
-                integer(&head, "priority", a[1])?,
-            )?,
-            "stp" => self.set_bridge(c, &a, BridgeSetting::StpState, on_off(&head, a[1])?)?,
             "show" => return self.show(&a),
             "showmacs" => return self.showmacs(a[0]),
             "showstp" => return self.showstp(a[0]),
@@ -479,18 +425,26 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn set_bridge(
-        &mut self,
-        c: &str,
-        a: &[&str],
-        what: BridgeSetting,
-        v: u64,
-    ) -> Result<(), Failure> {
+    /// A bridge setting: the value parsed and range-checked first, then sent.
+    fn set_bridge(&mut self, c: &str, head: &str, a: &[&str]) -> Result<(), Failure> {
+        let what = match c {
+            "setageing" => BridgeSetting::AgeingTime,
+            "setfd" => BridgeSetting::ForwardDelay,
+            "sethello" => BridgeSetting::HelloTime,
+            "setmaxage" => BridgeSetting::MaxAge,
+            "setbridgeprio" => BridgeSetting::Priority,
+            _ => BridgeSetting::StpState,
+        };
         let br = name(c, a[0])?;
         let (label, unit, scale) = setting_label(what);
+        let v = match what {
+            BridgeSetting::StpState => on_off(head, a[1])?,
+            BridgeSetting::Priority => integer(head, "priority", a[1])?,
+            _ => seconds(head, label, a[1])?,
+        };
         if what != BridgeSetting::StpState {
             check_range(
-                &format!("{c} {}", a.join(" ")),
+                head,
                 label,
                 &format!("{}{unit}", a[1]),
                 v,
@@ -507,7 +461,20 @@ impl Ctx<'_> {
         })
     }
 
-    fn set_port(&mut self, c: &str, a: &[&str], what: PortSetting, v: u64) -> Result<(), Failure> {
+    /// A port setting: the value parsed and range-checked first, then sent.
+    fn set_port(&mut self, c: &str, head: &str, a: &[&str]) -> Result<(), Failure> {
+        let (what, label) = match c {
+            "hairpin" => (PortSetting::Hairpin, "hairpin"),
+            "setpathcost" => (PortSetting::PathCost, "path cost"),
+            _ => (PortSetting::Priority, "port priority"),
+        };
+        let v = if what == PortSetting::Hairpin {
+            on_off(head, a[2])?
+        } else {
+            let v = integer(head, label, a[2])?;
+            check_range(head, label, a[2], v, what.range(), "", 1)?;
+            v
+        };
         let br = name(c, a[0])?;
         let port = name(c, a[1])?;
         self.br
