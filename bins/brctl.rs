@@ -144,7 +144,8 @@ kernel calls, by path (* = default):
 \tset*, stp\tnetlink* RTM_NEWLINK IFLA_BR_*\tioctl SIOCDEVPRIVATE BRCTL_SET_*\tsysfs BR/bridge/*
 \tport set*\tnetlink* RTM_SETLINK AF_BRIDGE IFLA_PROTINFO IFLA_BRPORT_*\tioctl BRCTL_SET_PATH_COST/PORT_PRIORITY\tsysfs PORT/brport/*
 \thairpin\t\tnetlink* IFLA_BRPORT_MODE\tsysfs PORT/brport/hairpin_mode\tioctl: none exists
-\tshow, showstp\tnetlink* one RTM_GETLINK dump\tioctl SIOCGIFBR BRCTL_GET_BRIDGES + BRCTL_GET_BRIDGE_INFO/PORT_LIST/PORT_INFO\tsysfs BR/bridge/*, brif/, brport/*
+\tshow\t\tioctl* SIOCGIFBR BRCTL_GET_BRIDGES + BRCTL_GET_BRIDGE_INFO/PORT_LIST (netlink past 2047 bridges)\tnetlink RTM_GETLINK dumps: bridges by kind, ports by AF_BRIDGE\tsysfs BR/bridge/*, brif/
+\tshowstp\tnetlink* RTM_GETLINK + dump by IFLA_MASTER\tioctl BRCTL_GET_BRIDGE_INFO/PORT_LIST/PORT_INFO\tsysfs BR/bridge/*, brif/, brport/*
 \tshowmacs\tnetlink* RTM_GETNEIGH AF_BRIDGE dump\tioctl BRCTL_GET_FDB_ENTRIES\tsysfs BR/brforward
 ";
 

@@ -280,24 +280,21 @@ impl Bridges {
 
     /// Every bridge in the namespace, sorted by name.
     pub fn bridges(&mut self, detail: Detail) -> Result<Vec<Bridge>> {
-        let mut out = match self.path(Via::Netlink) {
+        // The listing defaults to the ioctls: measured fastest at every size (one
+        // BRCTL_GET_BRIDGES and a few ioctls a bridge, against a kernel fill of every link
+        // message for a dump), and namespace-correct. Where they cannot list everything (over
+        // 2047 bridges, or no legacy ioctls in the kernel) the netlink dumps take over.
+        let default = if detail == Detail::Summary {
+            Via::Ioctl
+        } else {
+            Via::Netlink
+        };
+        let mut out = match self.path(default) {
             Via::Netlink => self.dump_bridges(None)?,
-            Via::Ioctl => {
-                let ctl = self.ctl()?;
-                let mut v = Vec::new();
-                for index in ctl.bridge_indexes()? {
-                    let name = ctl.ifname(index)?;
-                    let mut b = ctl.bridge_info(&name, detail == Detail::Full)?;
-                    b.ifindex = index;
-                    v.push(b);
-                }
-                if detail == Detail::Full {
-                    for b in v.iter_mut() {
-                        self.fill_hairpin(b)?;
-                    }
-                }
-                v
-            }
+            Via::Ioctl => match self.ioctl_bridges(detail) {
+                Err(e) if self.via.is_none() && ioctl_cannot(&e) => self.dump_bridges(None)?,
+                r => r?,
+            },
             Via::Sysfs => {
                 let trace = self.trace;
                 let names = sysfs::list_dir(&trace, sysfs::CLASS_NET)?;
@@ -318,6 +315,32 @@ impl Bridges {
         };
         out.sort_by_key(|b| b.name);
         Ok(out)
+    }
+
+    /// Every bridge through the legacy ioctls. A bridge deleted between the list and its
+    /// details is left out, as a dump taken a moment later would leave it out.
+    fn ioctl_bridges(&mut self, detail: Detail) -> Result<Vec<Bridge>> {
+        let ctl = self.ctl()?;
+        let mut v = Vec::new();
+        for index in ctl.bridge_indexes()? {
+            match ctl
+                .ifname(index)
+                .and_then(|name| ctl.bridge_info(&name, detail == Detail::Full))
+            {
+                Ok(mut b) => {
+                    b.ifindex = index;
+                    v.push(b);
+                }
+                Err(e) if e.is(libc::ENODEV) || e.is(libc::ENXIO) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if detail == Detail::Full {
+            for b in v.iter_mut() {
+                self.fill_hairpin(b)?;
+            }
+        }
+        Ok(v)
     }
 
     /// One bridge: `ENODEV` if there is no such device, `EOPNOTSUPP` if it is not a bridge.
@@ -479,6 +502,15 @@ fn require_bridge_sysfs(trace: &Trace, name: &IfName) -> Result<()> {
     ))
 }
 
+/// The ioctls cannot give the whole list: more bridges than BRCTL_GET_BRIDGES reports, or a
+/// kernel without the legacy bridge ioctls.
+fn ioctl_cannot(e: &Error) -> bool {
+    matches!(e.cause, crate::error::Cause::State(_))
+        || [libc::EOPNOTSUPP, libc::ENOTTY, libc::EINVAL, libc::ENOPKG]
+            .iter()
+            .any(|&n| e.is(n))
+}
+
 /// Names `dev` as the device an `ENODEV` is about, so the message can say which one is missing.
 fn missing(dev: &IfName) -> impl Fn(Error) -> Error + '_ {
     move |e| {
@@ -507,5 +539,29 @@ fn missing_as_enodev(e: Error, name: &IfName) -> Error {
         Error::errno(e.step, name.to_string(), libc::ENODEV)
     } else {
         e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listing_falls_back_to_netlink_only_where_the_ioctl_cannot_list() {
+        let full = Error::state("BRCTL_GET_BRIDGES", "the ioctl lists at most 2047 bridges");
+        assert!(ioctl_cannot(&full));
+        for errno in [libc::EOPNOTSUPP, libc::ENOTTY, libc::EINVAL, libc::ENOPKG] {
+            assert!(
+                ioctl_cannot(&Error::errno("SIOCGIFBR", "", errno)),
+                "{errno}"
+            );
+        }
+        // A refusal or a failure of the namespace is the answer, not a reason to try again.
+        for errno in [libc::EPERM, libc::EACCES, libc::ENOMEM, libc::EFAULT] {
+            assert!(
+                !ioctl_cannot(&Error::errno("SIOCGIFBR", "", errno)),
+                "{errno}"
+            );
+        }
     }
 }

@@ -274,8 +274,13 @@ impl CtlSocket {
             ..Bridge::default()
         };
         for (port_no, ifindex) in self.port_list(name)? {
+            // A port deleted since the port list was taken is left out.
+            let pname = match self.ifname(ifindex) {
+                Err(e) if e.is(libc::ENODEV) => continue,
+                r => r?,
+            };
             let mut port = Port {
-                name: Some(self.ifname(ifindex)?),
+                name: Some(pname),
                 ifindex,
                 port_no,
                 ..Port::default()
