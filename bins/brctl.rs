@@ -5,7 +5,7 @@
 //! never truncated, port commands check the bridge they are given, values the kernel would
 //! reject are refused with their range, and `addif` of several interfaces is all or nothing.
 
-use crate::cli::{self, Common, Failure, Json, EXIT_FAIL, EXIT_OK, EXIT_USAGE};
+use crate::cli::{self, Failure, Json, EXIT_FAIL, EXIT_OK, EXIT_USAGE};
 use libnet_sys::bridge::ops::{Bridges, Via};
 use libnet_sys::bridge::{port_state_name, Bridge, BridgeSetting, Detail, FdbEntry, PortSetting};
 use libnet_sys::error::strerror;
@@ -199,7 +199,7 @@ pub fn main(args: Vec<String>) -> i32 {
         out: std::io::stdout().lock(),
     };
     match &common.batch {
-        Some(path) => batch(&mut ctx, &common, path, &rest),
+        Some(path) => batch(&mut ctx, path, &rest),
         None if rest.is_empty() => {
             eprintln!("brctl: no command given");
             eprint!("{}", usage_text());
@@ -215,7 +215,7 @@ pub fn main(args: Vec<String>) -> i32 {
     }
 }
 
-fn batch(ctx: &mut Ctx, _common: &Common, path: &str, rest: &[String]) -> i32 {
+fn batch(ctx: &mut Ctx, path: &str, rest: &[String]) -> i32 {
     if !rest.is_empty() {
         eprintln!(
             "brctl: -b takes its commands from the file; unexpected '{}'",

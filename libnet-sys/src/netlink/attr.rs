@@ -2,7 +2,7 @@
 //! truncated or malformed reply is an error, never a panic or an out-of-bounds read.
 
 use super::msg::align;
-use super::{NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, NLMSG_HDRLEN};
+use super::{NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN};
 use crate::error::{Error, Result};
 
 /// One message inside a datagram, borrowed.
@@ -88,7 +88,6 @@ pub fn attrs(mut buf: &[u8]) -> impl Iterator<Item = Result<Attr<'_>>> {
             nested: raw_ty & NLA_F_NESTED != 0,
             value: &buf[4..len],
         };
-        let _ = NLA_F_NET_BYTEORDER;
         buf = &buf[align(len).min(buf.len())..];
         Some(Ok(a))
     })
