@@ -18,6 +18,7 @@ pub mod error;
 pub mod ifname;
 pub mod ioctl;
 pub mod netlink;
+pub mod netns;
 pub mod sysfs;
 pub mod trace;
 

@@ -22,15 +22,17 @@ use libnet_sys::ioctl::bridge::FdbEntryRaw;
 use libnet_sys::netlink::attr::{attrs, messages, Attr, MsgRef};
 use libnet_sys::netlink::decode::describe;
 use libnet_sys::netlink::msg::Msg;
+use libnet_sys::netlink::rtnl::addr::{del_addr, dump_addrs, new_addr, parse_addr, AF_INET};
 use libnet_sys::netlink::rtnl::link::{
-    del_link, dump_links, get_link, new_bridge, parse_link, set_bridge, set_master, set_port,
-    BrAttr, BrPortAttr,
+    del_group, del_link, dump_links, get_link, new_bridge, new_veth, parse_link, set_bridge,
+    set_flags, set_link, set_master, set_port, BrAttr, BrPortAttr, LinkAttr, VethEnd, IFF_UP,
 };
 use libnet_sys::netlink::rtnl::neigh::dump_fdb;
 use libnet_sys::netlink::rtnl::*;
 use libnet_sys::netlink::socket::parse_error;
 use libnet_sys::netlink::*;
 use libnet_sys::sysfs::parse_num;
+use std::net::IpAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
@@ -347,12 +349,189 @@ fn golden_neigh_dump_bridge_request() {
     );
 }
 
-// `link_set_up` (ip link set br0 up: RTM_NEWLINK, ifi_flags = ifi_change = IFF_UP, no
-// attributes) has no builder in rtnl::link yet; it is listed in NOT_COVERED below.
+#[test]
+fn golden_link_set_up_and_down() {
+    // ip link set br0 up   /   ip link set va down
+    assert_golden(
+        "link_set_up",
+        "ip link set br0 up",
+        set_flags(2, IFF_UP, IFF_UP),
+    );
+    assert_golden(
+        "link_set_down",
+        "ip link set va down",
+        set_flags(3, 0, IFF_UP),
+    );
+}
 
-/// Request fixtures with no builder yet. Everything else in tests/golden/ is either a request
-/// tested above or a `reply_*` tested below.
-const NOT_COVERED: &[&str] = &["link_set_up"];
+fn end(n: &str, netns_fd: Option<i32>, mtu: Option<u32>, address: Option<[u8; 6]>) -> VethEnd {
+    VethEnd {
+        name: name(n),
+        netns_fd,
+        mtu,
+        address,
+    }
+}
+
+#[test]
+fn golden_veth() {
+    // The IFLA_NET_NS_FD values are the fds iproute2 had open on /run/netns/h1 (4) and h2 (5).
+    // ip link add va type veth peer name vb
+    assert_golden(
+        "veth_add",
+        "ip link add va type veth peer name vb",
+        new_veth(&end("va", None, None, None), &end("vb", None, None, None)),
+    );
+    // ip link add va type veth peer name vb netns h1
+    assert_golden(
+        "veth_add_peer_netns",
+        "ip link add va type veth peer name vb netns h1",
+        new_veth(
+            &end("va", None, None, None),
+            &end("vb", Some(4), None, None),
+        ),
+    );
+    // ip link add va netns h1 type veth peer name vb netns h2
+    assert_golden(
+        "veth_add_both_netns",
+        "ip link add va netns h1 type veth peer name vb netns h2",
+        new_veth(
+            &end("va", Some(4), None, None),
+            &end("vb", Some(5), None, None),
+        ),
+    );
+    // ip link add va mtu 1400 address 02:00:00:00:00:01 type veth peer name vb address 02:00:00:00:00:02
+    assert_golden(
+        "veth_add_mtu_mac",
+        "ip link add va mtu 1400 address 02:00:00:00:00:01 type veth peer name vb address 02:00:00:00:00:02",
+        new_veth(&end("va", None, Some(1400), Some([2, 0, 0, 0, 0, 1])), &end("vb", None, None, Some([2, 0, 0, 0, 0, 2]))),
+    );
+}
+
+#[test]
+fn golden_link_settings() {
+    // ip link set va mtu 1400 / address 02:00:00:00:00:09 / name vz / netns h1 / group 7
+    assert_golden(
+        "link_set_mtu",
+        "ip link set va mtu 1400",
+        set_link(3, LinkAttr::Mtu(1400)),
+    );
+    assert_golden(
+        "link_set_address",
+        "ip link set va address 02:00:00:00:00:09",
+        set_link(3, LinkAttr::Address([2, 0, 0, 0, 0, 9])),
+    );
+    assert_golden(
+        "link_set_name",
+        "ip link set va name vz",
+        set_link(3, LinkAttr::Name(name("vz"))),
+    );
+    assert_golden(
+        "link_set_netns",
+        "ip link set va netns h1",
+        set_link(3, LinkAttr::NetNsFd(4)),
+    );
+    assert_golden(
+        "link_set_group",
+        "ip link set va group 7",
+        set_link(3, LinkAttr::Group(7)),
+    );
+    // ip link del group 7
+    assert_golden("link_del_group", "ip link del group 7", del_group(7));
+}
+
+#[test]
+fn golden_addresses() {
+    let v4: IpAddr = "198.51.100.1".parse().unwrap();
+    let v6: IpAddr = "2001:db8::1".parse().unwrap();
+    // ip addr add 198.51.100.1/24 dev va
+    assert_golden(
+        "addr_add_v4",
+        "ip addr add 198.51.100.1/24 dev va",
+        new_addr(3, &v4, 24, None),
+    );
+    // ip addr add 198.51.100.1/24 broadcast 198.51.100.255 dev va
+    assert_golden(
+        "addr_add_v4_brd",
+        "ip addr add 198.51.100.1/24 broadcast 198.51.100.255 dev va",
+        new_addr(3, &v4, 24, Some("198.51.100.255".parse().unwrap())),
+    );
+    // ip addr add 2001:db8::1/64 dev va
+    assert_golden(
+        "addr_add_v6",
+        "ip addr add 2001:db8::1/64 dev va",
+        new_addr(3, &v6, 64, None),
+    );
+    // ip addr del 198.51.100.1/24 dev va
+    assert_golden(
+        "addr_del_v4",
+        "ip addr del 198.51.100.1/24 dev va",
+        del_addr(3, &v4, 24),
+    );
+    // ip addr show / ip -4 addr show dev va / the dump ip addr flush dev va starts with
+    assert_golden("addr_dump_request", "ip addr show", dump_addrs(0, 0));
+    assert_golden(
+        "addr_dump_v4_dev_request",
+        "ip -4 addr show dev va",
+        dump_addrs(AF_INET, 3),
+    );
+    assert_golden("addr_flush_dump", "ip addr flush dev va", dump_addrs(0, 3));
+}
+
+#[test]
+fn address_replies_decode() {
+    let a = parse_addr(&fixture("reply_addr_v4").msg()).unwrap();
+    assert_eq!(
+        (
+            a.index,
+            a.prefix,
+            a.local.to_string(),
+            a.label.as_deref(),
+            a.flags
+        ),
+        (3, 24, "198.51.100.1".into(), Some("va"), 0x80)
+    );
+    assert_eq!(
+        a.broadcast, None,
+        "ip addr add without broadcast gets none from the kernel"
+    );
+    let a = parse_addr(&fixture("reply_addr_v6").msg()).unwrap();
+    assert_eq!(
+        (a.prefix, a.local.to_string(), a.address.to_string()),
+        (64, "2001:db8::1".into(), "2001:db8::1".into())
+    );
+    let l = parse_link(&fixture("reply_link_veth_peer_netns").msg()).unwrap();
+    assert_eq!(l.name.map(|n| n.to_string()).as_deref(), Some("va"));
+}
+
+#[test]
+fn link_and_address_errors_decode() {
+    let e = |n: &str| parse_error(&fixture(n).msg()).unwrap();
+    assert_eq!(
+        e("reply_error_veth_peer_exists"),
+        (libc::EEXIST, None, None)
+    );
+    assert_eq!(
+        e("reply_error_mtu_range"),
+        (
+            libc::EINVAL,
+            Some("mtu greater than device maximum".into()),
+            None
+        )
+    );
+    assert_eq!(
+        e("reply_error_addr_exists"),
+        (
+            libc::EEXIST,
+            Some("ipv4: Address already assigned".into()),
+            None
+        )
+    );
+}
+
+/// Request fixtures with no builder: `ip addr flush` sends each dumped address back verbatim
+/// as its RTM_DELADDR (kernel's attributes, pid and all); a flush of ours sends del_addr().
+const NOT_COVERED: &[&str] = &["addr_flush_del"];
 
 const REQUESTS: &[&str] = &[
     "link_add_bridge",
@@ -371,6 +550,25 @@ const REQUESTS: &[&str] = &[
     "link_dump_request",
     "link_get_request",
     "neigh_dump_bridge_request",
+    "link_set_up",
+    "link_set_down",
+    "veth_add",
+    "veth_add_peer_netns",
+    "veth_add_both_netns",
+    "veth_add_mtu_mac",
+    "link_set_mtu",
+    "link_set_address",
+    "link_set_name",
+    "link_set_netns",
+    "link_set_group",
+    "link_del_group",
+    "addr_add_v4",
+    "addr_add_v4_brd",
+    "addr_add_v6",
+    "addr_del_v4",
+    "addr_dump_request",
+    "addr_dump_v4_dev_request",
+    "addr_flush_dump",
 ];
 
 const REPLIES: &[&str] = &[
@@ -380,6 +578,12 @@ const REPLIES: &[&str] = &[
     "reply_error_extack_name_too_long",
     "reply_link_bridge",
     "reply_link_port",
+    "reply_addr_v4",
+    "reply_addr_v6",
+    "reply_link_veth_peer_netns",
+    "reply_error_veth_peer_exists",
+    "reply_error_mtu_range",
+    "reply_error_addr_exists",
 ];
 
 #[test]
@@ -989,7 +1193,13 @@ fn describe_brport_cost() {
 fn describe_reads_every_fixture_without_complaint() {
     // describe() is for what we send (and link replies); NLMSG_ERROR/DONE payloads are not
     // attributes, so the reply_error/ack/done fixtures are left out here.
-    let links = ["reply_link_bridge", "reply_link_port"];
+    let links = [
+        "reply_link_bridge",
+        "reply_link_port",
+        "reply_link_veth_peer_netns",
+        "reply_addr_v4",
+        "reply_addr_v6",
+    ];
     for n in REQUESTS.iter().chain(&links).chain(NOT_COVERED) {
         let text = describe(NETLINK_ROUTE, &fixture(n).bytes);
         assert!(!text.contains("malformed"), "{n}:\n{text}");

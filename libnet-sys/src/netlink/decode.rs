@@ -17,10 +17,14 @@ pub enum Kind {
     Be32,
     Str,
     Mac,
+    /// An IPv4 or IPv6 address, by its length.
+    Ip,
     BridgeId,
     Bytes,
     Flag,
     Nest(&'static [Def]),
+    /// A nested `struct ifinfomsg` and its attributes (`VETH_INFO_PEER`).
+    IfInfo(&'static [Def]),
     /// `IFLA_LINKINFO`: the data nests are decoded by the kind named inside it.
     LinkInfo,
 }
@@ -37,6 +41,25 @@ pub fn describe(protocol: i32, bytes: &[u8]) -> String {
             out.push_str("(malformed message)\n");
             break;
         };
+        if m.ty == super::NLMSG_ERROR || m.ty == super::NLMSG_DONE {
+            match super::socket::parse_error(&m) {
+                Ok((errno, ext_ack, offset)) => {
+                    let _ = write!(out, "error {errno}");
+                    if errno != 0 {
+                        let _ = write!(out, " ({})", crate::error::errno_name(errno));
+                    }
+                    if let Some(msg) = ext_ack {
+                        let _ = write!(out, " \"{msg}\"");
+                    }
+                    if let Some(o) = offset {
+                        let _ = write!(out, " at byte {o}");
+                    }
+                    out.push('\n');
+                }
+                Err(_) => out.push_str("(malformed error message)\n"),
+            }
+            continue;
+        }
         let (header, schema) = match protocol {
             NETLINK_ROUTE => rtnl::layout(m.ty, m.payload),
             _ => (None, &[][..]),
@@ -73,6 +96,18 @@ pub fn attributes(out: &mut String, buf: &[u8], schema: &[Def], depth: usize) {
             Some(Kind::Nest(inner)) => {
                 let _ = writeln!(out, "{pad}{name}{nested}");
                 attributes(out, a.value, inner, depth + 1);
+            }
+            Some(Kind::IfInfo(inner)) => {
+                let _ = writeln!(out, "{pad}{name}{nested}");
+                match rtnl::layout(rtnl::RTM_NEWLINK, a.value) {
+                    (Some((text, len)), _) if a.value.len() >= len => {
+                        let _ = writeln!(out, "{pad}  {text}");
+                        attributes(out, &a.value[len..], inner, depth + 1);
+                    }
+                    _ => {
+                        let _ = writeln!(out, "{pad}  (malformed ifinfomsg)");
+                    }
+                }
             }
             Some(Kind::LinkInfo) => {
                 let _ = writeln!(out, "{pad}{name}{nested}");
@@ -135,9 +170,17 @@ fn value(a: &Attr, kind: Kind) -> String {
             String::from_utf8_lossy(a.str_bytes()).escape_default()
         )),
         Kind::Mac => a.array::<6>().map(|m| mac(&m)),
+        Kind::Ip => match a.value.len() {
+            4 => a
+                .array::<4>()
+                .map(|b| std::net::Ipv4Addr::from(b).to_string()),
+            _ => a
+                .array::<16>()
+                .map(|b| std::net::Ipv6Addr::from(b).to_string()),
+        },
         Kind::BridgeId => a.array::<8>().map(|b| BridgeId::from_bytes(&b).to_string()),
         Kind::Flag => Ok(String::new()),
-        Kind::Bytes | Kind::Nest(_) | Kind::LinkInfo => Ok(hex(a.value)),
+        Kind::Bytes | Kind::Nest(_) | Kind::IfInfo(_) | Kind::LinkInfo => Ok(hex(a.value)),
     };
     shown.unwrap_or_else(|_| format!("(malformed: {} bytes) {}", a.value.len(), hex(a.value)))
 }

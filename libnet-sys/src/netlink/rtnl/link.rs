@@ -21,6 +21,104 @@ pub fn new_bridge(name: &IfName) -> Msg {
     .nest(IFLA_LINKINFO, |m| m.bytes(IFLA_INFO_KIND, b"bridge"))
 }
 
+/// One end of a veth pair: its name, and optionally the namespace it is born in (an open
+/// namespace fd), its MTU and its address.
+#[derive(Clone, Debug)]
+pub struct VethEnd {
+    pub name: IfName,
+    pub netns_fd: Option<i32>,
+    pub mtu: Option<u32>,
+    pub address: Option<[u8; 6]>,
+}
+
+impl VethEnd {
+    /// The end's own attributes, in the order iproute2 sends them: namespace, MTU, address,
+    /// then the name.
+    fn attrs(&self, m: Msg) -> Msg {
+        let m = match self.netns_fd {
+            Some(fd) => m.u32(IFLA_NET_NS_FD, fd as u32),
+            None => m,
+        };
+        let m = match self.mtu {
+            Some(mtu) => m.u32(IFLA_MTU, mtu),
+            None => m,
+        };
+        let m = match self.address {
+            Some(a) => m.bytes(IFLA_ADDRESS, &a),
+            None => m,
+        };
+        m.str(IFLA_IFNAME, self.name.as_str())
+    }
+}
+
+/// `VETH_INFO_PEER` from <linux/veth.h>.
+pub const VETH_INFO_PEER: u16 = 1;
+
+/// `ip link add A type veth peer name B`: one message makes both ends, each born straight
+/// into its namespace (the peer is an `ifinfomsg` and attributes nested in `VETH_INFO_PEER`).
+pub fn new_veth(end: &VethEnd, peer: &VethEnd) -> Msg {
+    let m = Msg::new(
+        RTM_NEWLINK,
+        NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE,
+    )
+    .header(&IfInfoMsg::default());
+    end.attrs(m).nest(IFLA_LINKINFO, |m| {
+        m.bytes(IFLA_INFO_KIND, b"veth").nest(IFLA_INFO_DATA, |m| {
+            m.nest(VETH_INFO_PEER, |m| {
+                peer.attrs(m.header(&IfInfoMsg::default()))
+            })
+        })
+    })
+}
+
+/// A link setting `ip link set` changes with one attribute.
+#[derive(Clone, Copy, Debug)]
+pub enum LinkAttr {
+    Mtu(u32),
+    Address([u8; 6]),
+    /// A new name for the link.
+    Name(IfName),
+    /// Move it into the namespace open on this fd.
+    NetNsFd(i32),
+    Group(u32),
+}
+
+/// `ip link set dev INDEX mtu|address|name|netns|group ...`
+pub fn set_link(index: u32, attr: LinkAttr) -> Msg {
+    let m = Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK).header(&IfInfoMsg {
+        index: index as i32,
+        ..Default::default()
+    });
+    match attr {
+        LinkAttr::Mtu(v) => m.u32(IFLA_MTU, v),
+        LinkAttr::Address(a) => m.bytes(IFLA_ADDRESS, &a),
+        LinkAttr::Name(n) => m.str(IFLA_IFNAME, n.as_str()),
+        LinkAttr::NetNsFd(fd) => m.u32(IFLA_NET_NS_FD, fd as u32),
+        LinkAttr::Group(g) => m.u32(IFLA_GROUP, g),
+    }
+}
+
+/// `IFF_UP` from <linux/if.h>.
+pub const IFF_UP: u32 = 1;
+
+/// `ip link set dev INDEX up|down`: the flags in `ifi_change` are set to those in `ifi_flags`.
+pub fn set_flags(index: u32, flags: u32, change: u32) -> Msg {
+    Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK).header(&IfInfoMsg {
+        index: index as i32,
+        flags,
+        change,
+        ..Default::default()
+    })
+}
+
+/// `ip link del group GROUP`: every link of the group in one request, so the kernel
+/// unregisters them as one batch (one RCU wait for all, not one each).
+pub fn del_group(group: u32) -> Msg {
+    Msg::new(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK)
+        .header(&IfInfoMsg::default())
+        .u32(IFLA_GROUP, group)
+}
+
 /// `ip link del dev NAME`
 pub fn del_link(index: u32) -> Msg {
     Msg::new(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK).header(&IfInfoMsg {

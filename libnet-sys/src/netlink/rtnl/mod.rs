@@ -1,7 +1,8 @@
 //! rtnetlink (`NETLINK_ROUTE`): message types, family headers and attribute spaces from
 //! <linux/rtnetlink.h>, <linux/if_link.h> and <linux/neighbour.h>. [`link`] builds and reads
-//! `RTM_*LINK`, [`neigh`] reads the bridge forwarding database.
+//! `RTM_*LINK`, [`addr`] `RTM_*ADDR`, [`neigh`] reads the bridge forwarding database.
 
+pub mod addr;
 pub mod link;
 pub mod neigh;
 
@@ -13,6 +14,9 @@ pub const RTM_NEWLINK: u16 = 16;
 pub const RTM_DELLINK: u16 = 17;
 pub const RTM_GETLINK: u16 = 18;
 pub const RTM_SETLINK: u16 = 19;
+pub const RTM_NEWADDR: u16 = 20;
+pub const RTM_DELADDR: u16 = 21;
+pub const RTM_GETADDR: u16 = 22;
 pub const RTM_NEWNEIGH: u16 = 28;
 pub const RTM_DELNEIGH: u16 = 29;
 pub const RTM_GETNEIGH: u16 = 30;
@@ -23,6 +27,9 @@ pub fn msg_type_name(ty: u16) -> &'static str {
         RTM_DELLINK => "RTM_DELLINK",
         RTM_GETLINK => "RTM_GETLINK",
         RTM_SETLINK => "RTM_SETLINK",
+        RTM_NEWADDR => "RTM_NEWADDR",
+        RTM_DELADDR => "RTM_DELADDR",
+        RTM_GETADDR => "RTM_GETADDR",
         RTM_NEWNEIGH => "RTM_NEWNEIGH",
         RTM_DELNEIGH => "RTM_DELNEIGH",
         RTM_GETNEIGH => "RTM_GETNEIGH",
@@ -282,6 +289,23 @@ const BRIDGE_LINK_ATTRS: &[Def] = &[
     Def(IFLA_EXT_MASK, "IFLA_EXT_MASK", Kind::U32),
 ];
 
+const ADDR_ATTRS: &[Def] = &[
+    Def(addr::IFA_ADDRESS, "IFA_ADDRESS", Kind::Ip),
+    Def(addr::IFA_LOCAL, "IFA_LOCAL", Kind::Ip),
+    Def(addr::IFA_LABEL, "IFA_LABEL", Kind::Str),
+    Def(addr::IFA_BROADCAST, "IFA_BROADCAST", Kind::Ip),
+    Def(addr::IFA_CACHEINFO, "IFA_CACHEINFO", Kind::Bytes),
+    Def(addr::IFA_FLAGS, "IFA_FLAGS", Kind::U32),
+];
+
+const VETH_PEER_ATTRS: &[Def] = &[
+    Def(IFLA_ADDRESS, "IFLA_ADDRESS", Kind::Mac),
+    Def(IFLA_IFNAME, "IFLA_IFNAME", Kind::Str),
+    Def(IFLA_MTU, "IFLA_MTU", Kind::U32),
+    Def(IFLA_NET_NS_FD, "IFLA_NET_NS_FD", Kind::U32),
+    Def(IFLA_NET_NS_PID, "IFLA_NET_NS_PID", Kind::U32),
+];
+
 const NEIGH_ATTRS: &[Def] = &[
     Def(NDA_DST, "NDA_DST", Kind::Bytes),
     Def(NDA_LLADDR, "NDA_LLADDR", Kind::Mac),
@@ -294,6 +318,11 @@ const NEIGH_ATTRS: &[Def] = &[
 pub fn info_data_schema(kind: &[u8]) -> &'static [Def] {
     match kind {
         b"bridge" => BR_ATTRS,
+        b"veth" => &[Def(
+            link::VETH_INFO_PEER,
+            "VETH_INFO_PEER",
+            Kind::IfInfo(VETH_PEER_ATTRS),
+        )],
         _ => &[],
     }
 }
@@ -338,6 +367,20 @@ pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [De
                 LINK_ATTRS
             };
             (Some((text, 16)), schema)
+        }
+        RTM_NEWADDR | RTM_DELADDR | RTM_GETADDR => {
+            let Some(h) = from_bytes::<addr::IfAddrMsg>(payload) else {
+                return (None, &[]);
+            };
+            let text = format!(
+                "ifaddrmsg{{family={}, prefixlen={}, flags={:#x}, scope={}, index={}}}",
+                family_name(h.family),
+                h.prefixlen,
+                h.flags,
+                h.scope,
+                h.index
+            );
+            (Some((text, 8)), ADDR_ATTRS)
         }
         RTM_NEWNEIGH | RTM_DELNEIGH | RTM_GETNEIGH => {
             let Some(h) = from_bytes::<NdMsg>(payload) else {
