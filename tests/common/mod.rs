@@ -183,20 +183,6 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// The value of `"key":` in a flat JSON text (first occurrence), as written: enough to read
-/// `ip -j` fields without a JSON dependency.
-pub fn json_field(json: &str, key: &str) -> Option<String> {
-    let pat = format!("\"{key}\":");
-    let start = json.find(&pat)? + pat.len();
-    let rest = &json[start..];
-    let end = if let Some(quoted) = rest.strip_prefix('"') {
-        1 + quoted.find('"')? + 1
-    } else {
-        rest.find([',', '}', ']']).unwrap_or(rest.len())
-    };
-    Some(rest[..end].trim_matches('"').to_string())
-}
-
 /// Replaces the running timers in `showstp` / `showmacs` output (they tick between two runs)
 /// with `#` over their whole padded field (`%4i.%.2i`, so the width is still compared), leaving
 /// every tab and other byte in place.
