@@ -9,7 +9,7 @@ use crate::cli::{self, Failure, Json, EXIT_FAIL, EXIT_OK, EXIT_USAGE};
 use libnet_sys::bridge::ops::{Bridges, Via};
 use libnet_sys::bridge::{port_state_name, Bridge, BridgeSetting, Detail, FdbEntry, PortSetting};
 use libnet_sys::error::strerror;
-use libnet_sys::{Error, IfName, Trace};
+use libnet_sys::Error;
 use std::io::Write;
 
 struct Cmd {
@@ -162,88 +162,22 @@ fn command_usage(c: &Cmd) -> String {
     format!("Usage: brctl {} {}", c.name, c.help)
 }
 
+const SPEC: cli::Spec = cli::Spec {
+    name: "brctl",
+    version: VERSION,
+    vias: &["ioctl", "sysfs", "netlink"],
+    usage: usage_text,
+};
+
 /// The program: arguments without argv[0]; returns the exit status.
 pub fn main(args: Vec<String>) -> i32 {
-    let (common, rest) = match cli::parse_common(&args) {
-        Ok(v) => v,
-        Err(f) => {
-            eprintln!("brctl: {}", f.message);
-            eprint!("{}", usage_text());
-            return f.status;
-        }
-    };
-    if common.help {
-        print!("{}", usage_text());
-        return EXIT_OK;
-    }
-    if common.version {
-        println!("{VERSION}");
-        return EXIT_OK;
-    }
-    let via = match common.via.as_deref().map(|v| (v, Via::parse(v))) {
-        None => None,
-        Some((_, Some(v))) => Some(v),
-        Some((v, None)) => {
-            eprintln!("brctl: --via {v}: expected ioctl, sysfs or netlink");
-            return EXIT_USAGE;
-        }
-    };
-    let trace = Trace {
-        explain: common.explain,
-        dry_run: common.dry_run,
-        prog: "brctl",
-    };
-    let mut ctx = Ctx {
-        br: Bridges::new(trace, via),
-        json: common.json,
-        out: std::io::stdout().lock(),
-    };
-    match &common.batch {
-        Some(path) => batch(&mut ctx, path, &rest),
-        None if rest.is_empty() => {
-            eprintln!("brctl: no command given");
-            eprint!("{}", usage_text());
-            EXIT_USAGE
-        }
-        None => match ctx.run(&rest) {
-            Ok(status) => status,
-            Err(f) => {
-                eprintln!("{}", f.line("brctl"));
-                f.status
-            }
-        },
-    }
-}
-
-fn batch(ctx: &mut Ctx, path: &str, rest: &[String]) -> i32 {
-    if !rest.is_empty() {
-        eprintln!(
-            "brctl: -b takes its commands from the file; unexpected '{}'",
-            rest[0]
-        );
-        return EXIT_USAGE;
-    }
-    let lines = match cli::read_batch(path) {
-        Ok(l) => l,
-        Err(f) => {
-            eprintln!("brctl: {}", f.message);
-            return f.status;
-        }
-    };
-    for (n, words) in lines {
-        match ctx.run(&words) {
-            Ok(EXIT_OK) => {}
-            Ok(status) => {
-                eprintln!("brctl: {path}: line {n}: stopped here (earlier lines are done)");
-                return status;
-            }
-            Err(f) => {
-                eprintln!("brctl: {path}: line {n}: {}", f.message);
-                return f.status;
-            }
-        }
-    }
-    EXIT_OK
+    cli::drive(&SPEC, &args, |common, trace| {
+        Ok(Ctx {
+            br: Bridges::new(trace, common.via.as_deref().and_then(Via::parse)),
+            json: common.json,
+            out: std::io::stdout().lock(),
+        })
+    })
 }
 
 struct Ctx<'a> {
@@ -252,10 +186,7 @@ struct Ctx<'a> {
     out: std::io::StdoutLock<'a>,
 }
 
-/// A name from the command line: checked, never truncated.
-fn name(cmd: &str, s: &str) -> Result<IfName, Failure> {
-    IfName::new(s).map_err(|e| Failure::usage(format!("{cmd} {e}")))
-}
+use cli::name;
 
 /// On/off as bridge-utils accepts it: exactly on, yes, 1, off, no, 0.
 fn on_off(cmd: &str, s: &str) -> Result<u64, Failure> {
@@ -345,9 +276,8 @@ fn mac(m: &[u8; 6]) -> String {
     )
 }
 
-impl Ctx<'_> {
-    /// One command line (without options); Ok(status) when it ran (show may return 1 for a
-    /// missing bridge), Err for a failure to report.
+impl cli::Program for Ctx<'_> {
+    /// One command line (without options); show may return 1 for a missing bridge.
     fn run(&mut self, words: &[String]) -> Result<i32, Failure> {
         let (word, args) = words
             .split_first()
@@ -395,7 +325,9 @@ impl Ctx<'_> {
         }
         Ok(EXIT_OK)
     }
+}
 
+impl Ctx<'_> {
     /// addif/delif of one or more interfaces: all or nothing. If one fails, the ones done
     /// before it are undone.
     fn ports(&mut self, c: &str, a: &[&str]) -> Result<(), Failure> {
@@ -552,10 +484,7 @@ impl Ctx<'_> {
     }
 
     fn emit(&mut self, text: &str) -> Result<(), Failure> {
-        self.out
-            .write_all(text.as_bytes())
-            .and_then(|_| self.out.flush())
-            .map_err(|e| Failure::fail(format!("writing output: {e}")))
+        cli::emit(&mut self.out, text)
     }
 }
 

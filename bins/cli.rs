@@ -1,7 +1,8 @@
 //! What every program shares: the common options of DESIGN.md, exit statuses, batch files,
 //! and a small JSON writer (no serde: a few hundred bytes instead of tens of kilobytes).
 
-use libnet_sys::Error;
+use libnet_sys::error::Cause;
+use libnet_sys::{Error, Trace};
 use std::fmt::Write as _;
 
 /// Exit statuses: 0 done, 1 the operation failed, 2 usage error.
@@ -100,6 +101,111 @@ pub fn parse_common(args: &[String]) -> Result<(Common, Vec<String>), Failure> {
     Ok((c, args[i..].to_vec()))
 }
 
+/// A program's fixed facts, for [`drive`].
+pub struct Spec {
+    pub name: &'static str,
+    pub version: &'static str,
+    /// The `--via` values its steps accept.
+    pub vias: &'static [&'static str],
+    pub usage: fn() -> String,
+}
+
+/// A program's state for a run: one command line (without options) at a time.
+pub trait Program {
+    /// Ok(status) when the command ran (a show may return 1), Err for a failure to report.
+    fn run(&mut self, words: &[String]) -> Result<i32, Failure>;
+}
+
+/// Everything a program's `main` does around its commands: the common options, `--help`,
+/// `--version`, `--via` checked against the program's paths, then one command or a batch.
+pub fn drive<P: Program>(
+    spec: &Spec,
+    args: &[String],
+    make: impl FnOnce(&Common, Trace) -> Result<P, Failure>,
+) -> i32 {
+    let prog = spec.name;
+    let (common, rest) = match parse_common(args) {
+        Ok(v) => v,
+        Err(f) => {
+            eprintln!("{prog}: {}", f.message);
+            eprint!("{}", (spec.usage)());
+            return f.status;
+        }
+    };
+    if common.help {
+        print!("{}", (spec.usage)());
+        return EXIT_OK;
+    }
+    if common.version {
+        println!("{}", spec.version);
+        return EXIT_OK;
+    }
+    if let Some(v) = &common.via {
+        if !spec.vias.contains(&v.as_str()) {
+            eprintln!("{prog}: --via {v}: expected {}", spec.vias.join(" or "));
+            return EXIT_USAGE;
+        }
+    }
+    let trace = Trace {
+        explain: common.explain,
+        dry_run: common.dry_run,
+        prog,
+    };
+    let mut p = match make(&common, trace) {
+        Ok(p) => p,
+        Err(f) => {
+            eprintln!("{}", f.line(prog));
+            return f.status;
+        }
+    };
+    match &common.batch {
+        Some(path) => batch(prog, &mut p, path, &rest),
+        None if rest.is_empty() => {
+            eprintln!("{prog}: no command given");
+            eprint!("{}", (spec.usage)());
+            EXIT_USAGE
+        }
+        None => match p.run(&rest) {
+            Ok(status) => status,
+            Err(f) => {
+                eprintln!("{}", f.line(prog));
+                f.status
+            }
+        },
+    }
+}
+
+fn batch<P: Program>(prog: &str, p: &mut P, path: &str, rest: &[String]) -> i32 {
+    if !rest.is_empty() {
+        eprintln!(
+            "{prog}: -b takes its commands from the file; unexpected '{}'",
+            rest[0]
+        );
+        return EXIT_USAGE;
+    }
+    let lines = match read_batch(path) {
+        Ok(l) => l,
+        Err(f) => {
+            eprintln!("{prog}: {}", f.message);
+            return f.status;
+        }
+    };
+    for (n, words) in lines {
+        match p.run(&words) {
+            Ok(EXIT_OK) => {}
+            Ok(status) => {
+                eprintln!("{prog}: {path}: line {n}: stopped here (earlier lines are done)");
+                return status;
+            }
+            Err(f) => {
+                eprintln!("{prog}: {path}: line {n}: {}", f.message);
+                return f.status;
+            }
+        }
+    }
+    EXIT_OK
+}
+
 /// The lines of a batch file (`-` for stdin): each one a command, split on white space; blank
 /// lines and `#` comments skipped. Returns (line number, words).
 pub fn read_batch(path: &str) -> Result<Vec<(usize, Vec<String>)>, Failure> {
@@ -135,6 +241,18 @@ pub fn read_batch(path: &str) -> Result<Vec<(usize, Vec<String>)>, Failure> {
         .collect())
 }
 
+/// A name from the command line: checked, never truncated.
+pub fn name(cmd: &str, s: &str) -> Result<libnet_sys::IfName, Failure> {
+    libnet_sys::IfName::new(s).map_err(|e| Failure::usage(format!("{cmd} {e}")))
+}
+
+/// Writes a result to stdout now (so it comes before any later error on stderr).
+pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Failure::fail(format!("writing output: {e}")))
+}
+
 /// The sentence for a kernel refusal that is about permission.
 pub fn permission_reason(e: &Error) -> Option<String> {
     if (e.is(libc::EPERM) || e.is(libc::EACCES)) && !libnet_sys::caps::has_net_admin() {
@@ -144,6 +262,74 @@ pub fn permission_reason(e: &Error) -> Option<String> {
         ));
     }
     None
+}
+
+/// A library error as the one line a person reads: `{head}: {why}`, with the kernel's step
+/// and words when it refused, our reason when we did.
+pub fn failure(head: &str, e: &Error) -> Failure {
+    let why = match &e.cause {
+        Cause::Invalid(_) | Cause::State(_)
+            if e.object.is_empty()
+                || head.split(' ').any(|w| w == e.object)
+                || e.reason().contains(e.object.as_str()) =>
+        {
+            e.reason()
+        }
+        _ => e.to_string(),
+    };
+    failure_because(head, e, why)
+}
+
+/// As [`failure`], with the program's own sentence for the reason; a permission refusal is
+/// said as such, and bad input exits 2.
+pub fn failure_because(head: &str, e: &Error, why: String) -> Failure {
+    if let Some(p) = permission_reason(e) {
+        return Failure::fail(format!("{head}: {p}"));
+    }
+    Failure {
+        message: format!("{head}: {why}"),
+        status: if e.is_invalid() { EXIT_USAGE } else { EXIT_FAIL },
+        bare: false,
+    }
+}
+
+/// `IFF_RUNNING` from <linux/if.h>.
+const IFF_RUNNING: u32 = 0x40;
+
+/// A link's state from its flags, the same on every path: DOWN (not up), UP (up and running),
+/// NO-CARRIER (up, not running: a veth whose peer is down).
+pub fn link_state(flags: u32) -> &'static str {
+    match (flags & libnet_sys::netlink::rtnl::link::IFF_UP != 0, flags & IFF_RUNNING != 0) {
+        (false, _) => "DOWN",
+        (true, true) => "UP",
+        (true, false) => "NO-CARRIER",
+    }
+}
+
+/// Rows as columns padded to their widest cell, two spaces apart.
+pub fn table(rows: &[impl AsRef<[String]>]) -> String {
+    let mut width: Vec<usize> = Vec::new();
+    for r in rows {
+        for (i, c) in r.as_ref().iter().enumerate() {
+            if width.len() <= i {
+                width.push(0);
+            }
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let mut s = String::new();
+    for r in rows {
+        let cells = r.as_ref();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                let _ = write!(s, "{c:<w$}  ", w = width[i]);
+            }
+        }
+        s.push('\n');
+    }
+    s
 }
 
 /// A JSON value writer: objects and arrays built with closures, strings escaped.
@@ -199,6 +385,13 @@ impl Json {
         self.sep();
         self.string_raw(v);
         self
+    }
+    /// A string, or null.
+    pub fn opt_str(&mut self, v: Option<&str>) -> &mut Json {
+        match v {
+            Some(s) => self.str(s),
+            None => self.raw("null"),
+        }
     }
     pub fn raw(&mut self, v: impl std::fmt::Display) -> &mut Json {
         self.sep();

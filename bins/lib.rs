@@ -4,12 +4,18 @@
 
 pub mod brctl;
 pub mod cli;
+pub mod ifctl;
+pub mod vethctl;
 
 /// A program's entry point: its arguments without argv[0], its exit status back.
 pub type Main = fn(Vec<String>) -> i32;
 
 /// The programs the multicall binary holds, by the name it is called as.
-pub const PROGRAMS: &[(&str, Main)] = &[("brctl", brctl::main)];
+pub const PROGRAMS: &[(&str, Main)] = &[
+    ("brctl", brctl::main),
+    ("vethctl", vethctl::main),
+    ("ifctl", ifctl::main),
+];
 
 /// Arguments as UTF-8 strings; an argument that is not UTF-8 is replaced by one that will
 /// fail validation with a readable message instead of panicking.

@@ -3,7 +3,11 @@
 
 use std::process::Command;
 
-const PROGRAMS: &[(&str, &str)] = &[("brctl", env!("CARGO_BIN_EXE_brctl"))];
+const PROGRAMS: &[(&str, &str)] = &[
+    ("brctl", env!("CARGO_BIN_EXE_brctl")),
+    ("vethctl", env!("CARGO_BIN_EXE_vethctl")),
+    ("ifctl", env!("CARGO_BIN_EXE_ifctl")),
+];
 
 fn man_text(prog: &str) -> String {
     let path = format!("{}/man/{prog}.8", env!("CARGO_MANIFEST_DIR"));

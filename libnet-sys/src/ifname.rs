@@ -104,9 +104,68 @@ impl fmt::Debug for IfName {
     }
 }
 
+/// An Ethernet address a device may take: six bytes, not multicast (the low bit of the first
+/// byte, which also covers broadcast) and not all zero, as the kernel's `is_valid_ether_addr()`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Mac(pub [u8; 6]);
+
+impl Mac {
+    /// `02:00:00:00:00:01` (one or two hex digits a byte, `:` or `-` between them).
+    pub fn parse(s: &str) -> Result<Mac> {
+        let bad = |why: &str| Error::invalid(s.to_string(), format!("bad MAC address '{s}': {why}"));
+        let parts: Vec<&str> = s.split([':', '-']).collect();
+        if parts.len() != 6 {
+            return Err(bad("expected six bytes, as 02:00:00:00:00:01"));
+        }
+        let mut m = [0u8; 6];
+        for (b, p) in m.iter_mut().zip(&parts) {
+            if p.is_empty() || p.len() > 2 || !p.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return Err(bad(&format!("'{p}' is not a hex byte")));
+            }
+            *b = u8::from_str_radix(p, 16).map_err(|_| bad("not hex"))?;
+        }
+        if m[0] & 1 != 0 {
+            return Err(bad(
+                "it is a multicast address (the first byte is odd); a device needs a unicast one",
+            ));
+        }
+        if m == [0; 6] {
+            return Err(bad("all zero is not a device address"));
+        }
+        Ok(Mac(m))
+    }
+}
+
+impl fmt::Display for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::netlink::decode::mac(&self.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn macs_are_unicast_six_bytes() {
+        assert_eq!(
+            Mac::parse("02:00:00:00:00:0a").unwrap().to_string(),
+            "02:00:00:00:00:0a"
+        );
+        assert_eq!(Mac::parse("2-0-0-0-0-A").unwrap().0, [2, 0, 0, 0, 0, 0xa]);
+        for bad in [
+            "",
+            "02:00:00:00:00",
+            "02:00:00:00:00:00:00",
+            "01:00:5e:00:00:01",
+            "ff:ff:ff:ff:ff:ff",
+            "00:00:00:00:00:00",
+            "02:00:00:00:00:0g",
+            "02:00:00:00:00:100",
+        ] {
+            assert!(Mac::parse(bad).unwrap_err().is_invalid(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn accepts_what_the_kernel_accepts() {

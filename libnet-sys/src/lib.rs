@@ -17,11 +17,33 @@ pub mod caps;
 pub mod error;
 pub mod ifname;
 pub mod ioctl;
+pub mod kernel;
 pub mod netlink;
 pub mod netns;
 pub mod sysfs;
 pub mod trace;
+pub mod veth;
+pub mod iface;
 
 pub use error::{Error, Result};
+
+/// The kernel path a step takes, where there is more than one (`--via`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Via {
+    Ioctl,
+    Sysfs,
+    Netlink,
+}
+
+impl Via {
+    pub fn parse(s: &str) -> Option<Via> {
+        match s {
+            "ioctl" => Some(Via::Ioctl),
+            "sysfs" => Some(Via::Sysfs),
+            "netlink" => Some(Via::Netlink),
+            _ => None,
+        }
+    }
+}
 pub use ifname::IfName;
 pub use trace::Trace;

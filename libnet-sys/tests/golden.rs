@@ -370,6 +370,7 @@ fn end(n: &str, netns_fd: Option<i32>, mtu: Option<u32>, address: Option<[u8; 6]
         netns_fd,
         mtu,
         address,
+        up: false,
     }
 }
 
@@ -380,7 +381,7 @@ fn golden_veth() {
     assert_golden(
         "veth_add",
         "ip link add va type veth peer name vb",
-        new_veth(&end("va", None, None, None), &end("vb", None, None, None)),
+        new_veth(&end("va", None, None, None), &end("vb", None, None, None), None),
     );
     // ip link add va type veth peer name vb netns h1
     assert_golden(
@@ -389,6 +390,7 @@ fn golden_veth() {
         new_veth(
             &end("va", None, None, None),
             &end("vb", Some(4), None, None),
+            None,
         ),
     );
     // ip link add va netns h1 type veth peer name vb netns h2
@@ -398,13 +400,14 @@ fn golden_veth() {
         new_veth(
             &end("va", Some(4), None, None),
             &end("vb", Some(5), None, None),
+            None,
         ),
     );
     // ip link add va mtu 1400 address 02:00:00:00:00:01 type veth peer name vb address 02:00:00:00:00:02
     assert_golden(
         "veth_add_mtu_mac",
         "ip link add va mtu 1400 address 02:00:00:00:00:01 type veth peer name vb address 02:00:00:00:00:02",
-        new_veth(&end("va", None, Some(1400), Some([2, 0, 0, 0, 0, 1])), &end("vb", None, None, Some([2, 0, 0, 0, 0, 2]))),
+        new_veth(&end("va", None, Some(1400), Some([2, 0, 0, 0, 0, 1])), &end("vb", None, None, Some([2, 0, 0, 0, 0, 2])), None),
     );
 }
 

@@ -15,6 +15,8 @@ use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
 pub const BRCTL: &str = env!("CARGO_BIN_EXE_brctl");
 pub const NETPLUMB: &str = env!("CARGO_BIN_EXE_netplumb");
+pub const VETHCTL: &str = env!("CARGO_BIN_EXE_vethctl");
+pub const IFCTL: &str = env!("CARGO_BIN_EXE_ifctl");
 
 /// Shell lines that make hosts h1 and h2 (named namespaces, quiet: no IPv6), each with a veth
 /// `<h>e` inside and its peer `<h>p` up outside, ready to be put on a bridge.

@@ -8,42 +8,18 @@
 use super::{Bridge, BridgeSetting, Detail, FdbEntry, PortSetting};
 use crate::error::{Error, Result};
 use crate::ifname::IfName;
-use crate::ioctl::CtlSocket;
-use crate::netlink::rtnl::link::{self, BrAttr, BrPortAttr, Link};
+use crate::kernel::{missing, Kernel};
+use crate::netlink::rtnl::link::{self, BrAttr, BrPortAttr, Link, IFF_UP};
 use crate::netlink::rtnl::{self as rtnl, neigh};
-use crate::netlink::{NlSocket, NETLINK_ROUTE};
 use crate::sysfs;
 use crate::trace::{Access, Trace};
 
-/// The kernel path a step takes.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Via {
-    Ioctl,
-    Sysfs,
-    Netlink,
-}
+pub use crate::Via;
 
-impl Via {
-    pub fn parse(s: &str) -> Option<Via> {
-        match s {
-            "ioctl" => Some(Via::Ioctl),
-            "sysfs" => Some(Via::Sysfs),
-            "netlink" => Some(Via::Netlink),
-            _ => None,
-        }
-    }
-}
-
-/// `IFF_UP` from <linux/if.h>.
-const IFF_UP: u32 = 1;
-
-/// The bridge steps, with the sockets they need opened on first use and kept for the next
-/// step (batch mode runs every line on the same ones).
+/// The bridge steps, on the sockets of one [`Kernel`].
 pub struct Bridges {
-    trace: Trace,
+    k: Kernel,
     via: Option<Via>,
-    ctl: Option<CtlSocket>,
-    nl: Option<NlSocket>,
 }
 
 impl Bridges {
@@ -51,10 +27,8 @@ impl Bridges {
     /// delete bridges and ports, netlink for settings and for reading).
     pub fn new(trace: Trace, via: Option<Via>) -> Bridges {
         Bridges {
-            trace,
+            k: Kernel::new(trace),
             via,
-            ctl: None,
-            nl: None,
         }
     }
 
@@ -62,40 +36,9 @@ impl Bridges {
         self.via.unwrap_or(default)
     }
 
-    fn ctl(&mut self) -> Result<&CtlSocket> {
-        if self.ctl.is_none() {
-            self.ctl = Some(CtlSocket::open(self.trace)?);
-        }
-        Ok(self.ctl.as_ref().expect("just opened"))
-    }
-
-    fn nl(&mut self) -> Result<&mut NlSocket> {
-        if self.nl.is_none() {
-            self.nl = Some(NlSocket::open(NETLINK_ROUTE, self.trace)?);
-        }
-        Ok(self.nl.as_mut().expect("just opened"))
-    }
-
-    /// One link by name over netlink; `ENODEV` (naming it) if there is none.
-    fn link(&mut self, name: &IfName) -> Result<Link> {
-        let mut found = None;
-        let nl = self.nl()?;
-        nl.transact(
-            link::get_link(name, rtnl::RTEXT_FILTER_SKIP_STATS),
-            name.as_str(),
-            Access::Read,
-            &mut |m| {
-                found = Some(link::parse_link(m)?);
-                Ok(())
-            },
-        )
-        .map_err(missing(name))?;
-        found.ok_or_else(|| Error::errno("RTM_GETLINK", name.to_string(), libc::ENODEV))
-    }
-
     /// A link that must be a bridge: `ENODEV` if absent, `EOPNOTSUPP` if not a bridge.
     fn bridge_link(&mut self, name: &IfName) -> Result<Link> {
-        let l = self.link(name)?;
+        let l = self.k.link(name)?;
         if l.bridge.is_none() {
             return Err(Error::errno(
                 "RTM_GETLINK",
@@ -108,7 +51,7 @@ impl Bridges {
 
     /// With sysfs, first make sure /sys is this namespace's view of `name`.
     fn sysfs_checked(&mut self, name: &IfName) -> Result<Trace> {
-        let ctl = self.ctl()?;
+        let ctl = self.k.ctl()?;
         sysfs::check_view(ctl, name)?;
         Ok(ctl.trace)
     }
@@ -117,8 +60,8 @@ impl Bridges {
     pub fn add_bridge(&mut self, name: &IfName) -> Result<()> {
         match self.path(Via::Ioctl) {
             // sysfs cannot create a bridge; bridge-utils uses the ioctl for it too.
-            Via::Ioctl | Via::Sysfs => self.ctl()?.add_bridge(name),
-            Via::Netlink => self.nl()?.request(link::new_bridge(name), name.as_str()),
+            Via::Ioctl | Via::Sysfs => self.k.ctl()?.add_bridge(name),
+            Via::Netlink => self.k.nl()?.request(link::new_bridge(name), name.as_str()),
         }
     }
 
@@ -126,9 +69,9 @@ impl Bridges {
     /// (`ENXIO` none, `EPERM` not a bridge, `EBUSY` still up).
     pub fn del_bridge(&mut self, name: &IfName) -> Result<()> {
         match self.path(Via::Ioctl) {
-            Via::Ioctl | Via::Sysfs => self.ctl()?.del_bridge(name),
+            Via::Ioctl | Via::Sysfs => self.k.ctl()?.del_bridge(name),
             Via::Netlink => {
-                let l = self.link(name).map_err(|e| {
+                let l = self.k.link(name).map_err(|e| {
                     if e.is(libc::ENODEV) {
                         Error::errno("RTM_GETLINK", name.to_string(), libc::ENXIO)
                     } else {
@@ -145,7 +88,7 @@ impl Bridges {
                 if let Some(errno) = refuse {
                     return Err(Error::errno("RTM_DELLINK", name.to_string(), errno));
                 }
-                self.nl()?.request(link::del_link(l.index), name.as_str())
+                self.k.nl()?.request(link::del_link(l.index), name.as_str())
             }
         }
     }
@@ -156,13 +99,13 @@ impl Bridges {
     pub fn set_port_of(&mut self, bridge: &IfName, port: &IfName, add: bool) -> Result<()> {
         match self.path(Via::Ioctl) {
             Via::Ioctl | Via::Sysfs => {
-                let ctl = self.ctl()?;
+                let ctl = self.k.ctl()?;
                 let index = ctl.ifindex(port).map_err(missing(port))?;
                 ctl.bridge_port(bridge, index, add).map_err(missing(bridge))
             }
             Via::Netlink => {
-                let p = self.link(port)?;
-                let b = self.link(bridge)?;
+                let p = self.k.link(port)?;
+                let b = self.k.link(bridge)?;
                 let step = "RTM_NEWLINK";
                 let object = format!("{bridge} {port}");
                 if b.bridge.is_none() {
@@ -177,7 +120,7 @@ impl Bridges {
                 if !add && p.master != b.index {
                     return Err(Error::errno(step, object, libc::EINVAL));
                 }
-                self.nl()?.request(
+                self.k.nl()?.request(
                     link::set_master(p.index, if add { b.index } else { 0 }),
                     &object,
                 )
@@ -195,6 +138,7 @@ impl Bridges {
                     .map_err(|e| missing_as_enodev(e, bridge))
             }
             Via::Ioctl => self
+                .k
                 .ctl()?
                 .set_bridge(bridge, what, value)
                 .map_err(missing(bridge)),
@@ -209,7 +153,7 @@ impl Bridges {
                     BridgeSetting::Priority => BrAttr::U16(rtnl::IFLA_BR_PRIORITY, value as u16),
                     BridgeSetting::StpState => BrAttr::U32(rtnl::IFLA_BR_STP_STATE, v),
                 };
-                self.nl()?
+                self.k.nl()?
                     .request(link::set_bridge(b.index, attr), bridge.as_str())
             }
         }
@@ -232,7 +176,7 @@ impl Bridges {
                 sysfs::bridge::set_port(&trace, port, what, value)
             }
             Via::Ioctl => {
-                let ctl = self.ctl()?;
+                let ctl = self.k.ctl()?;
                 let index = ctl.ifindex(port).map_err(missing(port))?;
                 let ports = ctl.port_list(bridge).map_err(missing(bridge))?;
                 let Some(&(port_no, _)) = ports.iter().find(|(_, ix)| *ix == index) else {
@@ -242,7 +186,7 @@ impl Bridges {
             }
             Via::Netlink => {
                 let b = self.bridge_link(bridge)?;
-                let p = self.link(port)?;
+                let p = self.k.link(port)?;
                 if p.master != b.index || p.port.is_none() {
                     return Err(not_a_port(bridge, port));
                 }
@@ -253,7 +197,7 @@ impl Bridges {
                     }
                     PortSetting::Hairpin => BrPortAttr::U8(rtnl::IFLA_BRPORT_MODE, value as u8),
                 };
-                self.nl()?
+                self.k.nl()?
                     .request(link::set_port(p.index, attr), &format!("{bridge} {port}"))
             }
         }
@@ -296,7 +240,7 @@ impl Bridges {
                 r => r?,
             },
             Via::Sysfs => {
-                let trace = self.trace;
+                let trace = self.k.trace;
                 let names = sysfs::list_dir(&trace, sysfs::CLASS_NET)?;
                 sysfs::check_listing(&trace, &names)?;
                 let mut v = Vec::new();
@@ -320,7 +264,7 @@ impl Bridges {
     /// Every bridge through the legacy ioctls. A bridge deleted between the list and its
     /// details is left out, as a dump taken a moment later would leave it out.
     fn ioctl_bridges(&mut self, detail: Detail) -> Result<Vec<Bridge>> {
-        let ctl = self.ctl()?;
+        let ctl = self.k.ctl()?;
         let mut v = Vec::new();
         for index in ctl.bridge_indexes()? {
             match ctl
@@ -353,7 +297,7 @@ impl Bridges {
                     .ok_or_else(|| Error::errno("RTM_GETLINK", name.to_string(), libc::ENODEV))
             }
             Via::Ioctl => {
-                let ctl = self.ctl()?;
+                let ctl = self.k.ctl()?;
                 let index = ctl.ifindex(name)?;
                 let mut b = ctl.bridge_info(name, detail == Detail::Full).map_err(|e| {
                     // old_dev_ioctl() on a device that is not a bridge: EOPNOTSUPP.
@@ -395,7 +339,7 @@ impl Bridges {
     fn dump_ports(&mut self, master: u32) -> Result<Vec<Link>> {
         let msg =
             move || link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS).u32(rtnl::IFLA_MASTER, master);
-        self.nl()?.dump(msg, "", Vec::new, |v: &mut Vec<Link>, m| {
+        self.k.nl()?.dump(msg, "", Vec::new, |v: &mut Vec<Link>, m| {
             let l = link::parse_link(m)?;
             if l.master == master && l.port.is_some() {
                 v.push(l);
@@ -419,7 +363,7 @@ impl Bridges {
                         m.bytes(rtnl::IFLA_INFO_KIND, b"bridge")
                     })
                 };
-                self.nl()?
+                self.k.nl()?
                     .dump(msg, "", Vec::new, |v: &mut Vec<Bridge>, m| {
                         v.extend(link::parse_link(m)?.bridge);
                         Ok(())
@@ -433,7 +377,7 @@ impl Bridges {
             None => link::dump_bridge_ports(),
         };
         let restart = || cell.borrow_mut().iter_mut().for_each(|b| b.ports.clear());
-        self.nl()?.dump(msg, "", restart, |_, m| {
+        self.k.nl()?.dump(msg, "", restart, |_, m| {
             let l = link::parse_link(m)?;
             let mut bridges = cell.borrow_mut();
             if let (Ok(i), Some(p)) = (
@@ -458,7 +402,7 @@ impl Bridges {
                 require_bridge_sysfs(&trace, bridge)?;
                 sysfs::bridge::fdb_entries(&trace, bridge).map_err(|e| missing_as_enodev(e, bridge))
             }
-            Via::Ioctl => self.ctl()?.fdb_entries(bridge).map_err(missing(bridge)),
+            Via::Ioctl => self.k.ctl()?.fdb_entries(bridge).map_err(missing(bridge)),
             Via::Netlink => {
                 let b = self.bridge_link(bridge)?;
                 let ports: Vec<(u32, u16)> = self
@@ -468,7 +412,7 @@ impl Bridges {
                     .collect();
                 let port_no = |ix: u32| ports.iter().find(|(i, _)| *i == ix).map(|(_, n)| *n);
                 let msg = move || neigh::dump_fdb(b.index);
-                self.nl()?.dump(
+                self.k.nl()?.dump(
                     msg,
                     bridge.as_str(),
                     Vec::new,
@@ -512,19 +456,6 @@ fn ioctl_cannot(e: &Error) -> bool {
 }
 
 /// Names `dev` as the device an `ENODEV` is about, so the message can say which one is missing.
-fn missing(dev: &IfName) -> impl Fn(Error) -> Error + '_ {
-    move |e| {
-        if e.is(libc::ENODEV) {
-            Error {
-                object: dev.to_string(),
-                ..e
-            }
-        } else {
-            e
-        }
-    }
-}
-
 fn not_a_port(bridge: &IfName, port: &IfName) -> Error {
     Error::state(
         format!("{bridge} {port}"),

@@ -5,6 +5,7 @@
 //! sysfs, this path is always namespace-correct.
 
 pub mod bridge;
+pub mod ethtool;
 pub mod iface;
 
 use crate::error::{last_errno, Error, Result};
@@ -24,10 +25,20 @@ pub struct CtlSocket {
 
 impl CtlSocket {
     pub fn open(trace: Trace) -> Result<CtlSocket> {
+        Self::open_family(libc::AF_UNIX, "socket(AF_UNIX)", trace)
+    }
+
+    /// An `AF_INET` datagram socket: the IPv4 address ioctls (`SIOC[GS]IFADDR`, `NETMASK`,
+    /// `BRDADDR`) are the inet family's own, so they reach the kernel only through one.
+    pub fn open_inet(trace: Trace) -> Result<CtlSocket> {
+        Self::open_family(libc::AF_INET, "socket(AF_INET)", trace)
+    }
+
+    fn open_family(family: i32, step: &'static str, trace: Trace) -> Result<CtlSocket> {
         // SAFETY: plain syscall; the result is checked before it is wrapped.
-        let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        let fd = unsafe { libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
         if fd < 0 {
-            return Err(Error::last_os("socket(AF_UNIX)", ""));
+            return Err(Error::last_os(step, ""));
         }
         // SAFETY: fd is a fresh descriptor that nothing else owns.
         Ok(CtlSocket {
@@ -63,6 +74,31 @@ impl CtlSocket {
         }
         self.trace.outcome(access, Ok(format_args!("{ret}")));
         Ok(ret)
+    }
+}
+
+impl CtlSocket {
+    /// One `ifreq` ioctl on interface `name`, shown as `{ifr_name="NAME"<shown>}`.
+    pub(crate) fn ifr(
+        &self,
+        req: (libc::c_ulong, &'static str),
+        ifr: &mut libc::ifreq,
+        access: Access,
+        name: &IfName,
+        shown: fmt::Arguments,
+    ) -> Result<()> {
+        // SAFETY: every request routed here reads and writes only the ifreq it is given (or
+        // memory ifr_data points at, which the caller keeps alive for the call).
+        unsafe {
+            self.call(
+                req,
+                (ifr as *mut libc::ifreq).cast(),
+                access,
+                name,
+                format_args!("{{ifr_name=\"{name}\"{shown}}}"),
+            )
+        }
+        .map(|_| ())
     }
 }
 

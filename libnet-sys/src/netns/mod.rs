@@ -87,6 +87,54 @@ impl std::fmt::Display for NsTarget {
     }
 }
 
+/// Runs `f` with this thread in the network namespace open on `fd`, then comes back. Sockets
+/// made inside keep that namespace for their whole life, so this is how a request reaches a
+/// namespace that rtnetlink cannot address by id (a name lookup there, before it has an id).
+pub fn within<T>(fd: &OwnedFd, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let home = NsTarget::Path("/proc/thread-self/ns/net".into()).open()?;
+    setns(fd, "setns(CLONE_NEWNET)")?;
+    let res = f();
+    // Not getting back would leave every later step in the wrong namespace: that is an error
+    // however `f` went.
+    setns(&home, "setns back to our own namespace")?;
+    res
+}
+
+fn setns(fd: &OwnedFd, step: &'static str) -> Result<()> {
+    // SAFETY: plain syscall on a namespace fd we hold.
+    if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
+        return Err(Error::last_os(step, ""));
+    }
+    Ok(())
+}
+
+/// The names under [`RUN_DIR`], sorted; none when it does not exist.
+pub fn names() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(RUN_DIR)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Whether two open namespaces are the same one (same nsfs inode).
+pub fn same(a: &OwnedFd, b: &OwnedFd) -> Result<bool> {
+    let id = |fd: &OwnedFd| -> Result<(u64, u64)> {
+        // SAFETY: stat is plain old data; fstat fills it.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: valid fd and buffer.
+        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+            return Err(Error::last_os("fstat", "namespace"));
+        }
+        Ok((st.st_dev, st.st_ino))
+    };
+    Ok(id(a)? == id(b)?)
+}
+
 /// A namespace name as iproute2 accepts it: not empty, not `.` or `..`, no `/` or NUL, at most
 /// `NAME_MAX` (255) bytes.
 pub fn check_name(s: &str) -> Result<()> {

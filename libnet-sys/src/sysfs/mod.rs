@@ -136,22 +136,27 @@ pub fn check_view(ctl: &CtlSocket, name: &IfName) -> Result<()> {
     Ok(())
 }
 
-/// Checks that the names under `/sys/class/net` are exactly the caller's interfaces, as
-/// `/proc/net/dev` lists them (procfs follows the reading task's namespace, sysfs does not).
-pub fn check_listing(trace: &Trace, names: &[Vec<u8>]) -> Result<()> {
+/// The interfaces of the caller's namespace, as `/proc/net/dev` lists them (procfs follows the
+/// reading task's namespace, sysfs does not); the one listing that needs neither netlink nor
+/// a trustworthy /sys.
+pub fn proc_net_dev(trace: &Trace) -> Result<Vec<Vec<u8>>> {
     let dev = read(trace, "/proc/net/dev")?;
-    let mut real: Vec<&[u8]> = dev
+    Ok(dev
         .split(|&c| c == b'\n')
         .skip(2)
         .filter_map(|line| {
             line.iter()
                 .position(|&c| c == b':')
-                .map(|i| line[..i].trim_ascii())
+                .map(|i| line[..i].trim_ascii().to_vec())
         })
-        .collect();
+        .collect())
+}
+
+/// Checks that the names under `/sys/class/net` are exactly the caller's interfaces.
+pub fn check_listing(trace: &Trace, names: &[Vec<u8>]) -> Result<()> {
+    let mut real = proc_net_dev(trace)?;
     real.sort();
-    let sys: Vec<&[u8]> = names.iter().map(|n| n.as_slice()).collect();
-    if real != sys {
+    if real != names {
         return Err(stale(CLASS_NET));
     }
     Ok(())

@@ -62,10 +62,19 @@ fn ip_bytes(a: &IpAddr) -> Vec<u8> {
     }
 }
 
+/// `RT_SCOPE_HOST` from <linux/rtnetlink.h>.
+pub const RT_SCOPE_HOST: u8 = 254;
+
 fn addr_msg(ty: u16, flags: u16, index: u32, local: &IpAddr, prefix: u8) -> Msg {
+    // iproute2 gives 127.0.0.0/8 host scope, as the ioctl path's kernel code does.
+    let scope = match local {
+        IpAddr::V4(a) if a.is_loopback() && ty == RTM_NEWADDR => RT_SCOPE_HOST,
+        _ => 0,
+    };
     Msg::new(ty, flags).header(&IfAddrMsg {
         family: family_of(local),
         prefixlen: prefix,
+        scope,
         index,
         ..Default::default()
     })

@@ -22,19 +22,40 @@ pub fn new_bridge(name: &IfName) -> Msg {
 }
 
 /// One end of a veth pair: its name, and optionally the namespace it is born in (an open
-/// namespace fd), its MTU and its address.
+/// namespace fd), its MTU and its address, and whether it comes up at once.
 #[derive(Clone, Debug)]
 pub struct VethEnd {
     pub name: IfName,
     pub netns_fd: Option<i32>,
     pub mtu: Option<u32>,
     pub address: Option<[u8; 6]>,
+    pub up: bool,
 }
 
 impl VethEnd {
+    pub fn named(name: IfName) -> VethEnd {
+        VethEnd {
+            name,
+            netns_fd: None,
+            mtu: None,
+            address: None,
+            up: false,
+        }
+    }
+
+    /// The end's `ifinfomsg`: `IFF_UP` set and changed when it comes up at once.
+    fn header(&self) -> IfInfoMsg {
+        let up = if self.up { IFF_UP } else { 0 };
+        IfInfoMsg {
+            flags: up,
+            change: up,
+            ..Default::default()
+        }
+    }
+
     /// The end's own attributes, in the order iproute2 sends them: namespace, MTU, address,
-    /// then the name.
-    fn attrs(&self, m: Msg) -> Msg {
+    /// (master,) then the name.
+    fn attrs(&self, m: Msg, master: Option<u32>) -> Msg {
         let m = match self.netns_fd {
             Some(fd) => m.u32(IFLA_NET_NS_FD, fd as u32),
             None => m,
@@ -47,6 +68,10 @@ impl VethEnd {
             Some(a) => m.bytes(IFLA_ADDRESS, &a),
             None => m,
         };
+        let m = match master {
+            Some(ix) => m.u32(IFLA_MASTER, ix),
+            None => m,
+        };
         m.str(IFLA_IFNAME, self.name.as_str())
     }
 }
@@ -54,19 +79,19 @@ impl VethEnd {
 /// `VETH_INFO_PEER` from <linux/veth.h>.
 pub const VETH_INFO_PEER: u16 = 1;
 
-/// `ip link add A type veth peer name B`: one message makes both ends, each born straight
-/// into its namespace (the peer is an `ifinfomsg` and attributes nested in `VETH_INFO_PEER`).
-pub fn new_veth(end: &VethEnd, peer: &VethEnd) -> Msg {
+/// `ip link add A [up] [master B] type veth peer name B [up]`: one message makes both ends, each
+/// born straight into its namespace (the peer is an `ifinfomsg` and attributes nested in
+/// `VETH_INFO_PEER`). The kernel brings each end up and enslaves the first to `master` in the
+/// same request, and unregisters both if any of it fails.
+pub fn new_veth(end: &VethEnd, peer: &VethEnd, master: Option<u32>) -> Msg {
     let m = Msg::new(
         RTM_NEWLINK,
         NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE,
     )
-    .header(&IfInfoMsg::default());
-    end.attrs(m).nest(IFLA_LINKINFO, |m| {
+    .header(&end.header());
+    end.attrs(m, master).nest(IFLA_LINKINFO, |m| {
         m.bytes(IFLA_INFO_KIND, b"veth").nest(IFLA_INFO_DATA, |m| {
-            m.nest(VETH_INFO_PEER, |m| {
-                peer.attrs(m.header(&IfInfoMsg::default()))
-            })
+            m.nest(VETH_INFO_PEER, |m| peer.attrs(m.header(&peer.header()), None))
         })
     })
 }
@@ -98,8 +123,36 @@ pub fn set_link(index: u32, attr: LinkAttr) -> Msg {
     }
 }
 
+/// `ip link set dev NAME mtu|address ...` addressed by name: with `ifi_index` 0 the kernel
+/// finds the link by its `IFLA_IFNAME`, so no lookup goes first.
+pub fn set_link_named(name: &IfName, attr: LinkAttr) -> Msg {
+    let m = Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK).header(&IfInfoMsg::default());
+    let m = match attr {
+        LinkAttr::Mtu(v) => m.u32(IFLA_MTU, v),
+        LinkAttr::Address(a) => m.bytes(IFLA_ADDRESS, &a),
+        LinkAttr::NetNsFd(fd) => m.u32(IFLA_NET_NS_FD, fd as u32),
+        LinkAttr::Group(g) => m.u32(IFLA_GROUP, g),
+        // The name is the key here; renaming needs the index (`set_link`).
+        LinkAttr::Name(_) => m,
+    };
+    m.str(IFLA_IFNAME, name.as_str())
+}
+
+/// `ip link set dev NAME up|down` in one message, addressed by name.
+pub fn set_flags_named(name: &IfName, flags: u32, change: u32) -> Msg {
+    Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK)
+        .header(&IfInfoMsg {
+            flags,
+            change,
+            ..Default::default()
+        })
+        .str(IFLA_IFNAME, name.as_str())
+}
+
 /// `IFF_UP` from <linux/if.h>.
 pub const IFF_UP: u32 = 1;
+/// `IFF_BROADCAST` from <linux/if.h>.
+pub const IFF_BROADCAST: u32 = 2;
 
 /// `ip link set dev INDEX up|down`: the flags in `ifi_change` are set to those in `ifi_flags`.
 pub fn set_flags(index: u32, flags: u32, change: u32) -> Msg {
@@ -195,6 +248,21 @@ pub fn get_link(name: &IfName, ext_mask: u32) -> Msg {
         .u32(IFLA_EXT_MASK, ext_mask)
 }
 
+/// `ip -n NS link show dev INDEX` without entering NS: one link by index, in the namespace this
+/// one knows as `nsid` (`IFLA_TARGET_NETNSID`), or here when `nsid` is `None`.
+pub fn get_link_by_index(index: u32, nsid: Option<i32>, ext_mask: u32) -> Msg {
+    let m = Msg::new(RTM_GETLINK, NLM_F_REQUEST).header(&IfInfoMsg {
+        family: AF_PACKET,
+        index: index as i32,
+        ..Default::default()
+    });
+    let m = match nsid {
+        Some(id) => m.u32(IFLA_TARGET_NETNSID, id as u32),
+        None => m,
+    };
+    m.u32(IFLA_EXT_MASK, ext_mask)
+}
+
 /// `ip link show`: every link in the namespace.
 pub fn dump_links(ext_mask: u32) -> Msg {
     Msg::new(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP)
@@ -214,14 +282,30 @@ pub fn dump_bridge_ports() -> Msg {
     })
 }
 
-/// What one `RTM_NEWLINK` says about a link, as far as bridges care.
+/// What one `RTM_NEWLINK` says about a link.
 #[derive(Clone, Debug, Default)]
 pub struct Link {
     pub index: u32,
+    /// `ifi_type`: `ARPHRD_*`.
+    pub ty: u16,
     pub flags: u32,
     pub name: Option<IfName>,
     pub address: Option<[u8; 6]>,
     pub master: u32,
+    pub mtu: u32,
+    /// `IFLA_MIN_MTU` / `IFLA_MAX_MTU`: what the device accepts (0 when not said).
+    pub min_mtu: u32,
+    pub max_mtu: u32,
+    /// `IFLA_OPERSTATE` (RFC 2863: 2 down, 6 up, ...).
+    pub operstate: u8,
+    pub group: u32,
+    /// `IFLA_INFO_KIND`: "veth", "bridge", ... (empty for a device without one, such as lo).
+    pub kind: String,
+    /// `IFLA_LINK`: for a veth, the peer's index, in the peer's namespace.
+    pub link: Option<u32>,
+    /// `IFLA_LINK_NETNSID`: present when the peer is in another namespace, by the id this
+    /// namespace gives it.
+    pub link_netnsid: Option<i32>,
     /// `IFLA_INFO_KIND` is "bridge": `bridge` holds its `IFLA_BR_*` data.
     pub bridge: Option<Bridge>,
     /// `IFLA_INFO_SLAVE_KIND` is "bridge" (or `IFLA_PROTINFO` on AF_BRIDGE): a bridge port.
@@ -239,6 +323,7 @@ pub fn parse_link(m: &MsgRef) -> Result<Link> {
         .ok_or_else(|| Error::malformed("RTM_NEWLINK", "ifinfomsg is cut short"))?;
     let mut link = Link {
         index: h.index as u32,
+        ty: h.ty,
         flags: h.flags,
         ..Default::default()
     };
@@ -248,6 +333,13 @@ pub fn parse_link(m: &MsgRef) -> Result<Link> {
             IFLA_IFNAME => link.name = IfName::from_bytes(a.str_bytes()).ok(),
             IFLA_ADDRESS if a.value.len() == 6 => link.address = Some(a.array()?),
             IFLA_MASTER => link.master = a.u32()?,
+            IFLA_MTU => link.mtu = a.u32()?,
+            IFLA_MIN_MTU => link.min_mtu = a.u32()?,
+            IFLA_MAX_MTU => link.max_mtu = a.u32()?,
+            IFLA_OPERSTATE => link.operstate = a.u8()?,
+            IFLA_GROUP => link.group = a.u32()?,
+            IFLA_LINK => link.link = Some(a.u32()?),
+            IFLA_LINK_NETNSID => link.link_netnsid = Some(a.u32()? as i32),
             IFLA_LINKINFO => parse_link_info(&a, &mut link)?,
             IFLA_PROTINFO if h.family == AF_BRIDGE => link.port = Some(parse_port(&a)?),
             _ => {}
@@ -277,6 +369,7 @@ fn parse_link_info(info: &Attr, link: &mut Link) -> Result<()> {
             _ => {}
         }
     }
+    link.kind = String::from_utf8_lossy(kind).into_owned();
     if kind == b"bridge" {
         link.bridge = Some(match data {
             Some(d) => parse_bridge(&d)?,

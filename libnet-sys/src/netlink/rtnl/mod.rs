@@ -5,6 +5,7 @@
 pub mod addr;
 pub mod link;
 pub mod neigh;
+pub mod nsid;
 
 use super::decode::{Def, Kind};
 use super::msg::{from_bytes, Pod};
@@ -20,6 +21,8 @@ pub const RTM_GETADDR: u16 = 22;
 pub const RTM_NEWNEIGH: u16 = 28;
 pub const RTM_DELNEIGH: u16 = 29;
 pub const RTM_GETNEIGH: u16 = 30;
+pub const RTM_NEWNSID: u16 = 88;
+pub const RTM_GETNSID: u16 = 90;
 
 pub fn msg_type_name(ty: u16) -> &'static str {
     match ty {
@@ -33,6 +36,8 @@ pub fn msg_type_name(ty: u16) -> &'static str {
         RTM_NEWNEIGH => "RTM_NEWNEIGH",
         RTM_DELNEIGH => "RTM_DELNEIGH",
         RTM_GETNEIGH => "RTM_GETNEIGH",
+        RTM_NEWNSID => "RTM_NEWNSID",
+        RTM_GETNSID => "RTM_GETNSID",
         _ => "RTM_(unknown)",
     }
 }
@@ -95,6 +100,7 @@ pub const IFLA_NUM_TX_QUEUES: u16 = 31;
 pub const IFLA_NUM_RX_QUEUES: u16 = 32;
 pub const IFLA_CARRIER: u16 = 33;
 pub const IFLA_LINK_NETNSID: u16 = 37;
+pub const IFLA_TARGET_NETNSID: u16 = 46;
 pub const IFLA_MIN_MTU: u16 = 50;
 pub const IFLA_MAX_MTU: u16 = 51;
 
@@ -274,6 +280,7 @@ const LINK_ATTRS: &[Def] = &[
     Def(IFLA_NUM_RX_QUEUES, "IFLA_NUM_RX_QUEUES", Kind::U32),
     Def(IFLA_CARRIER, "IFLA_CARRIER", Kind::U8),
     Def(IFLA_LINK_NETNSID, "IFLA_LINK_NETNSID", Kind::U32),
+    Def(IFLA_TARGET_NETNSID, "IFLA_TARGET_NETNSID", Kind::U32),
     Def(IFLA_MIN_MTU, "IFLA_MIN_MTU", Kind::U32),
     Def(IFLA_MAX_MTU, "IFLA_MAX_MTU", Kind::U32),
 ];
@@ -381,6 +388,13 @@ pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [De
                 h.index
             );
             (Some((text, 8)), ADDR_ATTRS)
+        }
+        RTM_NEWNSID | RTM_GETNSID => {
+            let Some(&family) = payload.first() else {
+                return (None, &[]);
+            };
+            let text = format!("rtgenmsg{{family={}}}", family_name(family));
+            (Some((text, 4)), nsid::NETNSA_ATTRS)
         }
         RTM_NEWNEIGH | RTM_DELNEIGH | RTM_GETNEIGH => {
             let Some(h) = from_bytes::<NdMsg>(payload) else {

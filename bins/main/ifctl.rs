@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(netplumb::ifctl::main(netplumb::args()));
+}

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(netplumb::vethctl::main(netplumb::args()));
+}

@@ -1,0 +1,94 @@
+//! The sockets a run of steps needs, opened on first use and kept for the next step (batch mode
+//! runs every line on the same ones), and the link lookups every facade starts with.
+
+use crate::error::{Error, Result};
+use crate::ifname::IfName;
+use crate::ioctl::CtlSocket;
+use crate::netlink::rtnl::{self, link, link::Link};
+use crate::netlink::{NlSocket, NETLINK_ROUTE};
+use crate::trace::{Access, Trace};
+
+pub struct Kernel {
+    pub trace: Trace,
+    ctl: Option<CtlSocket>,
+    inet: Option<CtlSocket>,
+    nl: Option<NlSocket>,
+}
+
+impl Kernel {
+    pub fn new(trace: Trace) -> Kernel {
+        Kernel {
+            trace,
+            ctl: None,
+            inet: None,
+            nl: None,
+        }
+    }
+
+    /// The `AF_UNIX` control socket for device ioctls.
+    pub fn ctl(&mut self) -> Result<&CtlSocket> {
+        if self.ctl.is_none() {
+            self.ctl = Some(CtlSocket::open(self.trace)?);
+        }
+        Ok(self.ctl.as_ref().expect("just opened"))
+    }
+
+    /// The `AF_INET` socket, for the IPv4 address ioctls (it serves device ioctls too).
+    pub fn inet(&mut self) -> Result<&CtlSocket> {
+        if self.inet.is_none() {
+            self.inet = Some(CtlSocket::open_inet(self.trace)?);
+        }
+        Ok(self.inet.as_ref().expect("just opened"))
+    }
+
+    pub fn nl(&mut self) -> Result<&mut NlSocket> {
+        if self.nl.is_none() {
+            self.nl = Some(NlSocket::open(NETLINK_ROUTE, self.trace)?);
+        }
+        Ok(self.nl.as_mut().expect("just opened"))
+    }
+
+    /// One link by name over netlink; `ENODEV` (naming it) if there is none.
+    pub fn link(&mut self, name: &IfName) -> Result<Link> {
+        self.get_link(link::get_link(name, rtnl::RTEXT_FILTER_SKIP_STATS), name)
+    }
+
+    /// The one link a single-reply `RTM_GETLINK` names.
+    pub fn get_link(&mut self, msg: crate::netlink::Msg, name: &dyn std::fmt::Display) -> Result<Link> {
+        let object = name.to_string();
+        let mut found = None;
+        self.nl()?
+            .transact(msg, &object, Access::Read, &mut |m| {
+                found = Some(link::parse_link(m)?);
+                Ok(())
+            })?;
+        found.ok_or_else(|| Error::errno("RTM_GETLINK", object, libc::ENODEV))
+    }
+
+    /// Every link of the namespace, in the kernel's (ifindex) order.
+    pub fn links(&mut self) -> Result<Vec<Link>> {
+        self.nl()?.dump(
+            || link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS),
+            "",
+            Vec::new,
+            |v: &mut Vec<Link>, m| {
+                v.push(link::parse_link(m)?);
+                Ok(())
+            },
+        )
+    }
+}
+
+/// `ENODEV` errors name the missing device as their object, whichever step found it missing.
+pub fn missing(dev: &IfName) -> impl Fn(Error) -> Error + '_ {
+    move |e| {
+        if e.is(libc::ENODEV) {
+            Error {
+                object: dev.to_string(),
+                ..e
+            }
+        } else {
+            e
+        }
+    }
+}
