@@ -116,7 +116,8 @@ impl Sandbox {
         c
     }
 
-    /// Runs a shell script inside the sandbox; `$BRCTL` and `$NETPLUMB` name our programs.
+    /// Runs a shell script inside the sandbox; `$BRCTL`, `$VETHCTL`, `$IFCTL` and `$NETPLUMB`
+    /// name our programs.
     pub fn sh(&self, script: &str) -> Output {
         self.sh_input(script, None)
     }
@@ -126,6 +127,8 @@ impl Sandbox {
         c.args(["sh", "-c", script])
             .env("BRCTL", BRCTL)
             .env("NETPLUMB", NETPLUMB)
+            .env("VETHCTL", VETHCTL)
+            .env("IFCTL", IFCTL)
             .env("LC_ALL", "C");
         c.stdin(if input.is_some() {
             Stdio::piped()
