@@ -16,6 +16,9 @@
 #      a byte-for-byte cmp of our output (every --via path) against bridge-utils'
 #   4. batch: N bridges made by `brctl -b FILE` vs the raw ioctl loop (nlbulk ioctl-addbr) vs
 #      `ip -batch`, REPS runs each, order alternating, every run from the same empty namespace
+#   5. vethctl and ifctl (issue 3): one-shot `vethctl add`+`del` vs `ip link add/del type veth`,
+#      `ifctl up`/`down` and `addr add`/`del` (both --via paths) vs `ip link set`/`ip addr`, and
+#      `vethctl del` of DELN pairs in one process vs `ip link del` of each pair, one by one
 #
 # Deleting bridges is what makes this slow: ~16 ms per bridge whatever does it (a per-bridge RCU
 # barrier), ~16 s per 1000, and it cannot be overlapped (parallel group deletes take as long).
@@ -32,6 +35,8 @@
 #   N          bridges for the listing and batch parts (1000; even)
 #   REPS       batch creation runs per method, order alternating (3); each costs ~N x 16 ms to undo
 #   EXTRA      extra batch rounds allowed when runs were disturbed by other load (1)
+#   DELN       pairs for the multi-delete comparison (200); the one-by-one side costs ~17 ms a pair
+#   PARTS      which parts to run (default "1 2 3 4 5"; e.g. PARTS="1 5" for vethctl/ifctl alone)
 #   BATCH_VIA_NETLINK=1   also time `brctl --via netlink -b FILE` in the batch part (+REPS x N x 16 ms)
 #   BIN        directory holding our brctl and netplumb (default: build target/release with cargo)
 #   SHARED_BENCH  the shared C helpers (default: <project>/../shared/bench); built into a temp copy
@@ -82,6 +87,9 @@ RUNS_SHOW=${RUNS_SHOW:-200}
 RUNS_BIG=${RUNS_BIG:-10}
 N=${N:-1000}
 REPS=${REPS:-3}
+DELN=${DELN:-200}
+PARTS=" ${PARTS:-1 2 3 4 5} "
+part() { [ "${PARTS#* $1 }" != "$PARTS" ]; }
 [ $((N % 2)) = 0 ] && [ "$N" -ge 2 ] || die "N must be even and >= 2 (bridges are paired two by two)"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -168,8 +176,9 @@ else
 fi
 OURS=$BIN/brctl
 NETPLUMB=$BIN/netplumb
-[ -x "$OURS" ] || die "no $OURS"
-[ -x "$NETPLUMB" ] || die "no $NETPLUMB"
+VETHCTL=$BIN/vethctl
+IFCTL=$BIN/ifctl
+for b in "$OURS" "$NETPLUMB" "$VETHCTL" "$IFCTL"; do [ -x "$b" ] || die "no $b"; done
 echo "# ours: $("$OURS" -V 2>&1 | head -1)"
 
 # ---------------------------------------------------------------- helpers
@@ -194,7 +203,7 @@ echo
 echo "## 1. sizes (stripped = a copy run through strip; libs = ldd '=>' lines, vdso/ld.so excluded)"
 declare -A SZ LIBS
 printf '  %-34s %10s %10s %10s  %s\n' binary file_B stripped_B text_B "shared libs"
-for b in "$OURS" "$NETPLUMB" "$PEER_BRCTL" "$PEER_IP"; do
+for b in "$OURS" "$VETHCTL" "$IFCTL" "$NETPLUMB" "$PEER_BRCTL" "$PEER_IP"; do
     f=$(readlink -f "$b")
     cp "$f" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
     st=$(stat -c %s "$TMP/strip.bin")
@@ -207,6 +216,7 @@ for b in "$OURS" "$NETPLUMB" "$PEER_BRCTL" "$PEER_IP"; do
 done
 
 # ================================================================ 2. one-shot commands
+if part 2; then
 echo
 echo "## 2a. addbr + delbr, one process each, interleaved; $RUNS runs (delete is RCU-bound, ~30 ms for every tool)"
 sb "$TMP/t-br" -n "$RUNS" -w 2 -- \
@@ -246,8 +256,10 @@ SH_SYS=$(med "$TMP/t-show" 4); SH_IOC=$(med "$TMP/t-show" 5); SH_C=$(med "$TMP/t
 cmp -s <("$PEER_BRCTL" show 2>&1) <("$OURS" show 2>&1) || warn "idle show: our output differs from bridge-utils'"
 echo "  peak RSS, median of 5 (KiB): bridge-utils $(rss "$PEER_BRCTL" show)  ours $(rss "$OURS" show)  ours sysfs $(rss "$OURS" --via sysfs show)  ip -br link $(rss "$PEER_IP" -br link)"
 "$PEER_IP" link del tva; "$PEER_IP" link del tbr0
+fi
 
 # ================================================================ 3. show at N bridges
+if part 3; then
 echo
 echo "## 3. show at N=$N bridges, 2 veth ports each (pair i: p<i>a on br<i>, p<i>b on br<i^1>)"
 {
@@ -299,8 +311,10 @@ t0=$EPOCHREALTIME
 t1=$EPOCHREALTIME
 echo "  teardown, one group RTM_DELLINK: $(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN { printf "%.1f s = %.1f ms per bridge", b - a, (b - a) / n * 1e3 }'); $(nlinks) links left"
 [ "$(nlinks)" = 1 ] || { warn "topology not fully deleted"; del_all_links; }
+fi
 
 # ================================================================ 4. batch creation
+if part 4; then
 echo
 echo "## 4. create $N bridges in one process: our brctl -b vs raw ioctl loop vs ip -batch"
 echo "   $REPS runs per method, order alternating, each from an empty namespace (untimed reset: one group delete, ~16 s per 1000)"
@@ -369,12 +383,72 @@ fi
 printf '  us/bridge, median (min):'; for m in "${METHODS[@]}"; do printf '  %s %s (%s)' "$m" "${BM[$m]}" "${BMIN[$m]}"; done; echo
 printf '  cpu us/run, median:'; for m in "${METHODS[@]}"; do printf '  %s %s' "$m" "${BCPU[$m]}"; done; echo
 echo "  ours/raw: $R_BATCH ($R_BATCH_HOW); ratio of all-run medians $(ratio "${BM[ours]}" "${BM[raw-ioctl]}"); CPU $R_BATCH_CPU"
+fi
+
+# ================================================================ 5. vethctl and ifctl
+if part 5; then
+echo
+echo "## 5a. veth pair add + del, one process each, interleaved; $RUNS runs (delete is RCU-bound, ~16 ms)"
+sb "$TMP/t-veth" -n "$RUNS" -w 2 -- \
+    "$PEER_IP" link add tva type veth peer name tvb :: "$PEER_IP" link del tva \
+    :: "$VETHCTL" add tva peer tvb :: "$VETHCTL" del tva
+[ "$(fails "$TMP/t-veth")" = 0 ] || warn "veth add/del table: $(fails "$TMP/t-veth") failed runs"
+VADD_IP=$(med "$TMP/t-veth" 1); VDEL_IP=$(med "$TMP/t-veth" 2)
+VADD_US=$(med "$TMP/t-veth" 3); VDEL_US=$(med "$TMP/t-veth" 4)
+
+echo
+echo "## 5b. link up + down of one veth end (tva; tvb stays down), interleaved; $RUNS_SHOW runs"
+"$PEER_IP" link add tva type veth peer name tvb || die "cannot make tva/tvb"
+sb "$TMP/t-up" -n "$RUNS_SHOW" -w 10 -- \
+    "$PEER_IP" link set tva up :: "$PEER_IP" link set tva down \
+    :: "$IFCTL" up tva :: "$IFCTL" down tva \
+    :: "$IFCTL" --via ioctl up tva :: "$IFCTL" --via ioctl down tva :: true
+[ "$(fails "$TMP/t-up")" = 0 ] || warn "up/down table: $(fails "$TMP/t-up") failed runs"
+UP_IP=$(med "$TMP/t-up" 1); DOWN_IP=$(med "$TMP/t-up" 2)
+UP_US=$(med "$TMP/t-up" 3); DOWN_US=$(med "$TMP/t-up" 4)
+UP_IOC=$(med "$TMP/t-up" 5); DOWN_IOC=$(med "$TMP/t-up" 6); UP_TRUE=$(med "$TMP/t-up" 7)
+
+echo
+echo "## 5c. address add + del (198.51.100.1/24 on tva), interleaved; $RUNS_SHOW runs"
+sb "$TMP/t-addr" -n "$RUNS_SHOW" -w 10 -- \
+    "$PEER_IP" addr add 198.51.100.1/24 dev tva :: "$PEER_IP" addr del 198.51.100.1/24 dev tva \
+    :: "$IFCTL" addr add tva 198.51.100.1/24 :: "$IFCTL" addr del tva 198.51.100.1/24 \
+    :: "$IFCTL" --via ioctl addr add tva 198.51.100.1/24 :: "$IFCTL" --via ioctl addr del tva 198.51.100.1/24
+[ "$(fails "$TMP/t-addr")" = 0 ] || warn "addr add/del table: $(fails "$TMP/t-addr") failed runs"
+AA_IP=$(med "$TMP/t-addr" 1); AD_IP=$(med "$TMP/t-addr" 2)
+AA_US=$(med "$TMP/t-addr" 3); AD_US=$(med "$TMP/t-addr" 4)
+AA_IOC=$(med "$TMP/t-addr" 5); AD_IOC=$(med "$TMP/t-addr" 6)
+echo "  peak RSS, median of 5 (KiB): ifctl up $(rss "$IFCTL" up tva)  ip link set up $(rss "$PEER_IP" link set tva up)  vethctl show $(rss "$VETHCTL" show)"
+"$PEER_IP" link del tva
+
+echo
+echo "## 5d. delete $DELN veth pairs: one vethctl del (one group RTM_DELLINK) vs ip link del of each, one by one"
+for ((i = 0; i < DELN; i++)); do echo "link add d${i}a type veth peer name d${i}b"; done >/run/veth.batch
+names=$(for ((i = 0; i < DELN; i++)); do printf 'd%da ' "$i"; done)
+make_pairs() { "$PEER_IP" -batch /run/veth.batch >/dev/null 2>&1 && [ "$(nlinks)" = $((2 * DELN + 1)) ] || warn "making $DELN pairs left $(nlinks) links"; }
+make_pairs
+t0=$EPOCHREALTIME
+# shellcheck disable=SC2086
+"$VETHCTL" del $names || warn "vethctl del of $DELN pairs failed"
+t1=$EPOCHREALTIME
+VDELN_US=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1e6 }')
+[ "$(nlinks)" = 1 ] || { warn "vethctl del left $(nlinks) links"; del_all_links; }
+make_pairs
+t0=$EPOCHREALTIME
+for n in $names; do "$PEER_IP" link del "$n" || break; done
+t1=$EPOCHREALTIME
+VDELN_IP=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1e6 }')
+[ "$(nlinks)" = 1 ] || { warn "ip link del loop left $(nlinks) links"; del_all_links; }
+echo "  vethctl del (1 process): $VDELN_US us = $(awk -v t="$VDELN_US" -v n="$DELN" 'BEGIN { printf "%.2f", t / n / 1000 }') ms/pair;  ip link del one by one: $VDELN_IP us = $(awk -v t="$VDELN_IP" -v n="$DELN" 'BEGIN { printf "%.2f", t / n / 1000 }') ms/pair"
+fi
 
 # ================================================================ summary
+if part 2; then
 R_ADD_BU=$(ratio "$ADD_US" "$ADD_BU"); R_ADD_IP=$(ratio "$ADD_US" "$ADD_IP")
 R_AIF_BU=$(ratio "$AIF_US" "$AIF_BU"); R_AIF_IP=$(ratio "$AIF_US" "$AIF_IP")
 R_SH_BU=$(ratio "$SH_US" "$SH_BU");    R_SH_IP=$(ratio "$SH_US" "$SH_IP")
-SPEEDUP=$(ratio "$BIG_BU" "$BIG_US");  SPEEDUP_SYS=$(ratio "$BIG_BU" "$BIG_SYS")
+fi
+part 3 && { SPEEDUP=$(ratio "$BIG_BU" "$BIG_US"); SPEEDUP_SYS=$(ratio "$BIG_BU" "$BIG_SYS"); }
 pm() { if "$@"; then echo PASS; else echo MISS; fi; }
 # pmle VALUE LIMIT : PASS, or MISS with how far over the limit (a few % is this machine's noise)
 pmle() {
@@ -386,6 +460,7 @@ row() { printf '%-30s %10s %10s %10s %8s %8s  %-16s %s\n' "$@"; }
 echo
 echo "## summary  (medians; ratio = ours / peer, below 1 is faster; bu = bridge-utils $PEER_BRCTL, ip = $PEER_IP)"
 row "measure" "ours" "bu" "ip" "ours/bu" "ours/ip" "target" "result"
+if part 2; then
 row "addbr, one process (us)" "$ADD_US" "$ADD_BU" "$ADD_IP" "$R_ADD_BU" "$R_ADD_IP" "ours/bu <= 1.00" "$(pmle "$R_ADD_BU" 1.00)"
 row "  addbr --via netlink (us)" "$ADD_NL" "" "" "$(ratio "$ADD_NL" "$ADD_BU")" "$(ratio "$ADD_NL" "$ADD_IP")" "-" "info"
 row "addif, one process (us)" "$AIF_US" "$AIF_BU" "$AIF_IP" "$R_AIF_BU" "$R_AIF_IP" "ours/bu <= 1.00" "$(pmle "$R_AIF_BU" 1.00)"
@@ -394,14 +469,33 @@ row "show, idle, 1 bridge (us)" "$SH_US" "$SH_BU" "$SH_IP" "$R_SH_BU" "$R_SH_IP"
 row "  show --via sysfs/ioctl (us)" "$SH_SYS/$SH_IOC" "" "" "$(ratio "$SH_SYS" "$SH_BU")" "" "-" "info (true: $SH_TRUE, C dump: $SH_C)"
 row "delbr (us, RCU-bound)" "$DEL_US" "$DEL_BU" "$DEL_IP" "$(ratio "$DEL_US" "$DEL_BU")" "$(ratio "$DEL_US" "$DEL_IP")" "-" "info (netlink: $DEL_NL)"
 row "delif (us)" "$DIF_US" "$DIF_BU" "$DIF_IP" "$(ratio "$DIF_US" "$DIF_BU")" "$(ratio "$DIF_US" "$DIF_IP")" "-" "info (netlink: $DIF_NL)"
+fi
+if part 3; then
 row "show @$N bridges (us)" "$BIG_US" "$BIG_BU" "$BIG_IP" "$(ratio "$BIG_US" "$BIG_BU")" "$(ratio "$BIG_US" "$BIG_IP")" "bu/ours >= 8" "$(pm ge "$SPEEDUP" 8) (${SPEEDUP}x faster)"
 row "  show @$N --via sysfs (us)" "$BIG_SYS" "" "" "$(ratio "$BIG_SYS" "$BIG_BU")" "" "-" "info (${SPEEDUP_SYS}x; --via ioctl $BIG_IOC = $(ratio "$BIG_BU" "$BIG_IOC")x; C dump floor $BIG_C = $(ratio "$BIG_BU" "$BIG_C")x)"
 row "peak RSS show @$N (KiB)" "$RSS_US" "$RSS_BU" "${BIGRSS["$PEER_IP -br link"]}" "$(ratio "$RSS_US" "$RSS_BU")" "" "ours < 2048" "$(pmle "$RSS_US" 2047)"
 row "  peak RSS --via sysfs (KiB)" "$RSS_SYS" "" "" "" "" "-" "info"
 row "show @$N bytes == bu's" "$IDENT" "" "" "" "" "identical" "$([ "$IDENT" = yes ] && echo PASS || echo MISS)"
+fi
+if part 4; then
 row "batch $N addbr (us/bridge)" "${BM[ours]}" "raw ${BM[raw-ioctl]}" "${BM[ip-batch]}" "" "$(ratio "${BM[ours]}" "${BM[ip-batch]}")" "ours/raw <= 1.10" "$(pmle "$R_BATCH" 1.10) (ours/raw $R_BATCH: $R_BATCH_HOW)"
 row "  batch, best run (us/bridge)" "${BMIN[ours]}" "raw ${BMIN[raw-ioctl]}" "${BMIN[ip-batch]}" "" "$(ratio "${BMIN[ours]}" "${BMIN[ip-batch]}")" "-" "info (ours/raw $(ratio "${BMIN[ours]}" "${BMIN[raw-ioctl]}"); CPU ours/raw $R_BATCH_CPU)"
 [ -n "${BM[ours-nl]:-}" ] && row "  batch --via netlink" "${BM[ours-nl]}" "" "" "" "$(ratio "${BM[ours-nl]}" "${BM[ip-batch]}")" "-" "info (ours-nl/raw $(ratio "${BM[ours-nl]}" "${BM[raw-ioctl]}"))"
+fi
+if part 5; then
+R_VADD=$(ratio "$VADD_US" "$VADD_IP"); R_UP=$(ratio "$UP_US" "$UP_IP"); R_AA=$(ratio "$AA_US" "$AA_IP")
+R_VDELN=$(ratio "$VDELN_IP" "$VDELN_US")
+row "vethctl add (us)" "$VADD_US" "" "$VADD_IP" "" "$R_VADD" "ours/ip <= 0.60" "$(pmle "$R_VADD" 0.60)"
+row "  vethctl del, 1 pair (us)" "$VDEL_US" "" "$VDEL_IP" "" "$(ratio "$VDEL_US" "$VDEL_IP")" "-" "info (RCU-bound)"
+row "ifctl up (us)" "$UP_US" "" "$UP_IP" "" "$R_UP" "ours/ip <= 0.60" "$(pmle "$R_UP" 0.60)"
+row "  ifctl up --via ioctl (us)" "$UP_IOC" "" "" "" "$(ratio "$UP_IOC" "$UP_IP")" "-" "info (true: $UP_TRUE)"
+row "  ifctl down (us)" "$DOWN_US" "" "$DOWN_IP" "" "$(ratio "$DOWN_US" "$DOWN_IP")" "-" "info (ioctl: $DOWN_IOC)"
+row "ifctl addr add (us)" "$AA_US" "" "$AA_IP" "" "$R_AA" "ours/ip <= 0.60" "$(pmle "$R_AA" 0.60)"
+row "  addr add --via ioctl (us)" "$AA_IOC" "" "" "" "$(ratio "$AA_IOC" "$AA_IP")" "-" "info"
+row "  addr del (us)" "$AD_US" "" "$AD_IP" "" "$(ratio "$AD_US" "$AD_IP")" "-" "info (ioctl: $AD_IOC)"
+row "del $DELN pairs (us)" "$VDELN_US" "" "$VDELN_IP" "" "$(ratio "$VDELN_US" "$VDELN_IP")" "ip/ours >= 20" "$(pm ge "$R_VDELN" 20) (${R_VDELN}x faster)"
+row "stripped bytes vethctl/ifctl" "${SZ[$VETHCTL]}/${SZ[$IFCTL]}" "" "${SZ[$PEER_IP]}" "" "" "-" "info"
+fi
 row "stripped bytes brctl" "${SZ[$OURS]}" "${SZ[$PEER_BRCTL]}" "${SZ[$PEER_IP]}" "" "" "-" "info (netplumb ${SZ[$NETPLUMB]})"
 row "shared libs (ldd)" "${LIBS[$OURS]}" "${LIBS[$PEER_BRCTL]}" "${LIBS[$PEER_IP]}" "" "" "-" "info (netplumb ${LIBS[$NETPLUMB]})"
 if [ ${#WARN[@]} -gt 0 ]; then echo; echo "warnings:"; printf '  %s\n' "${WARN[@]}"; fi

@@ -1,8 +1,11 @@
-//! The multicall binary: `netplumb brctl show`, or a link named `brctl` pointing here.
+//! The multicall binary: `netplumb brctl show`, or a link named `brctl` pointing here. Started
+//! at C `main`, without Rust's runtime setup (see `netplumb::run`).
+#![no_main]
 
 use netplumb::PROGRAMS;
 
-fn main() {
+#[no_mangle]
+pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     let argv0 = std::env::args_os().next().unwrap_or_default();
     let called = std::path::Path::new(&argv0)
         .file_name()
@@ -18,8 +21,8 @@ fn main() {
         }
         None => None,
     };
-    let status = match prog {
-        Some((_, main)) => main(args),
+    match prog {
+        Some((_, main)) => netplumb::run(*main, args),
         None => {
             let names: Vec<&str> = PROGRAMS.iter().map(|(n, _)| *n).collect();
             eprintln!(
@@ -28,6 +31,5 @@ fn main() {
             );
             2
         }
-    };
-    std::process::exit(status);
+    }
 }
