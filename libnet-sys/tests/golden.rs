@@ -28,6 +28,7 @@ use libnet_sys::netlink::rtnl::link::{
     set_flags, set_link, set_master, set_port, BrAttr, BrPortAttr, LinkAttr, VethEnd, IFF_UP,
 };
 use libnet_sys::netlink::rtnl::neigh::dump_fdb;
+use libnet_sys::netlink::rtnl::nsid;
 use libnet_sys::netlink::rtnl::*;
 use libnet_sys::netlink::socket::parse_error;
 use libnet_sys::netlink::*;
@@ -412,6 +413,48 @@ fn golden_veth() {
 }
 
 #[test]
+fn veth_up_and_master_ride_in_the_creating_message() {
+    // `--up` sets IFF_UP in the first end's ifinfomsg only (the kernel configures the peer before
+    // the pair is joined, so a peer asked up there fails with ENOTCONN), and `--master` is an
+    // IFLA_MASTER before the name: otherwise the bytes are iproute2's.
+    let mut va = end("va", None, None, None);
+    va.up = true;
+    let ours = new_veth(&va, &end("vb", None, None, None), None).finish(SEQ, PID);
+    let mut want = fixture("veth_add").bytes;
+    want[8..16].copy_from_slice(&ours[8..16]);
+    want[24..28].copy_from_slice(&IFF_UP.to_ne_bytes());
+    want[28..32].copy_from_slice(&IFF_UP.to_ne_bytes());
+    assert_eq!(ours, want);
+    let m = new_veth(&end("va", None, None, None), &end("vb", None, None, None), Some(7))
+        .finish(SEQ, PID);
+    let m = messages(&m).next().unwrap().unwrap();
+    let tys: Vec<u16> = attrs(&m.payload[16..]).map(|a| a.unwrap().ty).collect();
+    assert_eq!(tys, [IFLA_MASTER, IFLA_IFNAME, IFLA_LINKINFO]);
+    let master = attrs(&m.payload[16..]).next().unwrap().unwrap();
+    assert_eq!(master.u32().unwrap(), 7);
+}
+
+#[test]
+fn golden_nsid() {
+    // ip netns list: the id of the namespace open on fd 6
+    assert_golden("netns_getnsid", "ip netns list", nsid::get_nsid(6));
+    let fx = fixture("reply_newnsid");
+    assert_eq!(nsid::parse_nsid(&fx.msg()).unwrap(), Some(0));
+    // -1: the kernel has given that namespace no id.
+    let mut none = fx.bytes.clone();
+    none[24..28].copy_from_slice(&(-1i32).to_ne_bytes());
+    let m = messages(&none).next().unwrap().unwrap();
+    assert_eq!(nsid::parse_nsid(&m).unwrap(), None);
+    // Anything else is an error, not a guess.
+    let ack = fixture("reply_ack");
+    assert!(nsid::parse_nsid(&ack.msg()).is_err());
+    let mut no_attr = fx.bytes[..20].to_vec();
+    no_attr[0..4].copy_from_slice(&20u32.to_ne_bytes());
+    let m = messages(&no_attr).next().unwrap().unwrap();
+    assert!(nsid::parse_nsid(&m).is_err());
+}
+
+#[test]
 fn golden_link_settings() {
     // ip link set va mtu 1400 / address 02:00:00:00:00:09 / name vz / netns h1 / group 7
     assert_golden(
@@ -537,6 +580,7 @@ fn link_and_address_errors_decode() {
 const NOT_COVERED: &[&str] = &["addr_flush_del"];
 
 const REQUESTS: &[&str] = &[
+    "netns_getnsid",
     "link_add_bridge",
     "link_del",
     "link_set_master",
@@ -575,6 +619,7 @@ const REQUESTS: &[&str] = &[
 ];
 
 const REPLIES: &[&str] = &[
+    "reply_newnsid",
     "reply_ack",
     "reply_done",
     "reply_error_eexist",
@@ -1044,6 +1089,8 @@ fn exercise(bytes: &[u8]) {
     for m in messages(bytes).take(BOUND) {
         let Ok(m) = m else { continue };
         let _ = parse_link(&m);
+        let _ = parse_addr(&m);
+        let _ = nsid::parse_nsid(&m);
         let _ = parse_error(&m);
         walk(m.payload, 0);
         walk(m.payload.get(16..).unwrap_or(&[]), 0);
