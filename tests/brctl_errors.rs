@@ -498,22 +498,10 @@ fn addif_and_delif_of_several_are_all_or_nothing() {
     }
 }
 
-/// The prefix that runs a command without CAP_NET_ADMIN inside the sandbox: as nobody when
-/// the sandbox is the initial user namespace (uid 65534 exists there), else as root with every
-/// capability dropped (only root is mapped in a user-namespace sandbox).
-fn unprivileged(sb: &Sandbox) -> &'static str {
-    let map = sb.ok("cat /proc/self/uid_map");
-    if map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"] {
-        "setpriv --reuid 65534 --regid 65534 --clear-groups"
-    } else {
-        "setpriv --bounding-set -all --inh-caps -all"
-    }
-}
-
 #[test]
 fn missing_capability() {
     let sb = world();
-    let who = unprivileged(&sb);
+    let who = sb.unprivileged();
     assert!(
         sb.ok(&format!("{who} grep CapEff /proc/self/status"))
             .contains("0000000000000000"),

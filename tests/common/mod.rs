@@ -494,6 +494,18 @@ impl Sandbox {
         v.at("0").clone()
     }
 
+    /// The prefix that runs a command without CAP_NET_ADMIN inside the sandbox: as nobody when
+    /// the sandbox is the initial user namespace (uid 65534 exists there), else as root with every
+    /// capability dropped (only root is mapped in a user-namespace sandbox).
+    pub fn unprivileged(&self) -> &'static str {
+        let map = self.ok("cat /proc/self/uid_map");
+        if map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"] {
+            "setpriv --reuid 65534 --regid 65534 --clear-groups"
+        } else {
+            "setpriv --bounding-set -all --inh-caps -all"
+        }
+    }
+
     /// True when the sandbox has a device of this name (as `ip link` sees it).
     pub fn has_link(&self, dev: &str) -> bool {
         self.sh(&format!("ip link show dev {dev}")).status.success()
