@@ -29,7 +29,12 @@ fn help_words(bin: &str) -> Vec<String> {
     let help = String::from_utf8(out.stdout).expect("utf-8 help");
     let mut words = Vec::new();
     for line in help.lines().filter(|l| l.starts_with('\t')) {
-        for w in line.split(['\t', ' ', ',']).filter(|w| !w.is_empty()) {
+        // `[--netns NS]`: an option in brackets is still an option.
+        for w in line
+            .split(['\t', ' ', ','])
+            .map(|w| w.trim_matches(['[', ']']))
+            .filter(|w| !w.is_empty())
+        {
             if w.starts_with('-') || words.is_empty() || line.trim_start().starts_with(w) {
                 words.push(w.trim_end_matches(':').to_string());
             }
