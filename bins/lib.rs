@@ -24,17 +24,32 @@ pub const PROGRAMS: &[(&str, Main)] = &[
 /// (stack-guard discovery reading /proc/self/maps, SIGSEGV/SIGBUS handlers on an alternate stack,
 /// SIGPIPE ignored) measured ~100 µs of a ~700 µs run, and the programs need none of it. SIGPIPE
 /// keeps its default, as for C tools: `vethctl show | head -1` ends quietly.
-pub fn run(program: Main, args: Vec<String>) -> i32 {
-    let status = program(args);
+pub fn run(prog: &str, program: Main, args: Result<Vec<String>, String>) -> i32 {
+    let status = match args {
+        Ok(a) => program(a),
+        Err(why) => {
+            eprintln!("{prog}: {why}");
+            cli::EXIT_USAGE
+        }
+    };
     let _ = std::io::Write::flush(&mut std::io::stdout());
     status
 }
 
-/// Arguments as UTF-8 strings; an argument that is not UTF-8 is replaced by one that will
-/// fail validation with a readable message instead of panicking.
-pub fn args() -> Vec<String> {
+/// The arguments after argv[0], as UTF-8. One that is not UTF-8 is refused whole: replacing
+/// its bytes would name a different interface (`a\xff` is not `a\u{fffd}`).
+pub fn args() -> Result<Vec<String>, String> {
     std::env::args_os()
         .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
+        .enumerate()
+        .map(|(i, a)| {
+            a.into_string().map_err(|a| {
+                format!(
+                    "argument {} ({}) is not UTF-8; names and values must be",
+                    i + 1,
+                    a.to_string_lossy()
+                )
+            })
+        })
         .collect()
 }

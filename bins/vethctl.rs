@@ -80,7 +80,7 @@ impl cli::Program for Ctx<'_> {
             .ok_or_else(|| Failure::usage("no command given"))?;
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let c = word.as_str();
-        if self.lookup == PeerLookup::Ethtool && c != "show" {
+        if self.lookup == PeerLookup::Ethtool && matches!(c, "add" | "del" | "netns") {
             return Err(Failure::usage(format!(
                 "{c}: --via ethtool only reads peers (show); veth pairs are made, moved and \
                  deleted only through netlink"
@@ -123,7 +123,7 @@ fn opt_value<'a>(
 }
 
 fn ns_target(c: &str, s: &str) -> Result<NsTarget, Failure> {
-    NsTarget::parse(s).map_err(|e| Failure::usage(format!("{c}: namespace {e}")))
+    NsTarget::parse(s).map_err(|e| cli::failure(&format!("{c}: namespace"), &e))
 }
 
 fn mac(head: &str, s: &str) -> Result<Mac, Failure> {
@@ -163,6 +163,9 @@ impl Ctx<'_> {
         while i < rest.len() {
             let w = rest[i];
             if w == "peer" {
+                if peer.is_some() {
+                    return Err(Failure::usage(format!("{head}: peer given twice")));
+                }
                 i += 1;
                 // `peer name PEER`, as ip writes it, is accepted too.
                 if rest.get(i) == Some(&"name") && rest.len() > i + 1 {

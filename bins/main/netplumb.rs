@@ -11,7 +11,10 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut args = netplumb::args();
+    let mut args = match netplumb::args() {
+        Ok(a) => a,
+        Err(why) => return netplumb::run("netplumb", |_| 2, Err(why)),
+    };
     let by_name = PROGRAMS.iter().find(|(n, _)| *n == called);
     let prog = match by_name {
         Some(p) => Some(p),
@@ -22,7 +25,7 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
         None => None,
     };
     match prog {
-        Some((_, main)) => netplumb::run(*main, args),
+        Some((name, main)) => netplumb::run(name, *main, Ok(args)),
         None => {
             let names: Vec<&str> = PROGRAMS.iter().map(|(n, _)| *n).collect();
             eprintln!(

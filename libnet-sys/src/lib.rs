@@ -15,6 +15,7 @@
 pub mod bridge;
 pub mod caps;
 pub mod error;
+pub mod iface;
 pub mod ifname;
 pub mod ioctl;
 pub mod kernel;
@@ -23,7 +24,6 @@ pub mod netns;
 pub mod sysfs;
 pub mod trace;
 pub mod veth;
-pub mod iface;
 
 pub use error::{Error, Result};
 

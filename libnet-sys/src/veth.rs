@@ -87,7 +87,8 @@ fn open_ns(t: &NsTarget) -> Result<OpenNs> {
     })
 }
 
-/// A target that cannot be opened, said in the user's terms.
+/// A target that cannot be opened, said in the user's terms. Like a missing interface, it is
+/// the system's state (exit 1), not bad input.
 fn unknown_ns(t: &NsTarget, e: Error) -> Error {
     if !e.is(libc::ENOENT) {
         return e;
@@ -97,7 +98,7 @@ fn unknown_ns(t: &NsTarget, e: Error) -> Error {
         NsTarget::Pid(p) => format!("no process {p}"),
         NsTarget::Path(p) => format!("no namespace file {p}"),
     };
-    Error::invalid(t.to_string(), why)
+    Error::state(t.to_string(), why)
 }
 
 /// The kernel's index group numbers are u32; `del` borrows an unused one from this range.
@@ -201,7 +202,17 @@ impl Veths {
 
     /// The index of bridge `br` in the namespace the first end is born in.
     fn bridge_index(&mut self, br: &IfName, ns: Option<&OpenNs>) -> Result<u32> {
-        let l = self.in_ns(ns, |k| k.link(br))?;
+        let l = match self.in_ns(ns, |k| k.link(br)) {
+            // Said as the master, and where it was looked for (NAME's namespace, not ours).
+            Err(e) if e.is(libc::ENODEV) => {
+                let place = ns.map(|n| n.shown.as_str()).unwrap_or("this namespace");
+                return Err(Error::state(
+                    br.to_string(),
+                    format!("master {br}: no such device in {place}"),
+                ));
+            }
+            other => other?,
+        };
         if l.bridge.is_none() {
             return Err(Error::state(
                 br.to_string(),
@@ -450,6 +461,12 @@ impl Veths {
                 // Devices without ethtool support (lo) are not veths.
                 Err(e) if only.is_none() && (e.is(libc::EOPNOTSUPP) || e.is(libc::ENODEV)) => {
                     continue
+                }
+                Err(e) if e.is(libc::EOPNOTSUPP) => {
+                    return Err(Error::state(
+                        name.to_string(),
+                        format!("{name} is not a veth (its driver answers no ethtool requests)"),
+                    ))
                 }
                 Err(e) => return Err(e),
             };

@@ -52,7 +52,7 @@ impl NsTarget {
         // SAFETY: c is a valid C string; the result is checked.
         let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         if fd < 0 {
-            return Err(Error::last_os(format!("open {path}"), shown));
+            return Err(Error::last_os("open", path));
         }
         // SAFETY: fd is fresh and ours.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
