@@ -288,7 +288,11 @@ pub fn failure_because(head: &str, e: &Error, why: String) -> Failure {
     }
     Failure {
         message: format!("{head}: {why}"),
-        status: if e.is_invalid() { EXIT_USAGE } else { EXIT_FAIL },
+        status: if e.is_invalid() {
+            EXIT_USAGE
+        } else {
+            EXIT_FAIL
+        },
         bare: false,
     }
 }
@@ -299,7 +303,10 @@ const IFF_RUNNING: u32 = 0x40;
 /// A link's state from its flags, the same on every path: DOWN (not up), UP (up and running),
 /// NO-CARRIER (up, not running: a veth whose peer is down).
 pub fn link_state(flags: u32) -> &'static str {
-    match (flags & libnet_sys::netlink::rtnl::link::IFF_UP != 0, flags & IFF_RUNNING != 0) {
+    match (
+        flags & libnet_sys::netlink::rtnl::link::IFF_UP != 0,
+        flags & IFF_RUNNING != 0,
+    ) {
         (false, _) => "DOWN",
         (true, true) => "UP",
         (true, false) => "NO-CARRIER",

@@ -23,7 +23,7 @@ commands:
 \taddr flush IF\t\t\tdelete every address of IF
 \tmtu IF N\t\t\tset the MTU
 \tmac IF MAC\t\t\tset the hardware address
-\trename IF NEW\t\t\trename IF (the kernel renames only a link that is down)
+\trename IF NEW\t\t\trename IF (only a link that is down)
 options (before the command):
 \t-h, --help\t\tthis text
 \t-V, --version\t\tprogram version
@@ -98,8 +98,12 @@ fn failure(head: &str, c: &str, e: &Error) -> Failure {
             "the link is up, and the kernel renames only a link that is down (ifctl down it first)"
                 .to_string()
         }
+        // A value the device does not take is bad input, as on netlink (which checks the
+        // device's range first): exit 2 on both paths.
         ("mtu", Some(libc::EINVAL)) if e.ext_ack().is_none() => {
-            "the device refuses this mtu (outside the range it accepts)".to_string()
+            return Failure::usage(format!(
+                "{head}: the device refuses this mtu (outside the range it accepts)"
+            ))
         }
         ("mac", Some(libc::EADDRNOTAVAIL)) => {
             "the kernel refuses this address for the device".to_string()

@@ -193,12 +193,14 @@ impl Ctx<'_> {
             } else if let Some(v) = opt_value(c, rest, &mut i, "--master")? {
                 spec.master = Some(name(c, v)?);
             } else {
-                return Err(Failure::usage(format!("{head}: unexpected '{w}'; see --help")));
+                return Err(Failure::usage(format!(
+                    "{head}: unexpected '{w}'; see --help"
+                )));
             }
             i += 1;
         }
-        spec.peer =
-            peer.ok_or_else(|| Failure::usage(format!("{head}: a pair needs its peer: peer PEER")))?;
+        spec.peer = peer
+            .ok_or_else(|| Failure::usage(format!("{head}: a pair needs its peer: peer PEER")))?;
         self.veths.add(&spec).map_err(|e| failure(&head, &e))
     }
 
@@ -272,7 +274,9 @@ fn text(v: &[Veth]) -> String {
             x.peer.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
             x.peer_index.to_string(),
             peer_ns(x).unwrap_or_else(|| "-".into()),
-            x.master.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+            x.master
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "-".into()),
             cli::link_state(x.flags).to_string(),
             x.mtu.to_string(),
             Mac(x.mac).to_string(),

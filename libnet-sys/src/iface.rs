@@ -64,6 +64,20 @@ fn no_v6_by_ioctl(a: &IpAddr) -> Error {
     )
 }
 
+fn up_rename(name: &IfName) -> Error {
+    Error::state(
+        name.to_string(),
+        "the link is up, and ifctl renames only a link that is down (ifctl down it first)",
+    )
+}
+
+/// The device types whose hardware address is 6 bytes (`dev->addr_len`): `ARPHRD_ETHER`,
+/// `ARPHRD_IEEE802`, `ARPHRD_LOOPBACK`, `ARPHRD_IEEE80211` (and `_PRISM`, `_RADIOTAP`) from
+/// <linux/if_arp.h>.
+fn six_byte_hw(t: u16) -> bool {
+    matches!(t, 1 | 6 | 772 | 801..=803)
+}
+
 /// `ARPHRD_ETHER`, `ARPHRD_LOOPBACK` and `ARPHRD_NONE` from <linux/if_arp.h>.
 pub fn link_type_name(t: u16) -> String {
     match t {
@@ -139,12 +153,21 @@ impl Ifaces {
         self.k.nl()?.request(msg, name.as_str())
     }
 
-    /// `rename`: `SIOCSIFNAME`, or `IFLA_IFNAME` on the link's index.
+    /// `rename`: `SIOCSIFNAME`, or `IFLA_IFNAME` on the link's index. A link that is up is
+    /// refused on both paths, on every kernel: before 6.2 the kernel refused it (`EBUSY`),
+    /// since then it renames a running link, under the feet of whatever knows it by name.
     pub fn rename(&mut self, name: &IfName, new: &IfName) -> Result<()> {
         if self.ioctl {
-            return self.k.inet()?.rename(name, new);
+            let ctl = self.k.inet()?;
+            if ctl.flags(name)? & IFF_UP != 0 {
+                return Err(up_rename(name));
+            }
+            return ctl.rename(name, new);
         }
         let l = self.k.link(name)?;
+        if l.flags & IFF_UP != 0 {
+            return Err(up_rename(name));
+        }
         self.k
             .nl()?
             .request(link::set_link(l.index, LinkAttr::Name(*new)), name.as_str())
@@ -178,8 +201,10 @@ impl Ifaces {
         let flags = ctl.flags(name)?;
         if let Some(cur) = ctl.v4(label, V4::Addr)? {
             let mask = ctl.v4(label, V4::Netmask)?.unwrap_or(Ipv4Addr::UNSPECIFIED);
-            let have = format!("{cur}/{}", u32::from(mask).count_ones());
-            if cur == a {
+            let have_prefix = u32::from(mask).count_ones() as u8;
+            let have = format!("{cur}/{have_prefix}");
+            // The same address with another prefix is another address (netlink adds it).
+            if cur == a && have_prefix == prefix {
                 return Err(Error::errno(
                     "SIOCSIFADDR",
                     format!("{a}/{prefix}"),
@@ -238,13 +263,13 @@ impl Ifaces {
             .find(|c| c.addr == a && label_device(&c.label) == name.as_str())
             .map(|c| c.label)
             .ok_or_else(|| Error::errno("SIOCGIFCONF", shown.clone(), libc::EADDRNOTAVAIL))?;
-        let mask = ctl.v4(&label, V4::Netmask)?;
+        let mask = ctl.v4_of(&label, V4::Netmask, a)?;
         let have = mask.map(|m| u32::from(m).count_ones() as u8);
         if have != Some(prefix) {
             return Err(Error::errno("SIOCGIFNETMASK", shown, libc::EADDRNOTAVAIL));
         }
-        // SIOCGIFADDR of the label must be this address: the ioctls reach a label's first
-        // address only.
+        // SIOCGIFADDR of the label must be this address: SIOCSIFADDR reaches a label's first
+        // address only (the getters match an address too, the setters do not).
         if ctl.v4(&label, V4::Addr)? != Some(a) {
             return Err(Error::state(
                 shown,
@@ -301,7 +326,11 @@ impl Ifaces {
 
     /// The addresses of one interface, as this path reads them.
     fn read_addrs(&mut self, name: &IfName) -> Result<Vec<IfAddr>> {
-        Ok(self.show(Some(name))?.pop().map(|i| i.addrs).unwrap_or_default())
+        Ok(self
+            .show(Some(name))?
+            .pop()
+            .map(|i| i.addrs)
+            .unwrap_or_default())
     }
 
     /// `show`: one interface, or all of them in index order.
@@ -312,6 +341,19 @@ impl Ifaces {
             self.show_netlink(only)?
         };
         v.sort_by_key(|i| i.index);
+        // IPv4 in the kernel's order (the same on both paths); IPv6 by scope, then address:
+        // /proc/net/if_inet6 lists them in hash order, netlink newest first.
+        for i in &mut v {
+            i.addrs.sort_by_key(|a| match a.local {
+                IpAddr::V4(_) => None,
+                IpAddr::V6(x) => {
+                    let rank = ["global", "site", "link", "host"]
+                        .iter()
+                        .position(|s| Some(*s) == a.scope);
+                    Some((rank, x))
+                }
+            });
+        }
         Ok(v)
     }
 
@@ -351,7 +393,7 @@ impl Ifaces {
                             prefix: a.prefix,
                             broadcast: a.broadcast,
                             label: a.label.clone().filter(|_| a.local.is_ipv4()),
-                            scope: a.local.is_ipv6().then(|| match a.scope {
+                            scope: a.local.is_ipv6().then_some(match a.scope {
                                 0 => "global",
                                 200 => "site",
                                 253 => "link",
@@ -381,13 +423,16 @@ impl Ifaces {
             let index = ctl.ifindex(&name).map_err(missing(&name))?;
             let (link_type, mac) = ctl.hw(&name)?;
             let mut addrs = Vec::new();
-            for c in conf.iter().filter(|c| label_device(&c.label) == name.as_str()) {
+            for c in conf
+                .iter()
+                .filter(|c| label_device(&c.label) == name.as_str())
+            {
                 let prefix = ctl
-                    .v4(&c.label, V4::Netmask)?
+                    .v4_of(&c.label, V4::Netmask, c.addr)?
                     .map(|m| u32::from(m).count_ones() as u8)
                     .unwrap_or(32);
                 let broadcast = ctl
-                    .v4(&c.label, V4::Broadcast)?
+                    .v4_of(&c.label, V4::Broadcast, c.addr)?
                     .filter(|b| !b.is_unspecified());
                 addrs.push(IfAddr {
                     local: IpAddr::V4(c.addr),
@@ -408,7 +453,9 @@ impl Ifaces {
                 flags: ctl.flags(&name)?,
                 mtu: ctl.mtu(&name)?,
                 link_type,
-                mac: Some(mac),
+                // SIOCGIFHWADDR gives no length: only the 6-byte kinds have a MAC to show, as
+                // netlink's IFLA_ADDRESS tells (a tun has none, a tunnel a 4-byte one).
+                mac: six_byte_hw(link_type).then_some(mac),
                 addrs,
             });
         }
@@ -425,7 +472,12 @@ fn if_inet6(trace: &Trace) -> Result<Vec<(u32, IfAddr)>> {
         Err(e) if e.is(libc::ENOENT) => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let bad = || Error::malformed(PATH, "a line is not 'address ifindex prefix scope flags name'");
+    let bad = || {
+        Error::malformed(
+            PATH,
+            "a line is not 'address ifindex prefix scope flags name'",
+        )
+    };
     let mut v = Vec::new();
     for line in String::from_utf8_lossy(&raw).lines() {
         let f: Vec<&str> = line.split_whitespace().collect();

@@ -112,7 +112,8 @@ pub struct Mac(pub [u8; 6]);
 impl Mac {
     /// `02:00:00:00:00:01` (one or two hex digits a byte, `:` or `-` between them).
     pub fn parse(s: &str) -> Result<Mac> {
-        let bad = |why: &str| Error::invalid(s.to_string(), format!("bad MAC address '{s}': {why}"));
+        let bad =
+            |why: &str| Error::invalid(s.to_string(), format!("bad MAC address '{s}': {why}"));
         let parts: Vec<&str> = s.split([':', '-']).collect();
         if parts.len() != 6 {
             return Err(bad("expected six bytes, as 02:00:00:00:00:01"));

@@ -54,14 +54,17 @@ impl Kernel {
     }
 
     /// The one link a single-reply `RTM_GETLINK` names.
-    pub fn get_link(&mut self, msg: crate::netlink::Msg, name: &dyn std::fmt::Display) -> Result<Link> {
+    pub fn get_link(
+        &mut self,
+        msg: crate::netlink::Msg,
+        name: &dyn std::fmt::Display,
+    ) -> Result<Link> {
         let object = name.to_string();
         let mut found = None;
-        self.nl()?
-            .transact(msg, &object, Access::Read, &mut |m| {
-                found = Some(link::parse_link(m)?);
-                Ok(())
-            })?;
+        self.nl()?.transact(msg, &object, Access::Read, &mut |m| {
+            found = Some(link::parse_link(m)?);
+            Ok(())
+        })?;
         found.ok_or_else(|| Error::errno("RTM_GETLINK", object, libc::ENODEV))
     }
 

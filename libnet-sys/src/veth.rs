@@ -160,7 +160,9 @@ impl Veths {
             return Ok(());
         }
         let up = link::set_flags_named(&spec.peer, link::IFF_UP, link::IFF_UP);
-        let res = self.in_ns(peer_ns.as_ref(), |k| k.nl()?.request(up, spec.peer.as_str()));
+        let res = self.in_ns(peer_ns.as_ref(), |k| {
+            k.nl()?.request(up, spec.peer.as_str())
+        });
         if res.is_err() {
             // Not half made: the pair goes again (deleting one end deletes both).
             let _ = self.in_ns(ns.as_ref(), |k| {
@@ -247,7 +249,11 @@ impl Veths {
         if taken(&spec.peer, peer_ns) {
             return Error::state(
                 spec.peer.to_string(),
-                format!("the peer's name {} is taken in {}", spec.peer, place(peer_ns)),
+                format!(
+                    "the peer's name {} is taken in {}",
+                    spec.peer,
+                    place(peer_ns)
+                ),
             );
         }
         e
@@ -257,7 +263,11 @@ impl Veths {
     fn veth_link(&mut self, name: &IfName) -> Result<link::Link> {
         let l = self.k.link(name)?;
         if l.kind != "veth" {
-            let kind = if l.kind.is_empty() { "a device without a kind" } else { &l.kind };
+            let kind = if l.kind.is_empty() {
+                "a device without a kind"
+            } else {
+                &l.kind
+            };
             return Err(Error::state(
                 name.to_string(),
                 format!("{name} is not a veth ({kind})"),
@@ -353,7 +363,10 @@ impl Veths {
         let names: HashMap<u32, IfName> = if only.is_some() {
             HashMap::new()
         } else {
-            links.iter().filter_map(|l| Some((l.index, l.name?))).collect()
+            links
+                .iter()
+                .filter_map(|l| Some((l.index, l.name?)))
+                .collect()
         };
         let mut ids: Option<HashMap<i32, String>> = None;
         let mut out = Vec::new();
@@ -505,14 +518,11 @@ impl Veths {
             let back = match ends.iter().find(|(_, ix, _)| *ix == v.peer_index) {
                 _ if v.peer_index == v.index => None,
                 Some(&(n, _, p)) => Some((n, p)),
-                None if only.is_some() => ctl
-                    .ifname(v.peer_index)
-                    .ok()
-                    .and_then(|n| {
-                        let d = ctl.driver(&n).ok()?;
-                        let p = ctl.stat(&n, d.n_stats, "peer_ifindex").ok()??;
-                        (d.name == "veth").then_some((n, p as u32))
-                    }),
+                None if only.is_some() => ctl.ifname(v.peer_index).ok().and_then(|n| {
+                    let d = ctl.driver(&n).ok()?;
+                    let p = ctl.stat(&n, d.n_stats, "peer_ifindex").ok()??;
+                    (d.name == "veth").then_some((n, p as u32))
+                }),
                 None => None,
             };
             if let Some((n, p)) = back {

@@ -382,7 +382,11 @@ fn golden_veth() {
     assert_golden(
         "veth_add",
         "ip link add va type veth peer name vb",
-        new_veth(&end("va", None, None, None), &end("vb", None, None, None), None),
+        new_veth(
+            &end("va", None, None, None),
+            &end("vb", None, None, None),
+            None,
+        ),
     );
     // ip link add va type veth peer name vb netns h1
     assert_golden(
@@ -425,8 +429,12 @@ fn veth_up_and_master_ride_in_the_creating_message() {
     want[24..28].copy_from_slice(&IFF_UP.to_ne_bytes());
     want[28..32].copy_from_slice(&IFF_UP.to_ne_bytes());
     assert_eq!(ours, want);
-    let m = new_veth(&end("va", None, None, None), &end("vb", None, None, None), Some(7))
-        .finish(SEQ, PID);
+    let m = new_veth(
+        &end("va", None, None, None),
+        &end("vb", None, None, None),
+        Some(7),
+    )
+    .finish(SEQ, PID);
     let m = messages(&m).next().unwrap().unwrap();
     let tys: Vec<u16> = attrs(&m.payload[16..]).map(|a| a.unwrap().ty).collect();
     assert_eq!(tys, [IFLA_MASTER, IFLA_IFNAME, IFLA_LINKINFO]);

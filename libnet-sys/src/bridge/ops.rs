@@ -153,7 +153,8 @@ impl Bridges {
                     BridgeSetting::Priority => BrAttr::U16(rtnl::IFLA_BR_PRIORITY, value as u16),
                     BridgeSetting::StpState => BrAttr::U32(rtnl::IFLA_BR_STP_STATE, v),
                 };
-                self.k.nl()?
+                self.k
+                    .nl()?
                     .request(link::set_bridge(b.index, attr), bridge.as_str())
             }
         }
@@ -197,7 +198,8 @@ impl Bridges {
                     }
                     PortSetting::Hairpin => BrPortAttr::U8(rtnl::IFLA_BRPORT_MODE, value as u8),
                 };
-                self.k.nl()?
+                self.k
+                    .nl()?
                     .request(link::set_port(p.index, attr), &format!("{bridge} {port}"))
             }
         }
@@ -339,13 +341,15 @@ impl Bridges {
     fn dump_ports(&mut self, master: u32) -> Result<Vec<Link>> {
         let msg =
             move || link::dump_links(rtnl::RTEXT_FILTER_SKIP_STATS).u32(rtnl::IFLA_MASTER, master);
-        self.k.nl()?.dump(msg, "", Vec::new, |v: &mut Vec<Link>, m| {
-            let l = link::parse_link(m)?;
-            if l.master == master && l.port.is_some() {
-                v.push(l);
-            }
-            Ok(())
-        })
+        self.k
+            .nl()?
+            .dump(msg, "", Vec::new, |v: &mut Vec<Link>, m| {
+                let l = link::parse_link(m)?;
+                if l.master == master && l.port.is_some() {
+                    v.push(l);
+                }
+                Ok(())
+            })
     }
 
     /// Every bridge with its ports, in two dumps that keep the kernel's work small: the
@@ -363,7 +367,8 @@ impl Bridges {
                         m.bytes(rtnl::IFLA_INFO_KIND, b"bridge")
                     })
                 };
-                self.k.nl()?
+                self.k
+                    .nl()?
                     .dump(msg, "", Vec::new, |v: &mut Vec<Bridge>, m| {
                         v.extend(link::parse_link(m)?.bridge);
                         Ok(())

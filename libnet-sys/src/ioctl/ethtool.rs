@@ -90,8 +90,7 @@ impl CtlSocket {
         strings[8..12].copy_from_slice(&n_stats.to_ne_bytes());
         self.ethtool(name, &mut strings, "ETHTOOL_GSTRINGS ETH_SS_STATS")?;
         // The kernel says how many it wrote; it may be fewer if the set shrank meanwhile.
-        let got = (u32::from_ne_bytes([strings[8], strings[9], strings[10], strings[11]])
-            as usize)
+        let got = (u32::from_ne_bytes([strings[8], strings[9], strings[10], strings[11]]) as usize)
             .min(n);
         let Some(i) = strings[12..]
             .chunks(ETH_GSTRING_LEN)

@@ -157,7 +157,13 @@ impl CtlSocket {
     /// `SIOCGIFHWADDR`: the device type (`ARPHRD_*`, in `sa_family`) and its first 6 bytes.
     pub fn hw(&self, name: &IfName) -> Result<(u16, [u8; 6])> {
         let mut ifr = ifreq(name);
-        self.ifr(SIOCGIFHWADDR, &mut ifr, Access::Read, name, format_args!(""))?;
+        self.ifr(
+            SIOCGIFHWADDR,
+            &mut ifr,
+            Access::Read,
+            name,
+            format_args!(""),
+        )?;
         let mut mac = [0u8; 6];
         // SAFETY: the kernel filled the hwaddr member of the union.
         let sa = unsafe { ifr.ifr_ifru.ifru_hwaddr };
@@ -184,7 +190,10 @@ impl CtlSocket {
             &mut ifr,
             Access::Write,
             name,
-            format_args!(", ifr_hwaddr={{sa_family={ty}, {}}}", crate::netlink::decode::mac(&mac)),
+            format_args!(
+                ", ifr_hwaddr={{sa_family={ty}, {}}}",
+                crate::netlink::decode::mac(&mac)
+            ),
         )
     }
 
@@ -209,7 +218,7 @@ impl CtlSocket {
         )
     }
 
-    /// `SIOCSIFNAME`: `name` becomes `new` (the kernel renames only a link that is down).
+    /// `SIOCSIFNAME`: `name` becomes `new` (kernels before 6.2 rename only a link that is down).
     pub fn rename(&self, name: &IfName, new: &IfName) -> Result<()> {
         let mut ifr = ifreq(name);
         // SAFETY: writing the newname member of the union, plain old data.
@@ -230,16 +239,34 @@ impl CtlSocket {
     /// `SIOCGIFADDR`/`NETMASK`/`BRDADDR` of a label; `None` when the label holds no IPv4
     /// address (`EADDRNOTAVAIL`).
     pub fn v4(&self, label: &str, what: V4) -> Result<Option<Ipv4Addr>> {
+        self.v4_get(label, what, None)
+    }
+
+    /// As [`v4`](Self::v4), for the address `local` of the label rather than its first: the
+    /// kernel matches label and address when `ifr_addr` holds an `AF_INET` address (4.4BSD
+    /// style), and falls back to the label's first address when none matches.
+    pub fn v4_of(&self, label: &str, what: V4, local: Ipv4Addr) -> Result<Option<Ipv4Addr>> {
+        self.v4_get(label, what, Some(local))
+    }
+
+    fn v4_get(&self, label: &str, what: V4, local: Option<Ipv4Addr>) -> Result<Option<Ipv4Addr>> {
         let mut ifr = label_ifreq(label)?;
+        if let Some(a) = local {
+            ifr.ifr_ifru.ifru_addr = sockaddr_in(a);
+        }
         let req = what.requests()[0];
-        // SAFETY: these requests read ifr_name and write ifr_addr (a sockaddr).
+        let shown = match local {
+            Some(a) => format!(", ifr_addr={{AF_INET, {a}}}"),
+            None => String::new(),
+        };
+        // SAFETY: these requests read ifr_name and ifr_addr, and write ifr_addr (a sockaddr).
         let res = unsafe {
             self.call(
                 req,
                 (&mut ifr as *mut libc::ifreq).cast(),
                 Access::Read,
                 &label,
-                format_args!("{{ifr_name=\"{label}\"}}"),
+                format_args!("{{ifr_name=\"{label}\"{shown}}}"),
             )
         };
         match res {

@@ -91,7 +91,9 @@ pub fn new_veth(end: &VethEnd, peer: &VethEnd, master: Option<u32>) -> Msg {
     .header(&end.header());
     end.attrs(m, master).nest(IFLA_LINKINFO, |m| {
         m.bytes(IFLA_INFO_KIND, b"veth").nest(IFLA_INFO_DATA, |m| {
-            m.nest(VETH_INFO_PEER, |m| peer.attrs(m.header(&peer.header()), None))
+            m.nest(VETH_INFO_PEER, |m| {
+                peer.attrs(m.header(&peer.header()), None)
+            })
         })
     })
 }
