@@ -141,6 +141,12 @@ pub fn drive<P: Program>(
         return EXIT_OK;
     }
     if let Some(v) = &common.via {
+        if spec.vias.is_empty() {
+            eprintln!(
+                "{prog}: --via {v}: {prog}'s steps have one kernel path each; --via does not apply"
+            );
+            return EXIT_USAGE;
+        }
         if !spec.vias.contains(&v.as_str()) {
             eprintln!("{prog}: --via {v}: expected {}", spec.vias.join(" or "));
             return EXIT_USAGE;

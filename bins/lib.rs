@@ -5,6 +5,7 @@
 pub mod brctl;
 pub mod cli;
 pub mod ifctl;
+pub mod nsexec;
 pub mod vethctl;
 
 /// A program's entry point: its arguments without argv[0], its exit status back.
@@ -15,6 +16,7 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("brctl", brctl::main),
     ("vethctl", vethctl::main),
     ("ifctl", ifctl::main),
+    ("nsexec", nsexec::main),
 ];
 
 /// What every binary's C `main` does: run the program on its arguments, flush stdout (there is

@@ -5,30 +5,114 @@
 /// `CAP_NET_ADMIN` from <linux/capability.h>.
 pub const CAP_NET_ADMIN: u32 = 12;
 
+/// `CAP_SYS_ADMIN` from <linux/capability.h>.
+pub const CAP_SYS_ADMIN: u32 = 21;
+
+// <linux/capability.h>: struct __user_cap_header_struct, _LINUX_CAPABILITY_VERSION_3
+#[repr(C)]
+struct Header {
+    version: u32,
+    pid: i32,
+}
+const VERSION_3: u32 = 0x2008_0522;
+
+// struct __user_cap_data_struct
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+struct Data {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
 /// Whether the calling thread holds `cap` in its effective set.
 pub fn has_effective(cap: u32) -> bool {
-    // <linux/capability.h>: struct __user_cap_header_struct, _LINUX_CAPABILITY_VERSION_3
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    // struct __user_cap_data_struct
-    #[repr(C)]
-    #[derive(Default, Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
     let mut h = Header {
-        version: 0x2008_0522,
+        version: VERSION_3,
         pid: 0,
     };
     let mut d = [Data::default(); 2];
     // SAFETY: capget with version 3 writes exactly two Data structs.
     let r = unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) };
     r == 0 && d[(cap / 32) as usize].effective & (1 << (cap % 32)) != 0
+}
+
+/// Whether any capability is in the effective, permitted or inheritable set.
+pub fn holds_any() -> bool {
+    let mut h = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let mut d = [Data::default(); 2];
+    // SAFETY: capget with version 3 writes exactly two Data structs.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) };
+    r != 0
+        || d.iter()
+            .any(|x| x.effective | x.permitted | x.inheritable != 0)
+}
+
+/// Drops every capability of the calling thread before an exec: [`limit_future`], then
+/// [`clear`]. What the exec'd program starts with is nothing.
+pub fn drop_all() -> crate::Result<()> {
+    limit_future()?;
+    clear()
+}
+
+/// Empties the bounding set (when CAP_SETPCAP allows; else sets no_new_privs, so no exec can
+/// gain a capability back) and the ambient set. The effective set is left for what still
+/// needs it (changing user), before [`clear`].
+pub fn limit_future() -> crate::Result<()> {
+    use crate::error::Error;
+    // SAFETY: prctl with integer arguments only.
+    let last = unsafe { libc::prctl(libc::PR_CAPBSET_READ, 0, 0, 0, 0) };
+    let mut bounding_dropped = last >= 0;
+    for cap in 0..64 {
+        // SAFETY: prctl with integer arguments only.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) } <= 0 {
+            continue;
+        }
+        // SAFETY: as above.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) } < 0 {
+            bounding_dropped = false;
+            break;
+        }
+    }
+    if !bounding_dropped {
+        // SAFETY: as above.
+        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
+            return Err(Error::last_os("prctl(PR_SET_NO_NEW_PRIVS)", ""));
+        }
+    }
+    // SAFETY: as above. EINVAL means a kernel without ambient capabilities: nothing to clear.
+    if unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        )
+    } < 0
+        && crate::error::last_errno() != libc::EINVAL
+    {
+        return Err(Error::last_os("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", ""));
+    }
+    Ok(())
+}
+
+/// Empties the effective, permitted and inheritable sets.
+pub fn clear() -> crate::Result<()> {
+    use crate::error::Error;
+    let mut h = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let d = [Data::default(); 2];
+    // SAFETY: capset with version 3 reads exactly two Data structs.
+    if unsafe { libc::syscall(libc::SYS_capset, &mut h as *mut Header, d.as_ptr()) } < 0 {
+        return Err(Error::last_os("capset", "every capability"));
+    }
+    Ok(())
 }
 
 pub fn has_net_admin() -> bool {

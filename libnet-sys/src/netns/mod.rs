@@ -2,6 +2,10 @@
 //! to any namespace file, or a process ID. Opened, a target is a file descriptor the kernel
 //! takes in `IFLA_NET_NS_FD` or `setns(2)`.
 
+pub mod exec;
+pub mod hosts;
+pub mod named;
+
 use crate::error::{last_errno, Error, Result};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

@@ -1,0 +1,185 @@
+//! The environment a command runs in inside a network namespace, as `ip netns exec` builds it:
+//! join (or make) the namespace, a mount namespace of its own that does not propagate back,
+//! a sysfs that shows this namespace, and `/etc/netns/NAME/*` bound over `/etc/*`. Then the
+//! caller drops privileges and execs in place: no parent lingers.
+
+use super::named::{loopback_up, mount, setns, umount, unshare};
+use super::NsTarget;
+use crate::error::{last_errno, Error, Result};
+use crate::trace::Trace;
+use std::ffi::CString;
+
+/// Where per-namespace files for `/etc` live, as iproute2 keeps them.
+pub const ETC_DIR: &str = "/etc/netns";
+
+/// Which namespace a command runs in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A name under /run/netns.
+    Name(String),
+    /// The namespace of a running process (Docker's container mode).
+    Pid(u32),
+    /// A fresh namespace with loopback up and nothing else (Docker's none mode).
+    New,
+}
+
+/// Joins the target's network namespace and builds the mount view for it. Returns the
+/// warnings a person should see (an `/etc/netns` entry that could not be bound), which do not
+/// stop the command, as with `ip netns exec`.
+pub fn enter(trace: &Trace, target: &Target) -> Result<Vec<String>> {
+    let sys_tag = match target {
+        Target::Name(n) => {
+            // Present, and not a symlink planted in /run/netns.
+            super::named::existing(n)?;
+            let fd = NsTarget::Name(n.clone()).open()?;
+            setns(trace, &fd, n)?;
+            n.clone()
+        }
+        Target::Pid(p) => {
+            let fd = NsTarget::Pid(*p).open().map_err(|e| {
+                if e.is(libc::ENOENT) {
+                    Error::state(p.to_string(), format!("no process {p}"))
+                } else {
+                    e
+                }
+            })?;
+            setns(trace, &fd, &format!("/proc/{p}/ns/net"))?;
+            "none".to_string()
+        }
+        Target::New => {
+            unshare(trace, libc::CLONE_NEWNET, "CLONE_NEWNET")?;
+            loopback_up(trace)?;
+            "none".to_string()
+        }
+    };
+    unshare(trace, libc::CLONE_NEWNS, "CLONE_NEWNS")?;
+    // Nothing mounted from here on reaches the namespace we came from.
+    mount(
+        trace,
+        "",
+        "/",
+        Some("none"),
+        libc::MS_REC | libc::MS_SLAVE,
+        "MS_REC|MS_SLAVE",
+    )?;
+    // /sys shows the namespace of whoever mounted it: a fresh one shows this namespace.
+    let _ = umount(trace, "/sys");
+    if let Err(e) = mount(trace, &sys_tag, "/sys", Some("sysfs"), 0, "0") {
+        mount(
+            trace,
+            &sys_tag,
+            "/sys",
+            Some("sysfs"),
+            libc::MS_RDONLY,
+            "MS_RDONLY",
+        )
+        .map_err(|_| e)?;
+    }
+    let mut warnings = Vec::new();
+    if let Target::Name(n) = target {
+        bind_etc(trace, n, &mut warnings)?;
+    }
+    Ok(warnings)
+}
+
+/// Each file of `/etc/netns/NAME/` bound over its `/etc` counterpart. A symlink there is not
+/// followed, and an entry without a counterpart is skipped with a warning.
+fn bind_etc(trace: &Trace, name: &str, warnings: &mut Vec<String>) -> Result<()> {
+    let dir = format!("{ETC_DIR}/{name}");
+    match std::fs::symlink_metadata(&dir) {
+        Ok(md) if md.file_type().is_symlink() => {
+            warnings.push(format!(
+                "{dir} is a symlink; not followed, nothing bound from it"
+            ));
+            return Ok(());
+        }
+        Ok(md) if md.is_dir() => {}
+        _ => return Ok(()),
+    }
+    let mut entries: Vec<String> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    entries.sort();
+    for e in entries {
+        let src = format!("{dir}/{e}");
+        let dst = format!("/etc/{e}");
+        if std::fs::symlink_metadata(&src).is_ok_and(|m| m.file_type().is_symlink()) {
+            warnings.push(format!("{src} is a symlink; not followed, not bound"));
+            continue;
+        }
+        if std::fs::symlink_metadata(&dst).is_err() {
+            warnings.push(format!(
+                "{src} not bound: there is no {dst} to bind it over"
+            ));
+            continue;
+        }
+        if let Err(err) = mount(trace, &src, &dst, Some("none"), libc::MS_BIND, "MS_BIND") {
+            warnings.push(format!("{src} not bound over {dst}: {}", err.reason()));
+        }
+    }
+    Ok(())
+}
+
+/// `--user UID[:GID]`: supplementary groups cleared, then the group, then the user.
+pub fn become_user(trace: &Trace, uid: u32, gid: u32) -> Result<()> {
+    use super::named::sys;
+    let who = format!("{uid}:{gid}");
+    // SAFETY: setgroups with an empty list.
+    sys(
+        trace,
+        "setgroups",
+        &who,
+        format_args!("setgroups(0, [])"),
+        || unsafe { libc::setgroups(0, std::ptr::null()) },
+    )?;
+    // SAFETY: plain syscalls.
+    sys(
+        trace,
+        "setgid",
+        &who,
+        format_args!("setgid({gid})"),
+        || unsafe { libc::setgid(gid) },
+    )?;
+    // SAFETY: plain syscall.
+    sys(
+        trace,
+        "setuid",
+        &who,
+        format_args!("setuid({uid})"),
+        || unsafe { libc::setuid(uid) },
+    )?;
+    Ok(())
+}
+
+/// `execvp`: returns only when it failed (the command's errno: ENOENT not found, EACCES or
+/// ENOEXEC not executable).
+pub fn exec(trace: &Trace, argv: &[String]) -> Error {
+    let shown = argv.join(" ");
+    let c: std::result::Result<Vec<CString>, _> =
+        argv.iter().map(|a| CString::new(a.as_str())).collect();
+    let Ok(c) = c else {
+        return Error::invalid(shown, "an argument cannot contain a NUL byte");
+    };
+    if c.is_empty() {
+        return Error::invalid("", "no command given");
+    }
+    trace.request(
+        crate::trace::Access::Write,
+        format_args!("execvp(\"{}\", [{shown}])", argv[0]),
+    );
+    if !trace.sends(crate::trace::Access::Write) {
+        trace.outcome(crate::trace::Access::Write, Ok(format_args!("0")));
+        return Error::state(shown, "not run (--dry-run)");
+    }
+    let mut ptrs: Vec<*const libc::c_char> = c.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    // SAFETY: a NULL-terminated array of valid C strings that outlive the call.
+    unsafe { libc::execvp(ptrs[0], ptrs.as_ptr()) };
+    let errno = last_errno();
+    trace.outcome(crate::trace::Access::Write, Err(errno));
+    Error::errno("execvp", argv[0].clone(), errno)
+}

@@ -1,0 +1,198 @@
+//! `/etc/netns/NAME/hosts`: the names a namespace resolves (how Docker's `--link` names
+//! resolve), which `exec` binds over `/etc/hosts`. Edited in place, so a command already
+//! running with it bound sees the change; never through a symlink.
+
+use super::check_name;
+use super::exec::ETC_DIR;
+use super::named::sys;
+use crate::error::{Error, Result};
+use crate::trace::{Access, Trace};
+use std::ffi::CString;
+use std::net::IpAddr;
+
+/// What a new hosts file starts with, so the namespace keeps resolving localhost once it is
+/// bound over /etc/hosts.
+const SEED: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+
+pub fn path_of(name: &str) -> Result<String> {
+    check_name(name)?;
+    Ok(format!("{ETC_DIR}/{name}/hosts"))
+}
+
+/// A host name as resolv(5) reads one: letters, digits, `-`, `.`, `_`, 1 to 253 bytes.
+pub fn check_hostname(h: &str) -> Result<()> {
+    let ok = !h.is_empty()
+        && h.len() <= 253
+        && !h.starts_with('-')
+        && h.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-._".contains(&c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            h.to_string(),
+            format!("bad host name '{h}': letters, digits, '-', '.', '_', at most 253 bytes"),
+        ))
+    }
+}
+
+fn no_symlink(path: &str) -> Result<Option<std::fs::Metadata>> {
+    match std::fs::symlink_metadata(path) {
+        Ok(md) if md.file_type().is_symlink() => Err(Error::state(
+            path.to_string(),
+            format!("{path} is a symlink; it is not followed"),
+        )),
+        Ok(md) => Ok(Some(md)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The file's text ("" when there is none yet).
+pub fn read(name: &str) -> Result<String> {
+    let path = path_of(name)?;
+    for dir in [ETC_DIR.to_string(), format!("{ETC_DIR}/{name}")] {
+        no_symlink(&dir)?;
+    }
+    if no_symlink(&path)?.is_none() {
+        return Ok(String::new());
+    }
+    std::fs::read_to_string(&path)
+        .map_err(|e| Error::errno("read", path, e.raw_os_error().unwrap_or(libc::EIO)))
+}
+
+/// Writes the whole text in place (same inode: bind mounts of it see the change), making the
+/// directories first when they are missing.
+fn write(trace: &Trace, name: &str, text: &str) -> Result<()> {
+    let path = path_of(name)?;
+    for dir in [ETC_DIR.to_string(), format!("{ETC_DIR}/{name}")] {
+        if no_symlink(&dir)?.is_none() {
+            let d = CString::new(dir.as_str()).map_err(|_| Error::invalid(dir.clone(), "NUL"))?;
+            sys(
+                trace,
+                "mkdir",
+                &dir,
+                format_args!("mkdir(\"{dir}\", 0755)"),
+                || {
+                    // SAFETY: a valid C string.
+                    unsafe { libc::mkdir(d.as_ptr(), 0o755) }
+                },
+            )?;
+        }
+    }
+    no_symlink(&path)?;
+    trace.request(
+        Access::Write,
+        format_args!("write \"{path}\" ({} bytes, in place)", text.len()),
+    );
+    if !trace.sends(Access::Write) {
+        trace.outcome(Access::Write, Ok(format_args!("0")));
+        return Ok(());
+    }
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let res = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    match res {
+        Ok(()) => {
+            trace.outcome(Access::Write, Ok(format_args!("{}", text.len())));
+            Ok(())
+        }
+        Err(e) => {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            trace.outcome(Access::Write, Err(errno));
+            Err(Error::errno("write", path, errno))
+        }
+    }
+}
+
+/// The line's host names (words after the address), comments cut.
+fn names_of(line: &str) -> Vec<&str> {
+    line.split('#')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .collect()
+}
+
+/// `hosts NAME add IP HOSTNAME...`: one line. A host name the file already has is refused
+/// (it would resolve to whichever line comes first).
+pub fn add(trace: &Trace, name: &str, ip: IpAddr, hostnames: &[String]) -> Result<()> {
+    for h in hostnames {
+        check_hostname(h)?;
+    }
+    let current = read(name)?;
+    for line in current.lines() {
+        if let Some(h) = names_of(line)
+            .into_iter()
+            .find(|n| hostnames.iter().any(|h| h == n))
+        {
+            return Err(Error::state(
+                h.to_string(),
+                format!("{h} is already in {}: {}", path_of(name)?, line.trim()),
+            ));
+        }
+    }
+    let mut text = if current.is_empty() {
+        SEED.to_string()
+    } else {
+        current
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("{ip}\t{}\n", hostnames.join(" ")));
+    write(trace, name, &text)
+}
+
+/// `hosts NAME del HOSTNAME`: the name goes from every line; a line left with no name goes.
+pub fn del(trace: &Trace, name: &str, hostname: &str) -> Result<()> {
+    check_hostname(hostname)?;
+    let current = read(name)?;
+    let mut found = false;
+    let mut text = String::new();
+    for line in current.lines() {
+        let names = names_of(line);
+        if !names.contains(&hostname) {
+            text.push_str(line);
+            text.push('\n');
+            continue;
+        }
+        found = true;
+        let rest: Vec<&str> = names.into_iter().filter(|n| *n != hostname).collect();
+        if !rest.is_empty() {
+            let ip = line.split_whitespace().next().unwrap_or("");
+            text.push_str(&format!("{ip}\t{}\n", rest.join(" ")));
+        }
+    }
+    if !found {
+        return Err(Error::state(
+            hostname.to_string(),
+            format!("{hostname} is not in {}", path_of(name)?),
+        ));
+    }
+    write(trace, name, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_are_checked() {
+        for ok in ["web", "db.example", "a_b", "x-1"] {
+            assert!(check_hostname(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-x", "a b", "a/b", "a\tb", &"x".repeat(254)] {
+            assert!(check_hostname(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(names_of("10.0.0.2\tweb db # comment"), ["web", "db"]);
+        assert!(names_of("# only a comment").is_empty());
+    }
+}
