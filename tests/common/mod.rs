@@ -2,7 +2,8 @@
 //!
 //! A sandbox is a holder process started by util-linux `unshare` in a new network and mount
 //! namespace (plus a user namespace when not root), with a fresh sysfs on `/sys` and a tmpfs
-//! on `/run` (so `/run/netns` is private). Commands run inside it through `nsenter`, so tests
+//! on `/run` (so `/run/netns` is private), and `/etc` under a private overlay (so
+//! `/etc/netns` is writable without touching the host's). Commands run inside it through `nsenter`, so tests
 //! can use the real tools (`ip -j`, bridge-utils `brctl`, ping) beside ours. The holder waits
 //! on its stdin: when the test ends, or dies, the pipe closes and the namespaces go with it.
 //! Nothing here ever runs in the host's network namespace: the holder checks, and refuses.
@@ -45,7 +46,9 @@ set -e
 [ "$(readlink /proc/self/ns/net)" != "$HOST_NETNS" ] || { echo "refusing: still in the host network namespace" >&2; exit 97; }
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /run
-mkdir -p /run/netns
+mkdir -p /run/netns /run/.etc-upper /run/.etc-work
+# /etc is the host's: a private overlay takes the sandbox's writes (/etc/netns/NAME/hosts).
+mount -t overlay overlay -o lowerdir=/etc,upperdir=/run/.etc-upper,workdir=/run/.etc-work /etc
 # No IPv6 autoconfiguration chatter: the forwarding database then holds only what tests send.
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 echo ready
