@@ -19,6 +19,8 @@
 #   5. vethctl and ifctl (issue 3): one-shot `vethctl add`+`del` vs `ip link add/del type veth`,
 #      `ifctl up`/`down` and `addr add`/`del` (both --via paths) vs `ip link set`/`ip addr`, and
 #      `vethctl del` of DELN pairs in one process vs `ip link del` of each pair, one by one
+#   6. nsexec (issue 4): `nsexec add`+`del` vs `ip netns add`+`del`, and `nsexec exec NAME true`
+#      vs `nsenter --net=/run/netns/NAME true` vs `ip netns exec NAME true`
 #
 # Deleting bridges is what makes this slow: ~16 ms per bridge whatever does it (a per-bridge RCU
 # barrier), ~16 s per 1000, and it cannot be overlapped (parallel group deletes take as long).
@@ -36,7 +38,7 @@
 #   REPS       batch creation runs per method, order alternating (3); each costs ~N x 16 ms to undo
 #   EXTRA      extra batch rounds allowed when runs were disturbed by other load (1)
 #   DELN       pairs for the multi-delete comparison (200); the one-by-one side costs ~17 ms a pair
-#   PARTS      which parts to run (default "1 2 3 4 5"; e.g. PARTS="1 5" for vethctl/ifctl alone)
+#   PARTS      which parts to run (default "1 2 3 4 5 6"; e.g. PARTS="1 5" for vethctl/ifctl alone)
 #   BATCH_VIA_NETLINK=1   also time `brctl --via netlink -b FILE` in the batch part (+REPS x N x 16 ms)
 #   BIN        directory holding our brctl and netplumb (default: build target/release with cargo)
 #   SHARED_BENCH  the shared C helpers (default: <project>/../shared/bench); built into a temp copy
@@ -88,7 +90,7 @@ RUNS_BIG=${RUNS_BIG:-10}
 N=${N:-1000}
 REPS=${REPS:-3}
 DELN=${DELN:-200}
-PARTS=" ${PARTS:-1 2 3 4 5} "
+PARTS=" ${PARTS:-1 2 3 4 5 6} "
 part() { [ "${PARTS#* $1 }" != "$PARTS" ]; }
 [ $((N % 2)) = 0 ] && [ "$N" -ge 2 ] || die "N must be even and >= 2 (bridges are paired two by two)"
 
@@ -112,6 +114,7 @@ need size binutils
 need ldd libc-bin
 need cmp diffutils
 need awk gawk/mawk
+need nsenter util-linux
 [ -n "${BIN:-}" ] || need cargo "cargo (or set BIN= to prebuilt binaries)"
 [ -d "$SHARED_BENCH" ] || missing+=("the shared helpers at $SHARED_BENCH (set SHARED_BENCH)")
 if [ ${#missing[@]} -gt 0 ]; then
@@ -178,7 +181,8 @@ OURS=$BIN/brctl
 NETPLUMB=$BIN/netplumb
 VETHCTL=$BIN/vethctl
 IFCTL=$BIN/ifctl
-for b in "$OURS" "$NETPLUMB" "$VETHCTL" "$IFCTL"; do [ -x "$b" ] || die "no $b"; done
+NSEXEC=$BIN/nsexec
+for b in "$OURS" "$NETPLUMB" "$VETHCTL" "$IFCTL" "$NSEXEC"; do [ -x "$b" ] || die "no $b"; done
 echo "# ours: $("$OURS" -V 2>&1 | head -1)"
 
 # ---------------------------------------------------------------- helpers
@@ -203,7 +207,7 @@ echo
 echo "## 1. sizes (stripped = a copy run through strip; libs = ldd '=>' lines, vdso/ld.so excluded)"
 declare -A SZ LIBS
 printf '  %-34s %10s %10s %10s  %s\n' binary file_B stripped_B text_B "shared libs"
-for b in "$OURS" "$VETHCTL" "$IFCTL" "$NETPLUMB" "$PEER_BRCTL" "$PEER_IP"; do
+for b in "$OURS" "$VETHCTL" "$IFCTL" "$NSEXEC" "$NETPLUMB" "$PEER_BRCTL" "$PEER_IP"; do
     f=$(readlink -f "$b")
     cp "$f" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
     st=$(stat -c %s "$TMP/strip.bin")
@@ -442,6 +446,29 @@ VDELN_IP=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1e6 }')
 echo "  vethctl del (1 process): $VDELN_US us = $(awk -v t="$VDELN_US" -v n="$DELN" 'BEGIN { printf "%.2f", t / n / 1000 }') ms/pair;  ip link del one by one: $VDELN_IP us = $(awk -v t="$VDELN_IP" -v n="$DELN" 'BEGIN { printf "%.2f", t / n / 1000 }') ms/pair"
 fi
 
+# ================================================================ 6. nsexec
+if part 6; then
+echo
+echo "## 6a. named namespace add + del, one process each, interleaved; $RUNS runs"
+sb "$TMP/t-ns" -n "$RUNS" -w 2 -- \
+    "$PEER_IP" netns add tns :: "$PEER_IP" netns del tns \
+    :: "$NSEXEC" add tns :: "$NSEXEC" del tns
+[ "$(fails "$TMP/t-ns")" = 0 ] || warn "netns add/del table: $(fails "$TMP/t-ns") failed runs"
+NSA_IP=$(med "$TMP/t-ns" 1); NSD_IP=$(med "$TMP/t-ns" 2)
+NSA_US=$(med "$TMP/t-ns" 3); NSD_US=$(med "$TMP/t-ns" 4)
+
+echo
+echo "## 6b. run 'true' inside a named namespace, interleaved; $RUNS_SHOW runs"
+"$NSEXEC" add tns || die "cannot make namespace tns"
+TRUE=$(command -v true)
+sb "$TMP/t-exec" -n "$RUNS_SHOW" -w 10 -- \
+    "$NSEXEC" exec tns "$TRUE" :: nsenter --net=/run/netns/tns "$TRUE" \
+    :: "$PEER_IP" netns exec tns "$TRUE" :: "$TRUE"
+[ "$(fails "$TMP/t-exec")" = 0 ] || warn "exec table: $(fails "$TMP/t-exec") failed runs"
+EX_US=$(med "$TMP/t-exec" 1); EX_NSENTER=$(med "$TMP/t-exec" 2); EX_IP=$(med "$TMP/t-exec" 3); EX_TRUE=$(med "$TMP/t-exec" 4)
+"$NSEXEC" del tns
+fi
+
 # ================================================================ summary
 if part 2; then
 R_ADD_BU=$(ratio "$ADD_US" "$ADD_BU"); R_ADD_IP=$(ratio "$ADD_US" "$ADD_IP")
@@ -495,6 +522,13 @@ row "  addr add --via ioctl (us)" "$AA_IOC" "" "" "" "$(ratio "$AA_IOC" "$AA_IP"
 row "  addr del (us)" "$AD_US" "" "$AD_IP" "" "$(ratio "$AD_US" "$AD_IP")" "-" "info (ioctl: $AD_IOC)"
 row "del $DELN pairs (us)" "$VDELN_US" "" "$VDELN_IP" "" "$(ratio "$VDELN_US" "$VDELN_IP")" "ip/ours >= 20" "$(pm ge "$R_VDELN" 20) (${R_VDELN}x faster)"
 row "stripped bytes vethctl/ifctl" "${SZ[$VETHCTL]}/${SZ[$IFCTL]}" "" "${SZ[$PEER_IP]}" "" "" "-" "info"
+fi
+if part 6; then
+R_NSA=$(ratio "$NSA_US" "$NSA_IP"); R_NSD=$(ratio "$NSD_US" "$NSD_IP"); R_EX=$(ratio "$EX_US" "$EX_NSENTER")
+row "nsexec add (us)" "$NSA_US" "" "$NSA_IP" "" "$R_NSA" "ours/ip <= 1.00" "$(pmle "$R_NSA" 1.00)"
+row "nsexec del (us)" "$NSD_US" "" "$NSD_IP" "" "$R_NSD" "ours/ip <= 1.00" "$(pmle "$R_NSD" 1.00)"
+row "nsexec exec NAME true (us)" "$EX_US" "" "$EX_IP" "" "$(ratio "$EX_US" "$EX_IP")" "ours/nsenter <= 1.00" "$(pmle "$R_EX" 1.00) (nsenter $EX_NSENTER, ours/nsenter $R_EX; true alone $EX_TRUE)"
+row "stripped bytes nsexec" "${SZ[$NSEXEC]}" "" "" "" "" "-" "info"
 fi
 row "stripped bytes brctl" "${SZ[$OURS]}" "${SZ[$PEER_BRCTL]}" "${SZ[$PEER_IP]}" "" "" "-" "info (netplumb ${SZ[$NETPLUMB]})"
 row "shared libs (ldd)" "${LIBS[$OURS]}" "${LIBS[$PEER_BRCTL]}" "${LIBS[$PEER_IP]}" "" "" "-" "info (netplumb ${LIBS[$NETPLUMB]})"
