@@ -260,14 +260,25 @@ pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
 }
 
 /// The sentence for a kernel refusal that is about permission.
+/// The capability is named by the step that was refused: namespaces and mounts want
+/// CAP_SYS_ADMIN, files under root's directories CAP_DAC_OVERRIDE, the network CAP_NET_ADMIN.
 pub fn permission_reason(e: &Error) -> Option<String> {
-    if (e.is(libc::EPERM) || e.is(libc::EACCES)) && !libnet_sys::caps::has_net_admin() {
-        return Some(format!(
-            "needs CAP_NET_ADMIN (run as root or grant the capability): {}",
-            e.reason()
-        ));
+    use libnet_sys::caps::{has_effective, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_SYS_ADMIN};
+    if !(e.is(libc::EPERM) || e.is(libc::EACCES)) {
+        return None;
     }
-    None
+    let (cap, name) = match e.step.as_ref() {
+        "mount" | "umount2" | "unshare" | "setns" => (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"),
+        "open" | "unlink" | "mkdir" | "write" | "flock" => (CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE"),
+        _ => (CAP_NET_ADMIN, "CAP_NET_ADMIN"),
+    };
+    if has_effective(cap) {
+        return None;
+    }
+    Some(format!(
+        "needs {name} (run as root or grant the capability): {}",
+        e.reason()
+    ))
 }
 
 /// A library error as the one line a person reads: `{head}: {why}`, with the kernel's step

@@ -5,6 +5,9 @@
 /// `CAP_NET_ADMIN` from <linux/capability.h>.
 pub const CAP_NET_ADMIN: u32 = 12;
 
+/// `CAP_DAC_OVERRIDE` from <linux/capability.h>.
+pub const CAP_DAC_OVERRIDE: u32 = 1;
+
 /// `CAP_SYS_ADMIN` from <linux/capability.h>.
 pub const CAP_SYS_ADMIN: u32 = 21;
 
@@ -113,8 +116,4 @@ pub fn clear() -> crate::Result<()> {
         return Err(Error::last_os("capset", "every capability"));
     }
     Ok(())
-}
-
-pub fn has_net_admin() -> bool {
-    has_effective(CAP_NET_ADMIN)
 }
