@@ -261,15 +261,20 @@ pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
 
 /// The sentence for a kernel refusal that is about permission.
 /// The capability is named by the step that was refused: namespaces and mounts want
-/// CAP_SYS_ADMIN, files under root's directories CAP_DAC_OVERRIDE, the network CAP_NET_ADMIN.
+/// CAP_SYS_ADMIN, files under root's directories CAP_DAC_OVERRIDE, changing user CAP_SETGID
+/// and CAP_SETUID, the network CAP_NET_ADMIN.
 pub fn permission_reason(e: &Error) -> Option<String> {
-    use libnet_sys::caps::{has_effective, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_SYS_ADMIN};
+    use libnet_sys::caps::{
+        has_effective, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN,
+    };
     if !(e.is(libc::EPERM) || e.is(libc::EACCES)) {
         return None;
     }
     let (cap, name) = match e.step.as_ref() {
         "mount" | "umount2" | "unshare" | "setns" => (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"),
         "open" | "unlink" | "mkdir" | "write" | "flock" => (CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE"),
+        "setgroups" | "setgid" => (CAP_SETGID, "CAP_SETGID"),
+        "setuid" => (CAP_SETUID, "CAP_SETUID"),
         _ => (CAP_NET_ADMIN, "CAP_NET_ADMIN"),
     };
     if has_effective(cap) {

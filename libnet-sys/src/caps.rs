@@ -8,6 +8,10 @@ pub const CAP_NET_ADMIN: u32 = 12;
 /// `CAP_DAC_OVERRIDE` from <linux/capability.h>.
 pub const CAP_DAC_OVERRIDE: u32 = 1;
 
+/// `CAP_SETGID` and `CAP_SETUID` from <linux/capability.h>.
+pub const CAP_SETGID: u32 = 6;
+pub const CAP_SETUID: u32 = 7;
+
 /// `CAP_SYS_ADMIN` from <linux/capability.h>.
 pub const CAP_SYS_ADMIN: u32 = 21;
 
