@@ -266,12 +266,15 @@ pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
 pub fn permission_reason(e: &Error) -> Option<String> {
     use libnet_sys::caps::{
         has_effective, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN,
+        CAP_SYS_PTRACE,
     };
     if !(e.is(libc::EPERM) || e.is(libc::EACCES)) {
         return None;
     }
     let (cap, name) = match e.step.as_ref() {
         "mount" | "umount2" | "unshare" | "setns" => (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"),
+        // Another user's /proc/PID/ns/net.
+        "open" if e.object.starts_with("/proc/") => (CAP_SYS_PTRACE, "CAP_SYS_PTRACE"),
         "open" | "unlink" | "mkdir" | "write" | "flock" => (CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE"),
         "setgroups" | "setgid" => (CAP_SETGID, "CAP_SETGID"),
         "setuid" => (CAP_SETUID, "CAP_SETUID"),

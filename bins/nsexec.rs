@@ -31,7 +31,8 @@ commands:
 \thosts NAME show\t\tprint it
 NAME: a name under /run/netns, at most 255 bytes, no '/', not . or ..
 Run by a user who is not root (nsexec holding file capabilities), or with --user, exec drops
-every capability (bounding, ambient, effective, permitted, inheritable) before CMD runs.
+every capability (bounding, ambient, effective, permitted, inheritable) before CMD runs; the
+bounding set needs CAP_SETPCAP to empty, without it no_new_privs is set instead.
 options (before the command):
 \t-h, --help\t\tthis text
 \t-V, --version\t\tprogram version
@@ -231,6 +232,16 @@ impl Ctx<'_> {
         let mut i = 0;
         let mut target = None;
         let mut who = None;
+        // One namespace only: a second target is a usage error, not a silent override.
+        let set = |t: Target, target: &mut Option<Target>| {
+            if target.is_some() {
+                return Err(Failure::usage(
+                    "exec: give one namespace: NAME, --pid PID or --new",
+                ));
+            }
+            *target = Some(t);
+            Ok(())
+        };
         while i < a.len() {
             match a[i] {
                 "--pid" => {
@@ -238,9 +249,9 @@ impl Ctx<'_> {
                     let p = a
                         .get(i)
                         .ok_or_else(|| Failure::usage("exec: --pid needs a PID"))?;
-                    target = Some(Target::Pid(pid(&head, p)?));
+                    set(Target::Pid(pid(&head, p)?), &mut target)?;
                 }
-                "--new" => target = Some(Target::New),
+                "--new" => set(Target::New, &mut target)?,
                 "--user" => {
                     i += 1;
                     let u = a
@@ -253,7 +264,7 @@ impl Ctx<'_> {
                     break;
                 }
                 w if target.is_none() && !w.starts_with('-') => {
-                    target = Some(Target::Name(w.into()))
+                    set(Target::Name(w.into()), &mut target)?
                 }
                 w if w.starts_with('-') => {
                     return Err(Failure::usage(format!("exec: unknown option '{w}'")))

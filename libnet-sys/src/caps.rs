@@ -12,6 +12,9 @@ pub const CAP_DAC_OVERRIDE: u32 = 1;
 pub const CAP_SETGID: u32 = 6;
 pub const CAP_SETUID: u32 = 7;
 
+/// `CAP_SYS_PTRACE` from <linux/capability.h>.
+pub const CAP_SYS_PTRACE: u32 = 19;
+
 /// `CAP_SYS_ADMIN` from <linux/capability.h>.
 pub const CAP_SYS_ADMIN: u32 = 21;
 

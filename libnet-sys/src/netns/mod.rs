@@ -53,8 +53,13 @@ impl NsTarget {
         let shown = self.to_string();
         let c = CString::new(path.clone())
             .map_err(|_| Error::invalid(shown.clone(), "a path cannot contain a NUL byte"))?;
+        // A name is a file under RUN_DIR: a symlink planted there is not followed.
+        let nofollow = match self {
+            NsTarget::Name(_) => libc::O_NOFOLLOW,
+            _ => 0,
+        };
         // SAFETY: c is a valid C string; the result is checked.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | nofollow) };
         if fd < 0 {
             return Err(Error::last_os("open", path));
         }

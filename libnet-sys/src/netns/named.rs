@@ -324,6 +324,8 @@ pub(crate) fn loopback_up(trace: &Trace) -> Result<()> {
 
 /// `nsexec attach NAME PID`: names the namespace a running process is in.
 pub fn attach(trace: &Trace, name: &str, pid: u32) -> Result<()> {
+    // A bad name is bad input whatever the PID: said first (exit 2), as add says it.
+    path_of(name)?;
     let source = format!("/proc/{pid}/ns/net");
     // Open it first: a gone PID is said as such, before anything is made.
     NsTarget::Pid(pid).open().map_err(|e| {
@@ -343,6 +345,24 @@ pub fn del(trace: &Trace, names: &[String]) -> Result<()> {
         .iter()
         .map(|n| existing(n).map(|(p, _)| p))
         .collect::<Result<Vec<_>>>()?;
+    // The unlink must be able to follow the unmount: a name unmounted and then left behind (a
+    // read-only /run/netns, no write permission on it) is a namespace lost. Asked of the kernel
+    // as the unlink will be judged (effective ids and capabilities), before anything changes.
+    if let Some(first) = paths.first() {
+        let d = cstr(RUN_DIR)?;
+        // SAFETY: a valid C string; faccessat only reads it.
+        let r = unsafe {
+            libc::faccessat(
+                libc::AT_FDCWD,
+                d.as_ptr(),
+                libc::W_OK | libc::X_OK,
+                libc::AT_EACCESS,
+            )
+        };
+        if r < 0 {
+            return Err(Error::last_os("unlink", first.clone()));
+        }
+    }
     for p in paths {
         remove(trace, &p)?;
     }
