@@ -18,6 +18,7 @@ commands:
 \tadd NAME peer PEER [--netns NS] [--peer-netns NS] [--mtu N] [--mac MAC]
 \t    [--peer-mac MAC] [--master BRIDGE] [--up]
 \t\t\tmake a veth pair in one request, each end born in its namespace
+\t\t\t(with --up the peer comes up in a second request, just after)
 \tdel NAME [NAME...]\tdelete pairs (several: one kernel batch, by interface group)
 \tnetns NAME NS\t\tmove one end into a namespace
 \tshow [NAME]\t\tveths with their peer, the peer's namespace, master, state,
@@ -37,8 +38,11 @@ kernel calls, by path (* = default):
 \t\t\tioctl: none exists; a veth pair can only be made through netlink
 \tdel\t\tnetlink* RTM_DELLINK; several: RTM_NEWLINK IFLA_GROUP each, one RTM_DELLINK IFLA_GROUP
 \tnetns\t\tnetlink* RTM_NEWLINK IFLA_NET_NS_FD
-\tshow\t\tnetlink* RTM_GETLINK dump (IFLA_LINK, IFLA_LINK_NETNSID), RTM_GETNSID per /run/netns entry
-\t\t\tethtool SIOCETHTOOL ETHTOOL_GDRVINFO, ETHTOOL_GSTRINGS, ETHTOOL_GSTATS peer_ifindex
+\tshow\t\tnetlink* RTM_GETLINK dump (IFLA_LINK, IFLA_LINK_NETNSID), RTM_GETNSID per /run/netns entry,
+\t\t\tRTM_GETLINK IFLA_TARGET_NETNSID for a peer's name in another namespace
+\t\t\tethtool: /proc/net/dev for the names, SIOCETHTOOL ETHTOOL_GDRVINFO (driver veth),
+\t\t\tETHTOOL_GSTRINGS + ETHTOOL_GSTATS peer_ifindex, SIOCGIFINDEX/FLAGS/MTU/HWADDR,
+\t\t\tSIOCGIFBR + BRCTL_GET_PORT_LIST for masters; a peer index only, no namespace
 ";
 
 fn usage_text() -> String {
