@@ -8,26 +8,9 @@ mod common;
 use common::*;
 use std::process::Output;
 
-pub const NSEXEC: &str = env!("CARGO_BIN_EXE_nsexec");
-
-/// Runs a script in the sandbox, with `$NSEXEC` naming our program.
-fn run(sb: &Sandbox, script: &str) -> Output {
-    sb.sh(&format!("NSEXEC='{NSEXEC}'\n{script}"))
-}
-
-/// As [`run`], with `input` on stdin.
-fn run_input(sb: &Sandbox, script: &str, input: &str) -> Output {
-    sb.sh_input(&format!("NSEXEC='{NSEXEC}'\n{script}"), Some(input))
-}
-
-/// A script (with `$NSEXEC`) that must succeed; its stdout.
-fn ok(sb: &Sandbox, script: &str) -> String {
-    sb.ok(&format!("NSEXEC='{NSEXEC}'\n{script}"))
-}
-
 /// `nsexec ARGS` (a shell word list).
 fn nsx(sb: &Sandbox, args: &str) -> Output {
-    run(sb, &format!("\"$NSEXEC\" {args}"))
+    sb.sh(&format!("\"$NSEXEC\" {args}"))
 }
 
 /// `nsexec ARGS` must succeed, silently on stderr; its stdout.
@@ -82,16 +65,13 @@ fn ip_names(sb: &Sandbox) -> Vec<String> {
 
 /// Our `-j list`, parsed by python3: `name:nsid:pids` per namespace, in our order.
 fn our_list_py(sb: &Sandbox) -> Vec<String> {
-    ok(
-        sb,
-        r#""$NSEXEC" -j list | python3 -c '
+    sb.ok(r#""$NSEXEC" -j list | python3 -c '
 import json, sys
 for x in json.load(sys.stdin):
-    print("%s:%s:%s" % (x["name"], x["nsid"], x["pids"]))'"#,
-    )
-    .lines()
-    .map(String::from)
-    .collect()
+    print("%s:%s:%s" % (x["name"], x["nsid"], x["pids"]))'"#)
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 /// The nsfs inode of a namespace file or `/proc/PID/ns/net`.
@@ -103,41 +83,6 @@ fn sorted_lines(s: &str) -> Vec<String> {
     let mut v: Vec<String> = s.lines().map(String::from).collect();
     v.sort();
     v
-}
-
-/// A `sleep` started in the sandbox to hold a namespace by PID; ended by that PID when dropped
-/// (also when a test fails).
-struct Sleeper<'a> {
-    sb: &'a Sandbox,
-    pid: String,
-}
-
-impl Drop for Sleeper<'_> {
-    fn drop(&mut self) {
-        let _ = self.sb.sh(&format!("kill {}", self.pid));
-    }
-}
-
-/// Runs `PREFIX sleep 30` in the background (PREFIX execs in place: `ip netns exec X`,
-/// `unshare --net`, `$NSEXEC exec X`) and returns once the process has become `sleep`.
-fn sleeper<'a>(sb: &'a Sandbox, prefix: &str) -> Sleeper<'a> {
-    let pid = ok(
-        sb,
-        &format!(
-            r#"{prefix} sleep 30 >/dev/null 2>&1 </dev/null &
-            p=$!
-            i=0
-            until [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ]; do
-              i=$((i+1)); [ $i -lt 1000 ] || {{ echo "$p never became sleep" >&2; exit 1; }}
-              sleep 0.01
-            done
-            echo $p"#
-        ),
-    );
-    Sleeper {
-        sb,
-        pid: pid.trim().to_string(),
-    }
 }
 
 /// A PID no process has: pid_max itself (PIDs are below it).
@@ -186,10 +131,7 @@ fn add_is_seen_by_ip_netns_and_run_netns_becomes_one_shared_mount() {
     );
 
     // More names, some at once: still one mount at /run/netns (the flock), one per name.
-    ok(
-        &sb,
-        r#"for i in 1 2 3 4 5 6 7 8; do "$NSEXEC" add p$i & done; wait"#,
-    );
+    sb.ok(r#"for i in 1 2 3 4 5 6 7 8; do "$NSEXEC" add p$i & done; wait"#);
     let mi = sb.ok("cat /proc/self/mountinfo");
     let at = |p: &str| {
         mi.lines()
@@ -272,8 +214,8 @@ fn list_counts_processes_pids_agrees_and_nsid_is_ips() {
     let sb = Sandbox::new();
     nsx_ok(&sb, "add x");
     sb.ok("ip netns add y");
-    let s1 = sleeper(&sb, "ip netns exec x");
-    let s2 = sleeper(&sb, "ip netns exec x");
+    let s1 = sb.sleeper("ip netns exec x");
+    let s2 = sb.sleeper("ip netns exec x");
     // Both in x, as ip sees them.
     for s in [&s1, &s2] {
         assert_eq!(
@@ -360,13 +302,13 @@ fn identify_agrees_with_ip_netns_identify() {
     assert_eq!(ours, "x\n");
     assert_eq!(ours, sb.ok("ip netns exec x ip netns identify"));
     assert_eq!(
-        ok(&sb, "ip netns exec z \"$NSEXEC\" identify"),
+        sb.ok("ip netns exec z \"$NSEXEC\" identify"),
         sb.ok("ip netns exec z ip netns identify")
     );
     assert_eq!(nsx_ok(&sb, "identify"), "\n");
     assert_eq!(sb.ok("ip netns identify"), "\n");
     // By PID.
-    let sx = sleeper(&sb, "ip netns exec x");
+    let sx = sb.sleeper("ip netns exec x");
     let ours = nsx_ok(&sb, &format!("identify {}", sx.pid));
     assert_eq!(ours, "x\n");
     assert_eq!(ours, sb.ok(&format!("ip netns identify {}", sx.pid)));
@@ -375,7 +317,7 @@ fn identify_agrees_with_ip_netns_identify() {
         "[\"x\"]"
     );
     // A PID in no named namespace: both print an empty line.
-    let free = sleeper(&sb, "unshare --net");
+    let free = sb.sleeper("unshare --net");
     let ours = nsx_ok(&sb, &format!("identify {}", free.pid));
     assert_eq!(ours, "\n");
     assert_eq!(ours, sb.ok(&format!("ip netns identify {}", free.pid)));
@@ -407,7 +349,7 @@ fn identify_agrees_with_ip_netns_identify() {
 #[test]
 fn attach_names_a_running_process_namespace() {
     let sb = Sandbox::new();
-    let free = sleeper(&sb, "unshare --net");
+    let free = sb.sleeper("unshare --net");
     let before = netns_state(&sb);
     nsx_ok(&sb, &format!("attach held {}", free.pid));
     assert_eq!(ip_names(&sb), ["held"]);
@@ -549,7 +491,7 @@ fn exec_binds_etc_netns_hosts_and_hosts_edits_it() {
     assert_eq!(sb.ok("cat /etc/netns/a/hosts"), before);
 
     // Edited in place: a command already running with the file bound sees a new line.
-    let held = sleeper(&sb, "\"$NSEXEC\" exec a");
+    let held = sb.sleeper("\"$NSEXEC\" exec a");
     nsx_ok(&sb, "hosts a add 198.51.100.8 late");
     let late = sb.ok(&format!("nsenter -t {} -m getent hosts late", held.pid));
     assert_eq!(
@@ -603,11 +545,8 @@ fn exec_status_is_the_commands_own() {
     assert_eq!(nsx(&sb, "exec a sh -c 'exit 7'").status.code(), Some(7));
     assert_eq!(nsx(&sb, "exec a -- false").status.code(), Some(1));
     // Killed by a signal: the shell sees what it sees for the command itself (no parent).
-    let sig = ok(&sb, "\"$NSEXEC\" exec a sh -c 'kill -TERM $$'; echo $?");
-    assert_eq!(
-        sig,
-        ok(&sb, "ip netns exec a sh -c 'kill -TERM $$'; echo $?")
-    );
+    let sig = sb.ok("\"$NSEXEC\" exec a sh -c 'kill -TERM $$'; echo $?");
+    assert_eq!(sig, sb.ok("ip netns exec a sh -c 'kill -TERM $$'; echo $?"));
     assert_eq!(sig, "143\n");
     let e = nsx_fails(
         &sb,
@@ -645,11 +584,11 @@ fn exec_status_is_the_commands_own() {
 #[test]
 fn exec_pid_joins_that_process_namespace() {
     let sb = Sandbox::new();
-    let free = sleeper(&sb, "unshare --net");
-    ok(
-        &sb,
-        &format!("nsenter -t {} -n ip link add brp type bridge", free.pid),
-    );
+    let free = sb.sleeper("unshare --net");
+    sb.ok(&format!(
+        "nsenter -t {} -n ip link add brp type bridge",
+        free.pid
+    ));
     let theirs = sb.ok(&format!("readlink /proc/{}/ns/net", free.pid));
     let ours = nsx_ok(
         &sb,
@@ -667,7 +606,7 @@ fn exec_pid_joins_that_process_namespace() {
     );
     // A named namespace's process, too: the same namespace as its name.
     nsx_ok(&sb, "add n");
-    let inn = sleeper(&sb, "ip netns exec n");
+    let inn = sb.sleeper("ip netns exec n");
     assert_eq!(
         nsx_ok(&sb, &format!("exec --pid {} \"$NSEXEC\" identify", inn.pid)),
         "n\n"
@@ -706,9 +645,7 @@ fn exec_new_has_only_loopback_up_and_leaves_nothing() {
 fn exec_becomes_the_command_no_process_left_behind() {
     let sb = Sandbox::new();
     nsx_ok(&sb, "add a");
-    let out = ok(
-        &sb,
-        r#""$NSEXEC" exec a sh -c 'echo $$ > /run/inner; exec sleep 30' >/dev/null 2>&1 </dev/null &
+    let out = sb.ok(r#""$NSEXEC" exec a sh -c 'echo $$ > /run/inner; exec sleep 30' >/dev/null 2>&1 </dev/null &
         p=$!
         i=0
         until [ -s /run/inner ] && [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ]; do
@@ -984,14 +921,11 @@ fn user_drops_every_capability_as_root() {
 fn file_capabilities_for_nobody_drop_every_capability() {
     let sb = Sandbox::new();
     nsx_ok(&sb, "add a");
-    ok(
-        &sb,
-        "cp \"$NSEXEC\" /run/nsexec-fc
+    sb.ok("cp \"$NSEXEC\" /run/nsexec-fc
          cp \"$NSEXEC\" /run/nsexec-plain
          cp \"$NSEXEC\" /run/nsexec-nopcap
          setcap cap_setpcap,cap_net_admin,cap_sys_admin+ep /run/nsexec-fc
-         setcap cap_net_admin,cap_sys_admin+ep /run/nsexec-nopcap",
-    );
+         setcap cap_net_admin,cap_sys_admin+ep /run/nsexec-nopcap");
     assert!(sb
         .ok("getcap /run/nsexec-fc")
         .contains("cap_setpcap,cap_net_admin,cap_sys_admin=ep"));
@@ -1156,10 +1090,9 @@ fn batch_adds_and_refuses_exec_and_multicall() {
     // y has id 7 here, and none from inside a new namespace: list after each add shows 7 only
     // if every add came back home before the next line.
     sb.ok("ip netns add y; ip netns set y 7");
-    let o = run_input(
-        &sb,
+    let o = sb.sh_input(
         "\"$NSEXEC\" -b -",
-        "add d\nlist\nadd e --lo-up\n# a comment\n\n  add f   \nlist\n",
+        Some("add d\nlist\nadd e --lo-up\n# a comment\n\n  add f   \nlist\n"),
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let rows: Vec<Vec<String>> = text(&o.stdout)
@@ -1195,7 +1128,7 @@ fn batch_adds_and_refuses_exec_and_multicall() {
     );
 
     // exec in a batch: refused at its line; the lines before are done, none after.
-    let o = run_input(&sb, "\"$NSEXEC\" -b -", "add g\nexec g true\nadd h\n");
+    let o = sb.sh_input("\"$NSEXEC\" -b -", Some("add g\nexec g true\nadd h\n"));
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
     assert!(
@@ -1214,7 +1147,7 @@ fn batch_adds_and_refuses_exec_and_multicall() {
     );
     assert_eq!(ip_names(&sb), ["d", "e", "f"]);
     // list in a batch reads what the lines before it made.
-    let o = run_input(&sb, "\"$NSEXEC\" -b -", "add k\nlist\n");
+    let o = sb.sh_input("\"$NSEXEC\" -b -", Some("add k\nlist\n"));
     assert!(o.status.success());
     assert!(
         text(&o.stdout).lines().any(|l| l.starts_with("k ")),

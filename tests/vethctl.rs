@@ -117,51 +117,14 @@ kill "$(cat /run/mon.pid)"
 cat /run/mon.txt
 "#;
 
-/// A `sleep` started in the sandbox to hold a namespace by PID; ended by that PID when dropped
-/// (also when a test fails).
-struct Sleeper<'a> {
-    sb: &'a Sandbox,
-    pid: String,
-}
-
-impl Drop for Sleeper<'_> {
-    fn drop(&mut self) {
-        let _ = self.sb.sh(&format!("kill {}", self.pid));
-    }
-}
-
-/// Starts `sleep` inside named namespace `ns` and returns it once the process is really in it
-/// (`ip netns exec` joins the namespace just before it becomes `sleep`).
+/// `sleep` inside named namespace `ns`.
 fn pid_in<'a>(sb: &'a Sandbox, ns: &str) -> Sleeper<'a> {
-    let pid = sb.ok(&format!(
-        r#"ip netns exec {ns} sleep 60 >/dev/null 2>&1 </dev/null &
-        p=$!
-        i=0
-        until [ "$(stat -L -c %i /proc/$p/ns/net 2>/dev/null)" = "$(stat -L -c %i /run/netns/{ns})" ]; do
-          i=$((i+1)); [ $i -lt 500 ] || exit 1; sleep 0.01
-        done
-        echo $p"#
-    ));
-    Sleeper {
-        sb,
-        pid: pid.trim().to_string(),
-    }
+    sb.sleeper(&format!("ip netns exec {ns}"))
 }
 
-/// Starts `sleep` in a new network namespace that has no name under /run/netns.
+/// `sleep` in a new network namespace that has no name under /run/netns.
 fn pid_in_unnamed(sb: &Sandbox) -> Sleeper<'_> {
-    let pid = sb.ok(r#"unshare --net sleep 60 >/dev/null 2>&1 </dev/null &
-        p=$!
-        i=0
-        until [ -e /proc/$p/ns/net ] \
-              && [ "$(stat -L -c %i /proc/$p/ns/net)" != "$(stat -L -c %i /proc/self/ns/net)" ]; do
-          i=$((i+1)); [ $i -lt 500 ] || exit 1; sleep 0.01
-        done
-        echo $p"#);
-    Sleeper {
-        sb,
-        pid: pid.trim().to_string(),
-    }
+    sb.sleeper("unshare --net")
 }
 
 /// The pair is made with `peer` born in `ns` (named `ns_arg` on the command line), with `up`

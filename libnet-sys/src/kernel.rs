@@ -68,6 +68,24 @@ impl Kernel {
         found.ok_or_else(|| Error::errno("RTM_GETLINK", object, libc::ENODEV))
     }
 
+    /// The id this namespace gives the namespace open on `fd` (`RTM_GETNSID`); `None` when it
+    /// has given it none.
+    pub fn nsid(&mut self, fd: &std::os::fd::OwnedFd, name: &str) -> Result<Option<i32>> {
+        use crate::netlink::rtnl::nsid;
+        use std::os::fd::AsRawFd;
+        let mut id = None;
+        self.nl()?.transact(
+            nsid::get_nsid(fd.as_raw_fd()),
+            name,
+            Access::Read,
+            &mut |m| {
+                id = nsid::parse_nsid(m)?;
+                Ok(())
+            },
+        )?;
+        Ok(id)
+    }
+
     /// Every link of the namespace, in the kernel's (ifindex) order.
     pub fn links(&mut self) -> Result<Vec<Link>> {
         self.nl()?.dump(

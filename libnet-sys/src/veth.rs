@@ -5,11 +5,11 @@
 use crate::error::{Error, Result};
 use crate::ifname::{IfName, Mac};
 use crate::kernel::Kernel;
+use crate::netlink::rtnl;
 use crate::netlink::rtnl::link::{self, LinkAttr, VethEnd};
-use crate::netlink::rtnl::{self, nsid};
 use crate::netns::{self, NsTarget};
 use crate::sysfs;
-use crate::trace::{Access, Trace};
+use crate::trace::Trace;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -429,19 +429,7 @@ impl Veths {
             let Ok(fd) = NsTarget::Name(name.clone()).open() else {
                 continue;
             };
-            let mut id = None;
-            let res = self.k.nl().and_then(|nl| {
-                nl.transact(
-                    nsid::get_nsid(fd.as_raw_fd()),
-                    &name,
-                    Access::Read,
-                    &mut |r| {
-                        id = nsid::parse_nsid(r)?;
-                        Ok(())
-                    },
-                )
-            });
-            if let (Ok(()), Some(id)) = (res, id) {
+            if let Ok(Some(id)) = self.k.nsid(&fd, &name) {
                 m.insert(id, name);
             }
         }

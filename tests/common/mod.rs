@@ -18,6 +18,7 @@ pub const BRCTL: &str = env!("CARGO_BIN_EXE_brctl");
 pub const NETPLUMB: &str = env!("CARGO_BIN_EXE_netplumb");
 pub const VETHCTL: &str = env!("CARGO_BIN_EXE_vethctl");
 pub const IFCTL: &str = env!("CARGO_BIN_EXE_ifctl");
+pub const NSEXEC: &str = env!("CARGO_BIN_EXE_nsexec");
 
 /// Shell lines that make hosts h1 and h2 (named namespaces, quiet: no IPv6), each with a veth
 /// `<h>e` inside and its peer `<h>p` up outside, ready to be put on a bridge.
@@ -119,7 +120,8 @@ impl Sandbox {
         c
     }
 
-    /// Runs a shell script inside the sandbox; `$BRCTL`, `$VETHCTL`, `$IFCTL` and `$NETPLUMB`
+    /// Runs a shell script inside the sandbox; `$BRCTL`, `$VETHCTL`, `$IFCTL`, `$NSEXEC` and
+    /// `$NETPLUMB`
     /// name our programs.
     pub fn sh(&self, script: &str) -> Output {
         self.sh_input(script, None)
@@ -132,6 +134,7 @@ impl Sandbox {
             .env("NETPLUMB", NETPLUMB)
             .env("VETHCTL", VETHCTL)
             .env("IFCTL", IFCTL)
+            .env("NSEXEC", NSEXEC)
             .env("LC_ALL", "C");
         c.stdin(if input.is_some() {
             Stdio::piped()
@@ -509,6 +512,26 @@ impl Sandbox {
         }
     }
 
+    /// Runs `PREFIX sleep 60` in the background (PREFIX execs in place: `ip netns exec X`,
+    /// `unshare --net`, `$NSEXEC exec X`) and returns once the process has become `sleep`,
+    /// so it is in its namespace. It is ended by its PID when dropped, also when a test fails.
+    pub fn sleeper(&self, prefix: &str) -> Sleeper<'_> {
+        let pid = self.ok(&format!(
+            r#"{prefix} sleep 60 >/dev/null 2>&1 </dev/null &
+            p=$!
+            i=0
+            until [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ]; do
+              i=$((i+1)); [ $i -lt 1000 ] || {{ echo "$p never became sleep" >&2; exit 1; }}
+              sleep 0.01
+            done
+            echo $p"#
+        ));
+        Sleeper {
+            sb: self,
+            pid: pid.trim().to_string(),
+        }
+    }
+
     /// True when the sandbox has a device of this name (as `ip link` sees it).
     pub fn has_link(&self, dev: &str) -> bool {
         self.sh(&format!("ip link show dev {dev}")).status.success()
@@ -519,5 +542,17 @@ impl Sandbox {
     pub fn links_state(&self) -> String {
         let v = Jv::parse(&self.ok("ip -j -d link show"));
         v.to_json_without(&|k| k.contains("timer") || k == "operstate")
+    }
+}
+
+/// A `sleep` started in the sandbox to hold a namespace by PID (see [`Sandbox::sleeper`]).
+pub struct Sleeper<'a> {
+    pub sb: &'a Sandbox,
+    pub pid: String,
+}
+
+impl Drop for Sleeper<'_> {
+    fn drop(&mut self) {
+        let _ = self.sb.sh(&format!("kill {}", self.pid));
     }
 }

@@ -96,14 +96,7 @@ fn bind_etc(trace: &Trace, name: &str, warnings: &mut Vec<String>) -> Result<()>
         Ok(md) if md.is_dir() => {}
         _ => return Ok(()),
     }
-    let mut entries: Vec<String> = std::fs::read_dir(&dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    entries.sort();
+    let entries = super::entries_of(&dir);
     for e in entries {
         let src = format!("{dir}/{e}");
         let dst = format!("/etc/{e}");

@@ -119,7 +119,12 @@ fn setns(fd: &OwnedFd, step: &'static str) -> Result<()> {
 
 /// The names under [`RUN_DIR`], sorted; none when it does not exist.
 pub fn names() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(RUN_DIR)
+    entries_of(RUN_DIR)
+}
+
+/// The entries of a directory, sorted; none when it cannot be read.
+pub(crate) fn entries_of(dir: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|d| {
             d.filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())

@@ -421,23 +421,14 @@ fn process_namespaces() -> Vec<(u32, (u64, u64))> {
 
 /// `nsexec list`
 pub fn list(trace: &Trace) -> Result<Vec<Named>> {
-    use crate::netlink::rtnl::nsid;
     let procs = process_namespaces();
     let mut k = crate::kernel::Kernel::new(*trace);
     let mut out = Vec::new();
     for (name, id) in entries() {
-        let mut nsid = None;
-        if let Ok(fd) = NsTarget::Name(name.clone()).open() {
-            k.nl()?.transact(
-                nsid::get_nsid(fd.as_raw_fd()),
-                &name,
-                Access::Read,
-                &mut |m| {
-                    nsid = nsid::parse_nsid(m)?;
-                    Ok(())
-                },
-            )?;
-        }
+        let nsid = match NsTarget::Name(name.clone()).open() {
+            Ok(fd) => k.nsid(&fd, &name)?,
+            Err(_) => None,
+        };
         out.push(Named {
             pids: procs.iter().filter(|(_, p)| *p == id).count(),
             name,
