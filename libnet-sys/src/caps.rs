@@ -47,30 +47,9 @@ pub fn has_effective(cap: u32) -> bool {
     r == 0 && d[(cap / 32) as usize].effective & (1 << (cap % 32)) != 0
 }
 
-/// Whether any capability is in the effective, permitted or inheritable set.
-pub fn holds_any() -> bool {
-    let mut h = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
-    let mut d = [Data::default(); 2];
-    // SAFETY: capget with version 3 writes exactly two Data structs.
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) };
-    r != 0
-        || d.iter()
-            .any(|x| x.effective | x.permitted | x.inheritable != 0)
-}
-
-/// Drops every capability of the calling thread before an exec: [`limit_future`], then
-/// [`clear`]. What the exec'd program starts with is nothing.
-pub fn drop_all() -> crate::Result<()> {
-    limit_future()?;
-    clear()
-}
-
-/// Empties the bounding set (when CAP_SETPCAP allows; else sets no_new_privs, so no exec can
-/// gain a capability back) and the ambient set. The effective set is left for what still
-/// needs it (changing user), before [`clear`].
+/// Before an exec that must start with nothing: empties the bounding set (when CAP_SETPCAP
+/// allows; else sets no_new_privs, so no exec can gain a capability back) and the ambient set.
+/// The effective set is left for what still needs it (changing user), before [`clear`].
 pub fn limit_future() -> crate::Result<()> {
     use crate::error::Error;
     // SAFETY: prctl with integer arguments only.

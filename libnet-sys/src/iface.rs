@@ -149,7 +149,7 @@ impl Ifaces {
         if self.ioctl {
             return self.k.inet()?.set_hwaddr(name, mac.0);
         }
-        let msg = link::set_link_named(name, LinkAttr::Address(mac.0));
+        let msg = link::set_address_named(name, mac.0);
         self.k.nl()?.request(msg, name.as_str())
     }
 

@@ -125,19 +125,13 @@ pub fn set_link(index: u32, attr: LinkAttr) -> Msg {
     }
 }
 
-/// `ip link set dev NAME mtu|address ...` addressed by name: with `ifi_index` 0 the kernel
-/// finds the link by its `IFLA_IFNAME`, so no lookup goes first.
-pub fn set_link_named(name: &IfName, attr: LinkAttr) -> Msg {
-    let m = Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK).header(&IfInfoMsg::default());
-    let m = match attr {
-        LinkAttr::Mtu(v) => m.u32(IFLA_MTU, v),
-        LinkAttr::Address(a) => m.bytes(IFLA_ADDRESS, &a),
-        LinkAttr::NetNsFd(fd) => m.u32(IFLA_NET_NS_FD, fd as u32),
-        LinkAttr::Group(g) => m.u32(IFLA_GROUP, g),
-        // The name is the key here; renaming needs the index (`set_link`).
-        LinkAttr::Name(_) => m,
-    };
-    m.str(IFLA_IFNAME, name.as_str())
+/// `ip link set dev NAME address MAC` addressed by name: with `ifi_index` 0 the kernel finds
+/// the link by its `IFLA_IFNAME`, so no lookup goes first.
+pub fn set_address_named(name: &IfName, mac: [u8; 6]) -> Msg {
+    Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK)
+        .header(&IfInfoMsg::default())
+        .bytes(IFLA_ADDRESS, &mac)
+        .str(IFLA_IFNAME, name.as_str())
 }
 
 /// `ip link set dev NAME up|down` in one message, addressed by name.
