@@ -167,6 +167,7 @@ const SPEC: cli::Spec = cli::Spec {
     version: VERSION,
     vias: &["ioctl", "sysfs", "netlink"],
     usage: usage_text,
+    option_commands: &[],
 };
 
 /// The program: arguments without argv[0]; returns the exit status.

@@ -65,8 +65,9 @@ impl Failure {
 }
 
 /// Splits the common options from the front of `args`; returns the rest (the command and its
-/// arguments). Options end at the first word that is not one, or after `--`.
-pub fn parse_common(args: &[String]) -> Result<(Common, Vec<String>), Failure> {
+/// arguments). Options end at the first word that is not one, after `--`, or at one of
+/// `commands`: a program's commands spelled as options (`ipfwd --print-sysctl`).
+pub fn parse_common(args: &[String], commands: &[&str]) -> Result<(Common, Vec<String>), Failure> {
     let mut c = Common::default();
     let mut i = 0;
     while i < args.len() {
@@ -82,6 +83,7 @@ pub fn parse_common(args: &[String]) -> Result<(Common, Vec<String>), Failure> {
                 i += 1;
                 break;
             }
+            _ if commands.contains(&a) => break,
             "-h" | "--help" => c.help = true,
             "-V" | "--version" => c.version = true,
             "--explain" => c.explain = true,
@@ -108,6 +110,8 @@ pub struct Spec {
     /// The `--via` values its steps accept.
     pub vias: &'static [&'static str],
     pub usage: fn() -> String,
+    /// Commands spelled as options, taken where options are.
+    pub option_commands: &'static [&'static str],
 }
 
 /// A program's state for a run: one command line (without options) at a time.
@@ -124,7 +128,7 @@ pub fn drive<P: Program>(
     make: impl FnOnce(&Common, Trace) -> Result<P, Failure>,
 ) -> i32 {
     let prog = spec.name;
-    let (common, rest) = match parse_common(args) {
+    let (common, rest) = match parse_common(args, spec.option_commands) {
         Ok(v) => v,
         Err(f) => {
             eprintln!("{prog}: {}", f.message);

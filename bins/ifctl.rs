@@ -56,6 +56,7 @@ const SPEC: cli::Spec = cli::Spec {
     version: VERSION,
     vias: &["netlink", "ioctl"],
     usage: usage_text,
+    option_commands: &[],
 };
 
 struct Ctx<'a> {

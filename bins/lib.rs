@@ -5,6 +5,7 @@
 pub mod brctl;
 pub mod cli;
 pub mod ifctl;
+pub mod ipfwd;
 pub mod nsexec;
 pub mod vethctl;
 
@@ -17,6 +18,7 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("vethctl", vethctl::main),
     ("ifctl", ifctl::main),
     ("nsexec", nsexec::main),
+    ("ipfwd", ipfwd::main),
 ];
 
 /// What every binary's C `main` does: run the program on its arguments, flush stdout (there is

@@ -59,6 +59,7 @@ const SPEC: cli::Spec = cli::Spec {
     version: VERSION,
     vias: &[],
     usage: usage_text,
+    option_commands: &[],
 };
 
 struct Ctx<'a> {

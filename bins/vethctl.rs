@@ -54,6 +54,7 @@ const SPEC: cli::Spec = cli::Spec {
     version: VERSION,
     vias: &["netlink", "ethtool"],
     usage: usage_text,
+    option_commands: &[],
 };
 
 struct Ctx<'a> {

@@ -12,6 +12,7 @@ pub struct Kernel {
     pub trace: Trace,
     ctl: Option<CtlSocket>,
     inet: Option<CtlSocket>,
+    inet6: Option<CtlSocket>,
     nl: Option<NlSocket>,
 }
 
@@ -21,6 +22,7 @@ impl Kernel {
             trace,
             ctl: None,
             inet: None,
+            inet6: None,
             nl: None,
         }
     }
@@ -39,6 +41,14 @@ impl Kernel {
             self.inet = Some(CtlSocket::open_inet(self.trace)?);
         }
         Ok(self.inet.as_ref().expect("just opened"))
+    }
+
+    /// The `AF_INET6` socket, for IPv6 route ioctls.
+    pub fn inet6(&mut self) -> Result<&CtlSocket> {
+        if self.inet6.is_none() {
+            self.inet6 = Some(CtlSocket::open_inet6(self.trace)?);
+        }
+        Ok(self.inet6.as_ref().expect("just opened"))
     }
 
     pub fn nl(&mut self) -> Result<&mut NlSocket> {

@@ -21,6 +21,7 @@ pub mod ioctl;
 pub mod kernel;
 pub mod netlink;
 pub mod netns;
+pub mod route;
 pub mod sysfs;
 pub mod trace;
 pub mod veth;

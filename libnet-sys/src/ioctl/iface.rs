@@ -62,7 +62,7 @@ pub fn label_device(label: &str) -> &str {
     label.split(':').next().unwrap_or(label)
 }
 
-fn sockaddr_in(a: Ipv4Addr) -> libc::sockaddr {
+pub(crate) fn sockaddr_in(a: Ipv4Addr) -> libc::sockaddr {
     // SAFETY: sockaddr is plain old data; sockaddr_in fits in it (both 16 bytes).
     let mut sa: libc::sockaddr = unsafe { std::mem::zeroed() };
     sa.sa_family = libc::AF_INET as libc::sa_family_t;

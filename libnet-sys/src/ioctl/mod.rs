@@ -7,6 +7,7 @@
 pub mod bridge;
 pub mod ethtool;
 pub mod iface;
+pub mod route;
 
 use crate::error::{last_errno, Error, Result};
 use crate::ifname::IfName;
@@ -32,6 +33,12 @@ impl CtlSocket {
     /// `BRDADDR`) are the inet family's own, so they reach the kernel only through one.
     pub fn open_inet(trace: Trace) -> Result<CtlSocket> {
         Self::open_family(libc::AF_INET, "socket(AF_INET)", trace)
+    }
+
+    /// An `AF_INET6` datagram socket: IPv6 routes (`SIOCADDRT` with `struct in6_rtmsg`) reach
+    /// the kernel only through one.
+    pub fn open_inet6(trace: Trace) -> Result<CtlSocket> {
+        Self::open_family(libc::AF_INET6, "socket(AF_INET6)", trace)
     }
 
     fn open_family(family: i32, step: &'static str, trace: Trace) -> Result<CtlSocket> {

@@ -8,6 +8,7 @@
 //! or written.
 
 pub mod bridge;
+pub mod sysctl;
 
 use crate::error::{Error, Result};
 use crate::ifname::IfName;

@@ -1,11 +1,12 @@
 //! rtnetlink (`NETLINK_ROUTE`): message types, family headers and attribute spaces from
 //! <linux/rtnetlink.h>, <linux/if_link.h> and <linux/neighbour.h>. [`link`] builds and reads
-//! `RTM_*LINK`, [`addr`] `RTM_*ADDR`, [`neigh`] reads the bridge forwarding database.
+//! `RTM_*LINK`, [`addr`] `RTM_*ADDR`, [`route`] `RTM_*ROUTE`, [`neigh`] reads the bridge forwarding database.
 
 pub mod addr;
 pub mod link;
 pub mod neigh;
 pub mod nsid;
+pub mod route;
 
 use super::decode::{Def, Kind};
 use super::msg::{from_bytes, Pod};
@@ -18,6 +19,9 @@ pub const RTM_SETLINK: u16 = 19;
 pub const RTM_NEWADDR: u16 = 20;
 pub const RTM_DELADDR: u16 = 21;
 pub const RTM_GETADDR: u16 = 22;
+pub const RTM_NEWROUTE: u16 = 24;
+pub const RTM_DELROUTE: u16 = 25;
+pub const RTM_GETROUTE: u16 = 26;
 pub const RTM_NEWNEIGH: u16 = 28;
 pub const RTM_DELNEIGH: u16 = 29;
 pub const RTM_GETNEIGH: u16 = 30;
@@ -33,6 +37,9 @@ pub fn msg_type_name(ty: u16) -> &'static str {
         RTM_NEWADDR => "RTM_NEWADDR",
         RTM_DELADDR => "RTM_DELADDR",
         RTM_GETADDR => "RTM_GETADDR",
+        RTM_NEWROUTE => "RTM_NEWROUTE",
+        RTM_DELROUTE => "RTM_DELROUTE",
+        RTM_GETROUTE => "RTM_GETROUTE",
         RTM_NEWNEIGH => "RTM_NEWNEIGH",
         RTM_DELNEIGH => "RTM_DELNEIGH",
         RTM_GETNEIGH => "RTM_GETNEIGH",
@@ -388,6 +395,25 @@ pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [De
                 h.index
             );
             (Some((text, 8)), ADDR_ATTRS)
+        }
+        RTM_NEWROUTE | RTM_DELROUTE | RTM_GETROUTE => {
+            let Some(h) = from_bytes::<route::RtMsg>(payload) else {
+                return (None, &[]);
+            };
+            let text = format!(
+                "rtmsg{{family={}, dst_len={}, src_len={}, tos={}, table={}, protocol={}, \
+                 scope={}, type={}, flags={:#x}}}",
+                family_name(h.family),
+                h.dst_len,
+                h.src_len,
+                h.tos,
+                h.table,
+                h.protocol,
+                h.scope,
+                h.ty,
+                h.flags
+            );
+            (Some((text, 12)), route::ROUTE_ATTRS)
         }
         RTM_NEWNSID | RTM_GETNSID => {
             let Some(&family) = payload.first() else {
