@@ -20,8 +20,9 @@ forwarding (/proc/sys/net of the namespace ipfwd runs in):
 \t\t\t\t\troute_localnet and rp_filter, bridge-nf-call-*
 \ton|off [--ipv4] [--ipv6] [--iface IF]\tforwarding: net.ipv4.ip_forward (IPv4, the
 \t\t\t\t\tdefault), net.ipv6.conf.all.forwarding (--ipv6), or
-\t\t\t\t\tIF's own switch with --iface
-\tset IF KNOB VALUE\t\tone interface switch: forwarding on|off,
+\t\t\t\t\tIF's own switch with --iface (for IPv6 that
+\t\t\t\t\tmakes IF act as a router, not forward)
+\tset IF KNOB VALUE\t\tone IPv4 interface switch: forwarding on|off,
 \t\t\t\t\troute_localnet on|off, rp_filter off|strict|loose
 \t\t\t\t\t(IF may be all or default)
 \t--print-sysctl\t\t\tthe sysctl.conf lines that make the current state
@@ -47,8 +48,10 @@ kernel calls, by path (* = default):
 \troute del\tnetlink* RTM_DELROUTE\tioctl SIOCDELRT
 \troute show\tnetlink* RTM_GETROUTE + RTM_GETLINK\tioctl path: /proc/net/route (IPv4;
 \t\t\tno protocol, scope or source there)
-The ioctl path reaches only the main table, carries IPv4 metrics 0 to 32766 and no IPv6
-metric 0 (it means 1024 there); asking it for more is an error, not a silent change.
+The ioctl path reaches only the main table and carries IPv4 metrics 0 to 32766; asking
+it for more is an error, not a silent change. An IPv6 metric of 0 is refused on both
+paths (the kernel reads 0 as its default, 1024). A dev is looked up first (SIOCGIFINDEX
+or RTM_GETLINK); IPv6 adds on the ioctl path read /proc/net/ipv6_route first.
 ";
 
 fn usage_text() -> String {
@@ -239,7 +242,13 @@ impl Ctx<'_> {
         } else {
             let mut s = String::new();
             for c in &changes {
-                if c.changed() {
+                if c.changed() && !trace.sends(libnet_sys::trace::Access::Write) {
+                    let _ = writeln!(
+                        s,
+                        "{}: {} -> {} (dry run: not written)",
+                        c.key, c.old, c.new
+                    );
+                } else if c.changed() {
                     let _ = writeln!(s, "{}: {} -> {}", c.key, c.old, c.new);
                 } else {
                     let _ = writeln!(s, "{}: {} (unchanged)", c.key, c.old);
@@ -536,6 +545,12 @@ fn route_request(head: &str, w: &[&str], add: bool) -> Result<Request, Failure> 
             "the gateway's address family differs from the destination's".into(),
         ));
     }
+    if dst.is_ipv6() && metric == Some(0) {
+        // Netlink would store 1024 without a word; the ioctl path cannot say 0 either.
+        return Err(usage(
+            "the kernel reads an IPv6 metric of 0 as its default, 1024; give 1 or more".into(),
+        ));
+    }
     if add && gateway.is_none() && dev.is_none() {
         return Err(usage("a route needs via GW, dev IF, or both".into()));
     }
@@ -588,7 +603,7 @@ fn route_failure(head: &str, r: &Request, add: bool, e: &Error) -> Failure {
             // IPv6 routes that name no metric get 1024.
             r.metric.unwrap_or(if r.dst.is_ipv6() { 1024 } else { 0 })
         ),
-        Some(libc::ESRCH) if !add => format!("no route to {dst} matches"),
+        Some(libc::ESRCH | libc::ENOENT) if !add => format!("no route to {dst} matches"),
         _ => return cli::failure(head, e),
     };
     cli::failure_because(head, e, why)
@@ -603,7 +618,8 @@ fn dst_text(dst: IpAddr, prefix: u8) -> String {
     }
 }
 
-/// `rtm_protocol` names from /etc/iproute2/rt_protos.
+/// `rtm_protocol` names from /etc/iproute2/rt_protos (all of iproute2's: routing daemons tag
+/// their routes with theirs, and `ip route show` names them).
 fn protocol_name(p: u8) -> String {
     match p {
         0 => "unspec".into(),
@@ -611,8 +627,23 @@ fn protocol_name(p: u8) -> String {
         2 => "kernel".into(),
         3 => "boot".into(),
         4 => "static".into(),
+        8 => "gated".into(),
         9 => "ra".into(),
+        10 => "mrt".into(),
+        11 => "zebra".into(),
+        12 => "bird".into(),
+        13 => "dnrouted".into(),
+        14 => "xorp".into(),
+        15 => "ntk".into(),
         16 => "dhcp".into(),
+        18 => "keepalived".into(),
+        42 => "babel".into(),
+        99 => "openr".into(),
+        186 => "bgp".into(),
+        187 => "isis".into(),
+        188 => "ospf".into(),
+        189 => "rip".into(),
+        192 => "eigrp".into(),
         p => p.to_string(),
     }
 }
@@ -649,15 +680,6 @@ fn type_name(t: u8) -> String {
         .map_or_else(|| t.to_string(), |n| n.to_string())
 }
 
-fn table_name(t: u32) -> String {
-    match t {
-        rt::RT_TABLE_LOCAL => "local".into(),
-        rt::RT_TABLE_DEFAULT => "default".into(),
-        RT_TABLE_MAIN => "main".into(),
-        t => t.to_string(),
-    }
-}
-
 fn flag_words(f: u32) -> Vec<&'static str> {
     [
         (rt::RTNH_F_DEAD, "dead"),
@@ -680,7 +702,8 @@ fn pref_name(p: u8) -> String {
 }
 
 /// The fields of a route as `ip route show` prints them, in its order; a field iproute2 leaves
-/// out by default (type unicast, table main, protocol boot, scope global) is left out here.
+/// out by default (type unicast, protocol boot, scope global) is left out here, and so is the
+/// table: a show is of one table, and `ip route show table T` leaves it out too.
 fn fields(s: &Shown) -> Vec<(&'static str, String)> {
     let r = &s.route;
     let mut f = Vec::new();
@@ -697,9 +720,6 @@ fn fields(s: &Shown) -> Vec<(&'static str, String)> {
     }
     if let Some(d) = &s.dev {
         f.push(("dev", d.clone()));
-    }
-    if r.table != RT_TABLE_MAIN {
-        f.push(("table", table_name(r.table)));
     }
     if let Some(p) = s.protocol.filter(|&p| p != rt::RTPROT_BOOT) {
         f.push(("protocol", protocol_name(p)));

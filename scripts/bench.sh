@@ -21,6 +21,12 @@
 #      `vethctl del` of DELN pairs in one process vs `ip link del` of each pair, one by one
 #   6. nsexec (issue 4): `nsexec add`+`del` vs `ip netns add`+`del`, and `nsexec exec NAME true`
 #      vs `nsenter --net=/run/netns/NAME true` vs `ip netns exec NAME true`
+#   7. ipfwd: one-shot `ipfwd on`/`off` vs `sysctl -w net.ipv4.ip_forward=1`/`=0` and
+#      `ipfwd set IF route_localnet on`/`off` vs `sysctl -w net.ipv4.conf.IF.route_localnet=1`/`=0`
+#      (on and off alternate for both tools, so every timed run really writes), `ipfwd route add`
+#      +`del` of 203.0.113.0/24 via a gateway (both --via paths) vs `ip route add`+`del`, and
+#      peak RSS of `ipfwd route show` vs `ip route show`; all in the scratch namespace's own
+#      /proc/sys/net and routing table
 #
 # Deleting bridges is what makes this slow: ~16 ms per bridge whatever does it (a per-bridge RCU
 # barrier), ~16 s per 1000, and it cannot be overlapped (parallel group deletes take as long).
@@ -32,18 +38,19 @@
 #
 # Knobs (env):
 #   RUNS       runs of the add/del pair tables (40; each bridge delete costs ~30 ms of RCU wait)
-#   RUNS_SHOW  runs of the idle `show` table (200)
+#   RUNS_SHOW  runs of the idle `show` table and of the cheap one-shot tables of parts 5, 6, 7 (200)
 #   RUNS_BIG   runs of the `show` table at N bridges (10)
 #   N          bridges for the listing and batch parts (1000; even)
 #   REPS       batch creation runs per method, order alternating (3); each costs ~N x 16 ms to undo
 #   EXTRA      extra batch rounds allowed when runs were disturbed by other load (1)
 #   DELN       pairs for the multi-delete comparison (200); the one-by-one side costs ~17 ms a pair
-#   PARTS      which parts to run (default "1 2 3 4 5 6"; e.g. PARTS="1 5" for vethctl/ifctl alone)
+#   PARTS      which parts to run (default "1 2 3 4 5 6 7"; e.g. PARTS="1 5" for vethctl/ifctl alone;
+#              part 1, sizes, always runs)
 #   BATCH_VIA_NETLINK=1   also time `brctl --via netlink -b FILE` in the batch part (+REPS x N x 16 ms)
 #   BIN        directory holding our brctl and netplumb (default: build target/release with cargo)
 #   SHARED_BENCH  the shared C helpers (default: <project>/../shared/bench); built into a temp copy
 #              when that directory is read-only
-#   PEER_BRCTL, PEER_IP   the peers (/sbin/brctl, /bin/ip)
+#   PEER_BRCTL, PEER_IP, PEER_SYSCTL   the peers (/sbin/brctl, /bin/ip, /sbin/sysctl of procps)
 #
 # SAFETY: nothing here may touch the host's network namespace.  The script re-executes itself inside
 # `unshare --net --mount --propagation private`, mounts a fresh sysfs on /sys and a tmpfs on /run,
@@ -90,7 +97,7 @@ RUNS_BIG=${RUNS_BIG:-10}
 N=${N:-1000}
 REPS=${REPS:-3}
 DELN=${DELN:-200}
-PARTS=" ${PARTS:-1 2 3 4 5 6} "
+PARTS=" ${PARTS:-1 2 3 4 5 6 7} "
 part() { [ "${PARTS#* $1 }" != "$PARTS" ]; }
 [ $((N % 2)) = 0 ] && [ "$N" -ge 2 ] || die "N must be even and >= 2 (bridges are paired two by two)"
 
@@ -99,6 +106,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
 PEER_BRCTL=${PEER_BRCTL:-/sbin/brctl}
 PEER_IP=${PEER_IP:-/bin/ip}
+PEER_SYSCTL=${PEER_SYSCTL:-/sbin/sysctl}
 
 missing=()
 need() { # need TOOL PACKAGE
@@ -115,6 +123,7 @@ need ldd libc-bin
 need cmp diffutils
 need awk gawk/mawk
 need nsenter util-linux
+part 7 && need "$PEER_SYSCTL" procps
 [ -n "${BIN:-}" ] || need cargo "cargo (or set BIN= to prebuilt binaries)"
 [ -d "$SHARED_BENCH" ] || missing+=("the shared helpers at $SHARED_BENCH (set SHARED_BENCH)")
 if [ ${#missing[@]} -gt 0 ]; then
@@ -148,7 +157,7 @@ trap 'exit 130' INT TERM
 
 echo "# netplumb scripts/bench.sh  $(date -u +%FT%TZ)  kernel $(uname -r)  $(nproc) cpus  netns $SCRATCH_NS"
 echo "# RUNS=$RUNS RUNS_SHOW=$RUNS_SHOW RUNS_BIG=$RUNS_BIG N=$N REPS=$REPS"
-echo "# peers: $("$PEER_BRCTL" -V 2>&1 | head -1), $("$PEER_IP" -V 2>&1 | head -1)"
+echo "# peers: $("$PEER_BRCTL" -V 2>&1 | head -1), $("$PEER_IP" -V 2>&1 | head -1)$(part 7 && echo ", $("$PEER_SYSCTL" --version 2>&1 | head -1)")"
 
 # ---------------------------------------------------------------- build
 SHARED_BENCH=$(cd "$SHARED_BENCH" && pwd)
@@ -182,7 +191,8 @@ NETPLUMB=$BIN/netplumb
 VETHCTL=$BIN/vethctl
 IFCTL=$BIN/ifctl
 NSEXEC=$BIN/nsexec
-for b in "$OURS" "$NETPLUMB" "$VETHCTL" "$IFCTL" "$NSEXEC"; do [ -x "$b" ] || die "no $b"; done
+IPFWD=$BIN/ipfwd
+for b in "$OURS" "$NETPLUMB" "$VETHCTL" "$IFCTL" "$NSEXEC" "$IPFWD"; do [ -x "$b" ] || die "no $b"; done
 echo "# ours: $("$OURS" -V 2>&1 | head -1)"
 
 # ---------------------------------------------------------------- helpers
@@ -207,7 +217,7 @@ echo
 echo "## 1. sizes (stripped = a copy run through strip; libs = ldd '=>' lines, vdso/ld.so excluded)"
 declare -A SZ LIBS
 printf '  %-34s %10s %10s %10s  %s\n' binary file_B stripped_B text_B "shared libs"
-for b in "$OURS" "$VETHCTL" "$IFCTL" "$NSEXEC" "$NETPLUMB" "$PEER_BRCTL" "$PEER_IP"; do
+for b in "$OURS" "$VETHCTL" "$IFCTL" "$NSEXEC" "$IPFWD" "$NETPLUMB" "$PEER_BRCTL" "$PEER_IP"; do
     f=$(readlink -f "$b")
     cp "$f" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
     st=$(stat -c %s "$TMP/strip.bin")
@@ -469,6 +479,75 @@ EX_US=$(med "$TMP/t-exec" 1); EX_NSENTER=$(med "$TMP/t-exec" 2); EX_IP=$(med "$T
 "$NSEXEC" del tns
 fi
 
+# ================================================================ 7. ipfwd
+if part 7; then
+echo
+echo "## 7. ipfwd: veth pair tfa/tfb (both up), 192.0.2.1/24 on tfa; routes to 203.0.113.0/24 via 192.0.2.254"
+"$PEER_IP" link add tfa type veth peer name tfb && "$PEER_IP" addr add 192.0.2.1/24 dev tfa \
+    && "$PEER_IP" link set tfa up && "$PEER_IP" link set tfb up || die "setting up tfa/tfb failed"
+# /proc/sys/net shows the network namespace of whoever opens it.  Before writing there, check again
+# that this is the scratch namespace, and that the tree is its own: it holds tfa, which exists
+# nowhere else.
+FWD=/proc/sys/net/ipv4/ip_forward
+RLN=/proc/sys/net/ipv4/conf/tfa/route_localnet
+[ "$(readlink /proc/self/ns/net)" = "$SCRATCH_NS" ] && [ "$SCRATCH_NS" != "$NETPLUMB_BENCH_OUTER_NET" ] \
+    && [ -d /proc/sys/net/ipv4/conf/tfa ] || refuse "/proc/sys/net is not the scratch namespace's"
+echo 0 >"$FWD" && echo 0 >"$RLN" || die "cannot write $FWD and $RLN in the scratch namespace"
+# chk FILE VALUE CMD... : run CMD once, untimed; it must leave FILE at VALUE (so the alternation in
+# the tables below really flips the value at every command)
+chk() { local f=$1 v=$2; shift 2; "$@" >/dev/null 2>&1 && [ "$(cat "$f")" = "$v" ] || warn "7: '$*' did not leave $f at $v"; }
+chk "$FWD" 1 "$IPFWD" on;  chk "$FWD" 0 "$IPFWD" off
+chk "$FWD" 1 "$PEER_SYSCTL" -w net.ipv4.ip_forward=1; chk "$FWD" 0 "$PEER_SYSCTL" -w net.ipv4.ip_forward=0
+chk "$RLN" 1 "$IPFWD" set tfa route_localnet on; chk "$RLN" 0 "$IPFWD" set tfa route_localnet off
+chk "$RLN" 1 "$PEER_SYSCTL" -w net.ipv4.conf.tfa.route_localnet=1; chk "$RLN" 0 "$PEER_SYSCTL" -w net.ipv4.conf.tfa.route_localnet=0
+
+echo
+echo "## 7a. net.ipv4.ip_forward: ipfwd on, ipfwd off, sysctl -w =1, sysctl -w =0 in this order in every run, so"
+echo "   each command flips the value (ipfwd writes only when it differs) and is timed alone; $RUNS_SHOW runs"
+# floors: true (dynamic glibc) and, if built, a static glibc program that only returns (nop-static)
+FLOOR=(:: true); [ -x "$H/nop-static" ] && FLOOR+=(:: "$H/nop-static")
+sb "$TMP/t-fwd" -n "$RUNS_SHOW" -w 10 -- \
+    "$IPFWD" on :: "$IPFWD" off \
+    :: "$PEER_SYSCTL" -w net.ipv4.ip_forward=1 :: "$PEER_SYSCTL" -w net.ipv4.ip_forward=0 "${FLOOR[@]}"
+[ "$(fails "$TMP/t-fwd")" = 0 ] || warn "ip_forward table: $(fails "$TMP/t-fwd") failed runs"
+[ "$(cat "$FWD")" = 0 ] || warn "ip_forward table: $FWD ends at $(cat "$FWD"), not 0"
+FON_US=$(med "$TMP/t-fwd" 1); FOFF_US=$(med "$TMP/t-fwd" 2)
+FON_SC=$(med "$TMP/t-fwd" 3); FOFF_SC=$(med "$TMP/t-fwd" 4); F_TRUE=$(med "$TMP/t-fwd" 5)
+F_NOP=$(med "$TMP/t-fwd" 6); [ -n "$F_NOP" ] || F_NOP=n/a
+
+echo
+echo "## 7b. net.ipv4.conf.tfa.route_localnet: ipfwd set on, off, sysctl -w =1, =0, alternating the same way; $RUNS_SHOW runs"
+sb "$TMP/t-rln" -n "$RUNS_SHOW" -w 10 -- \
+    "$IPFWD" set tfa route_localnet on :: "$IPFWD" set tfa route_localnet off \
+    :: "$PEER_SYSCTL" -w net.ipv4.conf.tfa.route_localnet=1 :: "$PEER_SYSCTL" -w net.ipv4.conf.tfa.route_localnet=0
+[ "$(fails "$TMP/t-rln")" = 0 ] || warn "route_localnet table: $(fails "$TMP/t-rln") failed runs"
+[ "$(cat "$RLN")" = 0 ] || warn "route_localnet table: $RLN ends at $(cat "$RLN"), not 0"
+RON_US=$(med "$TMP/t-rln" 1); ROFF_US=$(med "$TMP/t-rln" 2)
+RON_SC=$(med "$TMP/t-rln" 3); ROFF_SC=$(med "$TMP/t-rln" 4)
+
+echo
+echo "## 7c. route add + del of 203.0.113.0/24 via 192.0.2.254, one process each, interleaved (each tool deletes"
+echo "   its own route, so every add starts from a table without it); $RUNS_SHOW runs"
+RT=203.0.113.0/24; GW=192.0.2.254
+sb "$TMP/t-rt" -n "$RUNS_SHOW" -w 10 -- \
+    "$PEER_IP" route add $RT via $GW :: "$PEER_IP" route del $RT via $GW \
+    :: "$IPFWD" route add $RT via $GW :: "$IPFWD" route del $RT via $GW \
+    :: "$IPFWD" --via ioctl route add $RT via $GW :: "$IPFWD" --via ioctl route del $RT via $GW
+[ "$(fails "$TMP/t-rt")" = 0 ] || warn "route add/del table: $(fails "$TMP/t-rt") failed runs"
+[ -z "$("$PEER_IP" route show $RT)" ] || warn "route add/del table: $RT is still in the table"
+RTA_IP=$(med "$TMP/t-rt" 1); RTD_IP=$(med "$TMP/t-rt" 2)
+RTA_US=$(med "$TMP/t-rt" 3); RTD_US=$(med "$TMP/t-rt" 4)
+RTA_IOC=$(med "$TMP/t-rt" 5); RTD_IOC=$(med "$TMP/t-rt" 6)
+
+# route show on the table above plus the test route: ipfwd shows IPv4 then IPv6 (here the fe80::/64
+# of tfa and tfb), ip route show IPv4 alone, hence the -4 figure beside it
+"$PEER_IP" route add $RT via $GW || warn "cannot add $RT for the route show figures"
+RSS_RT_US=$(rss "$IPFWD" route show); RSS_RT_US4=$(rss "$IPFWD" route show -4)
+RSS_RT_IOC=$(rss "$IPFWD" --via ioctl route show); RSS_RT_IP=$(rss "$PEER_IP" route show)
+echo "  peak RSS, median of 5 (KiB): ipfwd route show $RSS_RT_US  route show -4 $RSS_RT_US4  --via ioctl route show $RSS_RT_IOC  ip route show $RSS_RT_IP"
+"$PEER_IP" link del tfa
+fi
+
 # ================================================================ summary
 if part 2; then
 R_ADD_BU=$(ratio "$ADD_US" "$ADD_BU"); R_ADD_IP=$(ratio "$ADD_US" "$ADD_IP")
@@ -529,6 +608,23 @@ row "nsexec add (us)" "$NSA_US" "" "$NSA_IP" "" "$R_NSA" "ours/ip <= 1.00" "$(pm
 row "nsexec del (us)" "$NSD_US" "" "$NSD_IP" "" "$R_NSD" "ours/ip <= 1.00" "$(pmle "$R_NSD" 1.00)"
 row "nsexec exec NAME true (us)" "$EX_US" "" "$EX_IP" "" "$(ratio "$EX_US" "$EX_IP")" "ours/nsenter <= 1.00" "$(pmle "$R_EX" 1.00) (nsenter $EX_NSENTER, ours/nsenter $R_EX; true alone $EX_TRUE)"
 row "stripped bytes nsexec" "${SZ[$NSEXEC]}" "" "" "" "" "-" "info"
+fi
+if part 7; then
+# the forwarding rows' peer is procps sysctl: its figure and ours/sysctl are in the result column
+sc() { local r; r=$(ratio "$1" "$2"); echo "$(pmle "$r" 0.60) (sysctl -w $2, ours/sysctl $r)"; }
+row "ipfwd on (us)" "$FON_US" "" "" "" "" "ours/sysctl <= 0.60" "$(sc "$FON_US" "$FON_SC")"
+row "  ipfwd off (us)" "$FOFF_US" "" "" "" "" "ours/sysctl <= 0.60" "$(sc "$FOFF_US" "$FOFF_SC")"
+row "  process floor (us)" "$F_NOP" "" "" "" "" "-" "info (static glibc nop = $(ratio "$F_NOP" "$FON_SC") x sysctl -w; true $F_TRUE)"
+row "set route_localnet on (us)" "$RON_US" "" "" "" "" "ours/sysctl <= 0.60" "$(sc "$RON_US" "$RON_SC")"
+row "  set route_localnet off (us)" "$ROFF_US" "" "" "" "" "ours/sysctl <= 0.60" "$(sc "$ROFF_US" "$ROFF_SC")"
+R_RTA=$(ratio "$RTA_US" "$RTA_IP"); R_RTD=$(ratio "$RTD_US" "$RTD_IP")
+R_RTA_IOC=$(ratio "$RTA_IOC" "$RTA_IP"); R_RTD_IOC=$(ratio "$RTD_IOC" "$RTD_IP")
+row "ipfwd route add (us)" "$RTA_US" "" "$RTA_IP" "" "$R_RTA" "ours/ip <= 0.60" "$(pmle "$R_RTA" 0.60)"
+row "  route add --via ioctl (us)" "$RTA_IOC" "" "$RTA_IP" "" "$R_RTA_IOC" "ours/ip <= 0.60" "$(pmle "$R_RTA_IOC" 0.60)"
+row "  ipfwd route del (us)" "$RTD_US" "" "$RTD_IP" "" "$R_RTD" "ours/ip <= 0.60" "$(pmle "$R_RTD" 0.60)"
+row "  route del --via ioctl (us)" "$RTD_IOC" "" "$RTD_IP" "" "$R_RTD_IOC" "ours/ip <= 0.60" "$(pmle "$R_RTD_IOC" 0.60)"
+row "peak RSS route show (KiB)" "$RSS_RT_US" "" "$RSS_RT_IP" "" "$(ratio "$RSS_RT_US" "$RSS_RT_IP")" "-" "info (route show -4 $RSS_RT_US4, --via ioctl $RSS_RT_IOC)"
+row "stripped bytes ipfwd" "${SZ[$IPFWD]}" "" "${SZ[$PEER_IP]}" "" "" "-" "info"
 fi
 row "stripped bytes brctl" "${SZ[$OURS]}" "${SZ[$PEER_BRCTL]}" "${SZ[$PEER_IP]}" "" "" "-" "info (netplumb ${SZ[$NETPLUMB]})"
 row "shared libs (ldd)" "${LIBS[$OURS]}" "${LIBS[$PEER_BRCTL]}" "${LIBS[$PEER_IP]}" "" "" "-" "info (netplumb ${LIBS[$NETPLUMB]})"

@@ -8,6 +8,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("vethctl", env!("CARGO_BIN_EXE_vethctl")),
     ("ifctl", env!("CARGO_BIN_EXE_ifctl")),
     ("nsexec", env!("CARGO_BIN_EXE_nsexec")),
+    ("ipfwd", env!("CARGO_BIN_EXE_ipfwd")),
 ];
 
 fn man_text(prog: &str) -> String {

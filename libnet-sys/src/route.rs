@@ -116,6 +116,11 @@ impl Routes {
                     None => None,
                     Some(IpAddr::V6(_)) => return Err(mixed(r)),
                 };
+                // What the request itself gets wrong is said before what the table holds.
+                crate::ioctl::route::v4_metric(r.metric)?;
+                if let Some(d) = &r.dev {
+                    self.k.ctl()?.ifindex(d).map_err(missing(d))?;
+                }
                 if add && self.v4_exists(dst, r.prefix, r.metric.unwrap_or(0))? {
                     return Err(Error::errno("SIOCADDRT", object, libc::EEXIST));
                 }
@@ -138,15 +143,16 @@ impl Routes {
                     None => None,
                     Some(IpAddr::V4(_)) => return Err(mixed(r)),
                 };
+                crate::ioctl::route::v6_metric(r.metric)?;
+                let ifindex = match &r.dev {
+                    Some(d) => Some(self.k.ctl()?.ifindex(d).map_err(missing(d))?),
+                    None => None,
+                };
                 // Without NLM_F_EXCL a second gateway joins the route as another next hop.
                 let metric = r.metric.unwrap_or(IP6_RT_PRIO_USER);
                 if add && proc_ipv6_route_has(&self.k.trace, dst, r.prefix, metric)? {
                     return Err(Error::errno("SIOCADDRT", object, libc::EEXIST));
                 }
-                let ifindex = match &r.dev {
-                    Some(d) => Some(self.k.ctl()?.ifindex(d).map_err(missing(d))?),
-                    None => None,
-                };
                 let route = RouteV6 {
                     dst,
                     prefix: r.prefix,
@@ -219,6 +225,8 @@ impl Routes {
                 Ok(r) => r,
                 // A kernel without IPv6 has no such family to dump.
                 Err(e) if f == AF_INET6 && family.is_none() && e.is(libc::EAFNOSUPPORT) => continue,
+                // A table is made with its first route (IPv4's main one too): none yet is empty.
+                Err(e) if e.is(libc::ENOENT) => continue,
                 Err(e) => return Err(e),
             };
             out.extend(routes.into_iter().map(|r| {

@@ -533,6 +533,27 @@ fn golden_addresses() {
 }
 
 #[test]
+fn golden_route_add() {
+    // ip route add 198.51.100.0/24 via 192.0.2.1 dev va metric 7
+    let fx = fixture("route_add_v4_via_dev_metric");
+    let va = fx.ifindex("va");
+    assert_eq!(va, 3);
+    let spec = route::RouteSpec {
+        dst: "198.51.100.0".parse().unwrap(),
+        dst_len: 24,
+        gateway: Some("192.0.2.1".parse().unwrap()),
+        oif: Some(va),
+        metric: Some(7),
+        table: None,
+    };
+    assert_golden(
+        "route_add_v4_via_dev_metric",
+        "ip route add 198.51.100.0/24 via 192.0.2.1 dev va metric 7",
+        route::new_route(&spec),
+    );
+}
+
+#[test]
 fn address_replies_decode() {
     let a = parse_addr(&fixture("reply_addr_v4").msg()).unwrap();
     assert_eq!(
@@ -624,6 +645,7 @@ const REQUESTS: &[&str] = &[
     "addr_dump_request",
     "addr_dump_v4_dev_request",
     "addr_flush_dump",
+    "route_add_v4_via_dev_metric",
 ];
 
 const REPLIES: &[&str] = &[

@@ -19,6 +19,7 @@ pub const NETPLUMB: &str = env!("CARGO_BIN_EXE_netplumb");
 pub const VETHCTL: &str = env!("CARGO_BIN_EXE_vethctl");
 pub const IFCTL: &str = env!("CARGO_BIN_EXE_ifctl");
 pub const NSEXEC: &str = env!("CARGO_BIN_EXE_nsexec");
+pub const IPFWD: &str = env!("CARGO_BIN_EXE_ipfwd");
 
 /// Shell lines that make hosts h1 and h2 (named namespaces, quiet: no IPv6), each with a veth
 /// `<h>e` inside and its peer `<h>p` up outside, ready to be put on a bridge.
@@ -135,6 +136,7 @@ impl Sandbox {
             .env("VETHCTL", VETHCTL)
             .env("IFCTL", IFCTL)
             .env("NSEXEC", NSEXEC)
+            .env("IPFWD", IPFWD)
             .env("LC_ALL", "C");
         c.stdin(if input.is_some() {
             Stdio::piped()

@@ -76,6 +76,34 @@ pub struct RouteV6 {
     pub metric: Option<u32>,
 }
 
+/// `rt_metric` for a metric (0 = none given, else metric + 1), or the error for one a `short`
+/// cannot carry.
+pub fn v4_metric(metric: Option<u32>) -> Result<i16> {
+    match metric {
+        Some(m) if m > MAX_V4_METRIC => Err(Error::invalid(
+            format!("metric {m}"),
+            format!(
+                "SIOCADDRT carries IPv4 metrics 0 to {MAX_V4_METRIC} (struct rtentry's \
+                 rt_metric is a short); use --via netlink"
+            ),
+        )),
+        Some(m) => Ok(m as i16 + 1),
+        None => Ok(0),
+    }
+}
+
+/// `rtmsg_metric` for a metric (0 = none given), or the error for metric 0, which it cannot say.
+pub fn v6_metric(metric: Option<u32>) -> Result<u32> {
+    match metric {
+        Some(0) => Err(Error::invalid(
+            "metric 0",
+            "the kernel reads an IPv6 metric of 0 as its default, 1024, on every path; give \
+             1 or more",
+        )),
+        m => Ok(m.unwrap_or(0)),
+    }
+}
+
 fn request(add: bool) -> (libc::c_ulong, &'static str) {
     if add {
         SIOCADDRT
@@ -87,19 +115,7 @@ fn request(add: bool) -> (libc::c_ulong, &'static str) {
 impl CtlSocket {
     /// `SIOCADDRT` (add) or `SIOCDELRT` with a `struct rtentry`; needs an `AF_INET` socket.
     pub fn route_v4(&self, add: bool, r: &RouteV4) -> Result<()> {
-        let metric = match r.metric {
-            Some(m) if m > MAX_V4_METRIC => {
-                return Err(Error::invalid(
-                    format!("metric {m}"),
-                    format!(
-                        "SIOCADDRT carries IPv4 metrics 0 to {MAX_V4_METRIC} (struct rtentry's \
-                         rt_metric is a short); use --via netlink"
-                    ),
-                ))
-            }
-            Some(m) => m as i16 + 1,
-            None => 0,
-        };
+        let metric = v4_metric(r.metric)?;
         let mut dev: Vec<libc::c_char> = match r.dev {
             Some(d) => d
                 .as_str()
@@ -165,16 +181,7 @@ impl CtlSocket {
 
     /// `SIOCADDRT` (add) or `SIOCDELRT` with a `struct in6_rtmsg`; needs an `AF_INET6` socket.
     pub fn route_v6(&self, add: bool, r: &RouteV6) -> Result<()> {
-        let metric = match r.metric {
-            Some(0) => {
-                return Err(Error::invalid(
-                    "metric 0",
-                    "SIOCADDRT reads an IPv6 metric of 0 as \"the default\" (1024); use --via \
-                     netlink",
-                ))
-            }
-            m => m.unwrap_or(0),
-        };
+        let metric = v6_metric(r.metric)?;
         let mut flags = RTF_UP as u32;
         if r.gateway.is_some() {
             flags |= RTF_GATEWAY as u32;

@@ -3,7 +3,9 @@
 //!
 //! Unlike sysfs, a file under `/proc/sys/net` is the *opener's* network namespace's (the kernel
 //! picks the namespace at open), so these reads and writes always act where the caller runs.
-//! Writing one needs CAP_NET_ADMIN in the user namespace that owns that network namespace.
+//! Writing one needs CAP_NET_ADMIN in the user namespace that owns that network namespace, or
+//! to be that user namespace's root: the kernel lets its uid 0 write most switches without the
+//! capability (net_ctl_permissions), but not IPv4 forwarding, which checks CAP_NET_ADMIN itself.
 
 use super::{read, write};
 use crate::error::{Error, Result};

@@ -154,7 +154,7 @@ fn ip_bytes(a: &IpAddr) -> Vec<u8> {
 
 /// `ip route add|del`: iproute2's header (main table; on add protocol boot, type unicast,
 /// scope link without a gateway and universe with one; on delete scope nowhere and protocol
-/// and type unset, so they match anything), then dst, gateway, oif, priority. A table above
+/// and type unset, so they match anything), then dst, gateway, priority, oif. A table above
 /// 255 goes in `RTA_TABLE` (the header's byte then says `RT_TABLE_UNSPEC`).
 fn route_msg(ty: u16, flags: u16, r: &RouteSpec) -> Msg {
     let add = ty == RTM_NEWROUTE;
@@ -182,11 +182,12 @@ fn route_msg(ty: u16, flags: u16, r: &RouteSpec) -> Msg {
     if let Some(gw) = &r.gateway {
         m = m.bytes(RTA_GATEWAY, &ip_bytes(gw));
     }
-    if let Some(oif) = r.oif {
-        m = m.u32(RTA_OIF, oif);
-    }
     if let Some(p) = r.metric {
         m = m.u32(RTA_PRIORITY, p);
+    }
+    // Last, as iproute2 puts it: it resolves the device once the whole command line is read.
+    if let Some(oif) = r.oif {
+        m = m.u32(RTA_OIF, oif);
     }
     m
 }
