@@ -118,6 +118,12 @@ pub struct Spec {
 pub trait Program {
     /// Ok(status) when the command ran (a show may return 1), Err for a failure to report.
     fn run(&mut self, words: &[String]) -> Result<i32, Failure>;
+
+    /// After every line of a batch ran: a program that gathers a batch into one transaction
+    /// (natctl) makes it here.
+    fn finish(&mut self) -> Result<(), Failure> {
+        Ok(())
+    }
 }
 
 /// Everything a program's `main` does around its commands: the common options, `--help`,
@@ -213,7 +219,13 @@ fn batch<P: Program>(prog: &str, p: &mut P, path: &str, rest: &[String]) -> i32 
             }
         }
     }
-    EXIT_OK
+    match p.finish() {
+        Ok(()) => EXIT_OK,
+        Err(f) => {
+            eprintln!("{prog}: {path}: {}", f.message);
+            f.status
+        }
+    }
 }
 
 /// The lines of a batch file (`-` for stdin): each one a command, split on white space; blank

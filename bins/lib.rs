@@ -6,6 +6,7 @@ pub mod brctl;
 pub mod cli;
 pub mod ifctl;
 pub mod ipfwd;
+pub mod natctl;
 pub mod nsexec;
 pub mod vethctl;
 
@@ -19,6 +20,7 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("ifctl", ifctl::main),
     ("nsexec", nsexec::main),
     ("ipfwd", ipfwd::main),
+    ("natctl", natctl::main),
 ];
 
 /// What every binary's C `main` does: run the program on its arguments, flush stdout (there is

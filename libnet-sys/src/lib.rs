@@ -19,6 +19,7 @@ pub mod iface;
 pub mod ifname;
 pub mod ioctl;
 pub mod kernel;
+pub mod nat;
 pub mod netlink;
 pub mod netns;
 pub mod route;

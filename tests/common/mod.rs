@@ -20,6 +20,7 @@ pub const VETHCTL: &str = env!("CARGO_BIN_EXE_vethctl");
 pub const IFCTL: &str = env!("CARGO_BIN_EXE_ifctl");
 pub const NSEXEC: &str = env!("CARGO_BIN_EXE_nsexec");
 pub const IPFWD: &str = env!("CARGO_BIN_EXE_ipfwd");
+pub const NATCTL: &str = env!("CARGO_BIN_EXE_natctl");
 
 /// Shell lines that make hosts h1 and h2 (named namespaces, quiet: no IPv6), each with a veth
 /// `<h>e` inside and its peer `<h>p` up outside, ready to be put on a bridge.
@@ -137,6 +138,7 @@ impl Sandbox {
             .env("IFCTL", IFCTL)
             .env("NSEXEC", NSEXEC)
             .env("IPFWD", IPFWD)
+            .env("NATCTL", NATCTL)
             .env("LC_ALL", "C");
         c.stdin(if input.is_some() {
             Stdio::piped()

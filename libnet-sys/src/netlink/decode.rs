@@ -3,7 +3,7 @@
 //! malformed ones say so; decoding never fails.
 
 use super::attr::{attrs, messages, Attr};
-use super::{rtnl, NETLINK_ROUTE};
+use super::{nft, rtnl, NETLINK_ROUTE};
 use crate::bridge::BridgeId;
 use std::fmt::Write;
 
@@ -15,6 +15,9 @@ pub enum Kind {
     U64,
     Be16,
     Be32,
+    Be64,
+    /// A signed big-endian 32-bit number (nf_tables priorities and verdicts).
+    BeI32,
     Str,
     Mac,
     /// An IPv4 or IPv6 address, by its length.
@@ -27,6 +30,10 @@ pub enum Kind {
     IfInfo(&'static [Def]),
     /// `IFLA_LINKINFO`: the data nests are decoded by the kind named inside it.
     LinkInfo,
+    /// `NFTA_RULE_EXPRESSIONS`: each expression's data decoded by its name.
+    Exprs,
+    /// `NFTA_RULE_USERDATA`: libnftnl's TLVs, the comment shown.
+    Comment,
 }
 
 /// One attribute of an attribute space: its number, its name in the kernel headers, its shape.
@@ -62,6 +69,7 @@ pub fn describe(protocol: i32, bytes: &[u8]) -> String {
         }
         let (header, schema) = match protocol {
             NETLINK_ROUTE => rtnl::layout(m.ty, m.payload),
+            nft::NETLINK_NETFILTER => nft::layout(m.ty, m.payload),
             _ => (None, &[][..]),
         };
         let body = match header {
@@ -113,6 +121,10 @@ pub fn attributes(out: &mut String, buf: &[u8], schema: &[Def], depth: usize) {
                 let _ = writeln!(out, "{pad}{name}{nested}");
                 link_info(out, a.value, depth + 1);
             }
+            Some(Kind::Exprs) => {
+                let _ = writeln!(out, "{pad}{name}{nested}");
+                expressions(out, a.value, depth + 1);
+            }
             Some(kind) => {
                 let _ = writeln!(out, "{pad}{name} {}", value(&a, kind));
             }
@@ -122,6 +134,30 @@ pub fn attributes(out: &mut String, buf: &[u8], schema: &[Def], depth: usize) {
             }
             None => {
                 let _ = writeln!(out, "{pad}{name} {}", value(&a, Kind::Bytes));
+            }
+        }
+    }
+}
+
+/// `NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA }` each, shown as `[ name ]` and the data
+/// by the schema of that name.
+fn expressions(out: &mut String, buf: &[u8], depth: usize) {
+    let pad = "  ".repeat(depth);
+    for elem in attrs(buf) {
+        let Ok(elem) = elem else {
+            let _ = writeln!(out, "{pad}(malformed expression)");
+            return;
+        };
+        let mut name = &b""[..];
+        for a in attrs(elem.value).flatten() {
+            if a.ty == nft::expr::NFTA_EXPR_NAME {
+                name = a.str_bytes();
+            }
+        }
+        let _ = writeln!(out, "{pad}[ {} ]", String::from_utf8_lossy(name));
+        for a in attrs(elem.value).flatten() {
+            if a.ty == nft::expr::NFTA_EXPR_DATA {
+                attributes(out, a.value, nft::expr::schema(name), depth + 1);
             }
         }
     }
@@ -165,6 +201,12 @@ fn value(a: &Attr, kind: Kind) -> String {
         Kind::U64 => a.u64().map(|v| v.to_string()),
         Kind::Be16 => a.be16().map(|v| format!("{v} (network order)")),
         Kind::Be32 => a.be32().map(|v| format!("{v:#x} (network order)")),
+        Kind::Be64 => a.be64().map(|v| v.to_string()),
+        Kind::BeI32 => a.be32().map(|v| (v as i32).to_string()),
+        Kind::Comment => Ok(match nft::udata_comment(a.value) {
+            Some(c) => format!("comment \"{}\"", c.escape_default()),
+            None => hex(a.value),
+        }),
         Kind::Str => Ok(format!(
             "\"{}\"",
             String::from_utf8_lossy(a.str_bytes()).escape_default()
@@ -180,7 +222,9 @@ fn value(a: &Attr, kind: Kind) -> String {
         },
         Kind::BridgeId => a.array::<8>().map(|b| BridgeId::from_bytes(&b).to_string()),
         Kind::Flag => Ok(String::new()),
-        Kind::Bytes | Kind::Nest(_) | Kind::IfInfo(_) | Kind::LinkInfo => Ok(hex(a.value)),
+        Kind::Bytes | Kind::Nest(_) | Kind::IfInfo(_) | Kind::LinkInfo | Kind::Exprs => {
+            Ok(hex(a.value))
+        }
     };
     shown.unwrap_or_else(|_| format!("(malformed: {} bytes) {}", a.value.len(), hex(a.value)))
 }

@@ -1,10 +1,12 @@
 //! Netlink, hand-rolled: messages and attributes ([`msg`], [`attr`]), the socket with acks,
 //! extended acks and dumps ([`socket`]), a decoder that prints any message by name
-//! ([`decode`]), and one module per kernel family: [`rtnl`] (NETLINK_ROUTE).
+//! ([`decode`]), and one module per kernel family: [`rtnl`] (NETLINK_ROUTE), [`nft`]
+//! (NETLINK_NETFILTER, nf_tables).
 
 pub mod attr;
 pub mod decode;
 pub mod msg;
+pub mod nft;
 pub mod rtnl;
 pub mod socket;
 
@@ -61,12 +63,13 @@ pub fn msg_type_name(protocol: i32, ty: u16) -> &'static str {
     }
     match protocol {
         NETLINK_ROUTE => rtnl::msg_type_name(ty),
+        nft::NETLINK_NETFILTER => nft::msg_type_name(ty),
         _ => "netlink message",
     }
 }
 
 /// `REQUEST|ACK|EXCL|CREATE`: the flags, named for the kind of request they are on.
-pub fn flag_names(ty: u16, flags: u16) -> String {
+pub fn flag_names(protocol: i32, ty: u16, flags: u16) -> String {
     let mut names: Vec<&str> = Vec::new();
     let common = [
         (NLM_F_REQUEST, "REQUEST"),
@@ -79,11 +82,15 @@ pub fn flag_names(ty: u16, flags: u16) -> String {
     // The 0x100..0x800 bits mean different things on GET, NEW/SET and ack messages.
     let high: &[(u16, &str)] = match ty {
         NLMSG_ERROR => &[(NLM_F_CAPPED, "CAPPED"), (NLM_F_ACK_TLVS, "ACK_TLVS")],
-        _ if rtnl::is_get(ty) => &[
-            (NLM_F_ROOT, "ROOT"),
-            (NLM_F_MATCH, "MATCH"),
-            (0x400, "ATOMIC"),
-        ],
+        _ if (protocol == NETLINK_ROUTE && rtnl::is_get(ty))
+            || (protocol == nft::NETLINK_NETFILTER && nft::is_get(ty)) =>
+        {
+            &[
+                (NLM_F_ROOT, "ROOT"),
+                (NLM_F_MATCH, "MATCH"),
+                (0x400, "ATOMIC"),
+            ]
+        }
         _ => &[
             (NLM_F_REPLACE, "REPLACE"),
             (NLM_F_EXCL, "EXCL"),

@@ -236,6 +236,163 @@ impl NlSocket {
         }
     }
 
+    /// Sends `msgs` as one nf_tables transaction in one datagram: `NFNL_MSG_BATCH_BEGIN`
+    /// (carrying `genid` when given: the kernel refuses the batch with `ERESTART` if anyone
+    /// committed since), the messages, and `NFNL_MSG_BATCH_END` with `NLM_F_ACK`. The kernel
+    /// runs the whole batch inside sendmsg, so every reply is queued when it returns: the END
+    /// ack means committed, an error names the message (by seq) that failed and nothing was
+    /// committed. Neither (the replies were lost: `ENOBUFS`) is returned as `ENOBUFS`, for the
+    /// caller to settle by reading the state back.
+    pub fn batch(&mut self, msgs: Vec<(Msg, String)>, genid: Option<u32>) -> Result<()> {
+        use super::nft::{batch_marker, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END};
+        let access = Access::Write;
+        let first = self.seq.wrapping_add(1);
+        let end = batch_marker(NFNL_MSG_BATCH_END, NLM_F_ACK, None);
+        let mut all = vec![(batch_marker(NFNL_MSG_BATCH_BEGIN, 0, genid), String::new())];
+        all.extend(msgs);
+        all.push((end, String::new()));
+        let mut wire = Vec::new();
+        let mut steps = Vec::with_capacity(all.len());
+        for (i, (m, object)) in all.into_iter().enumerate() {
+            let seq = first.wrapping_add(i as u32);
+            steps.push((msg_type_name(self.protocol, m.msg_type()), object));
+            let bytes = m.finish(seq, 0);
+            if self.trace.shows(access) {
+                self.trace.request(
+                    access,
+                    format_args!("netlink {}", describe_header(self.protocol, &bytes)),
+                );
+                self.trace.detail(access, &describe(self.protocol, &bytes));
+            }
+            wire.extend_from_slice(&bytes);
+        }
+        self.seq = first.wrapping_add(steps.len() as u32 - 1);
+        let end_seq = self.seq;
+        if !self.trace.sends(access) {
+            self.trace.outcome(access, Ok(format_args!("")));
+            return Ok(());
+        }
+        if wire.len() > 128 * 1024 {
+            // A batch larger than the send buffer fails with EMSGSIZE; nft forces it up too
+            // (CAP_NET_ADMIN, which a batch needs anyway).
+            let size = (wire.len() * 2) as libc::c_int;
+            // SAFETY: plain setsockopt with a c_int value.
+            unsafe {
+                libc::setsockopt(
+                    self.fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_SNDBUFFORCE,
+                    (&size as *const libc::c_int).cast(),
+                    4,
+                );
+            }
+        }
+        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        sa.nl_family = libc::AF_NETLINK as u16;
+        // SAFETY: wire and sa outlive the call.
+        let n = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                wire.as_ptr().cast(),
+                wire.len(),
+                0,
+                (&sa as *const libc::sockaddr_nl).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        if n < 0 {
+            let errno = last_errno();
+            self.trace.outcome(access, Err(errno));
+            return Err(Error::errno("sendto(NETLINK_NETFILTER)", "", errno));
+        }
+        let (mut committed, mut failure): (bool, Option<Error>) = (false, None);
+        loop {
+            let n = match self.recv_now() {
+                Ok(Some(n)) => n,
+                Ok(None) => break,
+                Err(e) => {
+                    self.trace
+                        .outcome(access, Err(e.os_errno().unwrap_or(libc::EIO)));
+                    return Err(e);
+                }
+            };
+            for m in messages(&self.buf[..n]) {
+                let m = m?;
+                let i = m.seq.wrapping_sub(first) as usize;
+                if m.pid != self.pid || m.ty != NLMSG_ERROR || i >= steps.len() {
+                    continue;
+                }
+                let (errno, ext_ack, offset) = parse_error(&m)?;
+                if errno == 0 {
+                    committed |= m.seq == end_seq;
+                    continue;
+                }
+                let (step, object) = &steps[i];
+                if self.trace.shows(access) {
+                    let at = offset
+                        .map(|o| format!(" at byte {o} of the message"))
+                        .unwrap_or_default();
+                    self.trace.outcome(
+                        access,
+                        Ok(format_args!(
+                            "NLMSG_ERROR seq={} ({step}) {} ({}){}{at}",
+                            m.seq,
+                            crate::error::errno_name(errno),
+                            strerror(errno),
+                            ext_ack
+                                .as_ref()
+                                .map(|s| format!(": \"{s}\""))
+                                .unwrap_or_default()
+                        )),
+                    );
+                }
+                failure.get_or_insert(Error {
+                    step: (*step).into(),
+                    object: object.clone(),
+                    cause: Cause::Errno { errno, ext_ack },
+                });
+            }
+        }
+        match (failure, committed) {
+            (Some(e), _) => Err(e),
+            (None, true) => {
+                self.trace
+                    .outcome(access, Ok(format_args!("ACK: committed")));
+                Ok(())
+            }
+            (None, false) => {
+                self.trace.outcome(access, Err(libc::ENOBUFS));
+                Err(Error::errno("NFNL_MSG_BATCH_END", "", libc::ENOBUFS))
+            }
+        }
+    }
+
+    /// One queued datagram without waiting (`None` when the queue is empty).
+    fn recv_now(&mut self) -> Result<Option<usize>> {
+        loop {
+            // SAFETY: buf is valid for buf.len() bytes.
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    libc::MSG_PEEK | libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 0 {
+                return match last_errno() {
+                    libc::EINTR => continue,
+                    libc::EAGAIN => Ok(None),
+                    errno => Err(Error::errno("recv(netlink)", "", errno)),
+                };
+            }
+            if n as usize > self.buf.len() {
+                self.buf.resize(n as usize, 0);
+            }
+            return self.recv().map(Some);
+        }
+    }
+
     /// A dump that the kernel may report as inconsistent (`NLM_F_DUMP_INTR`: the table changed
     /// while it was being read): `fresh` makes new empty state, and the dump starts over.
     pub fn dump<S>(
@@ -367,7 +524,7 @@ fn describe_header(protocol: i32, bytes: &[u8]) -> String {
         Some(Ok(m)) => format!(
             "{} flags={} seq={} len={}",
             msg_type_name(protocol, m.ty),
-            flag_names(m.ty, m.flags),
+            flag_names(protocol, m.ty, m.flags),
             m.seq,
             bytes.len()
         ),

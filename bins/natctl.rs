@@ -1,0 +1,253 @@
+//! natctl: what Docker's bridge driver does with the firewall — masquerade for the way out,
+//! published ports for the way in, isolation between bridges — as nf_tables transactions in a
+//! table of natctl's own.
+
+use crate::cli::{self, Failure, Json, EXIT_OK};
+use libnet_sys::nat::ops::{Change, Listed, Nat};
+use libnet_sys::nat::Rule;
+use libnet_sys::Error;
+use std::fmt::Write as _;
+
+const VERSION: &str = concat!("natctl (netplumb) ", env!("CARGO_PKG_VERSION"));
+
+const USAGE: &str = "\
+Usage: natctl [options] COMMAND
+commands (each one nf_tables transaction: all of it happens or none):
+\tmasquerade add|del SUBNET [--out IF | --not-out IF]
+\t\t\t\tsource NAT to the outgoing interface's address
+\t\t\t\t(Docker: -s SUBNET ! -o docker0 -j MASQUERADE)
+\tsnat add|del SUBNET --to ADDR [--out IF | --not-out IF]
+\t\t\t\tsource NAT to a fixed address
+\tpublish add|del [HOSTIP:]PORT[-PORT] DEST:PORT[-PORT] [--proto tcp|udp] [--in IF]
+\t\t\t\tconnections to the host's PORT go to DEST (Docker's -p);
+\t\t\t\talso from the host itself (127.0.0.1 too) and hairpin
+\tisolate add|del BRIDGE1 BRIDGE2\tno forwarding between the two bridges, either way
+\tdel ID\t\t\t\tdelete the rule list shows with this id
+\tlist [-j]\t\t\tnatctl's rules: id, kind, match, target, packets, bytes
+\tflush\t\t\t\tremove natctl's table (and nothing else)
+options (before the command):
+\t-h, --help\t\tthis text
+\t-V, --version\t\tprogram version
+\t--via PATH\t\tkernel path: nftables (the only one so far)
+\t--explain\t\tprint every nf_tables message, decoded, and the kernel's answer
+\t--dry-run\t\tprint the messages that would change something; change nothing
+\t-j, --json\t\tJSON output for list
+\t-b, --batch FILE\tone command a line from FILE (- for stdin): ONE transaction
+kernel calls:
+\tevery command\tNFT_MSG_GETGEN + NFT_MSG_GETRULE dump of table ip natctl, then one
+\t\t\tbatch: NFNL_MSG_BATCH_BEGIN (NFNL_BATCH_GENID) NFT_MSG_NEWTABLE/NEWCHAIN
+\t\t\t(first use) NFT_MSG_NEWRULE/DELRULE... NFNL_MSG_BATCH_END
+\tflush\t\tone batch: NFT_MSG_NEWTABLE + NFT_MSG_DELTABLE of table ip natctl
+natctl changes only its own table, ip natctl; every rule carries a comment
+\"natctl:SPEC\" by which list and del find it. A batch refused because another
+writer committed first (ERESTART) is rebuilt from a fresh read.
+";
+
+fn usage_text() -> String {
+    USAGE.to_string()
+}
+
+const SPEC: cli::Spec = cli::Spec {
+    name: "natctl",
+    version: VERSION,
+    vias: &["nftables"],
+    usage: usage_text,
+    option_commands: &[],
+};
+
+struct Ctx<'a> {
+    nat: Nat,
+    json: bool,
+    /// In batch mode the changes of every line, made as one transaction at the end.
+    queued: Option<Vec<(Change, String)>>,
+    out: std::io::StdoutLock<'a>,
+}
+
+pub fn main(args: Vec<String>) -> i32 {
+    cli::drive(&SPEC, &args, |common, trace| {
+        let nat = Nat::new(trace).map_err(|e| cli::failure("netlink", &e))?;
+        Ok(Ctx {
+            nat,
+            json: common.json,
+            queued: common.batch.as_ref().map(|_| Vec::new()),
+            out: std::io::stdout().lock(),
+        })
+    })
+}
+
+/// A failed change in words: the rule and what is wrong with it.
+fn failure(head: &str, e: &Error) -> Failure {
+    let why = match e.os_errno() {
+        Some(libc::EEXIST) => "this rule is already there".to_string(),
+        Some(libc::ENOENT) if e.step == "NFT_MSG_DELRULE" => {
+            "there is no such natctl rule (see natctl list)".to_string()
+        }
+        Some(libc::ENOBUFS) => {
+            "the kernel's answer was lost and the table does not show the change; run \
+             natctl list to see where things stand"
+                .to_string()
+        }
+        _ => return cli::failure(head, e),
+    };
+    cli::failure_because(head, e, why)
+}
+
+impl cli::Program for Ctx<'_> {
+    fn run(&mut self, words: &[String]) -> Result<i32, Failure> {
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        let head = w.join(" ");
+        let change = match w.as_slice() {
+            ["list"] => return self.list().map(|_| EXIT_OK),
+            ["list", "-j" | "--json"] => {
+                self.json = true;
+                return self.list().map(|_| EXIT_OK);
+            }
+            ["flush"] => {
+                if self.queued.is_some() {
+                    return Err(Failure::usage(
+                        "flush cannot be part of a batch (it removes the whole table)",
+                    ));
+                }
+                self.nat.flush().map_err(|e| failure(&head, &e))?;
+                return Ok(EXIT_OK);
+            }
+            ["del", id] => {
+                Change::DelId(id.parse().map_err(|_| {
+                    Failure::usage(format!("{head}: bad id '{id}' (see natctl list)"))
+                })?)
+            }
+            [kind @ ("masquerade" | "snat" | "publish" | "isolate"), op @ ("add" | "del"), rest @ ..] =>
+            {
+                let rule = Rule::parse(kind, rest).map_err(|e| cli::failure(&head, &e))?;
+                if *op == "add" {
+                    Change::Add(rule)
+                } else {
+                    Change::Del(rule)
+                }
+            }
+            [kind @ ("masquerade" | "snat" | "publish" | "isolate"), ..] => {
+                return Err(Failure::usage(format!(
+                    "{head}: expected {kind} add or {kind} del; see natctl --help"
+                )))
+            }
+            [] => return Err(Failure::usage("no command given")),
+            [c, ..] => {
+                return Err(Failure::usage(format!(
+                    "unknown command '{c}'; see natctl --help"
+                )))
+            }
+        };
+        match &mut self.queued {
+            Some(q) => q.push((change, head)),
+            None => self
+                .nat
+                .apply(&[(change, head.clone())])
+                .map_err(|e| failure(&head, &e))?,
+        }
+        Ok(EXIT_OK)
+    }
+
+    fn finish(&mut self) -> Result<(), Failure> {
+        let Some(q) = self.queued.take() else {
+            return Ok(());
+        };
+        self.nat.apply(&q).map_err(|e| {
+            let line = if e.object.is_empty() {
+                "the transaction".to_string()
+            } else {
+                e.object.clone()
+            };
+            let f = failure(&line, &e);
+            Failure {
+                message: format!("{} (nothing in the file was applied)", f.message),
+                ..f
+            }
+        })
+    }
+}
+
+/// The match and target of a rule, in nft's words.
+fn match_target(r: &Rule) -> (String, String) {
+    use libnet_sys::nat::Out;
+    let out = |o: &Out| match o {
+        Out::Any => String::new(),
+        Out::Is(i) => format!(" oifname \"{i}\""),
+        Out::IsNot(i) => format!(" oifname != \"{i}\""),
+    };
+    match r {
+        Rule::Masquerade { subnet, out: o } => {
+            (format!("ip saddr {subnet}{}", out(o)), "masquerade".into())
+        }
+        Rule::Snat { subnet, to, out: o } => (
+            format!("ip saddr {subnet}{}", out(o)),
+            format!("snat to {to}"),
+        ),
+        Rule::Publish {
+            host,
+            ports,
+            dest,
+            dports,
+            proto,
+            in_if,
+        } => {
+            let mut m = String::new();
+            if let Some(h) = host {
+                let _ = write!(m, "ip daddr {h} ");
+            }
+            if let Some(i) = in_if {
+                let _ = write!(m, "iifname \"{i}\" ");
+            }
+            let _ = write!(m, "{} dport {ports}", proto.name());
+            (m, format!("dnat to {dest}:{dports}"))
+        }
+        Rule::Isolate { a, b } => (
+            format!("iifname \"{a}\" oifname \"{b}\" and back"),
+            "drop".into(),
+        ),
+    }
+}
+
+impl Ctx<'_> {
+    fn list(&mut self) -> Result<(), Failure> {
+        let rules = self.nat.list().map_err(|e| failure("list", &e))?;
+        let text = if self.json {
+            list_json(&rules)
+        } else {
+            let mut rows =
+                vec![["id", "kind", "match", "target", "packets", "bytes"].map(String::from)];
+            for l in &rules {
+                let (m, t) = match_target(&l.rule);
+                rows.push([
+                    l.id.to_string(),
+                    l.rule.kind().to_string(),
+                    m,
+                    t,
+                    l.packets.to_string(),
+                    l.bytes.to_string(),
+                ]);
+            }
+            cli::table(&rows)
+        };
+        cli::emit(&mut self.out, &text)
+    }
+}
+
+fn list_json(rules: &[Listed]) -> String {
+    let mut j = Json::new();
+    j.array(|j| {
+        for l in rules {
+            let (m, t) = match_target(&l.rule);
+            j.object(|j| {
+                j.key("id").raw(l.id);
+                j.key("kind").str(l.rule.kind());
+                j.key("spec").str(&l.spec);
+                j.key("match").str(&m);
+                j.key("target").str(&t);
+                j.key("packets").raw(l.packets);
+                j.key("bytes").raw(l.bytes);
+            });
+        }
+    });
+    j.out.push('\n');
+    j.out
+}

@@ -1,0 +1,359 @@
+//! nf_tables over `NETLINK_NETFILTER` (<linux/netfilter/nf_tables.h>, <linux/netfilter/
+//! nfnetlink.h>): tables, chains and rules, built as typed messages and sent as one batch
+//! (`NFNL_MSG_BATCH_BEGIN` .. `NFNL_MSG_BATCH_END`) that the kernel commits whole or not at all.
+//!
+//! Every message carries `struct nfgenmsg` after the netlink header; every attribute integer is
+//! big-endian. Register contents follow what loads them: payload data (addresses, ports) in
+//! network order, meta and fib results in host order.
+
+pub mod expr;
+
+use super::decode::{Def, Kind};
+use super::msg::{from_bytes, Msg, Pod};
+use super::*;
+
+pub const NETLINK_NETFILTER: i32 = 12;
+
+// <linux/netfilter/nfnetlink.h>
+pub const NFNL_SUBSYS_CTNETLINK: u16 = 1;
+pub const NFNL_SUBSYS_NFTABLES: u16 = 10;
+pub const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
+pub const NFNL_MSG_BATCH_END: u16 = 0x11;
+pub const NFNL_BATCH_GENID: u16 = 1;
+
+// <linux/netfilter/nf_tables.h>: enum nf_tables_msg_types
+pub const NFT_MSG_NEWTABLE: u16 = 0;
+pub const NFT_MSG_GETTABLE: u16 = 1;
+pub const NFT_MSG_DELTABLE: u16 = 2;
+pub const NFT_MSG_NEWCHAIN: u16 = 3;
+pub const NFT_MSG_GETCHAIN: u16 = 4;
+pub const NFT_MSG_DELCHAIN: u16 = 5;
+pub const NFT_MSG_NEWRULE: u16 = 6;
+pub const NFT_MSG_GETRULE: u16 = 7;
+pub const NFT_MSG_DELRULE: u16 = 8;
+pub const NFT_MSG_NEWGEN: u16 = 15;
+pub const NFT_MSG_GETGEN: u16 = 16;
+
+// <linux/netfilter.h>
+pub const NFPROTO_UNSPEC: u8 = 0;
+pub const NFPROTO_INET: u8 = 1;
+pub const NFPROTO_IPV4: u8 = 2;
+pub const NFPROTO_IPV6: u8 = 10;
+
+// enum nft_table_attributes
+pub const NFTA_TABLE_NAME: u16 = 1;
+pub const NFTA_TABLE_FLAGS: u16 = 2;
+pub const NFTA_TABLE_USE: u16 = 3;
+pub const NFTA_TABLE_HANDLE: u16 = 4;
+pub const NFTA_TABLE_USERDATA: u16 = 6;
+pub const NFTA_TABLE_OWNER: u16 = 7;
+
+// enum nft_chain_attributes, enum nft_hook_attributes
+pub const NFTA_CHAIN_TABLE: u16 = 1;
+pub const NFTA_CHAIN_HANDLE: u16 = 2;
+pub const NFTA_CHAIN_NAME: u16 = 3;
+pub const NFTA_CHAIN_HOOK: u16 = 4;
+pub const NFTA_CHAIN_POLICY: u16 = 5;
+pub const NFTA_CHAIN_USE: u16 = 6;
+pub const NFTA_CHAIN_TYPE: u16 = 7;
+pub const NFTA_CHAIN_COUNTERS: u16 = 8;
+pub const NFTA_CHAIN_FLAGS: u16 = 10;
+pub const NFTA_HOOK_HOOKNUM: u16 = 1;
+pub const NFTA_HOOK_PRIORITY: u16 = 2;
+
+// enum nft_rule_attributes
+pub const NFTA_RULE_TABLE: u16 = 1;
+pub const NFTA_RULE_CHAIN: u16 = 2;
+pub const NFTA_RULE_HANDLE: u16 = 3;
+pub const NFTA_RULE_EXPRESSIONS: u16 = 4;
+pub const NFTA_RULE_POSITION: u16 = 6;
+pub const NFTA_RULE_USERDATA: u16 = 7;
+pub const NFTA_LIST_ELEM: u16 = 1;
+
+// enum nft_gen_attributes
+pub const NFTA_GEN_ID: u16 = 1;
+pub const NFTA_GEN_PROC_PID: u16 = 2;
+pub const NFTA_GEN_PROC_NAME: u16 = 3;
+
+// <linux/netfilter.h>: hooks and verdicts
+pub const NF_INET_PRE_ROUTING: u32 = 0;
+pub const NF_INET_LOCAL_IN: u32 = 1;
+pub const NF_INET_FORWARD: u32 = 2;
+pub const NF_INET_LOCAL_OUT: u32 = 3;
+pub const NF_INET_POST_ROUTING: u32 = 4;
+pub const NF_DROP: u32 = 0;
+pub const NF_ACCEPT: u32 = 1;
+
+/// `struct nfgenmsg` (<linux/netfilter/nfnetlink.h>).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct NfGenMsg {
+    pub family: u8,
+    pub version: u8,
+    /// Big-endian; the subsystem (`NFNL_SUBSYS_NFTABLES`) on batch messages, else 0.
+    pub res_id: u16,
+}
+// SAFETY: repr(C), 4 bytes, no padding, any bit pattern valid.
+unsafe impl Pod for NfGenMsg {}
+const _: () = assert!(std::mem::size_of::<NfGenMsg>() == 4);
+
+/// The netlink type of an nf_tables message: subsystem in the high byte.
+pub const fn nft_type(msg: u16) -> u16 {
+    (NFNL_SUBSYS_NFTABLES << 8) | msg
+}
+
+fn nft_msg(msg: u16, flags: u16, family: u8) -> Msg {
+    Msg::new(nft_type(msg), NLM_F_REQUEST | flags).header(&NfGenMsg {
+        family,
+        ..Default::default()
+    })
+}
+
+/// `NFNL_MSG_BATCH_BEGIN` (with the generation the batch was built against, so the kernel
+/// refuses it with `ERESTART` when someone committed in between) or `_END`.
+pub fn batch_marker(ty: u16, flags: u16, genid: Option<u32>) -> Msg {
+    let m = Msg::new(ty, NLM_F_REQUEST | flags).header(&NfGenMsg {
+        family: NFPROTO_UNSPEC,
+        version: 0,
+        res_id: NFNL_SUBSYS_NFTABLES.to_be(),
+    });
+    match genid {
+        Some(g) => m.be32(NFNL_BATCH_GENID, g),
+        None => m,
+    }
+}
+
+/// `NFT_MSG_GETGEN`: the ruleset generation, bumped by every commit.
+pub fn get_gen() -> Msg {
+    nft_msg(NFT_MSG_GETGEN, 0, NFPROTO_UNSPEC)
+}
+
+/// `add table`: no `NLM_F_EXCL`, so an existing table is left as it is.
+pub fn new_table(family: u8, name: &str) -> Msg {
+    nft_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE, family)
+        .str(NFTA_TABLE_NAME, name)
+        .be32(NFTA_TABLE_FLAGS, 0)
+}
+
+pub fn del_table(family: u8, name: &str) -> Msg {
+    nft_msg(NFT_MSG_DELTABLE, 0, family).str(NFTA_TABLE_NAME, name)
+}
+
+/// A base chain's place: `type T hook H priority P policy accept`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hook {
+    pub ty: &'static str,
+    pub hooknum: u32,
+    pub priority: i32,
+}
+
+/// `add chain`: a base chain with `hook`, a regular one without.
+pub fn new_chain(family: u8, table: &str, name: &str, hook: Option<Hook>) -> Msg {
+    let m = nft_msg(NFT_MSG_NEWCHAIN, NLM_F_CREATE, family)
+        .str(NFTA_CHAIN_TABLE, table)
+        .str(NFTA_CHAIN_NAME, name);
+    match hook {
+        None => m,
+        Some(h) => m
+            .nest(NFTA_CHAIN_HOOK | NLA_F_NESTED, |m| {
+                m.be32(NFTA_HOOK_HOOKNUM, h.hooknum)
+                    .be32(NFTA_HOOK_PRIORITY, h.priority as u32)
+            })
+            .be32(NFTA_CHAIN_POLICY, NF_ACCEPT)
+            .str(NFTA_CHAIN_TYPE, h.ty),
+    }
+}
+
+/// `add rule`: appended to the chain, with its expressions and user data (the tag natctl
+/// finds its rules by).
+pub fn new_rule(
+    family: u8,
+    table: &str,
+    chain: &str,
+    exprs: &[expr::Expr],
+    userdata: &[u8],
+) -> Msg {
+    let m = nft_msg(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, family)
+        .str(NFTA_RULE_TABLE, table)
+        .str(NFTA_RULE_CHAIN, chain)
+        .nest(NFTA_RULE_EXPRESSIONS | NLA_F_NESTED, |mut m| {
+            for e in exprs {
+                m = e.encode(m);
+            }
+            m
+        });
+    if userdata.is_empty() {
+        m
+    } else {
+        m.bytes(NFTA_RULE_USERDATA, userdata)
+    }
+}
+
+/// `delete rule ... handle H`.
+pub fn del_rule(family: u8, table: &str, chain: &str, handle: u64) -> Msg {
+    nft_msg(NFT_MSG_DELRULE, 0, family)
+        .str(NFTA_RULE_TABLE, table)
+        .str(NFTA_RULE_CHAIN, chain)
+        .be64(NFTA_RULE_HANDLE, handle)
+}
+
+/// A dump of one table's rules (`table` may be empty: every table of `family`).
+pub fn dump_rules(family: u8, table: &str) -> Msg {
+    let m = nft_msg(NFT_MSG_GETRULE, NLM_F_DUMP, family);
+    if table.is_empty() {
+        m
+    } else {
+        m.str(NFTA_RULE_TABLE, table)
+    }
+}
+
+/// A dump of every chain of `family` (0: all families).
+pub fn dump_chains(family: u8) -> Msg {
+    nft_msg(NFT_MSG_GETCHAIN, NLM_F_DUMP, family)
+}
+
+/// One table, answered by `NFT_MSG_NEWTABLE` or `ENOENT`.
+pub fn get_table(family: u8, name: &str) -> Msg {
+    nft_msg(NFT_MSG_GETTABLE, NLM_F_ACK, family).str(NFTA_TABLE_NAME, name)
+}
+
+/// A dump of every table of `family` (0: all families).
+pub fn dump_tables(family: u8) -> Msg {
+    nft_msg(NFT_MSG_GETTABLE, NLM_F_DUMP, family)
+}
+
+/// libnftnl's user-data TLV for a comment (`NFTNL_UDATA_RULE_COMMENT` = 0): type, length
+/// with the NUL, the text and a NUL. `nft list` shows it as `comment "..."`.
+pub fn comment_udata(text: &str) -> Vec<u8> {
+    let mut v = vec![0, (text.len() + 1) as u8];
+    v.extend_from_slice(text.as_bytes());
+    v.push(0);
+    v
+}
+
+/// The comment in a rule's user data, if it has one.
+pub fn udata_comment(b: &[u8]) -> Option<String> {
+    let mut b = b;
+    while b.len() >= 2 {
+        let (ty, len) = (b[0], b[1] as usize);
+        let v = b.get(2..2 + len)?;
+        if ty == 0 {
+            let text = v.strip_suffix(&[0]).unwrap_or(v);
+            return Some(String::from_utf8_lossy(text).into_owned());
+        }
+        b = &b[2 + len..];
+    }
+    None
+}
+
+pub fn msg_type_name(ty: u16) -> &'static str {
+    match ty {
+        NFNL_MSG_BATCH_BEGIN => return "NFNL_MSG_BATCH_BEGIN",
+        NFNL_MSG_BATCH_END => return "NFNL_MSG_BATCH_END",
+        _ => {}
+    }
+    if ty >> 8 != NFNL_SUBSYS_NFTABLES {
+        return "NFNL message";
+    }
+    match ty & 0xff {
+        NFT_MSG_NEWTABLE => "NFT_MSG_NEWTABLE",
+        NFT_MSG_GETTABLE => "NFT_MSG_GETTABLE",
+        NFT_MSG_DELTABLE => "NFT_MSG_DELTABLE",
+        NFT_MSG_NEWCHAIN => "NFT_MSG_NEWCHAIN",
+        NFT_MSG_GETCHAIN => "NFT_MSG_GETCHAIN",
+        NFT_MSG_DELCHAIN => "NFT_MSG_DELCHAIN",
+        NFT_MSG_NEWRULE => "NFT_MSG_NEWRULE",
+        NFT_MSG_GETRULE => "NFT_MSG_GETRULE",
+        NFT_MSG_DELRULE => "NFT_MSG_DELRULE",
+        NFT_MSG_NEWGEN => "NFT_MSG_NEWGEN",
+        NFT_MSG_GETGEN => "NFT_MSG_GETGEN",
+        _ => "NFT_MSG_(unknown)",
+    }
+}
+
+/// GET requests read the 0x100.. flags as ROOT/MATCH.
+pub fn is_get(ty: u16) -> bool {
+    ty >> 8 == NFNL_SUBSYS_NFTABLES
+        && matches!(
+            ty & 0xff,
+            NFT_MSG_GETTABLE | NFT_MSG_GETCHAIN | NFT_MSG_GETRULE | NFT_MSG_GETGEN
+        )
+}
+
+fn family_name(f: u8) -> String {
+    match f {
+        NFPROTO_UNSPEC => "NFPROTO_UNSPEC".into(),
+        NFPROTO_INET => "NFPROTO_INET".into(),
+        NFPROTO_IPV4 => "NFPROTO_IPV4".into(),
+        NFPROTO_IPV6 => "NFPROTO_IPV6".into(),
+        f => f.to_string(),
+    }
+}
+
+const TABLE_ATTRS: &[Def] = &[
+    Def(NFTA_TABLE_NAME, "NFTA_TABLE_NAME", Kind::Str),
+    Def(NFTA_TABLE_FLAGS, "NFTA_TABLE_FLAGS", Kind::Be32),
+    Def(NFTA_TABLE_USE, "NFTA_TABLE_USE", Kind::Be32),
+    Def(NFTA_TABLE_HANDLE, "NFTA_TABLE_HANDLE", Kind::Be64),
+    Def(NFTA_TABLE_USERDATA, "NFTA_TABLE_USERDATA", Kind::Bytes),
+    Def(NFTA_TABLE_OWNER, "NFTA_TABLE_OWNER", Kind::Be32),
+];
+
+const HOOK_ATTRS: &[Def] = &[
+    Def(NFTA_HOOK_HOOKNUM, "NFTA_HOOK_HOOKNUM", Kind::Be32),
+    Def(NFTA_HOOK_PRIORITY, "NFTA_HOOK_PRIORITY", Kind::BeI32),
+];
+
+const CHAIN_ATTRS: &[Def] = &[
+    Def(NFTA_CHAIN_TABLE, "NFTA_CHAIN_TABLE", Kind::Str),
+    Def(NFTA_CHAIN_HANDLE, "NFTA_CHAIN_HANDLE", Kind::Be64),
+    Def(NFTA_CHAIN_NAME, "NFTA_CHAIN_NAME", Kind::Str),
+    Def(NFTA_CHAIN_HOOK, "NFTA_CHAIN_HOOK", Kind::Nest(HOOK_ATTRS)),
+    Def(NFTA_CHAIN_POLICY, "NFTA_CHAIN_POLICY", Kind::BeI32),
+    Def(NFTA_CHAIN_USE, "NFTA_CHAIN_USE", Kind::Be32),
+    Def(NFTA_CHAIN_TYPE, "NFTA_CHAIN_TYPE", Kind::Str),
+    Def(NFTA_CHAIN_COUNTERS, "NFTA_CHAIN_COUNTERS", Kind::Bytes),
+    Def(NFTA_CHAIN_FLAGS, "NFTA_CHAIN_FLAGS", Kind::Be32),
+];
+
+const RULE_ATTRS: &[Def] = &[
+    Def(NFTA_RULE_TABLE, "NFTA_RULE_TABLE", Kind::Str),
+    Def(NFTA_RULE_CHAIN, "NFTA_RULE_CHAIN", Kind::Str),
+    Def(NFTA_RULE_HANDLE, "NFTA_RULE_HANDLE", Kind::Be64),
+    Def(NFTA_RULE_EXPRESSIONS, "NFTA_RULE_EXPRESSIONS", Kind::Exprs),
+    Def(NFTA_RULE_POSITION, "NFTA_RULE_POSITION", Kind::Be64),
+    Def(NFTA_RULE_USERDATA, "NFTA_RULE_USERDATA", Kind::Comment),
+];
+
+const GEN_ATTRS: &[Def] = &[
+    Def(NFTA_GEN_ID, "NFTA_GEN_ID", Kind::Be32),
+    Def(NFTA_GEN_PROC_PID, "NFTA_GEN_PROC_PID", Kind::Be32),
+    Def(NFTA_GEN_PROC_NAME, "NFTA_GEN_PROC_NAME", Kind::Str),
+];
+
+const BATCH_ATTRS: &[Def] = &[Def(NFNL_BATCH_GENID, "NFNL_BATCH_GENID", Kind::Be32)];
+
+/// The `nfgenmsg` of a message, shown, and the attribute space that follows it.
+pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
+    let Some(h) = from_bytes::<NfGenMsg>(payload) else {
+        return (None, &[]);
+    };
+    let text = format!(
+        "nfgenmsg{{family={}, version={}, res_id={}}}",
+        family_name(h.family),
+        h.version,
+        u16::from_be(h.res_id)
+    );
+    let schema = match ty {
+        NFNL_MSG_BATCH_BEGIN | NFNL_MSG_BATCH_END => BATCH_ATTRS,
+        _ if ty >> 8 != NFNL_SUBSYS_NFTABLES => &[],
+        _ => match ty & 0xff {
+            NFT_MSG_NEWTABLE | NFT_MSG_GETTABLE | NFT_MSG_DELTABLE => TABLE_ATTRS,
+            NFT_MSG_NEWCHAIN | NFT_MSG_GETCHAIN | NFT_MSG_DELCHAIN => CHAIN_ATTRS,
+            NFT_MSG_NEWRULE | NFT_MSG_GETRULE | NFT_MSG_DELRULE => RULE_ATTRS,
+            NFT_MSG_NEWGEN | NFT_MSG_GETGEN => GEN_ATTRS,
+            _ => &[],
+        },
+    };
+    (Some((text, 4)), schema)
+}
