@@ -96,16 +96,7 @@ pub struct Ifaces {
 impl Ifaces {
     /// `via`: ioctl or netlink (the default); there is no sysfs path for these steps.
     pub fn new(trace: Trace, via: Option<Via>) -> Result<Ifaces> {
-        let ioctl = match via {
-            None | Some(Via::Netlink) => false,
-            Some(Via::Ioctl) => true,
-            Some(Via::Sysfs) => {
-                return Err(Error::invalid(
-                    "sysfs",
-                    "ifctl's steps have no sysfs path (ioctl or netlink)",
-                ))
-            }
-        };
+        let ioctl = Via::is_ioctl(via, "ifctl's steps have no sysfs path (ioctl or netlink)")?;
         Ok(Ifaces {
             k: Kernel::new(trace),
             ioctl,

@@ -38,6 +38,16 @@ pub enum Via {
 }
 
 impl Via {
+    /// For steps with an ioctl and a netlink path (netlink the default): whether `via` picks
+    /// the ioctl one. `what` names the steps in the refusal of sysfs.
+    pub fn is_ioctl(via: Option<Via>, what: &'static str) -> Result<bool> {
+        match via {
+            None | Some(Via::Netlink) => Ok(false),
+            Some(Via::Ioctl) => Ok(true),
+            Some(Via::Sysfs) => Err(Error::invalid("sysfs", what)),
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Via> {
         match s {
             "ioctl" => Some(Via::Ioctl),

@@ -51,16 +51,7 @@ pub struct Routes {
 impl Routes {
     /// `via`: ioctl or netlink (the default).
     pub fn new(trace: Trace, via: Option<Via>) -> Result<Routes> {
-        let ioctl = match via {
-            None | Some(Via::Netlink) => false,
-            Some(Via::Ioctl) => true,
-            Some(Via::Sysfs) => {
-                return Err(Error::invalid(
-                    "sysfs",
-                    "routes have no sysfs path (ioctl or netlink)",
-                ))
-            }
-        };
+        let ioctl = Via::is_ioctl(via, "routes have no sysfs path (ioctl or netlink)")?;
         Ok(Routes {
             k: Kernel::new(trace),
             ioctl,

@@ -107,6 +107,13 @@ impl NlSocket {
             self.trace.outcome(access, Ok(format_args!("")));
             return Ok(None);
         }
+        self.sendto(&bytes, access, step)?;
+        Ok(Some(seq))
+    }
+
+    /// One datagram to the kernel; a refusal is shown as the outcome of the request.
+    fn sendto(&self, bytes: &[u8], access: Access, step: &'static str) -> Result<()> {
+        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as u16;
         // SAFETY: bytes and sa outlive the call.
@@ -125,7 +132,7 @@ impl NlSocket {
             self.trace.outcome(access, Err(errno));
             return Err(Error::errno(step, "", errno));
         }
-        Ok(Some(seq))
+        Ok(())
     }
 
     /// Receives one whole datagram into `self.buf`, growing it first if the datagram is larger
@@ -287,24 +294,7 @@ impl NlSocket {
                 );
             }
         }
-        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        sa.nl_family = libc::AF_NETLINK as u16;
-        // SAFETY: wire and sa outlive the call.
-        let n = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                wire.as_ptr().cast(),
-                wire.len(),
-                0,
-                (&sa as *const libc::sockaddr_nl).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if n < 0 {
-            let errno = last_errno();
-            self.trace.outcome(access, Err(errno));
-            return Err(Error::errno("sendto(NETLINK_NETFILTER)", "", errno));
-        }
+        self.sendto(&wire, access, "sendto(NETLINK_NETFILTER)")?;
         let (mut committed, mut failure): (bool, Option<Error>) = (false, None);
         loop {
             let n = match self.recv_now() {
