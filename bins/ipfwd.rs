@@ -234,8 +234,30 @@ impl Ctx<'_> {
         let trace = self.trace();
         let mut changes = Vec::new();
         for k in keys {
-            let c = sysctl::set(&trace, k, value).map_err(|e| sysctl_failure(head, k, &e))?;
-            changes.push(c);
+            match sysctl::set(&trace, k, value) {
+                Ok(c) => changes.push(c),
+                Err(e) => {
+                    // All or nothing: put back the switches this command already wrote.
+                    let undone = changes
+                        .iter()
+                        .rev()
+                        .filter(|c: &&Change| c.changed())
+                        .all(|c| sysctl::set(&trace, &c.key, c.old).is_ok());
+                    let f = sysctl_failure(head, k, &e);
+                    return Err(if undone {
+                        f
+                    } else {
+                        Failure {
+                            message: format!(
+                                "{} (and putting back the switches written before it failed \
+                                 too: see ipfwd show)",
+                                f.message
+                            ),
+                            ..f
+                        }
+                    });
+                }
+            }
         }
         let text = if self.json {
             changes_json(&changes)

@@ -272,3 +272,21 @@ fn fifty_at_once_leave_fifty_rules() {
     assert_eq!(ours.matches("jump publish").count(), 2, "{ours}");
     assert_eq!(ours.matches("dnat to 10.88.0.2:80").count(), 50);
 }
+
+#[test]
+fn a_batch_that_adds_and_deletes_a_rule_leaves_none() {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    natctl_ok(&sb, "masquerade add 10.88.0.0/16");
+    natctl_ok(
+        &sb,
+        "-b - <<'EOF'\npublish add 8082 10.88.0.2:82\nisolate add br0 br1\npublish del 8082 10.88.0.2:82\nEOF",
+    );
+    let specs: Vec<String> = Jv::parse(&natctl_ok(&sb, "list -j"))
+        .arr()
+        .iter()
+        .map(|r| r.s("spec"))
+        .collect();
+    assert_eq!(specs, ["masquerade 10.88.0.0/16", "isolate br0 br1"]);
+    assert!(!ruleset(&sb, "natctl").contains("8082"));
+}

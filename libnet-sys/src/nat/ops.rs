@@ -195,9 +195,11 @@ fn spec_of(st: &State, c: &Change) -> Result<String> {
 /// The messages for `changes` against `st`, checked in order (a batch may delete a rule and
 /// add it again).
 fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> {
-    let mut msgs = Vec::new();
+    // Each message with the spec of the rule it adds, so a later line of the same batch that
+    // deletes that rule takes its messages back out.
+    let mut msgs: Vec<(Msg, String, Option<String>)> = Vec::new();
     if !st.exists && changes.iter().any(|(c, _)| matches!(c, Change::Add(_))) {
-        msgs.extend(enc::setup());
+        msgs.extend(enc::setup().into_iter().map(|(m, o)| (m, o, None)));
     }
     let mut present: Vec<String> = st.rules.iter().filter_map(|f| f.spec.clone()).collect();
     for (c, object) in changes {
@@ -215,7 +217,11 @@ fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> 
                         libc::EEXIST,
                     ));
                 }
-                msgs.extend(enc::add(r, object));
+                msgs.extend(
+                    enc::add(r, object)
+                        .into_iter()
+                        .map(|(m, o)| (m, o, Some(spec.clone()))),
+                );
                 present.push(spec);
             }
             Change::Del(_) | Change::DelId(_) => {
@@ -226,17 +232,19 @@ fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> 
                         libc::ENOENT,
                     ));
                 }
-                for f in st.of(&spec) {
-                    msgs.push((
-                        nft::del_rule(FAMILY, TABLE, &f.chain, f.handle),
-                        object.clone(),
-                    ));
+                let queued = msgs.len();
+                msgs.retain(|(_, _, s)| s.as_deref() != Some(spec.as_str()));
+                if msgs.len() == queued {
+                    for f in st.of(&spec) {
+                        let m = nft::del_rule(FAMILY, TABLE, &f.chain, f.handle);
+                        msgs.push((m, object.clone(), None));
+                    }
                 }
                 present.retain(|s| s != &spec);
             }
         }
     }
-    Ok(msgs)
+    Ok(msgs.into_iter().map(|(m, o, _)| (m, o)).collect())
 }
 
 /// Whether the table shows every change made (after lost acks).

@@ -96,19 +96,24 @@ impl NlSocket {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         let bytes = msg.finish(seq, 0);
-        if self.trace.shows(access) {
-            self.trace.request(
-                access,
-                format_args!("netlink {}", describe_header(self.protocol, &bytes)),
-            );
-            self.trace.detail(access, &describe(self.protocol, &bytes));
-        }
+        self.show_request(access, &bytes);
         if !self.trace.sends(access) {
             self.trace.outcome(access, Ok(format_args!("")));
             return Ok(None);
         }
         self.sendto(&bytes, access, step)?;
         Ok(Some(seq))
+    }
+
+    /// A message as `--explain` shows it: its header line, then its decoded body.
+    fn show_request(&self, access: Access, bytes: &[u8]) {
+        if self.trace.shows(access) {
+            self.trace.request(
+                access,
+                format_args!("netlink {}", describe_header(self.protocol, bytes)),
+            );
+            self.trace.detail(access, &describe(self.protocol, bytes));
+        }
     }
 
     /// One datagram to the kernel; a refusal is shown as the outcome of the request.
@@ -264,13 +269,7 @@ impl NlSocket {
             let seq = first.wrapping_add(i as u32);
             steps.push((msg_type_name(self.protocol, m.msg_type()), object));
             let bytes = m.finish(seq, 0);
-            if self.trace.shows(access) {
-                self.trace.request(
-                    access,
-                    format_args!("netlink {}", describe_header(self.protocol, &bytes)),
-                );
-                self.trace.detail(access, &describe(self.protocol, &bytes));
-            }
+            self.show_request(access, &bytes);
             wire.extend_from_slice(&bytes);
         }
         self.seq = first.wrapping_add(steps.len() as u32 - 1);
