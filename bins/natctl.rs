@@ -20,7 +20,8 @@ commands (each one nf_tables transaction: all of it happens or none):
 \t\t\t\tsource NAT to a fixed address
 \tpublish add|del [HOSTIP:]PORT[-PORT] DEST:PORT[-PORT] [--proto tcp|udp] [--in IF]
 \t\t\t\tconnections to the host's PORT go to DEST (Docker's -p);
-\t\t\t\talso from the host itself (127.0.0.1 too) and hairpin
+\t\t\t\talso from the host itself and hairpin; 127.0.0.1 also
+\t\t\t\tneeds route_localnet on the bridge (ipfwd set)
 \tisolate add|del BRIDGE1 BRIDGE2\tno forwarding between the two bridges, either way
 \tdel ID\t\t\t\tdelete the rule list shows with this id
 \tlist [-j]\t\t\tnatctl's rules: id, kind, match, target, packets, bytes
@@ -34,7 +35,8 @@ options (before the command):
 \t-j, --json\t\tJSON output for list
 \t-b, --batch FILE\tone command a line from FILE (- for stdin): ONE transaction
 kernel calls:
-\tevery command\tNFT_MSG_GETGEN + NFT_MSG_GETRULE dump of table ip natctl, then one
+\tevery command\tNFT_MSG_GETGEN, NFT_MSG_GETTABLE + NFT_MSG_GETRULE dump of table
+\t\t\tip natctl, then one
 \t\t\tbatch: NFNL_MSG_BATCH_BEGIN (NFNL_BATCH_GENID) NFT_MSG_NEWTABLE/NEWCHAIN
 \t\t\t(first use) NFT_MSG_NEWRULE/DELRULE... NFNL_MSG_BATCH_END
 \tflush\t\tone batch: NFT_MSG_NEWTABLE + NFT_MSG_DELTABLE of table ip natctl

@@ -9,6 +9,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("ifctl", env!("CARGO_BIN_EXE_ifctl")),
     ("nsexec", env!("CARGO_BIN_EXE_nsexec")),
     ("ipfwd", env!("CARGO_BIN_EXE_ipfwd")),
+    ("natctl", env!("CARGO_BIN_EXE_natctl")),
 ];
 
 fn man_text(prog: &str) -> String {
