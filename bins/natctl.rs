@@ -3,10 +3,12 @@
 //! table of natctl's own.
 
 use crate::cli::{self, Failure, Json, EXIT_OK};
+use libnet_sys::nat::host;
 use libnet_sys::nat::ops::{Change, Listed, Nat};
 use libnet_sys::nat::Rule;
-use libnet_sys::Error;
+use libnet_sys::{Error, Trace};
 use std::fmt::Write as _;
+use std::net::Ipv4Addr;
 
 const VERSION: &str = concat!("natctl (netplumb) ", env!("CARGO_PKG_VERSION"));
 
@@ -52,13 +54,14 @@ fn usage_text() -> String {
 const SPEC: cli::Spec = cli::Spec {
     name: "natctl",
     version: VERSION,
-    vias: &["nftables"],
+    vias: &["nftables", "iptables"],
     usage: usage_text,
     option_commands: &[],
 };
 
 struct Ctx<'a> {
     nat: Nat,
+    trace: Trace,
     json: bool,
     /// In batch mode the changes of every line, made as one transaction at the end.
     queued: Option<Vec<(Change, String)>>,
@@ -67,9 +70,12 @@ struct Ctx<'a> {
 
 pub fn main(args: Vec<String>) -> i32 {
     cli::drive(&SPEC, &args, |common, trace| {
-        let nat = Nat::new(trace).map_err(|e| cli::failure("netlink", &e))?;
+        let iptables = common.via.as_deref() == Some("iptables");
+        let nat = Nat::open(iptables, trace)
+            .map_err(|e| cli::failure(if iptables { "iptables" } else { "netlink" }, &e))?;
         Ok(Ctx {
             nat,
+            trace,
             json: common.json,
             queued: common.batch.as_ref().map(|_| Vec::new()),
             out: std::io::stdout().lock(),
@@ -81,7 +87,7 @@ pub fn main(args: Vec<String>) -> i32 {
 fn failure(head: &str, e: &Error) -> Failure {
     let why = match e.os_errno() {
         Some(libc::EEXIST) => "this rule is already there".to_string(),
-        Some(libc::ENOENT) if e.step == "NFT_MSG_DELRULE" => {
+        Some(libc::ENOENT) if e.step == "check" => {
             "there is no such natctl rule (see natctl list)".to_string()
         }
         Some(libc::ENOBUFS) => {
@@ -142,8 +148,7 @@ impl cli::Program for Ctx<'_> {
         match &mut self.queued {
             Some(q) => q.push((change, head)),
             None => self
-                .nat
-                .apply(&[(change, head.clone())])
+                .commit(&[(change, head.clone())])
                 .map_err(|e| failure(&head, &e))?,
         }
         Ok(EXIT_OK)
@@ -153,7 +158,7 @@ impl cli::Program for Ctx<'_> {
         let Some(q) = self.queued.take() else {
             return Ok(());
         };
-        self.nat.apply(&q).map_err(|e| {
+        self.commit(&q).map_err(|e| {
             let line = if e.object.is_empty() {
                 "the transaction".to_string()
             } else {
@@ -210,6 +215,31 @@ fn match_target(r: &Rule) -> (String, String) {
 }
 
 impl Ctx<'_> {
+    /// Turns on what the published ports need of the host, then makes the changes; when they
+    /// cannot be made, turns back what it turned on.
+    fn commit(&mut self, changes: &[(Change, String)]) -> Result<(), Error> {
+        let dests: Vec<Ipv4Addr> = changes
+            .iter()
+            .filter_map(|(c, _)| match c {
+                Change::Add(Rule::Publish { dest, .. }) => Some(*dest),
+                _ => None,
+            })
+            .collect();
+        let host = host::prepare(self.trace, &dests)?;
+        if let Err(e) = self.nat.apply(changes) {
+            host.undo(self.trace);
+            return Err(e);
+        }
+        let done = if self.trace.dry_run { "would " } else { "" };
+        for n in &host.notes {
+            eprintln!("natctl: {done}{n}");
+        }
+        for h in &host.hints {
+            eprintln!("natctl: note: {h}");
+        }
+        Ok(())
+    }
+
     fn list(&mut self) -> Result<(), Failure> {
         let rules = self.nat.list().map_err(|e| failure("list", &e))?;
         let text = if self.json {

@@ -26,6 +26,7 @@ pub mod route;
 pub mod sysfs;
 pub mod trace;
 pub mod veth;
+pub mod xtables;
 
 pub use error::{Error, Result};
 

@@ -6,13 +6,39 @@
 //! tcp`): the spec is written into each kernel rule's comment, so list and delete find exactly
 //! natctl's rules, and a spec given twice is the same rule.
 
+pub mod host;
 pub mod nft;
 pub mod ops;
+pub mod xt;
 
 use crate::error::{Error, Result};
 use crate::ifname::IfName;
 use std::fmt;
 use std::net::Ipv4Addr;
+
+/// The comment of a kernel rule natctl made for a rule of its own: `natctl:SPEC`.
+const TAG: &str = "natctl:";
+/// ... for a helper that goes with one: `natctl+:SPEC`.
+const HELPER_TAG: &str = "natctl+:";
+/// ... for the jumps into natctl's chains.
+pub const BASE_TAG: &str = "natctl:base";
+
+/// The comment of a kernel rule of `spec`.
+pub fn tag(spec: &str, helper: bool) -> String {
+    format!("{}{spec}", if helper { HELPER_TAG } else { TAG })
+}
+
+/// The spec a comment tags, and whether it tags a helper; `None` for the jumps and for
+/// comments that are not natctl's.
+pub fn untag(comment: &str) -> Option<(&str, bool)> {
+    if comment == BASE_TAG {
+        return None;
+    }
+    match comment.strip_prefix(HELPER_TAG) {
+        Some(s) => Some((s, true)),
+        None => comment.strip_prefix(TAG).map(|s| (s, false)),
+    }
+}
 
 /// An IPv4 prefix with its host bits clear.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +70,10 @@ impl Subnet {
             )));
         }
         Ok(Subnet { addr, prefix })
+    }
+
+    pub fn host(addr: Ipv4Addr) -> Subnet {
+        Subnet { addr, prefix: 32 }
     }
 
     fn mask_of(prefix: u8) -> u32 {
@@ -353,3 +383,127 @@ impl Rule {
         }
     }
 }
+
+/// Where a kernel rule of natctl's goes: the chain of published ports (entered from
+/// prerouting and output for local destinations), source NAT on the way out, or the forward
+/// filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Publish,
+    Postrouting,
+    Forward,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Masquerade,
+    Snat(Ipv4Addr),
+    Dnat(Ipv4Addr, u16),
+    Drop,
+}
+
+/// One kernel rule of a natctl rule, the same on either path: where it goes, what it matches
+/// (each part optional) and what it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lowered {
+    pub place: Place,
+    pub src: Option<Subnet>,
+    pub dst: Option<Ipv4Addr>,
+    pub iif: Option<IfName>,
+    pub oif: Out,
+    pub l4: Option<(Proto, Ports)>,
+    pub action: Action,
+    /// A rule that goes with another to make it work (not listed, not counted).
+    pub helper: bool,
+}
+
+impl Lowered {
+    fn new(place: Place, action: Action) -> Lowered {
+        Lowered {
+            place,
+            src: None,
+            dst: None,
+            iif: None,
+            oif: Out::Any,
+            l4: None,
+            action,
+            helper: false,
+        }
+    }
+}
+
+impl Rule {
+    /// The kernel rules that make this rule.
+    pub fn lower(&self) -> Vec<Lowered> {
+        match self {
+            Rule::Masquerade { subnet, out } | Rule::Snat { subnet, out, .. } => {
+                let action = match self {
+                    Rule::Snat { to, .. } => Action::Snat(*to),
+                    _ => Action::Masquerade,
+                };
+                vec![Lowered {
+                    src: Some(*subnet),
+                    oif: out.clone(),
+                    ..Lowered::new(Place::Postrouting, action)
+                }]
+            }
+            Rule::Publish {
+                host,
+                ports,
+                dest,
+                dports,
+                proto,
+                in_if,
+            } => {
+                // A range to a range is mapped port to port (one rule each, as Docker does); a
+                // range to one port is one rule. The kernel's own range NAT would pick any
+                // port of the range.
+                let pairs: Vec<(Ports, u16)> = if dports.is_range() {
+                    (0..ports.count() as u16)
+                        .map(|i| {
+                            let p = ports.first + i;
+                            (Ports { first: p, last: p }, dports.first + i)
+                        })
+                        .collect()
+                } else {
+                    vec![(*ports, dports.first)]
+                };
+                let mut v: Vec<Lowered> = pairs
+                    .into_iter()
+                    .map(|(m, to)| Lowered {
+                        dst: *host,
+                        iif: *in_if,
+                        l4: Some((*proto, m)),
+                        ..Lowered::new(Place::Publish, Action::Dnat(*dest, to))
+                    })
+                    .collect();
+                // From the host's own 127.0.0.1 (the reply must not come back to the
+                // container's loopback), and hairpin: a container to its own published port.
+                for src in [LOOPBACK, Subnet::host(*dest)] {
+                    v.push(Lowered {
+                        src: Some(src),
+                        dst: Some(*dest),
+                        l4: Some((*proto, *dports)),
+                        helper: true,
+                        ..Lowered::new(Place::Postrouting, Action::Masquerade)
+                    });
+                }
+                v
+            }
+            Rule::Isolate { a, b } => [(a, b), (b, a)]
+                .into_iter()
+                .map(|(i, o)| Lowered {
+                    iif: Some(*i),
+                    oif: Out::Is(*o),
+                    ..Lowered::new(Place::Forward, Action::Drop)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// 127.0.0.0/8
+pub const LOOPBACK: Subnet = Subnet {
+    addr: Ipv4Addr::new(127, 0, 0, 0),
+    prefix: 8,
+};

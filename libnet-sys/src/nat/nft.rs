@@ -20,7 +20,7 @@
 //! helper rule that goes with it: the masquerades that make a published port work from the
 //! host and from its own container).
 
-use super::{Out, Ports, Rule, Subnet};
+use super::{Action, Lowered, Out, Place, Ports, Rule, Subnet, BASE_TAG};
 use crate::netlink::nft::expr::*;
 use crate::netlink::nft::{self, Hook, NFPROTO_IPV4};
 use crate::netlink::Msg;
@@ -65,10 +65,6 @@ pub const CHAINS: [(&str, Hook); 4] = [
         },
     ),
 ];
-
-pub const TAG: &str = "natctl:";
-pub const HELPER_TAG: &str = "natctl+:";
-const BASE_TAG: &str = "natctl:base";
 
 /// The messages that make the table, its chains and the jumps to `publish`.
 pub fn setup() -> Vec<(Msg, String)> {
@@ -157,13 +153,6 @@ fn daddr(a: Ipv4Addr) -> Vec<Expr> {
     )
 }
 
-fn host(a: Ipv4Addr) -> Subnet {
-    Subnet {
-        addr: a,
-        prefix: 32,
-    }
-}
-
 /// `iifname`/`oifname` compared whole: 16 bytes, NUL-padded.
 fn ifname(key: u32, op: u32, name: &str) -> Vec<Expr> {
     let mut data = name.as_bytes().to_vec();
@@ -226,127 +215,75 @@ fn dport(proto: u8, p: Ports) -> Vec<Expr> {
     v
 }
 
-fn one(p: u16) -> Ports {
-    Ports { first: p, last: p }
-}
-
-/// The kernel rules of one natctl rule: (chain, expressions, helper?).
-pub fn rules(r: &Rule) -> Vec<(&'static str, Vec<Expr>, bool)> {
-    match r {
-        Rule::Masquerade { subnet, out: o } => {
-            let mut e = saddr(*subnet);
-            e.extend(out(o));
-            e.extend([Expr::Counter, Expr::Masq]);
-            vec![("postrouting", e, false)]
-        }
-        Rule::Snat { subnet, to, out: o } => {
-            let mut e = saddr(*subnet);
-            e.extend(out(o));
-            e.extend([
-                Expr::Counter,
-                Expr::Immediate {
-                    dreg: REG_1,
-                    data: Data::Value(to.octets().to_vec()),
-                },
-                Expr::Nat {
-                    ty: NAT_SNAT,
-                    family: FAMILY as u32,
-                    reg_addr: REG_1,
-                    reg_proto: None,
-                },
-            ]);
-            vec![("postrouting", e, false)]
-        }
-        Rule::Publish {
-            host: h,
-            ports,
-            dest,
-            dports,
-            proto,
-            in_if,
-        } => {
-            let p = proto.number();
-            // A range to a range is mapped port to port (one rule each, as Docker does); a
-            // range to one port is one rule. The kernel's own range NAT would pick any port
-            // of the range.
-            let pairs: Vec<(Ports, u16)> = if dports.is_range() {
-                (0..ports.count() as u16)
-                    .map(|i| (one(ports.first + i), dports.first + i))
-                    .collect()
-            } else {
-                vec![(*ports, dports.first)]
-            };
-            let mut v = Vec::new();
-            for (match_ports, to_port) in pairs {
-                let mut e = Vec::new();
-                if let Some(h) = h {
-                    e.extend(daddr(*h));
-                }
-                if let Some(i) = in_if {
-                    e.extend(ifname(META_IIFNAME, CMP_EQ, i.as_str()));
-                }
-                e.extend(dport(p, match_ports));
-                e.extend([
-                    Expr::Counter,
-                    Expr::Immediate {
-                        dreg: REG_1,
-                        data: Data::Value(dest.octets().to_vec()),
-                    },
-                    Expr::Immediate {
-                        dreg: REG_2,
-                        data: Data::Value(to_port.to_be_bytes().to_vec()),
-                    },
-                    Expr::Nat {
-                        ty: NAT_DNAT,
-                        family: FAMILY as u32,
-                        reg_addr: REG_1,
-                        reg_proto: Some((REG_2, REG_2)),
-                    },
-                ]);
-                v.push((PUBLISH, e, false));
-            }
-            // From the host's own 127.0.0.1 (the reply must not come back to the container's
-            // loopback), and hairpin: a container to its own published port.
-            for src in [
-                Subnet {
-                    addr: Ipv4Addr::new(127, 0, 0, 0),
-                    prefix: 8,
-                },
-                host(*dest),
-            ] {
-                let mut e = saddr(src);
-                e.extend(daddr(*dest));
-                e.extend(dport(p, *dports));
-                e.push(Expr::Masq);
-                v.push(("postrouting", e, true));
-            }
-            v
-        }
-        Rule::Isolate { a, b } => [(a, b), (b, a)]
-            .into_iter()
-            .map(|(i, o)| {
-                let mut e = ifname(META_IIFNAME, CMP_EQ, i.as_str());
-                e.extend(ifname(META_OIFNAME, CMP_EQ, o.as_str()));
-                e.extend([
-                    Expr::Counter,
-                    Expr::Immediate {
-                        dreg: REG_VERDICT,
-                        data: Data::Verdict(NF_DROP, None),
-                    },
-                ]);
-                ("forward", e, false)
-            })
-            .collect(),
+/// The chain and expressions of one kernel rule. natctl's own rules count their packets;
+/// helpers do not.
+pub fn encode(l: &Lowered) -> (&'static str, Vec<Expr>) {
+    let mut e = Vec::new();
+    if let Some(s) = l.src {
+        e.extend(saddr(s));
     }
+    if let Some(d) = l.dst {
+        e.extend(daddr(d));
+    }
+    if let Some(i) = &l.iif {
+        e.extend(ifname(META_IIFNAME, CMP_EQ, i.as_str()));
+    }
+    e.extend(out(&l.oif));
+    if let Some((proto, ports)) = l.l4 {
+        e.extend(dport(proto.number(), ports));
+    }
+    if !l.helper {
+        e.push(Expr::Counter);
+    }
+    let addr = |a: Ipv4Addr| Expr::Immediate {
+        dreg: REG_1,
+        data: Data::Value(a.octets().to_vec()),
+    };
+    match l.action {
+        Action::Masquerade => e.push(Expr::Masq),
+        Action::Snat(to) => e.extend([
+            addr(to),
+            Expr::Nat {
+                ty: NAT_SNAT,
+                family: FAMILY as u32,
+                reg_addr: REG_1,
+                reg_proto: None,
+            },
+        ]),
+        Action::Dnat(to, port) => e.extend([
+            addr(to),
+            Expr::Immediate {
+                dreg: REG_2,
+                data: Data::Value(port.to_be_bytes().to_vec()),
+            },
+            Expr::Nat {
+                ty: NAT_DNAT,
+                family: FAMILY as u32,
+                reg_addr: REG_1,
+                reg_proto: Some((REG_2, REG_2)),
+            },
+        ]),
+        Action::Drop => e.push(Expr::Immediate {
+            dreg: REG_VERDICT,
+            data: Data::Verdict(NF_DROP, None),
+        }),
+    }
+    let chain = match l.place {
+        Place::Publish => PUBLISH,
+        Place::Postrouting => "postrouting",
+        Place::Forward => "forward",
+    };
+    (chain, e)
 }
 
 /// The `NFT_MSG_NEWRULE` messages of one natctl rule, each tagged with its spec.
 pub fn add(r: &Rule, object: &str) -> Vec<(Msg, String)> {
     let spec = r.spec();
-    rules(r)
-        .into_iter()
-        .map(|(chain, exprs, helper)| {
-            let tag = format!("{}{spec}", if helper { HELPER_TAG } else { TAG });
+    r.lower()
+        .iter()
+        .map(|l| {
+            let (chain, exprs) = encode(l);
+            let tag = super::tag(&spec, l.helper);
             (
                 nft::new_rule(FAMILY, TABLE, chain, &exprs, &nft::comment_udata(&tag)),
                 object.to_string(),
@@ -390,10 +327,8 @@ pub fn parse_rule(m: &crate::netlink::MsgRef) -> crate::Result<Found> {
             }
             nft::NFTA_RULE_USERDATA => {
                 let c = nft::udata_comment(a.value).unwrap_or_default();
-                if let Some(s) = c.strip_prefix(HELPER_TAG) {
-                    (f.spec, f.helper) = (Some(s.to_string()), true);
-                } else if c != BASE_TAG {
-                    f.spec = c.strip_prefix(TAG).map(str::to_string);
+                if let Some((spec, helper)) = super::untag(&c) {
+                    (f.spec, f.helper) = (Some(spec.to_string()), helper);
                 }
             }
             _ => {}

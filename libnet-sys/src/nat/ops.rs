@@ -4,6 +4,7 @@
 //! the table, or both adding the same rule.
 
 use super::nft::{self as enc, Found, FAMILY, TABLE};
+use super::xt::XtNat;
 use super::Rule;
 use crate::error::{Error, Result};
 use crate::netlink::nft::{self, NETLINK_NETFILTER};
@@ -11,7 +12,7 @@ use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
 
 /// How many times a transaction is rebuilt after another writer committed first.
-const RETRIES: usize = 200;
+pub(crate) const RETRIES: usize = 200;
 
 /// natctl's table as read: the generation it was read at, and its rules.
 pub struct State {
@@ -49,19 +50,53 @@ pub enum Change {
     DelId(u64),
 }
 
-pub struct Nat {
-    nl: NlSocket,
+/// natctl's steps on the path chosen.
+pub enum Nat {
+    Nft(NftNat),
+    Xt(XtNat),
 }
 
 impl Nat {
-    pub fn new(trace: Trace) -> Result<Nat> {
-        Ok(Nat {
-            nl: NlSocket::open(NETLINK_NETFILTER, trace)?,
+    /// nf_tables, or with `iptables` the legacy xtables path.
+    pub fn open(iptables: bool, trace: Trace) -> Result<Nat> {
+        Ok(if iptables {
+            Nat::Xt(XtNat::new(trace)?)
+        } else {
+            Nat::Nft(NftNat::new(trace)?)
         })
     }
 
-    pub fn trace(&self) -> Trace {
-        self.nl.trace
+    pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
+        match self {
+            Nat::Nft(n) => n.apply(changes),
+            Nat::Xt(x) => x.apply(changes),
+        }
+    }
+
+    pub fn list(&mut self) -> Result<Vec<Listed>> {
+        match self {
+            Nat::Nft(n) => n.list(),
+            Nat::Xt(x) => x.list(),
+        }
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        match self {
+            Nat::Nft(n) => n.flush(),
+            Nat::Xt(x) => x.flush(),
+        }
+    }
+}
+
+pub struct NftNat {
+    nl: NlSocket,
+}
+
+impl NftNat {
+    pub fn new(trace: Trace) -> Result<NftNat> {
+        Ok(NftNat {
+            nl: NlSocket::open(NETLINK_NETFILTER, trace)?,
+        })
     }
 
     fn genid(&mut self) -> Result<u32> {
@@ -179,21 +214,50 @@ impl Nat {
     }
 }
 
-/// The spec a change is about, resolving a delete by id.
-fn spec_of(st: &State, c: &Change) -> Result<String> {
-    match c {
-        Change::Add(r) | Change::Del(r) => Ok(r.spec()),
-        Change::DelId(id) => st
-            .rules
-            .iter()
-            .find(|f| f.handle == *id && !f.helper)
-            .and_then(|f| f.spec.clone())
-            .ok_or_else(|| Error::errno("NFT_MSG_DELRULE", format!("id {id}"), libc::ENOENT)),
-    }
+/// A change once checked: add a rule (its spec with it), or delete the rule of a spec.
+pub(crate) enum Step<'a> {
+    Add(&'a Rule, String),
+    Del(String),
 }
 
-/// The messages for `changes` against `st`, checked in order (a batch may delete a rule and
-/// add it again).
+/// Checks `changes` in order against the specs present, so a batch may delete a rule and add
+/// it again, or delete what an earlier line added: adding a rule that is there, or deleting one
+/// that is not, is an error naming the change's object, found before anything is sent. `id`
+/// resolves a delete by id.
+pub(crate) fn walk<'a>(
+    mut present: Vec<String>,
+    id: impl Fn(u64) -> Option<String>,
+    changes: &'a [(Change, String)],
+    mut step: impl FnMut(Step<'a>, &str) -> Result<()>,
+) -> Result<()> {
+    for (c, object) in changes {
+        let refuse = |errno| Error::errno("check", object.clone(), errno);
+        let spec = match c {
+            Change::Add(r) | Change::Del(r) => r.spec(),
+            Change::DelId(n) => id(*n).ok_or_else(|| refuse(libc::ENOENT))?,
+        };
+        let here = present.contains(&spec);
+        match c {
+            Change::Add(r) => {
+                if here {
+                    return Err(refuse(libc::EEXIST));
+                }
+                present.push(spec.clone());
+                step(Step::Add(r, spec), object)?;
+            }
+            Change::Del(_) | Change::DelId(_) => {
+                if !here {
+                    return Err(refuse(libc::ENOENT));
+                }
+                present.retain(|s| s != &spec);
+                step(Step::Del(spec), object)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The messages for `changes` against `st`.
 fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> {
     // Each message with the spec of the rule it adds, so a later line of the same batch that
     // deletes that rule takes its messages back out.
@@ -201,49 +265,33 @@ fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> 
     if !st.exists && changes.iter().any(|(c, _)| matches!(c, Change::Add(_))) {
         msgs.extend(enc::setup().into_iter().map(|(m, o)| (m, o, None)));
     }
-    let mut present: Vec<String> = st.rules.iter().filter_map(|f| f.spec.clone()).collect();
-    for (c, object) in changes {
-        let spec = spec_of(st, c).map_err(|e| Error {
-            object: object.clone(),
-            ..e
-        })?;
-        let here = present.contains(&spec);
-        match c {
-            Change::Add(r) => {
-                if here {
-                    return Err(Error::errno(
-                        "NFT_MSG_NEWRULE",
-                        object.clone(),
-                        libc::EEXIST,
-                    ));
-                }
-                msgs.extend(
-                    enc::add(r, object)
-                        .into_iter()
-                        .map(|(m, o)| (m, o, Some(spec.clone()))),
-                );
-                present.push(spec);
-            }
-            Change::Del(_) | Change::DelId(_) => {
-                if !here {
-                    return Err(Error::errno(
-                        "NFT_MSG_DELRULE",
-                        object.clone(),
-                        libc::ENOENT,
-                    ));
-                }
+    let present = st.rules.iter().filter_map(|f| f.spec.clone()).collect();
+    let id = |n: u64| {
+        st.rules
+            .iter()
+            .find(|f| f.handle == n && !f.helper)
+            .and_then(|f| f.spec.clone())
+    };
+    walk(present, id, changes, |step, object| {
+        match step {
+            Step::Add(r, spec) => msgs.extend(
+                enc::add(r, object)
+                    .into_iter()
+                    .map(|(m, o)| (m, o, Some(spec.clone()))),
+            ),
+            Step::Del(spec) => {
                 let queued = msgs.len();
                 msgs.retain(|(_, _, s)| s.as_deref() != Some(spec.as_str()));
                 if msgs.len() == queued {
                     for f in st.of(&spec) {
                         let m = nft::del_rule(FAMILY, TABLE, &f.chain, f.handle);
-                        msgs.push((m, object.clone(), None));
+                        msgs.push((m, object.to_string(), None));
                     }
                 }
-                present.retain(|s| s != &spec);
             }
         }
-    }
+        Ok(())
+    })?;
     Ok(msgs.into_iter().map(|(m, o, _)| (m, o)).collect())
 }
 

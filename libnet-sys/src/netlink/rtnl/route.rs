@@ -206,6 +206,18 @@ pub fn del_route(r: &RouteSpec) -> Msg {
     route_msg(RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, r)
 }
 
+/// `ip route get DST`: the route the kernel would take to `dst`, as one `RTM_NEWROUTE`.
+pub fn get_route(dst: IpAddr) -> Msg {
+    let full = if dst.is_ipv4() { 32 } else { 128 };
+    Msg::new(RTM_GETROUTE, NLM_F_REQUEST)
+        .header(&RtMsg {
+            family: family_of(&dst),
+            dst_len: full,
+            ..Default::default()
+        })
+        .bytes(RTA_DST, &ip_bytes(&dst))
+}
+
 /// Every route of `family` in `table` (with strict checking the kernel filters by table).
 pub fn dump_routes(family: u8, table: u32) -> Msg {
     let m = Msg::new(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP).header(&RtMsg {

@@ -1,0 +1,163 @@
+//! What a published port needs of the host besides rules (nat-anchors 2.3, 2.4):
+//! `route_localnet` on the interface toward the container, so that `127.0.0.1:PORT` may be
+//! routed out of the host at all, and hairpin mode on the container's bridge port, so that
+//! with br_netfilter a container's connection to its own published port can be bridged back
+//! out the port it came in on. Both are switches natctl turns on and reports; `undo` turns
+//! back what it turned when the rules that needed them could not be made.
+
+use crate::bridge::ops::Bridges;
+use crate::bridge::{Detail, PortSetting};
+use crate::error::Result;
+use crate::ifname::IfName;
+use crate::kernel::Kernel;
+use crate::netlink::rtnl::route;
+use crate::sysfs::sysctl::{self, Key};
+use crate::trace::{Access, Trace};
+use std::net::{IpAddr, Ipv4Addr};
+
+/// A switch natctl turned on, to turn back off.
+enum Turned {
+    Sysctl(Key, i64),
+    Hairpin(IfName, IfName),
+}
+
+/// What was done for a set of destinations: a line for each switch turned, hints for what
+/// natctl could not do itself, and what to undo.
+pub struct Prepared {
+    pub notes: Vec<String>,
+    pub hints: Vec<String>,
+    turned: Vec<Turned>,
+}
+
+/// The interface the kernel routes `dst` out of.
+fn route_out(k: &mut Kernel, dst: Ipv4Addr) -> Result<Option<u32>> {
+    let mut oif = None;
+    k.nl()?.transact(
+        route::get_route(IpAddr::V4(dst)),
+        &dst.to_string(),
+        Access::Read,
+        &mut |m| {
+            oif = route::parse_route(m)?.oif;
+            Ok(())
+        },
+    )?;
+    Ok(oif)
+}
+
+/// The link-layer address the neighbour table has for `dst` on `dev`, from `/proc/net/arp`
+/// (complete entries only).
+fn neighbour(trace: &Trace, dst: Ipv4Addr, dev: &str) -> Option<[u8; 6]> {
+    trace.request(Access::Read, format_args!("read /proc/net/arp"));
+    let text = std::fs::read_to_string("/proc/net/arp").ok()?;
+    let ip = dst.to_string();
+    let found = text.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        // IP address, HW type, Flags (0x2 ATF_COM: resolved), HW address, Mask, Device
+        (f.len() == 6 && f[0] == ip && f[2] == "0x2" && f[5] == dev).then(|| f[3].to_string())
+    });
+    trace.outcome(
+        Access::Read,
+        Ok(format_args!("{}", found.as_deref().unwrap_or("no entry"))),
+    );
+    let mut mac = [0u8; 6];
+    let parts: Vec<u8> = found?
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16))
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    (parts.len() == 6).then(|| mac.copy_from_slice(&parts))?;
+    Some(mac)
+}
+
+/// Turns on what published ports to `dests` need; a destination not behind a local interface
+/// needs nothing.
+pub fn prepare(trace: Trace, dests: &[Ipv4Addr]) -> Result<Prepared> {
+    let mut p = Prepared {
+        notes: Vec::new(),
+        hints: Vec::new(),
+        turned: Vec::new(),
+    };
+    let mut k = Kernel::new(trace);
+    let mut bridges = Bridges::new(trace, None);
+    for &dst in dests {
+        let Some(oif) = route_out(&mut k, dst)? else {
+            continue;
+        };
+        let link = k.get_link(
+            crate::netlink::rtnl::link::get_link_by_index(oif, None, 0),
+            &oif,
+        )?;
+        let Some(dev) = link.name else { continue };
+        let key = Key::conf(false, dev.as_str(), "route_localnet");
+        let c = sysctl::set(&trace, &key, 1)?;
+        if c.changed() {
+            p.notes.push(format!(
+                "set {key}=1 (so 127.0.0.1 may be routed to {dst} on {dev})"
+            ));
+            p.turned.push(Turned::Sysctl(key, c.old));
+        }
+        if link.kind != "bridge" {
+            continue;
+        }
+        match port_of(&mut bridges, &trace, &dev, dst)? {
+            Some(port) => {
+                let b = bridges.bridge(&dev, Detail::Full)?;
+                let on = b
+                    .ports
+                    .iter()
+                    .any(|x| x.name.as_ref() == Some(&port) && x.hairpin);
+                if !on {
+                    bridges.set_port(&dev, &port, PortSetting::Hairpin, 1)?;
+                    p.notes.push(format!(
+                        "set hairpin on {port} of {dev} (so {dst} may reach its own published port)"
+                    ));
+                    p.turned.push(Turned::Hairpin(dev, port));
+                }
+            }
+            None => p.hints.push(format!(
+                "{dst} is not yet known on {dev}: for it to reach its own published port, turn \
+                 hairpin on for its bridge port (brctl hairpin {dev} PORT on)"
+            )),
+        }
+    }
+    Ok(p)
+}
+
+/// The bridge port behind which `dst` was last seen: its address from the neighbour table, its
+/// port from the bridge's forwarding database.
+fn port_of(
+    bridges: &mut Bridges,
+    trace: &Trace,
+    bridge: &IfName,
+    dst: Ipv4Addr,
+) -> Result<Option<IfName>> {
+    let Some(mac) = neighbour(trace, dst, bridge.as_str()) else {
+        return Ok(None);
+    };
+    let Some(no) = bridges
+        .fdb(bridge)?
+        .into_iter()
+        .find(|e| e.mac == mac && !e.is_local)
+        .map(|e| e.port_no)
+    else {
+        return Ok(None);
+    };
+    let b = bridges.bridge(bridge, Detail::Full)?;
+    Ok(b.ports
+        .into_iter()
+        .find(|x| x.port_no == no)
+        .and_then(|x| x.name))
+}
+
+impl Prepared {
+    /// Turns back what was turned, last first; best effort, as it runs after a failure.
+    pub fn undo(self, trace: Trace) {
+        let mut bridges = Bridges::new(trace, None);
+        for t in self.turned.into_iter().rev() {
+            let _ = match t {
+                Turned::Sysctl(key, old) => sysctl::set(&trace, &key, old).map(|_| ()),
+                Turned::Hairpin(b, port) => bridges.set_port(&b, &port, PortSetting::Hairpin, 0),
+            };
+        }
+    }
+}

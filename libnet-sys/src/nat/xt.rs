@@ -1,0 +1,306 @@
+//! The rule model in legacy xtables (`--via iptables`): natctl's own chains, jumped to from
+//! the built-in ones, as Docker's DOCKER chains are.
+//!
+//! ```text
+//! nat     PREROUTING  -m addrtype --dst-type LOCAL -j NATCTL   (first)
+//!         OUTPUT      -m addrtype --dst-type LOCAL -j NATCTL   (first)
+//!         POSTROUTING -j NATCTL-POSTROUTING                    (last)
+//!         NATCTL              [-d H] [-i I] -p P --dport N -j DNAT --to-destination D:M
+//!         NATCTL-POSTROUTING  -s S [[!] -o O] -j MASQUERADE | SNAT --to-source A
+//! filter  FORWARD     -j NATCTL-FORWARD                        (first)
+//!         NATCTL-FORWARD      -i A -o B -j DROP
+//! ```
+//!
+//! The positions follow the nf_tables path's priorities: published ports and isolation before
+//! the standard chains' rules, source NAT after them. Every entry carries the same comment as
+//! on the nf_tables path. A command is a read-modify-write of each table it touches, under
+//! `/run/xtables.lock`; two tables are two replaces, and when the second fails the first is
+//! put back.
+
+use super::ops::{walk, Change, Listed, Step, RETRIES};
+use super::{tag, untag, Action, Lowered, Out, Place, Rule, BASE_TAG};
+use crate::error::{Error, Result};
+use crate::trace::Trace;
+use crate::xtables::rule::{self as xr, IptIp};
+use crate::xtables::{Entry, Table, Target, Xtables, VERDICT_DROP};
+
+pub const PUBLISH: &str = "NATCTL";
+pub const POSTROUTING: &str = "NATCTL-POSTROUTING";
+pub const FORWARD: &str = "NATCTL-FORWARD";
+
+/// natctl's chains by table, in the order `list` reads them.
+const TABLES: [(&str, &[&str]); 2] = [("nat", &[PUBLISH, POSTROUTING]), ("filter", &[FORWARD])];
+
+fn place(p: Place) -> (&'static str, &'static str) {
+    match p {
+        Place::Publish => ("nat", PUBLISH),
+        Place::Postrouting => ("nat", POSTROUTING),
+        Place::Forward => ("filter", FORWARD),
+    }
+}
+
+/// The jumps into natctl's chains in `table`: (built-in chain, first?, target chain, matches).
+fn jumps(table: &str) -> Vec<(&'static str, bool, &'static str, Vec<u8>)> {
+    match table {
+        "nat" => vec![
+            ("PREROUTING", true, PUBLISH, xr::dst_type_local()),
+            ("OUTPUT", true, PUBLISH, xr::dst_type_local()),
+            ("POSTROUTING", false, POSTROUTING, Vec::new()),
+        ],
+        _ => vec![("FORWARD", true, FORWARD, Vec::new())],
+    }
+}
+
+/// The entry of one kernel rule, tagged `comment`.
+pub fn encode(l: &Lowered, comment: &str) -> Result<Entry> {
+    let oif = match &l.oif {
+        Out::Any => None,
+        Out::Is(i) => Some((i.as_str(), false)),
+        Out::IsNot(i) => Some((i.as_str(), true)),
+    };
+    let ip = IptIp {
+        src: l.src.map(|s| (s.addr, s.prefix)),
+        dst: l.dst.map(|d| (d, 32)),
+        iniface: l.iif.as_ref().map(|i| i.as_str()),
+        outiface: oif,
+        proto: l.l4.map_or(0, |(p, _)| p.number()),
+    };
+    let mut m = Vec::new();
+    if let Some((p, ports)) = l.l4 {
+        m.extend(xr::dport(p.number(), ports.first, ports.last));
+    }
+    m.extend(xr::comment(comment)?);
+    let target = match l.action {
+        Action::Masquerade => xr::masquerade(),
+        Action::Snat(a) => xr::nat("SNAT", a, None),
+        Action::Dnat(a, p) => xr::nat("DNAT", a, Some(p)),
+        Action::Drop => Target::Verdict(VERDICT_DROP),
+    };
+    Ok(xr::entry(&ip, m, target))
+}
+
+/// A table read, as read and as natctl changes it.
+struct Held {
+    read: Table,
+    table: Table,
+    changed: bool,
+}
+
+pub struct XtNat {
+    xt: Xtables,
+}
+
+impl XtNat {
+    pub fn new(trace: Trace) -> Result<XtNat> {
+        Ok(XtNat {
+            xt: Xtables::open(trace)?,
+        })
+    }
+
+    /// natctl's tables that this namespace has, read; with `create`, the named ones too.
+    fn read(&self, create: &[&str]) -> Result<Vec<Held>> {
+        let have = self.xt.tables()?;
+        let mut v = Vec::new();
+        for (name, _) in TABLES {
+            if have.iter().any(|t| t == name) || create.contains(&name) {
+                let read = self.xt.read(name)?;
+                v.push(Held {
+                    table: read.clone(),
+                    read,
+                    changed: false,
+                });
+            }
+        }
+        Ok(v)
+    }
+
+    /// Makes `changes` with one replace per table touched, under the xtables lock.
+    pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
+        let _lock = self.xt.lock()?;
+        for _ in 0..RETRIES {
+            match self.try_apply(changes) {
+                // A writer that ignores the lock replaced a table after we read it.
+                Err(e) if e.is(libc::EAGAIN) => continue,
+                other => return other,
+            }
+        }
+        Err(Error::state(
+            "iptables",
+            "other writers kept changing the tables; try again",
+        ))
+    }
+
+    fn try_apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
+        let mut create: Vec<&str> = Vec::new();
+        for (c, _) in changes {
+            if let Change::Add(r) = c {
+                create.extend(r.lower().iter().map(|l| place(l.place).0));
+            }
+        }
+        let mut held = self.read(&create)?;
+        let listed = own(&held);
+        let present = held
+            .iter()
+            .flat_map(|h| natctl_entries(&h.table))
+            .map(|(_, _, spec, _)| spec)
+            .collect();
+        let id = |n: u64| {
+            listed
+                .get((n as usize).checked_sub(1)?)
+                .map(|l| l.spec.clone())
+        };
+        walk(present, id, changes, |step, _| {
+            match step {
+                Step::Add(r, spec) => {
+                    for l in r.lower() {
+                        let (table, chain) = place(l.place);
+                        let h = held
+                            .iter_mut()
+                            .find(|h| h.table.name == table)
+                            .expect("every table an add needs is read");
+                        setup(&mut h.table)?;
+                        let e = encode(&l, &tag(&spec, l.helper))?;
+                        h.table.chain_mut(chain).unwrap().rules.push(e);
+                        h.changed = true;
+                    }
+                }
+                Step::Del(spec) => {
+                    for h in &mut held {
+                        for c in &mut h.table.chains {
+                            let before = c.rules.len();
+                            c.rules.retain(|e| {
+                                !e.comment()
+                                    .is_some_and(|c| untag(&c).is_some_and(|(s, _)| s == spec))
+                            });
+                            h.changed |= c.rules.len() != before;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        self.commit(held)
+    }
+
+    /// Replaces each changed table; when one fails, the ones before it are put back.
+    fn commit(&self, held: Vec<Held>) -> Result<()> {
+        let mut done: Vec<(Table, Vec<[u64; 2]>, usize)> = Vec::new();
+        for h in held.into_iter().filter(|h| h.changed) {
+            match self.xt.commit(&h.table) {
+                Ok(old) => done.push((h.read, old, h.table.entries())),
+                Err(e) => {
+                    for (t, old, now) in done.into_iter().rev() {
+                        if let Err(back) = self.xt.commit(&t.restored(&old, now)) {
+                            return Err(Error {
+                                object: format!(
+                                    "{}; table {} could not be put back either ({})",
+                                    e.object,
+                                    t.name,
+                                    back.reason()
+                                ),
+                                ..e
+                            });
+                        }
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// natctl's rules, numbered in the order of its chains (nat, then filter).
+    pub fn list(&mut self) -> Result<Vec<Listed>> {
+        Ok(own(&self.read(&[])?))
+    }
+
+    /// Removes natctl's chains and the jumps to them, and nothing else; a table this namespace
+    /// does not have is not made.
+    pub fn flush(&mut self) -> Result<()> {
+        let _lock = self.xt.lock()?;
+        let mut held = self.read(&[])?;
+        for h in &mut held {
+            let t = &mut h.table;
+            let before = t.chains.len();
+            t.chains
+                .retain(|c| !TABLES.iter().any(|(_, cs)| cs.contains(&c.name.as_str())));
+            for c in t.chains.iter_mut().filter(|c| c.hook.is_some()) {
+                c.rules.retain(|e| e.comment().as_deref() != Some(BASE_TAG));
+            }
+            h.changed = t.chains.len() != before;
+        }
+        self.commit(held)
+    }
+}
+
+/// Makes natctl's chains in `t` and the jumps to them, where they are missing.
+fn setup(t: &mut Table) -> Result<()> {
+    let table = t.name.clone();
+    for (builtin, first, chain, matches) in jumps(&table) {
+        if t.chain(chain).is_none() {
+            t.add_chain(chain);
+        }
+        let b = t.chain_mut(builtin).ok_or_else(|| {
+            Error::state(
+                format!("table {table}"),
+                format!("has no built-in chain {builtin}"),
+            )
+        })?;
+        let jumps_here = |e: &Entry| e.target == Target::Jump(chain.to_string());
+        if !b.rules.iter().any(jumps_here) {
+            let mut m = matches;
+            m.extend(xr::comment(BASE_TAG)?);
+            let e = xr::entry(&IptIp::default(), m, Target::Jump(chain.to_string()));
+            if first {
+                b.rules.insert(0, e);
+            } else {
+                b.rules.push(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// natctl's tagged entries in its chains of `t`: (chain, counters, spec, helper).
+fn natctl_entries(t: &Table) -> Vec<(String, [u64; 2], String, bool)> {
+    let mut v = Vec::new();
+    for (_, chains) in TABLES {
+        for c in chains.iter().filter_map(|n| t.chain(n)) {
+            for e in &c.rules {
+                if let Some((spec, helper)) = e.comment().as_deref().and_then(untag) {
+                    v.push((c.name.clone(), e.counters, spec.to_string(), helper));
+                }
+            }
+        }
+    }
+    v
+}
+
+/// natctl's own rules, ids counted from 1 in chain order; counters summed per rule.
+fn own(held: &[Held]) -> Vec<Listed> {
+    let mut out: Vec<Listed> = Vec::new();
+    for h in held {
+        for (_, [packets, bytes], spec, helper) in natctl_entries(&h.table) {
+            if helper {
+                continue;
+            }
+            if let Some(l) = out.iter_mut().find(|l| l.spec == spec) {
+                l.packets += packets;
+                l.bytes += bytes;
+                continue;
+            }
+            // A comment that no longer parses is someone's hand edit; it is not natctl's.
+            let Ok(rule) = Rule::from_spec(&spec) else {
+                continue;
+            };
+            out.push(Listed {
+                id: out.len() as u64 + 1,
+                rule,
+                spec,
+                packets,
+                bytes,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,777 @@
+//! The legacy xtables ABI (iptables-legacy): a table is read whole with `getsockopt` and
+//! replaced whole with `setsockopt` on a raw IPv4 socket. There are no handles and no
+//! transactions: a writer reads the blob, edits it, sends it back with the number of entries it
+//! read (the kernel's only check: a mismatch is `EAGAIN`), then puts the old counters back.
+//! `/run/xtables.lock` is what keeps cooperating writers from losing each other's updates.
+//!
+//! Layouts from linux/netfilter_ipv4/ip_tables.h and linux/netfilter/x_tables.h (x86_64 and
+//! every other 64-bit target: `struct ipt_entry` is 112 bytes, `struct ipt_replace` 96).
+
+pub mod rule;
+
+use crate::error::{last_errno, Error, Result};
+use crate::trace::{Access, Trace};
+use std::fmt::Write as _;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+// linux/netfilter_ipv4/ip_tables.h: IPT_BASE_CTL 64.
+const IPT_SO_SET_REPLACE: i32 = 64;
+const IPT_SO_SET_ADD_COUNTERS: i32 = 65;
+const IPT_SO_GET_INFO: i32 = 64;
+const IPT_SO_GET_ENTRIES: i32 = 65;
+
+// linux/netfilter/x_tables.h
+const XT_TABLE_MAXNAMELEN: usize = 32;
+const XT_EXTENSION_MAXNAMELEN: usize = 29;
+const XT_FUNCTION_MAXNAMELEN: usize = 30;
+/// `struct xt_entry_match` / `xt_entry_target` header: u16 size, name[29], u8 revision.
+pub const XT_HEADER: usize = 32;
+/// `XT_RETURN` = -NF_REPEAT - 1; the other standard verdicts are -NF_x - 1.
+pub const XT_RETURN: i32 = -5;
+pub const VERDICT_DROP: i32 = -(libc::NF_DROP) - 1;
+pub const VERDICT_ACCEPT: i32 = -(libc::NF_ACCEPT) - 1;
+
+/// `struct ipt_ip` (84 bytes), the fixed match of every entry.
+pub const IPT_IP: usize = 84;
+/// `struct ipt_entry` without its matches and target.
+const IPT_ENTRY: usize = 112;
+const IPT_GETINFO: usize = 84;
+const IPT_GET_ENTRIES: usize = 40;
+const IPT_REPLACE: usize = 96;
+const XT_COUNTERS_INFO: usize = 40;
+/// `struct xt_standard_target`: header + int verdict, aligned.
+const STANDARD_TARGET: usize = 40;
+/// `struct xt_error_target`: header + errorname[30], aligned.
+const ERROR_TARGET: usize = 64;
+/// `ipt_ip.flags`: a jump that does not come back (`-g`).
+pub const IPT_F_GOTO: u8 = 0x02;
+
+/// The hooks, by index (`NF_INET_*`), as iptables names their built-in chains.
+pub const HOOKS: [&str; 5] = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
+
+/// `XT_ALIGN`: every match, target and entry is 8-aligned.
+pub const fn align(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_ne_bytes([b[at], b[at + 1]])
+}
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes(b[at..at + 4].try_into().unwrap())
+}
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// A NUL-padded name field.
+fn name_at(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+fn put_name(b: &mut [u8], name: &str) {
+    let n = name.len().min(b.len() - 1);
+    b[..n].copy_from_slice(&name.as_bytes()[..n]);
+}
+
+/// A match or target record: header (size, name, revision) and data, padded.
+pub fn record(name: &str, revision: u8, data: &[u8]) -> Vec<u8> {
+    let size = align(XT_HEADER + data.len());
+    let mut v = vec![0u8; size];
+    v[..2].copy_from_slice(&(size as u16).to_ne_bytes());
+    put_name(&mut v[2..2 + XT_EXTENSION_MAXNAMELEN], name);
+    v[XT_HEADER - 1] = revision;
+    v[XT_HEADER..XT_HEADER + data.len()].copy_from_slice(data);
+    v
+}
+
+/// The records of a matches blob: (name, revision, data).
+pub fn records(mut b: &[u8]) -> impl Iterator<Item = (String, u8, &[u8])> {
+    std::iter::from_fn(move || {
+        if b.len() < XT_HEADER {
+            return None;
+        }
+        let size = (u16_at(b, 0) as usize).clamp(XT_HEADER, b.len());
+        let (r, rest) = b.split_at(size);
+        b = rest;
+        Some((
+            name_at(&r[2..XT_HEADER - 1]),
+            r[XT_HEADER - 1],
+            &r[XT_HEADER..],
+        ))
+    })
+}
+
+/// What an entry does after its matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A standard verdict: ACCEPT, DROP, RETURN, QUEUE (the negative ones).
+    Verdict(i32),
+    /// A jump (or, with `IPT_F_GOTO`, a goto) to a user chain, by name.
+    Jump(String),
+    /// No target: on to the next entry.
+    Fallthrough,
+    /// An extension target (MASQUERADE, DNAT, ...), verbatim.
+    Ext(Vec<u8>),
+}
+
+impl Target {
+    fn size(&self) -> usize {
+        match self {
+            Target::Ext(b) => b.len(),
+            _ => STANDARD_TARGET,
+        }
+    }
+}
+
+/// One entry: the fixed `ipt_ip` match and the matches verbatim, its target, its counters as
+/// read, and where it was in the table read (to carry its counters over a replace).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub ip: [u8; IPT_IP],
+    pub matches: Vec<u8>,
+    pub target: Target,
+    pub counters: [u64; 2],
+    pub origin: Option<usize>,
+}
+
+impl Entry {
+    fn size(&self) -> usize {
+        IPT_ENTRY + self.matches.len() + self.target.size()
+    }
+
+    /// An unconditional entry with a standard verdict (a policy, a chain's RETURN).
+    pub fn verdict(v: i32) -> Entry {
+        Entry {
+            ip: [0; IPT_IP],
+            matches: Vec::new(),
+            target: Target::Verdict(v),
+            counters: [0; 2],
+            origin: None,
+        }
+    }
+
+    /// The text of its `comment` match, if it has one.
+    pub fn comment(&self) -> Option<String> {
+        records(&self.matches)
+            .find(|(n, _, _)| n == "comment")
+            .map(|(_, _, d)| name_at(d))
+    }
+
+    /// The target's name as iptables prints it.
+    pub fn target_name(&self) -> String {
+        match &self.target {
+            Target::Verdict(XT_RETURN) => "RETURN".into(),
+            Target::Verdict(VERDICT_ACCEPT) => "ACCEPT".into(),
+            Target::Verdict(VERDICT_DROP) => "DROP".into(),
+            Target::Verdict(v) => format!("verdict {v}"),
+            Target::Jump(c) => c.clone(),
+            Target::Fallthrough => "(none)".into(),
+            Target::Ext(b) => name_at(&b[2..XT_HEADER - 1]),
+        }
+    }
+}
+
+/// A chain: built-in (its hook, and a policy entry at the end) or user (an ERROR entry naming
+/// it at the head, a RETURN at the end). Head and tail keep their counters like any entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    pub name: String,
+    pub hook: Option<usize>,
+    pub head: Option<Entry>,
+    pub rules: Vec<Entry>,
+    pub tail: Entry,
+}
+
+impl Chain {
+    pub fn user(name: &str) -> Chain {
+        let mut head = Entry::verdict(0);
+        head.target = Target::Ext(error_target(name));
+        Chain {
+            name: name.to_string(),
+            hook: None,
+            head: Some(head),
+            rules: Vec::new(),
+            tail: Entry::verdict(XT_RETURN),
+        }
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.head
+            .iter()
+            .chain(self.rules.iter())
+            .chain(std::iter::once(&self.tail))
+    }
+}
+
+fn error_target(name: &str) -> Vec<u8> {
+    let mut data = [0u8; XT_FUNCTION_MAXNAMELEN];
+    put_name(&mut data, name);
+    let r = record("ERROR", 0, &data);
+    debug_assert_eq!(r.len(), ERROR_TARGET);
+    r
+}
+
+/// A table as read: its chains in blob order, the closing ERROR entry, and how many entries
+/// the kernel held (what a replace must say it replaces).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub name: String,
+    pub valid_hooks: u32,
+    pub chains: Vec<Chain>,
+    pub end: Entry,
+    pub read_entries: u32,
+}
+
+impl Table {
+    pub fn chain(&self, name: &str) -> Option<&Chain> {
+        self.chains.iter().find(|c| c.name == name)
+    }
+
+    pub fn chain_mut(&mut self, name: &str) -> Option<&mut Chain> {
+        self.chains.iter_mut().find(|c| c.name == name)
+    }
+
+    /// Adds a user chain where iptables keeps them, in name order after the built-ins (libiptc
+    /// expects them sorted); no other chain moves.
+    pub fn add_chain(&mut self, name: &str) {
+        let at = self
+            .chains
+            .iter()
+            .position(|c| c.hook.is_none() && c.name.as_str() > name)
+            .unwrap_or(self.chains.len());
+        self.chains.insert(at, Chain::user(name));
+    }
+
+    fn entry_count(&self) -> usize {
+        self.chains
+            .iter()
+            .map(|c| c.entries().count())
+            .sum::<usize>()
+            + 1
+    }
+
+    /// Reads a `IPT_SO_GET_ENTRIES` blob, with the hook offsets `IPT_SO_GET_INFO` gave.
+    fn parse(name: &str, info: &Info, blob: &[u8]) -> Result<Table> {
+        let bad = |why: String| Error {
+            object: format!("table {name}"),
+            ..Error::malformed("IPT_SO_GET_ENTRIES", why)
+        };
+        // First pass: entries with their offsets, targets still raw.
+        let mut raw: Vec<(usize, usize, Entry, Option<i32>)> = Vec::new();
+        let mut off = 0;
+        while off < blob.len() {
+            if blob.len() - off < IPT_ENTRY {
+                return Err(bad(format!("entry at {off} is cut short")));
+            }
+            let e = &blob[off..];
+            let (t_off, next) = (u16_at(e, 88) as usize, u16_at(e, 90) as usize);
+            if t_off < IPT_ENTRY || next < t_off + XT_HEADER || next > e.len() || next % 8 != 0 {
+                return Err(bad(format!(
+                    "entry at {off} has bad offsets {t_off}/{next}"
+                )));
+            }
+            let t = &e[t_off..next];
+            let tname = name_at(&t[2..XT_HEADER - 1]);
+            let standard = tname.is_empty() && t.len() >= XT_HEADER + 4;
+            let verdict = standard.then(|| u32_at(t, XT_HEADER) as i32);
+            raw.push((
+                off,
+                off + next,
+                Entry {
+                    ip: e[..IPT_IP].try_into().unwrap(),
+                    matches: e[IPT_ENTRY..t_off].to_vec(),
+                    target: Target::Ext(t.to_vec()),
+                    counters: [u64_at(e, 96), u64_at(e, 104)],
+                    origin: Some(raw.len()),
+                },
+                verdict,
+            ));
+            off += next;
+        }
+        if raw.len() != info.num_entries as usize {
+            return Err(bad(format!(
+                "{} entries where IPT_SO_GET_INFO said {}",
+                raw.len(),
+                info.num_entries
+            )));
+        }
+        let is_error = |e: &Entry| matches!(&e.target, Target::Ext(t) if name_at(&t[2..XT_HEADER - 1]) == "ERROR");
+        // Where each user chain's rules start: the entry after its ERROR head.
+        let mut starts: Vec<(usize, String)> = Vec::new();
+        let mut heads: Vec<usize> = Vec::new();
+        for (i, (off, _, e, _)) in raw.iter().enumerate() {
+            if is_error(e) {
+                heads.push(*off);
+                if let (Target::Ext(t), Some(body)) = (&e.target, raw.get(i + 1)) {
+                    starts.push((body.0, name_at(&t[XT_HEADER..])));
+                }
+            }
+        }
+        let hook_at = |off: usize| {
+            (0..HOOKS.len())
+                .find(|&h| info.valid_hooks & (1 << h) != 0 && info.hook_entry[h] as usize == off)
+        };
+        let mut chains: Vec<Chain> = Vec::new();
+        let mut end = None;
+        let mut open: Option<Chain> = None;
+        let count = raw.len();
+        for (i, (off, next, mut e, verdict)) in raw.into_iter().enumerate() {
+            if let Some(v) = verdict {
+                e.target = if v < 0 {
+                    Target::Verdict(v)
+                } else if v as usize == next && e.ip[82] & IPT_F_GOTO == 0 {
+                    Target::Fallthrough
+                } else {
+                    match starts.iter().find(|(o, _)| *o == v as usize) {
+                        Some((_, c)) => Target::Jump(c.clone()),
+                        None => return Err(bad(format!("entry at {off} jumps to {v}, no chain"))),
+                    }
+                };
+            }
+            if is_error(&e) {
+                if let Some(c) = open.take() {
+                    return Err(bad(format!("chain {} has no end", c.name)));
+                }
+                if i + 1 == count {
+                    end = Some(e);
+                    break;
+                }
+                let Target::Ext(t) = &e.target else {
+                    unreachable!()
+                };
+                open = Some(Chain {
+                    name: name_at(&t[XT_HEADER..]),
+                    hook: None,
+                    head: Some(e),
+                    rules: Vec::new(),
+                    tail: Entry::verdict(XT_RETURN),
+                });
+                continue;
+            }
+            if open.is_none() {
+                let h =
+                    hook_at(off).ok_or_else(|| bad(format!("entry at {off} is in no chain")))?;
+                open = Some(Chain {
+                    name: HOOKS[h].to_string(),
+                    hook: Some(h),
+                    head: None,
+                    rules: Vec::new(),
+                    tail: Entry::verdict(XT_RETURN),
+                });
+            }
+            let c = open.as_mut().unwrap();
+            // A built-in chain ends at its underflow; a user chain at the entry before the
+            // next ERROR head.
+            let last = match c.hook {
+                Some(h) => info.underflow[h] as usize == off,
+                None => heads.contains(&next),
+            };
+            if last {
+                c.tail = e;
+                chains.push(open.take().unwrap());
+            } else {
+                c.rules.push(e);
+            }
+        }
+        let end = end.ok_or_else(|| bad("no closing ERROR entry".into()))?;
+        Ok(Table {
+            name: name.to_string(),
+            valid_hooks: info.valid_hooks,
+            chains,
+            end,
+            read_entries: info.num_entries,
+        })
+    }
+
+    /// The blob for `IPT_SO_SET_REPLACE`: entries laid out again, jumps, hook entries and
+    /// underflows computed from the new offsets. Returns (blob, hook_entry, underflow).
+    fn serialize(&self) -> Result<(Vec<u8>, [u32; 5], [u32; 5])> {
+        // Offsets first: a jump can point forward.
+        let mut starts: Vec<(&str, usize)> = Vec::new();
+        let mut off = 0;
+        for c in &self.chains {
+            if let Some(h) = &c.head {
+                off += h.size();
+            }
+            starts.push((&c.name, off));
+            off += c.rules.iter().map(Entry::size).sum::<usize>() + c.tail.size();
+        }
+        let mut blob = Vec::with_capacity(off + self.end.size());
+        let (mut hook_entry, mut underflow) = ([0u32; 5], [0u32; 5]);
+        for (c, (_, body)) in self.chains.iter().zip(&starts) {
+            if let Some(h) = c.hook {
+                hook_entry[h] = *body as u32;
+                underflow[h] = (body + c.rules.iter().map(Entry::size).sum::<usize>()) as u32;
+            }
+            for e in c.entries() {
+                self.put(&mut blob, e, &starts)?;
+            }
+        }
+        self.put(&mut blob, &self.end, &starts)?;
+        Ok((blob, hook_entry, underflow))
+    }
+
+    fn put(&self, blob: &mut Vec<u8>, e: &Entry, starts: &[(&str, usize)]) -> Result<()> {
+        let at = blob.len();
+        let t_off = IPT_ENTRY + e.matches.len();
+        let next = t_off + e.target.size();
+        blob.extend_from_slice(&e.ip);
+        blob.resize(at + IPT_ENTRY, 0);
+        blob[at + 88..at + 90].copy_from_slice(&(t_off as u16).to_ne_bytes());
+        blob[at + 90..at + 92].copy_from_slice(&(next as u16).to_ne_bytes());
+        // nfcache, comefrom and the counters are the kernel's to set.
+        blob.extend_from_slice(&e.matches);
+        let verdict = match &e.target {
+            Target::Ext(t) => {
+                blob.extend_from_slice(t);
+                return Ok(());
+            }
+            Target::Verdict(v) => *v,
+            Target::Fallthrough => (at + next) as i32,
+            Target::Jump(c) => match starts.iter().find(|(n, _)| n == c) {
+                Some((_, o)) => *o as i32,
+                None => {
+                    return Err(Error::state(
+                        format!("table {}", self.name),
+                        format!("a rule jumps to chain {c}, which is not there"),
+                    ))
+                }
+            },
+        };
+        blob.extend_from_slice(&record("", 0, &verdict.to_ne_bytes()));
+        Ok(())
+    }
+
+    /// The chains and their rule counts, for --explain.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        for c in &self.chains {
+            let added = c.rules.iter().filter(|e| e.origin.is_none()).count();
+            let _ = write!(s, "{}: {} rules", c.name, c.rules.len());
+            if c.hook.is_some() {
+                let _ = write!(s, ", policy {}", c.tail.target_name());
+            }
+            if c.head.as_ref().is_some_and(|h| h.origin.is_none()) {
+                s.push_str(" (new chain)");
+            }
+            if added > 0 {
+                let _ = write!(s, ", {added} new");
+            }
+            s.push('\n');
+            for e in c.rules.iter().filter(|e| e.origin.is_none()) {
+                let _ = writeln!(
+                    s,
+                    "  + -j {}{}",
+                    e.target_name(),
+                    e.comment()
+                        .map(|c| format!(" (comment \"{c}\")"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        s
+    }
+}
+
+/// `struct ipt_getinfo`, the answer part.
+#[derive(Clone, Copy, Debug)]
+struct Info {
+    valid_hooks: u32,
+    hook_entry: [u32; 5],
+    underflow: [u32; 5],
+    num_entries: u32,
+    size: u32,
+}
+
+/// The raw IPv4 socket the xtables calls go through.
+pub struct Xtables {
+    fd: OwnedFd,
+    pub trace: Trace,
+}
+
+/// `/run/xtables.lock`, held (flock) for a whole read-modify-write, like iptables does.
+pub struct Lock(#[allow(dead_code)] OwnedFd);
+
+impl Xtables {
+    pub fn open(trace: Trace) -> Result<Xtables> {
+        // SAFETY: plain syscall; the result is checked before it is wrapped.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_INET,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::IPPROTO_RAW,
+            )
+        };
+        if fd < 0 {
+            return Err(Error::last_os("socket(AF_INET, SOCK_RAW)", ""));
+        }
+        // SAFETY: fd is fresh and owned by nothing else.
+        Ok(Xtables {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            trace,
+        })
+    }
+
+    /// The tables this namespace has instantiated (`/proc/net/ip_tables_names`). Asking for
+    /// any other would load and instantiate it, so readers that only look ask this first.
+    pub fn tables(&self) -> Result<Vec<String>> {
+        let path = "/proc/net/ip_tables_names";
+        self.trace
+            .request(Access::Read, format_args!("read {path}"));
+        match std::fs::read_to_string(path) {
+            Ok(s) => {
+                let v: Vec<String> = s.lines().map(str::to_string).collect();
+                self.trace
+                    .outcome(Access::Read, Ok(format_args!("{}", v.join(" "))));
+                Ok(v)
+            }
+            // No ip_tables module at all: no tables.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.trace.outcome(Access::Read, Err(libc::ENOENT));
+                Ok(Vec::new())
+            }
+            Err(e) => Err(Error::errno(
+                "read",
+                path,
+                e.raw_os_error().unwrap_or(libc::EIO),
+            )),
+        }
+    }
+
+    /// Takes the xtables lock, waiting as iptables does; says so once if it has to wait.
+    pub fn lock(&self) -> Result<Lock> {
+        let path =
+            std::env::var("XTABLES_LOCKFILE").unwrap_or_else(|_| "/run/xtables.lock".to_string());
+        let c = std::ffi::CString::new(path.clone())
+            .map_err(|_| Error::invalid(path.clone(), "a NUL in XTABLES_LOCKFILE"))?;
+        // SAFETY: c is a valid C string for the call.
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_CREAT | libc::O_CLOEXEC,
+                0o600,
+            )
+        };
+        if fd < 0 {
+            return Err(Error::last_os("open", path));
+        }
+        // SAFETY: fd is fresh.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        self.trace
+            .request(Access::Read, format_args!("flock {path} LOCK_EX"));
+        let mut waited = 0u32;
+        // SAFETY: flock on a descriptor we own.
+        while unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let errno = last_errno();
+            if errno != libc::EWOULDBLOCK && errno != libc::EINTR {
+                return Err(Error::errno("flock", path, errno));
+            }
+            if waited == 100 {
+                eprintln!(
+                    "{}: waiting for {path}: another program is changing iptables",
+                    self.trace.prog
+                );
+            }
+            waited += 1;
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        self.trace.outcome(Access::Read, Ok(format_args!("0")));
+        Ok(Lock(fd))
+    }
+
+    fn getsockopt(&self, opt: (i32, &'static str), buf: &mut [u8], table: &str) -> Result<()> {
+        let mut len = buf.len() as libc::socklen_t;
+        self.trace.request(
+            Access::Read,
+            format_args!(
+                "getsockopt SOL_IP {} \"{table}\" ({} bytes)",
+                opt.1,
+                buf.len()
+            ),
+        );
+        // SAFETY: buf is valid for len bytes, which the kernel reads and writes within.
+        let r = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_IP,
+                opt.0,
+                buf.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        if r < 0 {
+            let errno = last_errno();
+            self.trace.outcome(Access::Read, Err(errno));
+            return Err(Error::errno(opt.1, format!("table {table}"), errno));
+        }
+        Ok(())
+    }
+
+    fn setsockopt(
+        &self,
+        opt: (i32, &'static str),
+        buf: &[u8],
+        table: &str,
+        shown: &str,
+    ) -> Result<()> {
+        self.trace.request(
+            Access::Write,
+            format_args!(
+                "setsockopt SOL_IP {} \"{table}\" ({} bytes)",
+                opt.1,
+                buf.len()
+            ),
+        );
+        self.trace.detail(Access::Write, shown);
+        if !self.trace.sends(Access::Write) {
+            self.trace.outcome(Access::Write, Ok(format_args!("0")));
+            return Ok(());
+        }
+        // SAFETY: buf is valid for its length; the kernel only reads it (and writes through
+        // the counters pointer inside a replace, which the caller keeps alive).
+        let r = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_IP,
+                opt.0,
+                buf.as_ptr().cast(),
+                buf.len() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            let errno = last_errno();
+            self.trace.outcome(Access::Write, Err(errno));
+            return Err(Error::errno(opt.1, format!("table {table}"), errno));
+        }
+        self.trace.outcome(Access::Write, Ok(format_args!("0")));
+        Ok(())
+    }
+
+    fn info(&self, table: &str) -> Result<Info> {
+        let mut b = [0u8; IPT_GETINFO];
+        put_name(&mut b[..XT_TABLE_MAXNAMELEN], table);
+        self.getsockopt((IPT_SO_GET_INFO, "IPT_SO_GET_INFO"), &mut b, table)?;
+        let arr = |at: usize| std::array::from_fn(|i| u32_at(&b, at + 4 * i));
+        let info = Info {
+            valid_hooks: u32_at(&b, 32),
+            hook_entry: arr(36),
+            underflow: arr(56),
+            num_entries: u32_at(&b, 76),
+            size: u32_at(&b, 80),
+        };
+        self.trace.outcome(
+            Access::Read,
+            Ok(format_args!(
+                "valid_hooks {:#x}, {} entries, {} bytes",
+                info.valid_hooks, info.num_entries, info.size
+            )),
+        );
+        Ok(info)
+    }
+
+    /// Reads a table whole (loading and instantiating it if this namespace has not yet).
+    pub fn read(&self, table: &str) -> Result<Table> {
+        if table.is_empty() || table.len() >= XT_TABLE_MAXNAMELEN {
+            return Err(Error::invalid(
+                table.to_string(),
+                "not an xtables table name",
+            ));
+        }
+        let info = self.info(table)?;
+        let mut b = vec![0u8; IPT_GET_ENTRIES + info.size as usize];
+        put_name(&mut b[..XT_TABLE_MAXNAMELEN], table);
+        b[32..36].copy_from_slice(&info.size.to_ne_bytes());
+        // A writer between the two calls changes the size: the kernel says EAGAIN.
+        self.getsockopt((IPT_SO_GET_ENTRIES, "IPT_SO_GET_ENTRIES"), &mut b, table)?;
+        let t = Table::parse(table, &info, &b[IPT_GET_ENTRIES..])?;
+        self.trace
+            .outcome(Access::Read, Ok(format_args!("{} chains", t.chains.len())));
+        self.trace.detail(Access::Read, &t.summary());
+        Ok(t)
+    }
+
+    /// Replaces a table whole and carries the counters over: an entry read from the kernel
+    /// gets the counters its old self had at the moment of the swap, a new one gets
+    /// `counters`. `EAGAIN` means the table changed since it was read.
+    pub fn commit(&self, t: &Table) -> Result<Vec<[u64; 2]>> {
+        let (blob, hook_entry, underflow) = t.serialize()?;
+        let entries = t.entry_count();
+        let mut old = vec![[0u64; 2]; t.read_entries as usize];
+        let mut b = vec![0u8; IPT_REPLACE];
+        put_name(&mut b[..XT_TABLE_MAXNAMELEN], &t.name);
+        b[32..36].copy_from_slice(&t.valid_hooks.to_ne_bytes());
+        b[36..40].copy_from_slice(&(entries as u32).to_ne_bytes());
+        b[40..44].copy_from_slice(&(blob.len() as u32).to_ne_bytes());
+        for h in 0..5 {
+            b[44 + 4 * h..48 + 4 * h].copy_from_slice(&hook_entry[h].to_ne_bytes());
+            b[64 + 4 * h..68 + 4 * h].copy_from_slice(&underflow[h].to_ne_bytes());
+        }
+        b[84..88].copy_from_slice(&t.read_entries.to_ne_bytes());
+        b[88..96].copy_from_slice(&(old.as_mut_ptr() as u64).to_ne_bytes());
+        b.extend_from_slice(&blob);
+        let shown = format!(
+            "{} entries, {} bytes, num_counters {} (the entries read)\n{}",
+            entries,
+            blob.len(),
+            t.read_entries,
+            t.summary()
+        );
+        self.setsockopt(
+            (IPT_SO_SET_REPLACE, "IPT_SO_SET_REPLACE"),
+            &b,
+            &t.name,
+            &shown,
+        )?;
+        let mut c = vec![0u8; XT_COUNTERS_INFO];
+        put_name(&mut c[..XT_TABLE_MAXNAMELEN], &t.name);
+        c[32..36].copy_from_slice(&(entries as u32).to_ne_bytes());
+        for ch in &t.chains {
+            for e in ch.entries() {
+                let v = e.origin.and_then(|o| old.get(o)).unwrap_or(&e.counters);
+                c.extend_from_slice(&v[0].to_ne_bytes());
+                c.extend_from_slice(&v[1].to_ne_bytes());
+            }
+        }
+        let v = t
+            .end
+            .origin
+            .and_then(|o| old.get(o))
+            .unwrap_or(&t.end.counters);
+        c.extend_from_slice(&v[0].to_ne_bytes());
+        c.extend_from_slice(&v[1].to_ne_bytes());
+        self.setsockopt(
+            (IPT_SO_SET_ADD_COUNTERS, "IPT_SO_SET_ADD_COUNTERS"),
+            &c,
+            &t.name,
+            "the old counters, entry by entry in the new layout",
+        )?;
+        Ok(old)
+    }
+}
+
+impl Table {
+    /// The table as it was before a commit that returned `old`, to commit again: every entry
+    /// takes back the counters it had.
+    pub fn restored(&self, old: &[[u64; 2]], now_entries: usize) -> Table {
+        let mut t = self.clone();
+        let back = |e: &mut Entry| {
+            e.counters = e.origin.and_then(|o| old.get(o)).copied().unwrap_or([0; 2]);
+            e.origin = None;
+        };
+        for c in &mut t.chains {
+            c.head.iter_mut().for_each(back);
+            c.rules.iter_mut().for_each(back);
+            back(&mut c.tail);
+        }
+        back(&mut t.end);
+        t.read_entries = now_entries as u32;
+        t
+    }
+
+    /// How many entries the blob of this table holds.
+    pub fn entries(&self) -> usize {
+        self.entry_count()
+    }
+}
