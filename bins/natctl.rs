@@ -4,7 +4,7 @@
 
 use crate::cli::{self, Failure, Json, EXIT_OK};
 use libnet_sys::nat::host;
-use libnet_sys::nat::ops::{Change, Listed, Nat};
+use libnet_sys::nat::ops::{self, Change, Listed, Nat};
 use libnet_sys::nat::Rule;
 use libnet_sys::{Error, Trace};
 use std::fmt::Write as _;
@@ -225,10 +225,39 @@ impl Ctx<'_> {
                 _ => None,
             })
             .collect();
+        // The rules deleted, to forget their flows after: a delete by id is looked up first.
+        let listed = if changes.iter().any(|(c, _)| matches!(c, Change::DelId(_))) {
+            self.nat.list()?
+        } else {
+            Vec::new()
+        };
+        let deleted: Vec<Rule> = changes
+            .iter()
+            .filter_map(|(c, _)| match c {
+                Change::Del(r) => Some(r.clone()),
+                Change::DelId(id) => listed.iter().find(|l| l.id == *id).map(|l| l.rule.clone()),
+                Change::Add(_) => None,
+            })
+            .collect();
         let host = host::prepare(self.trace, &dests)?;
         if let Err(e) = self.nat.apply(changes) {
             host.undo(self.trace);
             return Err(e);
+        }
+        for r in &deleted {
+            match ops::forget_flows(self.trace, r) {
+                Ok(0) => {}
+                Ok(n) => eprintln!(
+                    "natctl: {}removed {n} conntrack entries of {} (flows it sent)",
+                    if self.trace.dry_run { "would have " } else { "" },
+                    r.spec()
+                ),
+                Err(e) => eprintln!(
+                    "natctl: warning: {}: the rule is gone, but its old flows stay in conntrack: {}",
+                    r.spec(),
+                    e.reason()
+                ),
+            }
         }
         let done = if self.trace.dry_run { "would " } else { "" };
         for n in &host.notes {
@@ -236,6 +265,21 @@ impl Ctx<'_> {
         }
         for h in &host.hints {
             eprintln!("natctl: note: {h}");
+        }
+        let forwards = changes.iter().any(|(c, _)| {
+            matches!(
+                c,
+                Change::Add(Rule::Masquerade { .. } | Rule::Snat { .. } | Rule::Publish { .. })
+            )
+        });
+        if forwards {
+            for w in ops::forward_drops(self.trace) {
+                eprintln!(
+                    "natctl: warning: {w}: forwarded traffic of published ports and masqueraded \
+                     subnets is dropped there unless a rule of that chain accepts it (natctl's \
+                     rules cannot override a drop in another table)"
+                );
+            }
         }
         Ok(())
     }

@@ -5,11 +5,13 @@
 
 use super::nft::{self as enc, Found, FAMILY, TABLE};
 use super::xt::XtNat;
-use super::Rule;
+use super::{Proto, Rule};
 use crate::error::{Error, Result};
+use crate::netlink::ctnetlink;
 use crate::netlink::nft::{self, NETLINK_NETFILTER};
 use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
+use crate::xtables::{Target, Xtables, VERDICT_DROP};
 
 /// How many times a transaction is rebuilt after another writer committed first.
 pub(crate) const RETRIES: usize = 200;
@@ -302,4 +304,60 @@ fn settled(st: &State, changes: &[(Change, String)]) -> bool {
         Change::Del(r) => st.of(&r.spec()).next().is_none(),
         Change::DelId(id) => st.rules.iter().all(|f| f.handle != *id),
     })
+}
+
+/// What another firewall on the forward hook drops that natctl's rules need: another
+/// nf_tables table's forward base chain with policy drop, or the legacy filter table's FORWARD
+/// policy DROP. An accept ends only its own chain; a drop anywhere is final, so natctl cannot
+/// override these, only tell. Best effort: what cannot be read is not reported.
+pub fn forward_drops(trace: Trace) -> Vec<String> {
+    let mut v = Vec::new();
+    let chains =
+        NlSocket::open(NETLINK_NETFILTER, trace).and_then(|mut nl| nft::base_chains(&mut nl));
+    for c in chains.unwrap_or_default() {
+        let family = match c.family {
+            nft::NFPROTO_IPV4 => "ip",
+            nft::NFPROTO_INET => "inet",
+            _ => continue,
+        };
+        let ours = c.family == FAMILY && c.table == TABLE;
+        if c.hooknum == nft::NF_INET_FORWARD && c.policy == Some(nft::NF_DROP) && !ours {
+            v.push(format!(
+                "table {family} {}, chain {} (hook forward, priority {}) has policy drop",
+                c.table, c.name, c.priority
+            ));
+        }
+    }
+    if let Ok(x) = Xtables::open(trace) {
+        // Reading a table this namespace lacks would make it: look only at one it has.
+        if x.tables().is_ok_and(|t| t.iter().any(|n| n == "filter")) {
+            let forward = x
+                .read("filter")
+                .ok()
+                .and_then(|t| t.chain("FORWARD").cloned());
+            if forward.is_some_and(|c| c.tail.target == Target::Verdict(VERDICT_DROP)) {
+                v.push("iptables (legacy) table filter, chain FORWARD has policy DROP".into());
+            }
+        }
+    }
+    v
+}
+
+/// After a UDP port is unpublished: deletes the conntrack entries of the flows it sent to its
+/// target, which would otherwise keep going there (NAT is decided on a flow's first packet,
+/// and UDP flows live as long as packets keep coming). Returns how many; nothing for other
+/// rules. TCP is left alone: its connections end.
+pub fn forget_flows(trace: Trace, rule: &Rule) -> Result<usize> {
+    let Rule::Publish {
+        host,
+        ports,
+        dest,
+        proto: Proto::Udp,
+        ..
+    } = rule
+    else {
+        return Ok(0);
+    };
+    let mut nl = NlSocket::open(NETLINK_NETFILTER, trace)?;
+    ctnetlink::delete_flows(&mut nl, 17, *host, ports.first, ports.last, Some(*dest))
 }

@@ -3,7 +3,7 @@
 //! malformed ones say so; decoding never fails.
 
 use super::attr::{attrs, messages, Attr};
-use super::{nft, rtnl, NETLINK_ROUTE};
+use super::{ctnetlink, nft, rtnl, NETLINK_ROUTE};
 use crate::bridge::BridgeId;
 use std::fmt::Write;
 
@@ -69,6 +69,7 @@ pub fn describe(protocol: i32, bytes: &[u8]) -> String {
         }
         let (header, schema) = match protocol {
             NETLINK_ROUTE => rtnl::layout(m.ty, m.payload),
+            nft::NETLINK_NETFILTER if ctnetlink::is_ct(m.ty) => ctnetlink::layout(m.ty, m.payload),
             nft::NETLINK_NETFILTER => nft::layout(m.ty, m.payload),
             _ => (None, &[][..]),
         };

@@ -1,9 +1,10 @@
 //! Netlink, hand-rolled: messages and attributes ([`msg`], [`attr`]), the socket with acks,
 //! extended acks and dumps ([`socket`]), a decoder that prints any message by name
 //! ([`decode`]), and one module per kernel family: [`rtnl`] (NETLINK_ROUTE), [`nft`]
-//! (NETLINK_NETFILTER, nf_tables).
+//! (NETLINK_NETFILTER, nf_tables), [`ctnetlink`] (NETLINK_NETFILTER, conntrack).
 
 pub mod attr;
+pub mod ctnetlink;
 pub mod decode;
 pub mod msg;
 pub mod nft;
@@ -63,6 +64,7 @@ pub fn msg_type_name(protocol: i32, ty: u16) -> &'static str {
     }
     match protocol {
         NETLINK_ROUTE => rtnl::msg_type_name(ty),
+        nft::NETLINK_NETFILTER if ctnetlink::is_ct(ty) => ctnetlink::msg_type_name(ty),
         nft::NETLINK_NETFILTER => nft::msg_type_name(ty),
         _ => "netlink message",
     }
@@ -83,7 +85,8 @@ pub fn flag_names(protocol: i32, ty: u16, flags: u16) -> String {
     let high: &[(u16, &str)] = match ty {
         NLMSG_ERROR => &[(NLM_F_CAPPED, "CAPPED"), (NLM_F_ACK_TLVS, "ACK_TLVS")],
         _ if (protocol == NETLINK_ROUTE && rtnl::is_get(ty))
-            || (protocol == nft::NETLINK_NETFILTER && nft::is_get(ty)) =>
+            || (protocol == nft::NETLINK_NETFILTER
+                && (nft::is_get(ty) || ctnetlink::is_get(ty))) =>
         {
             &[
                 (NLM_F_ROOT, "ROOT"),

@@ -8,9 +8,11 @@
 
 pub mod expr;
 
+use super::attr::{attrs, MsgRef};
 use super::decode::{Def, Kind};
 use super::msg::{from_bytes, Msg, Pod};
 use super::*;
+use crate::error::{Error, Result};
 
 pub const NETLINK_NETFILTER: i32 = 12;
 
@@ -60,6 +62,7 @@ pub const NFTA_CHAIN_COUNTERS: u16 = 8;
 pub const NFTA_CHAIN_FLAGS: u16 = 10;
 pub const NFTA_HOOK_HOOKNUM: u16 = 1;
 pub const NFTA_HOOK_PRIORITY: u16 = 2;
+pub const NFTA_HOOK_DEV: u16 = 3;
 
 // enum nft_rule_attributes
 pub const NFTA_RULE_TABLE: u16 = 1;
@@ -212,6 +215,93 @@ pub fn dump_chains(family: u8) -> Msg {
     nft_msg(NFT_MSG_GETCHAIN, NLM_F_DUMP, family)
 }
 
+/// A base chain as a chain dump shows it: where it hooks in, and its policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseChain {
+    /// `NFPROTO_*` of its table.
+    pub family: u8,
+    pub table: String,
+    pub name: String,
+    /// `NF_INET_*` (`NF_NETDEV_INGRESS`.. for netdev tables).
+    pub hooknum: u32,
+    pub priority: i32,
+    /// `NF_ACCEPT` or `NF_DROP`; `None` if the kernel sent none.
+    pub policy: Option<u32>,
+    /// `filter`, `nat` or `route`.
+    pub ty: String,
+}
+
+/// Reads one `NFT_MSG_NEWCHAIN` of a dump; `None` for a regular chain (no hook).
+pub fn parse_chain(m: &MsgRef) -> Result<Option<BaseChain>> {
+    const STEP: &str = "NFT_MSG_NEWCHAIN";
+    if m.ty != nft_type(NFT_MSG_NEWCHAIN) {
+        return Err(Error::malformed(
+            "NFT_MSG_GETCHAIN",
+            format!("unexpected message type {:#x}", m.ty),
+        ));
+    }
+    let h: NfGenMsg =
+        from_bytes(m.payload).ok_or_else(|| Error::malformed(STEP, "nfgenmsg is cut short"))?;
+    let text = |a: &Attr| String::from_utf8_lossy(a.str_bytes()).into_owned();
+    let (mut table, mut name, mut ty) = (None, None, String::new());
+    let (mut hook, mut policy) = (None, None);
+    for a in attrs(&m.payload[4..]) {
+        let a = a?;
+        match a.ty {
+            NFTA_CHAIN_TABLE => table = Some(text(&a)),
+            NFTA_CHAIN_NAME => name = Some(text(&a)),
+            NFTA_CHAIN_TYPE => ty = text(&a),
+            NFTA_CHAIN_POLICY => policy = Some(a.be32()?),
+            NFTA_CHAIN_HOOK => {
+                let (mut num, mut prio) = (None, 0);
+                for a in a.nested_attrs() {
+                    let a = a?;
+                    match a.ty {
+                        NFTA_HOOK_HOOKNUM => num = Some(a.be32()?),
+                        NFTA_HOOK_PRIORITY => prio = a.be32()? as i32,
+                        _ => {}
+                    }
+                }
+                hook = Some((
+                    num.ok_or_else(|| Error::malformed(STEP, "a hook without NFTA_HOOK_HOOKNUM"))?,
+                    prio,
+                ));
+            }
+            _ => {}
+        }
+    }
+    let Some((hooknum, priority)) = hook else {
+        return Ok(None);
+    };
+    let (Some(table), Some(name)) = (table, name) else {
+        return Err(Error::malformed(STEP, "a chain without its table or name"));
+    };
+    Ok(Some(BaseChain {
+        family: h.family,
+        table,
+        name,
+        hooknum,
+        priority,
+        policy,
+        ty,
+    }))
+}
+
+/// Every base chain of every table, of every family, in the kernel's order: to see what else
+/// sits on a hook (a `policy drop` forward chain of another table drops what natctl's own
+/// chain accepted).
+pub fn base_chains(nl: &mut NlSocket) -> Result<Vec<BaseChain>> {
+    nl.dump(
+        || dump_chains(NFPROTO_UNSPEC),
+        "",
+        Vec::new,
+        |v: &mut Vec<BaseChain>, m| {
+            v.extend(parse_chain(m)?);
+            Ok(())
+        },
+    )
+}
+
 /// One table, answered by `NFT_MSG_NEWTABLE` or `ENOENT`.
 pub fn get_table(family: u8, name: &str) -> Msg {
     nft_msg(NFT_MSG_GETTABLE, NLM_F_ACK, family).str(NFTA_TABLE_NAME, name)
@@ -302,6 +392,7 @@ const TABLE_ATTRS: &[Def] = &[
 const HOOK_ATTRS: &[Def] = &[
     Def(NFTA_HOOK_HOOKNUM, "NFTA_HOOK_HOOKNUM", Kind::Be32),
     Def(NFTA_HOOK_PRIORITY, "NFTA_HOOK_PRIORITY", Kind::BeI32),
+    Def(NFTA_HOOK_DEV, "NFTA_HOOK_DEV", Kind::Str),
 ];
 
 const CHAIN_ATTRS: &[Def] = &[
@@ -356,4 +447,100 @@ pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [De
         },
     };
     (Some((text, 4)), schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(payload: &[u8]) -> MsgRef<'_> {
+        MsgRef {
+            ty: nft_type(NFT_MSG_NEWCHAIN),
+            flags: NLM_F_MULTI,
+            seq: 0,
+            pid: 0,
+            payload,
+        }
+    }
+
+    #[test]
+    fn chain_dump_request_bytes() {
+        let b = dump_chains(NFPROTO_UNSPEC).finish(1, 0);
+        let mut want = Vec::new();
+        want.extend_from_slice(&20u32.to_ne_bytes());
+        want.extend_from_slice(&0x0a04u16.to_ne_bytes());
+        want.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+        want.extend_from_slice(&1u32.to_ne_bytes());
+        want.extend_from_slice(&[0; 4]);
+        want.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(b, want);
+    }
+
+    #[test]
+    fn base_chains_read_back_as_they_are_made_and_regular_ones_are_skipped() {
+        let hook = Hook {
+            ty: "nat",
+            hooknum: NF_INET_PRE_ROUTING,
+            priority: -101,
+        };
+        let b = new_chain(NFPROTO_IPV4, "natctl", "prerouting", Some(hook)).finish(1, 0);
+        let m = messages(&b).next().unwrap().unwrap();
+        let c = parse_chain(&reply(m.payload)).unwrap().unwrap();
+        assert_eq!(
+            c,
+            BaseChain {
+                family: NFPROTO_IPV4,
+                table: "natctl".into(),
+                name: "prerouting".into(),
+                hooknum: NF_INET_PRE_ROUTING,
+                priority: -101,
+                policy: Some(NF_ACCEPT),
+                ty: "nat".into(),
+            }
+        );
+        let b = new_chain(NFPROTO_IPV4, "natctl", "publish", None).finish(1, 0);
+        let m = messages(&b).next().unwrap().unwrap();
+        assert_eq!(parse_chain(&reply(m.payload)).unwrap(), None);
+        let wrong = MsgRef {
+            ty: nft_type(NFT_MSG_NEWTABLE),
+            ..reply(m.payload)
+        };
+        assert!(parse_chain(&wrong).is_err());
+    }
+
+    /// A real kernel reply (6.18) to the chain dump after
+    /// `nft add chain ip other f1 '{ type filter hook forward priority 10; policy drop; }'`:
+    /// the payload after the netlink header, little-endian attribute headers.
+    #[cfg(target_endian = "little")]
+    const KERNEL_F1: [u8; 92] = [
+        0x02, 0x00, 0x00, 0x0d, 0x0a, 0x00, 0x01, 0x00, 0x6f, 0x74, 0x68, 0x65, 0x72, 0x00, 0x00,
+        0x00, 0x07, 0x00, 0x03, 0x00, 0x66, 0x31, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x14, 0x00, 0x04, 0x00, 0x08, 0x00, 0x01, 0x00, 0x00,
+        0x00, 0x00, 0x02, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x08, 0x00, 0x05, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x0b, 0x00, 0x07, 0x00, 0x66, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x00,
+        0x00, 0x08, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x06, 0x00, 0x00, 0x00,
+        0x00, 0x00,
+    ];
+
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn a_kernel_drop_policy_forward_chain() {
+        let c = parse_chain(&reply(&KERNEL_F1)).unwrap().unwrap();
+        assert_eq!(
+            c,
+            BaseChain {
+                family: NFPROTO_IPV4,
+                table: "other".into(),
+                name: "f1".into(),
+                hooknum: NF_INET_FORWARD,
+                priority: 10,
+                policy: Some(NF_DROP),
+                ty: "filter".into(),
+            }
+        );
+        // Cut anywhere: an error or a partial read, never a panic.
+        for cut in 0..KERNEL_F1.len() {
+            let _ = parse_chain(&reply(&KERNEL_F1[..cut]));
+        }
+    }
 }

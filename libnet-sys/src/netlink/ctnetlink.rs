@@ -1,0 +1,712 @@
+//! Conntrack over `NETLINK_NETFILTER`, subsystem `NFNL_SUBSYS_CTNETLINK`
+//! (<linux/netfilter/nfnetlink_conntrack.h>): reading the connection tracking table and
+//! deleting entries from it, as `conntrack -L` / `conntrack -D` do.
+//!
+//! NAT is decided on a connection's first packet and kept in its conntrack entry, so a
+//! changed or removed DNAT rule does not move flows that already exist; for UDP, where a
+//! flow lives as long as packets keep coming, the old entries have to be deleted.
+//!
+//! ```text
+//!   -> IPCTNL_MSG_CT_GET  REQUEST|DUMP  nfgenmsg{family=AF_INET}
+//!   <- IPCTNL_MSG_CT_NEW  MULTI         nfgenmsg{family=AF_INET}
+//!        CTA_TUPLE_ORIG { CTA_TUPLE_IP { CTA_IP_V4_SRC, CTA_IP_V4_DST },
+//!                         CTA_TUPLE_PROTO { CTA_PROTO_NUM u8, CTA_PROTO_SRC_PORT be16,
+//!                                           CTA_PROTO_DST_PORT be16 } }
+//!        CTA_TUPLE_REPLY {...} CTA_ZONE be16 (not the default zone only) CTA_ID be32 ...
+//!   -> IPCTNL_MSG_CT_DELETE  REQUEST|ACK  CTA_TUPLE_ORIG {...} [CTA_ZONE] CTA_ID
+//! ```
+//!
+//! Every attribute integer is big-endian, as in nf_tables.
+
+use super::attr::{attrs, Attr, MsgRef};
+use super::decode::{Def, Kind};
+use super::msg::{from_bytes, Msg};
+use super::nft::{NfGenMsg, NETLINK_NETFILTER, NFNL_SUBSYS_CTNETLINK};
+use super::socket::NlSocket;
+use super::*;
+use crate::error::{Error, Result};
+use std::net::Ipv4Addr;
+
+// <linux/netfilter/nfnetlink_conntrack.h>: enum cntl_msg_types
+pub const IPCTNL_MSG_CT_NEW: u16 = 0;
+pub const IPCTNL_MSG_CT_GET: u16 = 1;
+pub const IPCTNL_MSG_CT_DELETE: u16 = 2;
+pub const IPCTNL_MSG_CT_GET_CTRZERO: u16 = 3;
+pub const IPCTNL_MSG_CT_GET_STATS_CPU: u16 = 4;
+pub const IPCTNL_MSG_CT_GET_STATS: u16 = 5;
+pub const IPCTNL_MSG_CT_GET_DYING: u16 = 6;
+pub const IPCTNL_MSG_CT_GET_UNCONFIRMED: u16 = 7;
+
+// enum ctattr_type
+pub const CTA_TUPLE_ORIG: u16 = 1;
+pub const CTA_TUPLE_REPLY: u16 = 2;
+pub const CTA_STATUS: u16 = 3;
+pub const CTA_PROTOINFO: u16 = 4;
+pub const CTA_HELP: u16 = 5;
+pub const CTA_NAT_SRC: u16 = 6;
+pub const CTA_TIMEOUT: u16 = 7;
+pub const CTA_MARK: u16 = 8;
+pub const CTA_COUNTERS_ORIG: u16 = 9;
+pub const CTA_COUNTERS_REPLY: u16 = 10;
+pub const CTA_USE: u16 = 11;
+pub const CTA_ID: u16 = 12;
+pub const CTA_NAT_DST: u16 = 13;
+pub const CTA_TUPLE_MASTER: u16 = 14;
+pub const CTA_SEQ_ADJ_ORIG: u16 = 15;
+pub const CTA_SEQ_ADJ_REPLY: u16 = 16;
+pub const CTA_ZONE: u16 = 18;
+pub const CTA_SECCTX: u16 = 19;
+pub const CTA_TIMESTAMP: u16 = 20;
+pub const CTA_MARK_MASK: u16 = 21;
+pub const CTA_LABELS: u16 = 22;
+pub const CTA_LABELS_MASK: u16 = 23;
+pub const CTA_SYNPROXY: u16 = 24;
+pub const CTA_FILTER: u16 = 25;
+pub const CTA_STATUS_MASK: u16 = 26;
+
+// enum ctattr_tuple
+pub const CTA_TUPLE_IP: u16 = 1;
+pub const CTA_TUPLE_PROTO: u16 = 2;
+pub const CTA_TUPLE_ZONE: u16 = 3;
+
+// enum ctattr_ip
+pub const CTA_IP_V4_SRC: u16 = 1;
+pub const CTA_IP_V4_DST: u16 = 2;
+pub const CTA_IP_V6_SRC: u16 = 3;
+pub const CTA_IP_V6_DST: u16 = 4;
+
+// enum ctattr_l4proto
+pub const CTA_PROTO_NUM: u16 = 1;
+pub const CTA_PROTO_SRC_PORT: u16 = 2;
+pub const CTA_PROTO_DST_PORT: u16 = 3;
+pub const CTA_PROTO_ICMP_ID: u16 = 4;
+pub const CTA_PROTO_ICMP_TYPE: u16 = 5;
+pub const CTA_PROTO_ICMP_CODE: u16 = 6;
+
+// enum ctattr_protoinfo, enum ctattr_protoinfo_tcp
+pub const CTA_PROTOINFO_TCP: u16 = 1;
+pub const CTA_PROTOINFO_TCP_STATE: u16 = 1;
+pub const CTA_PROTOINFO_TCP_WSCALE_ORIGINAL: u16 = 2;
+pub const CTA_PROTOINFO_TCP_WSCALE_REPLY: u16 = 3;
+pub const CTA_PROTOINFO_TCP_FLAGS_ORIGINAL: u16 = 4;
+pub const CTA_PROTOINFO_TCP_FLAGS_REPLY: u16 = 5;
+
+// enum ctattr_counters
+pub const CTA_COUNTERS_PACKETS: u16 = 1;
+pub const CTA_COUNTERS_BYTES: u16 = 2;
+
+// enum ctattr_tstamp
+pub const CTA_TIMESTAMP_START: u16 = 1;
+pub const CTA_TIMESTAMP_STOP: u16 = 2;
+
+// enum ctattr_synproxy
+pub const CTA_SYNPROXY_ISN: u16 = 1;
+pub const CTA_SYNPROXY_ITS: u16 = 2;
+pub const CTA_SYNPROXY_TSOFF: u16 = 3;
+
+/// The netlink type of a conntrack message: subsystem in the high byte.
+pub const fn ct_type(msg: u16) -> u16 {
+    (NFNL_SUBSYS_CTNETLINK << 8) | msg
+}
+
+fn ct_msg(msg: u16, flags: u16, family: u8) -> Msg {
+    Msg::new(ct_type(msg), NLM_F_REQUEST | flags).header(&NfGenMsg {
+        family,
+        ..Default::default()
+    })
+}
+
+/// An original-direction IPv4 tuple, as `conntrack -L` prints its first half. Ports are
+/// there for protocols that have them (TCP, UDP, UDP-Lite, SCTP, DCCP), else `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuple {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub proto: u8,
+    pub sport: Option<u16>,
+    pub dport: Option<u16>,
+    /// `CTA_TUPLE_ZONE`: a zone that applies to this direction only.
+    pub zone: Option<u16>,
+}
+
+/// One conntrack entry, as much of it as finding and deleting it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flow {
+    pub orig: Tuple,
+    /// The reply direction: its source is where NAT sent the flow (a DNAT target).
+    pub reply: Option<Tuple>,
+    /// `CTA_ZONE`; the kernel sends it only for a zone other than the default 0.
+    pub zone: Option<u16>,
+    /// `CTA_ID`: with it, a delete finds `ENOENT` rather than another entry that took the
+    /// same tuple since (one that reuses the freed entry's memory gets the same id, though).
+    pub id: Option<u32>,
+}
+
+/// `conntrack -L -f ipv4`: every entry of `family` (`AF_INET`; 0 for all); the kernel
+/// filters by family itself.
+pub fn dump_flows(family: u8) -> Msg {
+    ct_msg(IPCTNL_MSG_CT_GET, NLM_F_DUMP, family)
+}
+
+/// `conntrack -D` of one entry, by its original tuple (with its zone and id).
+pub fn del_flow(f: &Flow) -> Msg {
+    let t = f.orig;
+    // A DELETE without a tuple flushes the whole table: the tuple is always written.
+    let m = ct_msg(IPCTNL_MSG_CT_DELETE, NLM_F_ACK, libc::AF_INET as u8).nest(
+        CTA_TUPLE_ORIG | NLA_F_NESTED,
+        |m| {
+            let m = m
+                .nest(CTA_TUPLE_IP | NLA_F_NESTED, |m| {
+                    m.bytes(CTA_IP_V4_SRC, &t.src.octets())
+                        .bytes(CTA_IP_V4_DST, &t.dst.octets())
+                })
+                .nest(CTA_TUPLE_PROTO | NLA_F_NESTED, |m| {
+                    let m = m.u8(CTA_PROTO_NUM, t.proto);
+                    match (t.sport, t.dport) {
+                        (Some(s), Some(d)) => {
+                            m.be16(CTA_PROTO_SRC_PORT, s).be16(CTA_PROTO_DST_PORT, d)
+                        }
+                        _ => m,
+                    }
+                });
+            match t.zone {
+                Some(z) => m.be16(CTA_TUPLE_ZONE, z),
+                None => m,
+            }
+        },
+    );
+    let m = match f.zone {
+        Some(z) => m.be16(CTA_ZONE, z),
+        None => m,
+    };
+    match f.id {
+        Some(id) => m.be32(CTA_ID, id),
+        None => m,
+    }
+}
+
+fn parse_tuple(t: &Attr) -> Result<Option<Tuple>> {
+    let (mut src, mut dst, mut proto) = (None, None, None);
+    let (mut sport, mut dport, mut zone) = (None, None, None);
+    for a in t.nested_attrs() {
+        let a = a?;
+        match a.ty {
+            CTA_TUPLE_IP => {
+                for a in a.nested_attrs() {
+                    let a = a?;
+                    match a.ty {
+                        CTA_IP_V4_SRC => src = Some(Ipv4Addr::from(a.array::<4>()?)),
+                        CTA_IP_V4_DST => dst = Some(Ipv4Addr::from(a.array::<4>()?)),
+                        _ => {}
+                    }
+                }
+            }
+            CTA_TUPLE_PROTO => {
+                for a in a.nested_attrs() {
+                    let a = a?;
+                    match a.ty {
+                        CTA_PROTO_NUM => proto = Some(a.u8()?),
+                        CTA_PROTO_SRC_PORT => sport = Some(a.be16()?),
+                        CTA_PROTO_DST_PORT => dport = Some(a.be16()?),
+                        _ => {}
+                    }
+                }
+            }
+            CTA_TUPLE_ZONE => zone = Some(a.be16()?),
+            _ => {}
+        }
+    }
+    Ok(match (src, dst, proto) {
+        (Some(src), Some(dst), Some(proto)) => Some(Tuple {
+            src,
+            dst,
+            proto,
+            sport,
+            dport,
+            zone,
+        }),
+        // An IPv6 entry (in a dump of every family) is not for us.
+        _ => None,
+    })
+}
+
+/// Reads one `IPCTNL_MSG_CT_NEW` of a dump; `None` for an entry without an IPv4 tuple.
+pub fn parse_flow(m: &MsgRef) -> Result<Option<Flow>> {
+    if m.ty != ct_type(IPCTNL_MSG_CT_NEW) {
+        return Err(Error::malformed(
+            "IPCTNL_MSG_CT_GET",
+            format!("unexpected message type {:#x}", m.ty),
+        ));
+    }
+    let body = m
+        .payload
+        .get(4..)
+        .ok_or_else(|| Error::malformed("IPCTNL_MSG_CT_NEW", "nfgenmsg is cut short"))?;
+    let (mut orig, mut reply, mut zone, mut id) = (None, None, None, None);
+    for a in attrs(body) {
+        let a = a?;
+        match a.ty {
+            CTA_TUPLE_ORIG => orig = parse_tuple(&a)?,
+            CTA_TUPLE_REPLY => reply = parse_tuple(&a)?,
+            CTA_ZONE => zone = Some(a.be16()?),
+            CTA_ID => id = Some(a.be32()?),
+            _ => {}
+        }
+    }
+    Ok(orig.map(|orig| Flow {
+        orig,
+        reply,
+        zone,
+        id,
+    }))
+}
+
+/// Whether `t` is a flow to `dst` (any address when `None`), protocol `proto`, destination
+/// port in `first..=last`.
+pub fn matches(t: &Tuple, proto: u8, dst: Option<Ipv4Addr>, first: u16, last: u16) -> bool {
+    t.proto == proto
+        && dst.map_or(true, |d| d == t.dst)
+        && t.dport.is_some_and(|p| (first..=last).contains(&p))
+}
+
+fn proto_name(p: u8) -> String {
+    match p as i32 {
+        libc::IPPROTO_TCP => "tcp".into(),
+        libc::IPPROTO_UDP => "udp".into(),
+        libc::IPPROTO_SCTP => "sctp".into(),
+        p => format!("proto {p}"),
+    }
+}
+
+/// Deletes the conntrack entries whose original tuple is IPv4, protocol `proto`, to `dst`
+/// (any address when `None`), destination port in `first..=last`, and, with `to`, that NAT
+/// sent to `to` (the reply comes from it): the flows a removed port mapping would otherwise
+/// keep sending to its old target, and no flow it did not map. Returns how many were
+/// deleted. `nl` is a `NETLINK_NETFILTER` socket (the one nf_tables uses will do).
+///
+/// The table is read whole first and the entries deleted after, one request each: the
+/// socket carries one conversation at a time. An entry gone by then (expired, or deleted by
+/// someone else) is not an error, nor counted.
+pub fn delete_flows(
+    nl: &mut NlSocket,
+    proto: u8,
+    dst: Option<Ipv4Addr>,
+    first: u16,
+    last: u16,
+    to: Option<Ipv4Addr>,
+) -> Result<usize> {
+    let what = match dst {
+        Some(d) => format!("{} {d} dport {first}-{last}", proto_name(proto)),
+        None => format!("{} dport {first}-{last}", proto_name(proto)),
+    };
+    if nl.protocol() != NETLINK_NETFILTER {
+        return Err(Error::invalid(
+            what,
+            "conntrack needs a NETLINK_NETFILTER socket",
+        ));
+    }
+    if first > last {
+        return Err(Error::invalid(
+            what,
+            format!("port range {first}-{last} is empty"),
+        ));
+    }
+    let found = nl.dump(
+        || dump_flows(libc::AF_INET as u8),
+        &what,
+        Vec::new,
+        |v: &mut Vec<Flow>, m| {
+            if let Some(f) = parse_flow(m)? {
+                let sent_to = |a| f.reply.is_some_and(|r| r.src == a);
+                if matches(&f.orig, proto, dst, first, last) && to.map_or(true, sent_to) {
+                    v.push(f);
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut deleted = 0;
+    for f in &found {
+        let t = f.orig;
+        let object = format!(
+            "{} {}:{} -> {}:{}",
+            proto_name(t.proto),
+            t.src,
+            t.sport.unwrap_or(0),
+            t.dst,
+            t.dport.unwrap_or(0)
+        );
+        match nl.request(del_flow(f), &object) {
+            Ok(()) => deleted += 1,
+            Err(e) if e.is(libc::ENOENT) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(deleted)
+}
+
+pub fn msg_type_name(ty: u16) -> &'static str {
+    match ty & 0xff {
+        IPCTNL_MSG_CT_NEW => "IPCTNL_MSG_CT_NEW",
+        IPCTNL_MSG_CT_GET => "IPCTNL_MSG_CT_GET",
+        IPCTNL_MSG_CT_DELETE => "IPCTNL_MSG_CT_DELETE",
+        IPCTNL_MSG_CT_GET_CTRZERO => "IPCTNL_MSG_CT_GET_CTRZERO",
+        IPCTNL_MSG_CT_GET_STATS_CPU => "IPCTNL_MSG_CT_GET_STATS_CPU",
+        IPCTNL_MSG_CT_GET_STATS => "IPCTNL_MSG_CT_GET_STATS",
+        IPCTNL_MSG_CT_GET_DYING => "IPCTNL_MSG_CT_GET_DYING",
+        IPCTNL_MSG_CT_GET_UNCONFIRMED => "IPCTNL_MSG_CT_GET_UNCONFIRMED",
+        _ => "IPCTNL_MSG_(unknown)",
+    }
+}
+
+/// Whether `ty` (a `NETLINK_NETFILTER` type) is a conntrack message.
+pub fn is_ct(ty: u16) -> bool {
+    ty >> 8 == NFNL_SUBSYS_CTNETLINK
+}
+
+/// GET requests read the 0x100.. flags as ROOT/MATCH.
+pub fn is_get(ty: u16) -> bool {
+    is_ct(ty)
+        && matches!(
+            ty & 0xff,
+            IPCTNL_MSG_CT_GET
+                | IPCTNL_MSG_CT_GET_CTRZERO
+                | IPCTNL_MSG_CT_GET_STATS_CPU
+                | IPCTNL_MSG_CT_GET_STATS
+                | IPCTNL_MSG_CT_GET_DYING
+                | IPCTNL_MSG_CT_GET_UNCONFIRMED
+        )
+}
+
+const IP_ATTRS: &[Def] = &[
+    Def(CTA_IP_V4_SRC, "CTA_IP_V4_SRC", Kind::Ip),
+    Def(CTA_IP_V4_DST, "CTA_IP_V4_DST", Kind::Ip),
+    Def(CTA_IP_V6_SRC, "CTA_IP_V6_SRC", Kind::Ip),
+    Def(CTA_IP_V6_DST, "CTA_IP_V6_DST", Kind::Ip),
+];
+
+const PROTO_ATTRS: &[Def] = &[
+    Def(CTA_PROTO_NUM, "CTA_PROTO_NUM", Kind::U8),
+    Def(CTA_PROTO_SRC_PORT, "CTA_PROTO_SRC_PORT", Kind::Be16),
+    Def(CTA_PROTO_DST_PORT, "CTA_PROTO_DST_PORT", Kind::Be16),
+    Def(CTA_PROTO_ICMP_ID, "CTA_PROTO_ICMP_ID", Kind::Be16),
+    Def(CTA_PROTO_ICMP_TYPE, "CTA_PROTO_ICMP_TYPE", Kind::U8),
+    Def(CTA_PROTO_ICMP_CODE, "CTA_PROTO_ICMP_CODE", Kind::U8),
+];
+
+const TUPLE_ATTRS: &[Def] = &[
+    Def(CTA_TUPLE_IP, "CTA_TUPLE_IP", Kind::Nest(IP_ATTRS)),
+    Def(CTA_TUPLE_PROTO, "CTA_TUPLE_PROTO", Kind::Nest(PROTO_ATTRS)),
+    Def(CTA_TUPLE_ZONE, "CTA_TUPLE_ZONE", Kind::Be16),
+];
+
+const PROTOINFO_TCP_ATTRS: &[Def] = &[
+    Def(CTA_PROTOINFO_TCP_STATE, "CTA_PROTOINFO_TCP_STATE", Kind::U8),
+    Def(
+        CTA_PROTOINFO_TCP_WSCALE_ORIGINAL,
+        "CTA_PROTOINFO_TCP_WSCALE_ORIGINAL",
+        Kind::U8,
+    ),
+    Def(
+        CTA_PROTOINFO_TCP_WSCALE_REPLY,
+        "CTA_PROTOINFO_TCP_WSCALE_REPLY",
+        Kind::U8,
+    ),
+    Def(
+        CTA_PROTOINFO_TCP_FLAGS_ORIGINAL,
+        "CTA_PROTOINFO_TCP_FLAGS_ORIGINAL",
+        Kind::Bytes,
+    ),
+    Def(
+        CTA_PROTOINFO_TCP_FLAGS_REPLY,
+        "CTA_PROTOINFO_TCP_FLAGS_REPLY",
+        Kind::Bytes,
+    ),
+];
+
+const PROTOINFO_ATTRS: &[Def] = &[Def(
+    CTA_PROTOINFO_TCP,
+    "CTA_PROTOINFO_TCP",
+    Kind::Nest(PROTOINFO_TCP_ATTRS),
+)];
+
+const COUNTERS_ATTRS: &[Def] = &[
+    Def(CTA_COUNTERS_PACKETS, "CTA_COUNTERS_PACKETS", Kind::Be64),
+    Def(CTA_COUNTERS_BYTES, "CTA_COUNTERS_BYTES", Kind::Be64),
+];
+
+const TIMESTAMP_ATTRS: &[Def] = &[
+    Def(CTA_TIMESTAMP_START, "CTA_TIMESTAMP_START", Kind::Be64),
+    Def(CTA_TIMESTAMP_STOP, "CTA_TIMESTAMP_STOP", Kind::Be64),
+];
+
+const SYNPROXY_ATTRS: &[Def] = &[
+    Def(CTA_SYNPROXY_ISN, "CTA_SYNPROXY_ISN", Kind::Be32),
+    Def(CTA_SYNPROXY_ITS, "CTA_SYNPROXY_ITS", Kind::Be32),
+    Def(CTA_SYNPROXY_TSOFF, "CTA_SYNPROXY_TSOFF", Kind::Be32),
+];
+
+const CT_ATTRS: &[Def] = &[
+    Def(CTA_TUPLE_ORIG, "CTA_TUPLE_ORIG", Kind::Nest(TUPLE_ATTRS)),
+    Def(CTA_TUPLE_REPLY, "CTA_TUPLE_REPLY", Kind::Nest(TUPLE_ATTRS)),
+    Def(CTA_STATUS, "CTA_STATUS", Kind::Be32),
+    Def(CTA_PROTOINFO, "CTA_PROTOINFO", Kind::Nest(PROTOINFO_ATTRS)),
+    Def(CTA_HELP, "CTA_HELP", Kind::Bytes),
+    Def(CTA_NAT_SRC, "CTA_NAT_SRC", Kind::Bytes),
+    Def(CTA_TIMEOUT, "CTA_TIMEOUT", Kind::Be32),
+    Def(CTA_MARK, "CTA_MARK", Kind::Be32),
+    Def(
+        CTA_COUNTERS_ORIG,
+        "CTA_COUNTERS_ORIG",
+        Kind::Nest(COUNTERS_ATTRS),
+    ),
+    Def(
+        CTA_COUNTERS_REPLY,
+        "CTA_COUNTERS_REPLY",
+        Kind::Nest(COUNTERS_ATTRS),
+    ),
+    Def(CTA_USE, "CTA_USE", Kind::Be32),
+    Def(CTA_ID, "CTA_ID", Kind::Be32),
+    Def(CTA_NAT_DST, "CTA_NAT_DST", Kind::Bytes),
+    Def(
+        CTA_TUPLE_MASTER,
+        "CTA_TUPLE_MASTER",
+        Kind::Nest(TUPLE_ATTRS),
+    ),
+    Def(CTA_SEQ_ADJ_ORIG, "CTA_SEQ_ADJ_ORIG", Kind::Bytes),
+    Def(CTA_SEQ_ADJ_REPLY, "CTA_SEQ_ADJ_REPLY", Kind::Bytes),
+    Def(CTA_ZONE, "CTA_ZONE", Kind::Be16),
+    Def(CTA_SECCTX, "CTA_SECCTX", Kind::Bytes),
+    Def(CTA_TIMESTAMP, "CTA_TIMESTAMP", Kind::Nest(TIMESTAMP_ATTRS)),
+    Def(CTA_MARK_MASK, "CTA_MARK_MASK", Kind::Be32),
+    Def(CTA_LABELS, "CTA_LABELS", Kind::Bytes),
+    Def(CTA_LABELS_MASK, "CTA_LABELS_MASK", Kind::Bytes),
+    Def(CTA_SYNPROXY, "CTA_SYNPROXY", Kind::Nest(SYNPROXY_ATTRS)),
+    Def(CTA_FILTER, "CTA_FILTER", Kind::Bytes),
+    Def(CTA_STATUS_MASK, "CTA_STATUS_MASK", Kind::Be32),
+];
+
+fn family_name(f: u8) -> String {
+    match f as i32 {
+        libc::AF_UNSPEC => "AF_UNSPEC".into(),
+        libc::AF_INET => "AF_INET".into(),
+        libc::AF_INET6 => "AF_INET6".into(),
+        f => f.to_string(),
+    }
+}
+
+/// The `nfgenmsg` of a conntrack message, shown, and the attribute space that follows it.
+pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
+    let Some(h) = from_bytes::<NfGenMsg>(payload) else {
+        return (None, &[]);
+    };
+    let text = format!(
+        "nfgenmsg{{family={}, version={}, res_id={}}}",
+        family_name(h.family),
+        h.version,
+        u16::from_be(h.res_id)
+    );
+    let schema = match ty & 0xff {
+        IPCTNL_MSG_CT_NEW
+        | IPCTNL_MSG_CT_GET
+        | IPCTNL_MSG_CT_DELETE
+        | IPCTNL_MSG_CT_GET_CTRZERO => CT_ATTRS,
+        _ => &[],
+    };
+    (Some((text, 4)), schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hdr(len: u32, ty: u16, flags: u16) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&len.to_ne_bytes());
+        v.extend_from_slice(&ty.to_ne_bytes());
+        v.extend_from_slice(&flags.to_ne_bytes());
+        v.extend_from_slice(&7u32.to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes());
+        v
+    }
+
+    /// An attribute header, host order.
+    fn nla(len: u16, ty: u16) -> [u8; 4] {
+        let (l, t) = (len.to_ne_bytes(), ty.to_ne_bytes());
+        [l[0], l[1], t[0], t[1]]
+    }
+
+    fn flow() -> Flow {
+        Flow {
+            orig: Tuple {
+                src: Ipv4Addr::new(192, 0, 2, 2),
+                dst: Ipv4Addr::new(192, 0, 2, 1),
+                proto: 17,
+                sport: Some(40000),
+                dport: Some(5353),
+                zone: None,
+            },
+            reply: None,
+            zone: None,
+            id: None,
+        }
+    }
+
+    /// `CTA_TUPLE_ORIG` for 192.0.2.2:40000 -> 192.0.2.1:5353 udp, exactly as the kernel
+    /// dumps it and conntrack-tools sends it back (52 bytes).
+    fn tuple_bytes() -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&nla(52, CTA_TUPLE_ORIG | NLA_F_NESTED));
+        v.extend_from_slice(&nla(20, CTA_TUPLE_IP | NLA_F_NESTED));
+        v.extend_from_slice(&nla(8, CTA_IP_V4_SRC));
+        v.extend_from_slice(&[192, 0, 2, 2]);
+        v.extend_from_slice(&nla(8, CTA_IP_V4_DST));
+        v.extend_from_slice(&[192, 0, 2, 1]);
+        v.extend_from_slice(&nla(28, CTA_TUPLE_PROTO | NLA_F_NESTED));
+        v.extend_from_slice(&nla(5, CTA_PROTO_NUM));
+        v.extend_from_slice(&[17, 0, 0, 0]);
+        v.extend_from_slice(&nla(6, CTA_PROTO_SRC_PORT));
+        v.extend_from_slice(&[0x9c, 0x40, 0, 0]);
+        v.extend_from_slice(&nla(6, CTA_PROTO_DST_PORT));
+        v.extend_from_slice(&[0x14, 0xe9, 0, 0]);
+        v
+    }
+
+    #[test]
+    fn dump_request_bytes() {
+        let b = dump_flows(libc::AF_INET as u8).finish(7, 0);
+        let mut want = hdr(20, 0x0101, NLM_F_REQUEST | NLM_F_DUMP);
+        want.extend_from_slice(&[2, 0, 0, 0]);
+        assert_eq!(b, want);
+    }
+
+    #[test]
+    fn delete_request_bytes() {
+        // The bytes conntrack -D sends for this entry, up to its tuple; then zone and id.
+        let mut f = flow();
+        let b = del_flow(&f).finish(7, 0);
+        let mut want = hdr(20 + 52, 0x0102, NLM_F_REQUEST | NLM_F_ACK);
+        want.extend_from_slice(&[2, 0, 0, 0]);
+        want.extend_from_slice(&tuple_bytes());
+        assert_eq!(b, want);
+
+        f.zone = Some(7);
+        f.id = Some(0x5890_81cd);
+        let b = del_flow(&f).finish(7, 0);
+        let mut want = hdr(20 + 52 + 8 + 8, 0x0102, NLM_F_REQUEST | NLM_F_ACK);
+        want.extend_from_slice(&[2, 0, 0, 0]);
+        want.extend_from_slice(&tuple_bytes());
+        want.extend_from_slice(&nla(6, CTA_ZONE));
+        want.extend_from_slice(&[0, 7, 0, 0]);
+        want.extend_from_slice(&nla(8, CTA_ID));
+        want.extend_from_slice(&[0x58, 0x90, 0x81, 0xcd]);
+        assert_eq!(b, want);
+    }
+
+    /// A real kernel reply (6.18, `conntrack -I -p udp -s 192.0.2.2 -d 192.0.2.1 --sport
+    /// 40000 --dport 5353 --zone 7`, then a dump), little-endian headers.
+    #[cfg(target_endian = "little")]
+    const KERNEL_ENTRY: &str = "
+        c8 00 00 00 00 01 02 00  b9 93 04 6b f0 29 00 00
+        02 00 00 00 34 00 01 80  14 00 01 80 08 00 01 00
+        c0 00 02 02 08 00 02 00  c0 00 02 01 1c 00 02 80
+        05 00 01 00 11 00 00 00  06 00 02 00 9c 40 00 00
+        06 00 03 00 14 e9 00 00  34 00 02 80 14 00 01 80
+        08 00 01 00 c0 00 02 01  08 00 02 00 c0 00 02 02
+        1c 00 02 80 05 00 01 00  11 00 00 00 06 00 02 00
+        14 e9 00 00 06 00 03 00  9c 40 00 00 06 00 12 00
+        00 07 00 00 08 00 03 00  00 00 00 08 08 00 08 00
+        00 00 00 00 08 00 0c 00  cf c9 a1 3e 08 00 0b 00
+        00 00 00 01 08 00 07 00  00 00 00 1d 1c 00 18 80
+        08 00 01 00 00 00 00 00  08 00 02 00 00 00 00 00
+        08 00 03 00 00 00 00 00";
+
+    #[cfg(target_endian = "little")]
+    fn unhex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    }
+
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn parses_a_kernel_entry_and_deletes_it_by_the_same_tuple() {
+        let bytes = unhex(KERNEL_ENTRY);
+        let m = messages(&bytes).next().unwrap().unwrap();
+        let f = parse_flow(&m).unwrap().unwrap();
+        let mut want = flow();
+        want.zone = Some(7);
+        want.id = Some(0xcfc9_a13e);
+        want.reply = Some(Tuple {
+            src: want.orig.dst,
+            dst: want.orig.src,
+            sport: want.orig.dport,
+            dport: want.orig.sport,
+            ..want.orig
+        });
+        assert_eq!(f, want);
+        // The delete carries the dumped CTA_TUPLE_ORIG byte for byte.
+        let del = del_flow(&f).finish(7, 0);
+        assert_eq!(del[20..72], bytes[20..72]);
+        assert!(matches(&f.orig, 17, None, 5353, 5353));
+        assert!(matches(
+            &f.orig,
+            17,
+            Some(Ipv4Addr::new(192, 0, 2, 1)),
+            5000,
+            6000
+        ));
+        assert!(!matches(&f.orig, 6, None, 5353, 5353));
+        assert!(!matches(
+            &f.orig,
+            17,
+            Some(Ipv4Addr::new(192, 0, 2, 9)),
+            5353,
+            5353
+        ));
+        assert!(!matches(&f.orig, 17, None, 5354, 6000));
+    }
+
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn truncated_entries_are_errors_not_panics() {
+        let bytes = unhex(KERNEL_ENTRY);
+        for cut in 16..bytes.len() {
+            let mut b = bytes[..cut].to_vec();
+            b[0..4].copy_from_slice(&(cut as u32).to_ne_bytes());
+            let m = messages(&b).next().unwrap().unwrap();
+            let _ = parse_flow(&m);
+        }
+    }
+
+    #[test]
+    fn explain_names_every_attribute() {
+        let mut f = flow();
+        f.id = Some(1);
+        let text = super::super::decode::describe(NETLINK_NETFILTER, &del_flow(&f).finish(1, 0));
+        let want = "nfgenmsg{family=AF_INET, version=0, res_id=0}
+CTA_TUPLE_ORIG (NLA_F_NESTED)
+  CTA_TUPLE_IP (NLA_F_NESTED)
+    CTA_IP_V4_SRC 192.0.2.2
+    CTA_IP_V4_DST 192.0.2.1
+  CTA_TUPLE_PROTO (NLA_F_NESTED)
+    CTA_PROTO_NUM 17
+    CTA_PROTO_SRC_PORT 40000 (network order)
+    CTA_PROTO_DST_PORT 5353 (network order)
+CTA_ID 0x1 (network order)
+";
+        assert_eq!(text, want);
+        assert_eq!(
+            crate::netlink::msg_type_name(NETLINK_NETFILTER, ct_type(IPCTNL_MSG_CT_DELETE)),
+            "IPCTNL_MSG_CT_DELETE"
+        );
+        assert_eq!(
+            flag_names(
+                NETLINK_NETFILTER,
+                ct_type(IPCTNL_MSG_CT_GET),
+                NLM_F_REQUEST | NLM_F_DUMP
+            ),
+            "REQUEST|ROOT|MATCH"
+        );
+    }
+}
