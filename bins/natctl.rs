@@ -14,37 +14,44 @@ const VERSION: &str = concat!("natctl (netplumb) ", env!("CARGO_PKG_VERSION"));
 
 const USAGE: &str = "\
 Usage: natctl [options] COMMAND
-commands (each one nf_tables transaction: all of it happens or none):
+commands (each one transaction: all of it happens or none):
 \tmasquerade add|del SUBNET [--out IF | --not-out IF]
 \t\t\t\tsource NAT to the outgoing interface's address
 \t\t\t\t(Docker: -s SUBNET ! -o docker0 -j MASQUERADE)
 \tsnat add|del SUBNET --to ADDR [--out IF | --not-out IF]
 \t\t\t\tsource NAT to a fixed address
 \tpublish add|del [HOSTIP:]PORT[-PORT] DEST:PORT[-PORT] [--proto tcp|udp] [--in IF]
-\t\t\t\tconnections to the host's PORT go to DEST (Docker's -p);
-\t\t\t\talso from the host itself and hairpin; 127.0.0.1 also
-\t\t\t\tneeds route_localnet on the bridge (ipfwd set)
+\t\t\t\tconnections to the host's PORT go to DEST (Docker's -p),
+\t\t\t\tfrom outside, from the host (127.0.0.1 too) and hairpin;
+\t\t\t\tadd turns on route_localnet toward DEST and hairpin on
+\t\t\t\tDEST's bridge port, and says so; del of a udp
+\t\t\t\tport deletes the conntrack entries it sent to DEST
 \tisolate add|del BRIDGE1 BRIDGE2\tno forwarding between the two bridges, either way
 \tdel ID\t\t\t\tdelete the rule list shows with this id
 \tlist [-j]\t\t\tnatctl's rules: id, kind, match, target, packets, bytes
-\tflush\t\t\t\tremove natctl's table (and nothing else)
+\tflush\t\t\t\tremove natctl's table or chains (and nothing else)
 options (before the command):
 \t-h, --help\t\tthis text
 \t-V, --version\t\tprogram version
-\t--via PATH\t\tkernel path: nftables (the only one so far)
-\t--explain\t\tprint every nf_tables message, decoded, and the kernel's answer
-\t--dry-run\t\tprint the messages that would change something; change nothing
+\t--via PATH\t\tkernel path: nftables (default) or iptables (legacy xtables)
+\t--explain\t\tprint every kernel request, decoded, and the kernel's answer
+\t--dry-run\t\tprint the requests that would change something; change nothing
 \t-j, --json\t\tJSON output for list
 \t-b, --batch FILE\tone command a line from FILE (- for stdin): ONE transaction
 kernel calls:
-\tevery command\tNFT_MSG_GETGEN, NFT_MSG_GETTABLE + NFT_MSG_GETRULE dump of table
-\t\t\tip natctl, then one
-\t\t\tbatch: NFNL_MSG_BATCH_BEGIN (NFNL_BATCH_GENID) NFT_MSG_NEWTABLE/NEWCHAIN
-\t\t\t(first use) NFT_MSG_NEWRULE/DELRULE... NFNL_MSG_BATCH_END
-\tflush\t\tone batch: NFT_MSG_NEWTABLE + NFT_MSG_DELTABLE of table ip natctl
-natctl changes only its own table, ip natctl; every rule carries a comment
-\"natctl:SPEC\" by which list and del find it. A batch refused because another
-writer committed first (ERESTART) is rebuilt from a fresh read.
+\tnftables\tNFT_MSG_GETGEN, NFT_MSG_GETTABLE + NFT_MSG_GETRULE dump of table
+\t\t\tip natctl, then one batch: NFNL_MSG_BATCH_BEGIN (NFNL_BATCH_GENID)
+\t\t\tNFT_MSG_NEWTABLE/NEWCHAIN (first use) NFT_MSG_NEWRULE/DELRULE...
+\t\t\tNFNL_MSG_BATCH_END; flush: NFT_MSG_NEWTABLE + NFT_MSG_DELTABLE
+\tiptables\tflock /run/xtables.lock; per table (nat, filter): getsockopt
+\t\t\tIPT_SO_GET_INFO + IPT_SO_GET_ENTRIES, setsockopt IPT_SO_SET_REPLACE
+\t\t\t(the whole table) + IPT_SO_SET_ADD_COUNTERS (counters carried over)
+\tboth\t\tRTM_GETROUTE, /proc/sys/net/ipv4/conf/IF/route_localnet,
+\t\t\tIFLA_BRPORT_MODE (publish add); IPCTNL_MSG_CT_GET + CT_DELETE
+\t\t\t(udp publish del); NFT_MSG_GETCHAIN dump (drop-policy warning)
+natctl changes only its own table (ip natctl) or chains (NATCTL, NATCTL-POSTROUTING,
+NATCTL-FORWARD and the jumps to them); every rule carries a comment
+\"natctl:SPEC\" by which list and del find it.
 ";
 
 fn usage_text() -> String {
