@@ -72,8 +72,8 @@ pub fn encode(l: &Lowered, comment: &str) -> Result<Entry> {
     m.extend(xr::comment(comment)?);
     let target = match l.action {
         Action::Masquerade => xr::masquerade(),
-        Action::Snat(a) => xr::nat("SNAT", a, None),
-        Action::Dnat(a, p) => xr::nat("DNAT", a, Some(p)),
+        Action::Snat(a) => xr::snat(a),
+        Action::Dnat(a, p) => xr::dnat(a, p),
         Action::Drop => Target::Verdict(VERDICT_DROP),
     };
     Ok(xr::entry(&ip, m, target))

@@ -98,26 +98,42 @@ pub fn comment(text: &str) -> Result<Vec<u8>> {
     Ok(record("comment", 0, &d))
 }
 
-/// `-j MASQUERADE` (revision 0: `nf_nat_ipv4_multi_range_compat` with one empty range).
-pub fn masquerade() -> Target {
+/// `struct nf_nat_ipv4_multi_range_compat` with one range: MASQUERADE's and SNAT's revision 0.
+fn compat_range(flags: u32, addr: Ipv4Addr) -> [u8; 24] {
     let mut d = [0u8; 24];
     d[..4].copy_from_slice(&1u32.to_ne_bytes());
-    Target::Ext(record("MASQUERADE", 0, &d))
+    d[4..8].copy_from_slice(&flags.to_ne_bytes());
+    d[8..12].copy_from_slice(&addr.octets());
+    d[12..16].copy_from_slice(&addr.octets());
+    d
 }
 
-/// `-j DNAT --to-destination ADDR[:PORT]` or `-j SNAT --to-source ADDR` (revision 2:
-/// `struct nf_nat_range2`, ports in network order).
-pub fn nat(kind: &str, addr: Ipv4Addr, port: Option<u16>) -> Target {
+/// `-j MASQUERADE` (revision 0, one empty range).
+pub fn masquerade() -> Target {
+    Target::Ext(record(
+        "MASQUERADE",
+        0,
+        &compat_range(0, Ipv4Addr::UNSPECIFIED),
+    ))
+}
+
+/// `-j SNAT --to-source ADDR`: revision 0, the one iptables 1.8 uses for IPv4 (it prints a
+/// later one as "unsupported revision", and cannot restore it).
+pub fn snat(addr: Ipv4Addr) -> Target {
+    Target::Ext(record("SNAT", 0, &compat_range(NF_NAT_RANGE_MAP_IPS, addr)))
+}
+
+/// `-j DNAT --to-destination ADDR:PORT` (revision 2: `struct nf_nat_range2`, ports in network
+/// order).
+pub fn dnat(addr: Ipv4Addr, port: u16) -> Target {
     let mut d = [0u8; 44];
-    let flags = NF_NAT_RANGE_MAP_IPS | port.map_or(0, |_| NF_NAT_RANGE_PROTO_SPECIFIED);
+    let flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
     d[..4].copy_from_slice(&flags.to_ne_bytes());
     d[4..8].copy_from_slice(&addr.octets());
     d[20..24].copy_from_slice(&addr.octets());
-    if let Some(p) = port {
-        d[36..38].copy_from_slice(&p.to_be_bytes());
-        d[38..40].copy_from_slice(&p.to_be_bytes());
-    }
-    Target::Ext(record(kind, 2, &d))
+    d[36..38].copy_from_slice(&port.to_be_bytes());
+    d[38..40].copy_from_slice(&port.to_be_bytes());
+    Target::Ext(record("DNAT", 2, &d))
 }
 
 /// A new entry (no counters, no place in any table read).
@@ -147,7 +163,8 @@ mod tests {
             _ => 0,
         };
         assert_eq!(size(masquerade()), 56);
-        assert_eq!(size(nat("DNAT", Ipv4Addr::new(10, 88, 0, 2), Some(80))), 80);
+        assert_eq!(size(dnat(Ipv4Addr::new(10, 88, 0, 2), 80)), 80);
+        assert_eq!(size(snat(Ipv4Addr::new(192, 0, 2, 1))), 56);
         assert!(comment(&"x".repeat(256)).is_err());
     }
 
