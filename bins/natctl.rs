@@ -225,13 +225,16 @@ impl Ctx<'_> {
     /// Turns on what the published ports need of the host, then makes the changes; when they
     /// cannot be made, turns back what it turned on.
     fn commit(&mut self, changes: &[(Change, String)]) -> Result<(), Error> {
-        let dests: Vec<Ipv4Addr> = changes
+        let mut dests: Vec<Ipv4Addr> = changes
             .iter()
             .filter_map(|(c, _)| match c {
                 Change::Add(Rule::Publish { dest, .. }) => Some(*dest),
                 _ => None,
             })
             .collect();
+        // A batch of many ports to one container prepares it once.
+        dests.sort();
+        dests.dedup();
         // The rules deleted, to forget their flows after: a delete by id is looked up first.
         let listed = if changes.iter().any(|(c, _)| matches!(c, Change::DelId(_))) {
             self.nat.list()?

@@ -276,19 +276,34 @@ pub fn encode(l: &Lowered) -> (&'static str, Vec<Expr>) {
     (chain, e)
 }
 
-/// The `NFT_MSG_NEWRULE` messages of one natctl rule, each tagged with its spec.
+/// The name of a rule's key: a counter object `natctl-HASH` (FNV-1a of the spec). Made with
+/// `NLM_F_EXCL` in the same transaction as the rule, it has the kernel refuse a rule that is
+/// already there, so an add need not read the whole table to find out: its cost stays flat
+/// as the table grows.
+pub fn key(spec: &str) -> String {
+    let h = spec.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("natctl-{h:016x}")
+}
+
+/// The messages that add one natctl rule: its key, then its kernel rules, each tagged with
+/// its spec.
 pub fn add(r: &Rule, object: &str) -> Vec<(Msg, String)> {
     let spec = r.spec();
-    r.lower()
-        .iter()
-        .map(|l| {
+    let keyed = (
+        nft::new_counter(FAMILY, TABLE, &key(&spec)),
+        object.to_string(),
+    );
+    std::iter::once(keyed)
+        .chain(r.lower().iter().map(|l| {
             let (chain, exprs) = encode(l);
             let tag = super::tag(&spec, l.helper);
             (
                 nft::new_rule(FAMILY, TABLE, chain, &exprs, &nft::comment_udata(&tag)),
                 object.to_string(),
             )
-        })
+        }))
         .collect()
 }
 

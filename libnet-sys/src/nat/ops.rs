@@ -118,6 +118,12 @@ impl NftNat {
 
     /// The generation, then natctl's rules (none, and `exists` false, without its table).
     pub fn read(&mut self) -> Result<State> {
+        self.read_with(true)
+    }
+
+    /// As `read`, with the rules only when `rules`: adding needs only the generation and
+    /// whether the table is there, as the kernel refuses a rule's key when it exists.
+    fn read_with(&mut self, rules: bool) -> Result<State> {
         let genid = self.genid()?;
         // A rule dump of a table that is not there is merely empty; the table itself says.
         let table = self.nl.transact(
@@ -135,6 +141,13 @@ impl NftNat {
                 })
             }
             other => other?,
+        }
+        if !rules {
+            return Ok(State {
+                genid,
+                exists: true,
+                rules: Vec::new(),
+            });
         }
         let rules = self.nl.dump(
             || nft::dump_rules(FAMILY, TABLE),
@@ -156,8 +169,9 @@ impl NftNat {
     /// file's line). Every change is checked against the table first: adding a rule that is
     /// there, or deleting one that is not, is an error and nothing is sent.
     pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
+        let adds_only = changes.iter().all(|(c, _)| matches!(c, Change::Add(_)));
         for _ in 0..RETRIES {
-            let st = self.read()?;
+            let st = self.read_with(!adds_only)?;
             let msgs = plan(&st, changes)?;
             if msgs.is_empty() {
                 return Ok(());
@@ -289,6 +303,8 @@ fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> 
                         let m = nft::del_rule(FAMILY, TABLE, &f.chain, f.handle);
                         msgs.push((m, object.to_string(), None));
                     }
+                    let m = nft::del_counter(FAMILY, TABLE, &enc::key(&spec));
+                    msgs.push((m, object.to_string(), None));
                 }
             }
         }

@@ -34,6 +34,8 @@ pub const NFT_MSG_NEWRULE: u16 = 6;
 pub const NFT_MSG_GETRULE: u16 = 7;
 pub const NFT_MSG_DELRULE: u16 = 8;
 pub const NFT_MSG_NEWGEN: u16 = 15;
+pub const NFT_MSG_NEWOBJ: u16 = 18;
+pub const NFT_MSG_DELOBJ: u16 = 20;
 pub const NFT_MSG_GETGEN: u16 = 16;
 
 // <linux/netfilter.h>
@@ -190,6 +192,34 @@ pub fn new_rule(
     } else {
         m.bytes(NFTA_RULE_USERDATA, userdata)
     }
+}
+
+// enum nft_object_attributes
+pub const NFTA_OBJ_TABLE: u16 = 1;
+pub const NFTA_OBJ_NAME: u16 = 2;
+pub const NFTA_OBJ_TYPE: u16 = 3;
+pub const NFTA_OBJ_DATA: u16 = 4;
+pub const NFTA_OBJ_USE: u16 = 5;
+pub const NFTA_OBJ_HANDLE: u16 = 6;
+/// `NFT_OBJECT_COUNTER`
+pub const NFT_OBJECT_COUNTER: u32 = 1;
+
+/// `add counter TABLE NAME`, with `NLM_F_EXCL`: refused (`EEXIST`) when one of that name is
+/// there, which makes a named object a key the kernel keeps unique inside a transaction.
+pub fn new_counter(family: u8, table: &str, name: &str) -> Msg {
+    nft_msg(NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL, family)
+        .str(NFTA_OBJ_TABLE, table)
+        .str(NFTA_OBJ_NAME, name)
+        .be32(NFTA_OBJ_TYPE, NFT_OBJECT_COUNTER)
+        .nest(NFTA_OBJ_DATA | NLA_F_NESTED, |m| m)
+}
+
+/// `delete counter TABLE NAME`.
+pub fn del_counter(family: u8, table: &str, name: &str) -> Msg {
+    nft_msg(NFT_MSG_DELOBJ, 0, family)
+        .str(NFTA_OBJ_TABLE, table)
+        .str(NFTA_OBJ_NAME, name)
+        .be32(NFTA_OBJ_TYPE, NFT_OBJECT_COUNTER)
 }
 
 /// `delete rule ... handle H`.
@@ -357,6 +387,8 @@ pub fn msg_type_name(ty: u16) -> &'static str {
         NFT_MSG_DELRULE => "NFT_MSG_DELRULE",
         NFT_MSG_NEWGEN => "NFT_MSG_NEWGEN",
         NFT_MSG_GETGEN => "NFT_MSG_GETGEN",
+        NFT_MSG_NEWOBJ => "NFT_MSG_NEWOBJ",
+        NFT_MSG_DELOBJ => "NFT_MSG_DELOBJ",
         _ => "NFT_MSG_(unknown)",
     }
 }
@@ -422,6 +454,15 @@ const GEN_ATTRS: &[Def] = &[
     Def(NFTA_GEN_PROC_NAME, "NFTA_GEN_PROC_NAME", Kind::Str),
 ];
 
+const OBJ_ATTRS: &[Def] = &[
+    Def(NFTA_OBJ_TABLE, "NFTA_OBJ_TABLE", Kind::Str),
+    Def(NFTA_OBJ_NAME, "NFTA_OBJ_NAME", Kind::Str),
+    Def(NFTA_OBJ_TYPE, "NFTA_OBJ_TYPE", Kind::Be32),
+    Def(NFTA_OBJ_DATA, "NFTA_OBJ_DATA", Kind::Bytes),
+    Def(NFTA_OBJ_USE, "NFTA_OBJ_USE", Kind::Be32),
+    Def(NFTA_OBJ_HANDLE, "NFTA_OBJ_HANDLE", Kind::Be64),
+];
+
 const BATCH_ATTRS: &[Def] = &[Def(NFNL_BATCH_GENID, "NFNL_BATCH_GENID", Kind::Be32)];
 
 /// The `nfgenmsg` of a message, shown, and the attribute space that follows it.
@@ -443,6 +484,7 @@ pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [De
             NFT_MSG_NEWCHAIN | NFT_MSG_GETCHAIN | NFT_MSG_DELCHAIN => CHAIN_ATTRS,
             NFT_MSG_NEWRULE | NFT_MSG_GETRULE | NFT_MSG_DELRULE => RULE_ATTRS,
             NFT_MSG_NEWGEN | NFT_MSG_GETGEN => GEN_ATTRS,
+            NFT_MSG_NEWOBJ | NFT_MSG_DELOBJ => OBJ_ATTRS,
             _ => &[],
         },
     };
