@@ -39,10 +39,12 @@ options (before the command):
 \t-j, --json\t\tJSON output for list
 \t-b, --batch FILE\tone command a line from FILE (- for stdin): ONE transaction
 kernel calls:
-\tnftables\tNFT_MSG_GETGEN, NFT_MSG_GETTABLE + NFT_MSG_GETRULE dump of table
-\t\t\tip natctl, then one batch: NFNL_MSG_BATCH_BEGIN (NFNL_BATCH_GENID)
-\t\t\tNFT_MSG_NEWTABLE/NEWCHAIN (first use) NFT_MSG_NEWRULE/DELRULE...
-\t\t\tNFNL_MSG_BATCH_END; flush: NFT_MSG_NEWTABLE + NFT_MSG_DELTABLE
+\tnftables\tNFT_MSG_GETGEN, NFT_MSG_GETTABLE (+ NFT_MSG_GETRULE dump of table
+\t\t\tip natctl unless only adding), then one batch: NFNL_MSG_BATCH_BEGIN
+\t\t\t(NFNL_BATCH_GENID) NFT_MSG_NEWTABLE/NEWCHAIN (first use)
+\t\t\tNFT_MSG_NEWOBJ (the rule's key, EXCL) NFT_MSG_NEWRULE... or
+\t\t\tNFT_MSG_DELRULE... NFT_MSG_DELOBJ; NFNL_MSG_BATCH_END
+\t\t\tflush: NFT_MSG_NEWTABLE + NFT_MSG_DELTABLE
 \tiptables\tflock /run/xtables.lock; per table (nat, filter): getsockopt
 \t\t\tIPT_SO_GET_INFO + IPT_SO_GET_ENTRIES, setsockopt IPT_SO_SET_REPLACE
 \t\t\t(the whole table) + IPT_SO_SET_ADD_COUNTERS (counters carried over)
