@@ -1,15 +1,21 @@
-//! natctl on nf_tables, against the real kernel: Docker's bridge network with real TCP between
-//! namespaces, `nft -j list ruleset` as the oracle for what is in the kernel, and another
-//! tool's table that must come through every natctl command unchanged.
+//! natctl on both of its kernel paths, nf_tables (`--via nftables`, the default) and legacy
+//! xtables (`--via iptables`), against the real kernel: Docker's bridge network with real TCP
+//! between namespaces; `nft -j list ruleset` and `iptables-legacy-save` as the oracles for what
+//! is in the kernel; and someone else's nf_tables table and legacy iptables ruleset that must
+//! come through every natctl command unchanged, their counters never reset.
 
 mod common;
 use common::*;
+use std::process::Output;
 
-/// wan (192.0.2.2) — host (wan0 192.0.2.1; br0 10.88.0.1/16; br1 10.89.0.1/16) — c1 on br0
-/// (10.88.0.2), c2 on br1 (10.89.0.2). Forwarding on; nothing else.
+/// The two kernel paths.
+const VIAS: [&str; 2] = ["nftables", "iptables"];
+
+/// wan (192.0.2.2) — host (wan0 192.0.2.1; br0 10.88.0.1/16; br1 10.89.0.1/16) — c1 (10.88.0.2)
+/// and c3 (10.88.0.3) on br0, c2 on br1 (10.89.0.2). Forwarding on; nothing else.
 const NET: &str = r#"
 ip link set lo up
-for n in wan c1 c2; do ip netns add $n; ip -n $n link set lo up; done
+for n in wan c1 c2 c3; do ip netns add $n; ip -n $n link set lo up; done
 ip link add wan0 type veth peer name eth0 netns wan
 ip addr add 192.0.2.1/24 dev wan0; ip link set wan0 up
 ip -n wan addr add 192.0.2.2/24 dev eth0; ip -n wan link set eth0 up
@@ -20,38 +26,58 @@ attach() {
   ip -n $1 addr add $4/16 dev eth0; ip -n $1 link set eth0 up; ip -n $1 route add default via $5
 }
 attach c1 vc1 br0 10.88.0.2 10.88.0.1
+attach c3 vc3 br0 10.88.0.3 10.88.0.1
 attach c2 vc2 br1 10.89.0.2 10.89.0.1
 sysctl -qw net.ipv4.ip_forward=1
 "#;
 
-/// A TCP server in namespace `ns` on `port` that answers each connection with
-/// "NS sees PEER-ADDRESS" and ends by itself after 30 s.
-fn server(sb: &Sandbox, ns: &str, port: u16) {
+/// A server in namespace `ns` on `proto` ("tcp" or "udp") `port` that answers each connection
+/// (each datagram) with "NS sees PEER-ADDRESS" and ends by itself after 30 s.
+fn server(sb: &Sandbox, proto: &str, ns: &str, port: u16) {
+    let listening = if proto == "udp" { "-lun" } else { "-ltn" };
     sb.ok(&format!(
         r#"ip netns exec {ns} timeout 30 python3 -c '
 import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", {port})); s.listen(8)
+udp = "{proto}" == "udp"
+s = socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", {port}))
+udp or s.listen(8)
 while True:
-    c, a = s.accept(); c.sendall(("{ns} sees %s\n" % a[0]).encode()); c.close()
+    if udp:
+        d, a = s.recvfrom(100); s.sendto(("{ns} sees %s\n" % a[0]).encode(), a)
+    else:
+        c, a = s.accept(); c.sendall(("{ns} sees %s\n" % a[0]).encode()); c.close()
 ' >/dev/null 2>&1 &
-        i=0; until ip netns exec {ns} ss -ltn | grep -q ":{port} "; do
+        i=0; until ip netns exec {ns} ss {listening} | grep -q ":{port} "; do
           i=$((i+1)); [ $i -lt 200 ] || exit 1; sleep 0.02; done"#
     ));
 }
 
-/// What a client in `ns` ("" = the host) hears from ADDR:PORT, or the error.
+/// What a TCP client in `ns` ("" = the host) hears from ADDR:PORT, or the error.
 fn connect(sb: &Sandbox, ns: &str, addr: &str, port: u16) -> String {
+    ask(sb, ns, "tcp", 0, addr, port)
+}
+
+/// What a client in `ns` ("" = the host) hears from ADDR:PORT over `proto` ("tcp", or "udp":
+/// one datagram out, the answer back), from source port `sport` (0: any), or the error.
+fn ask(sb: &Sandbox, ns: &str, proto: &str, sport: u16, addr: &str, port: u16) -> String {
     let pre = if ns.is_empty() {
         String::new()
     } else {
         format!("ip netns exec {ns} ")
     };
     let o = sb.sh(&format!(
-        r#"{pre}python3 -c '
+        r#"{pre}timeout 10 python3 -c '
 import socket
+udp = "{proto}" == "udp"
 try:
-    s = socket.create_connection(("{addr}", {port}), timeout=2); print(s.recv(100).decode().strip())
+    s = socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM); s.settimeout(2)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    {sport} and s.bind(("0.0.0.0", {sport}))
+    s.connect(("{addr}", {port}))
+    udp and s.send(b"?")
+    print(s.recv(100).decode().strip())
 except Exception as e:
     print("failed:", type(e).__name__)
 '"#
@@ -59,12 +85,33 @@ except Exception as e:
     text(&o.stdout).trim().to_string()
 }
 
-fn natctl(sb: &Sandbox, args: &str) -> std::process::Output {
-    sb.sh(&format!("$NATCTL {args}"))
+/// natctl on kernel path `via`, bounded in time.
+fn natctl(sb: &Sandbox, via: &str, args: &str) -> Output {
+    sb.sh(&format!("timeout 20 $NATCTL --via {via} {args}"))
 }
 
-fn natctl_ok(sb: &Sandbox, args: &str) -> String {
-    sb.ok(&format!("$NATCTL {args}"))
+/// natctl on kernel path `via`, which must succeed.
+fn natctl_ok(sb: &Sandbox, via: &str, args: &str) -> Output {
+    let o = natctl(sb, via, args);
+    assert!(
+        o.status.success(),
+        "natctl --via {via} {args} failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    o
+}
+
+/// natctl's rules as `list -j` shows them.
+fn listed(sb: &Sandbox, via: &str) -> Vec<Jv> {
+    Jv::parse(&text(&natctl_ok(sb, via, "list -j").stdout))
+        .arr()
+        .to_vec()
+}
+
+fn specs(l: &[Jv]) -> Vec<String> {
+    l.iter().map(|r| r.s("spec")).collect()
 }
 
 /// Another tool's ruleset: an nf_tables table with a forward chain and a nat rule of its own.
@@ -75,55 +122,242 @@ table ip other {
 }
 EOF"#;
 
+/// Someone else's legacy iptables ruleset: rules in nat POSTROUTING, a user chain with a rule
+/// and a jump to it from PREROUTING, rules in filter FORWARD. Pings from wan to the host count
+/// in the nat ones, pings between c1 and c2 in the FORWARD one.
+const OTHER_XT: &str = r#"iptables-legacy-restore <<'EOF'
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:OTHER-PRE - [0:0]
+-A PREROUTING -p icmp -m comment --comment "another tool" -j OTHER-PRE
+-A OTHER-PRE -s 192.0.2.2/32 -j RETURN
+-A POSTROUTING -s 198.51.100.0/24 -o wan0 -j MASQUERADE
+-A POSTROUTING -s 198.51.100.0/24 -o wan0 -p tcp -m tcp --dport 443 -j SNAT --to-source 192.0.2.1
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -s 203.0.113.0/24 -j DROP
+-A FORWARD -p icmp -j ACCEPT
+COMMIT
+EOF"#;
+
+/// Traffic through the other legacy ruleset's rules (and ARP entries on br0 for c1 and c3, which
+/// natctl needs to find their bridge ports for hairpin). Every ping bounded.
+const PINGS: &str = "ip netns exec c1 ping -c1 -W2 10.88.0.1 >/dev/null
+ip netns exec c3 ping -c1 -W2 10.88.0.1 >/dev/null
+ip netns exec wan ping -c1 -W2 192.0.2.1 >/dev/null
+ip netns exec c1 ping -c1 -W2 10.89.0.2 >/dev/null";
+
 fn ruleset(sb: &Sandbox, table: &str) -> String {
     sb.ok(&format!("nft list table ip {table}"))
 }
 
+/// `iptables-legacy-save -c`, without its `#` lines (they carry the time).
+fn xt_save(sb: &Sandbox) -> Vec<String> {
+    sb.ok("iptables-legacy-save -c")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+/// The lines of `save` (iptables-legacy-save output) that are not natctl's: its chains, its rules,
+/// its helper rules and its jumps all carry a `natctl` comment.
+fn not_natctl(save: &[String]) -> Vec<String> {
+    save.iter()
+        .filter(|l| {
+            !(l.starts_with(":NATCTL")
+                || l.contains("--comment \"natctl:")
+                || l.contains("--comment \"natctl+:"))
+        })
+        .cloned()
+        .collect()
+}
+
+/// A save line with its `[packets:bytes]` counters taken out: the text with `[-]` in their
+/// place, and the numbers.
+fn uncount(line: &str) -> (String, Vec<u64>) {
+    let mut out = String::new();
+    let mut nums = Vec::new();
+    let mut rest = line;
+    while let Some(i) = rest.find('[') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 1..];
+        let counted = tail.split_once(']').and_then(|(inner, after)| {
+            let (p, b) = inner.split_once(':')?;
+            Some((p.parse::<u64>().ok()?, b.parse::<u64>().ok()?, after))
+        });
+        match counted {
+            Some((p, b, after)) => {
+                out.push_str("[-]");
+                nums.extend([p, b]);
+                rest = after;
+            }
+            None => {
+                out.push('[');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    (out, nums)
+}
+
+/// The save lines with their counters masked, as one text to compare.
+fn masked(save: &[String]) -> String {
+    save.iter().map(|l| uncount(l).0 + "\n").collect()
+}
+
+/// The packet counter of the one save line that contains `rule`.
+fn packets(save: &[String], rule: &str) -> u64 {
+    let hits: Vec<&String> = save.iter().filter(|l| l.contains(rule)).collect();
+    assert_eq!(hits.len(), 1, "{rule:?} in\n{}", save.join("\n"));
+    uncount(hits[0]).1[0]
+}
+
+/// `now` holds the same rules and chains as `before`, byte for byte, and not one counter lower.
+fn assert_kept(before: &[String], now: &[String], what: &str) {
+    assert_eq!(
+        masked(now),
+        masked(before),
+        "{what} changed someone else's iptables rules"
+    );
+    for (b, n) in before.iter().zip(now) {
+        let (bn, nn) = (uncount(b).1, uncount(n).1);
+        assert!(
+            bn.iter().zip(&nn).all(|(b, n)| n >= b),
+            "{what} lowered the counters of someone else's iptables rule:\nbefore: {b}\nafter:  {n}"
+        );
+    }
+}
+
+/// Everything natctl could touch in the tables, counters masked (traffic of its own, such as
+/// IGMP reports, moves them): the whole nf_tables ruleset and the whole legacy one.
+fn state(sb: &Sandbox) -> String {
+    sb.ok("nft list ruleset") + &masked(&xt_save(sb))
+}
+
+/// The lines of `save` (plain `iptables-legacy-save`) in `table` that append to `chain`.
+fn chain_rules<'a>(save: &'a str, table: &str, chain: &str) -> Vec<&'a str> {
+    let head = format!("-A {chain} ");
+    save.split(&format!("*{table}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no table {table} in\n{save}"))
+        .lines()
+        .take_while(|l| *l != "COMMIT")
+        .filter(|l| l.starts_with(&head))
+        .collect()
+}
+
+/// natctl's jumps into its chains on the iptables path, as iptables-legacy-save prints them.
+const JUMP_PREROUTING: &str =
+    r#"-A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment "natctl:base" -j NATCTL"#;
+const JUMP_OUTPUT: &str =
+    r#"-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment "natctl:base" -j NATCTL"#;
+const JUMP_POSTROUTING: &str =
+    r#"-A POSTROUTING -m comment --comment "natctl:base" -j NATCTL-POSTROUTING"#;
+const JUMP_FORWARD: &str = r#"-A FORWARD -m comment --comment "natctl:base" -j NATCTL-FORWARD"#;
+
 #[test]
-fn docker_bridge_with_real_traffic() {
+fn docker_bridge_with_real_traffic_nftables() {
+    docker_bridge_with_real_traffic("nftables");
+}
+
+#[test]
+fn docker_bridge_with_real_traffic_iptables() {
+    docker_bridge_with_real_traffic("iptables");
+}
+
+fn docker_bridge_with_real_traffic(via: &str) {
     let sb = Sandbox::new();
     sb.ok(NET);
     sb.ok(OTHER);
+    sb.ok(OTHER_XT);
     let other = ruleset(&sb, "other");
-    server(&sb, "c1", 80);
-    server(&sb, "c2", 80);
-    server(&sb, "wan", 8000);
+    server(&sb, "tcp", "c1", 80);
+    server(&sb, "tcp", "c2", 80);
+    server(&sb, "tcp", "wan", 8000);
+    // The containers' addresses become known on br0 (hairpin needs their ports), and the
+    // other ruleset's rules count packets.
+    sb.ok(PINGS);
+    let xt_before = xt_save(&sb);
+    let other_jump = r#"-A PREROUTING -p icmp -m comment --comment "another tool" -j OTHER-PRE"#;
+    let other_pre = "-A OTHER-PRE -s 192.0.2.2/32 -j RETURN";
+    let other_fwd = "-A FORWARD -p icmp -j ACCEPT";
+    for r in [other_jump, other_pre, other_fwd] {
+        assert!(packets(&xt_before, r) > 0, "{r}: no packets counted yet");
+    }
+    // Every natctl command must succeed and leave the other table and the other legacy
+    // ruleset as they were (on the iptables path, natctl's own lines aside); their counters
+    // may only grow.
+    let mut xt_last = xt_before.clone();
+    let mut run = |args: &str| -> Output {
+        let o = natctl_ok(&sb, via, args);
+        let what = format!("natctl --via {via} {args}");
+        assert_eq!(ruleset(&sb, "other"), other, "{what} changed table other");
+        let mut now = xt_save(&sb);
+        if via == "iptables" {
+            now = not_natctl(&now);
+        }
+        assert_kept(&xt_last, &now, &what);
+        xt_last = now;
+        o
+    };
 
     // Nothing yet: wan has no way to the containers, and they none out.
     assert!(connect(&sb, "wan", "192.0.2.1", 8080).starts_with("failed"));
     assert!(connect(&sb, "c1", "192.0.2.2", 8000).starts_with("failed"));
+    let localnet = "sysctl -n net.ipv4.conf.br0.route_localnet";
+    let hairpin = |port: &str| sb.link(port).s("linkinfo.info_slave_data.hairpin");
+    assert_eq!(sb.ok(localnet), "0\n");
+    assert_eq!(hairpin("vc1"), "false");
 
-    natctl_ok(&sb, "masquerade add 10.88.0.0/16 --not-out br0");
-    natctl_ok(&sb, "masquerade add 10.89.0.0/16 --not-out br1");
-    natctl_ok(&sb, "publish add 8080 10.88.0.2:80");
+    run("masquerade add 10.88.0.0/16 --not-out br0");
+    run("masquerade add 10.89.0.0/16 --not-out br1");
+    let o = run("publish add 8080 10.88.0.2:80");
+    // natctl turned on what 127.0.0.1 and hairpin need, and said so.
+    let err = text(&o.stderr);
+    let said: Vec<&str> = err.lines().collect();
+    assert_eq!(said.len(), 2, "publish add said:\n{err}");
+    assert!(
+        said[0].starts_with("natctl: set net.ipv4.conf.br0.route_localnet=1 ("),
+        "{err}"
+    );
+    assert!(
+        said[1].starts_with("natctl: set hairpin on vc1 of br0 ("),
+        "{err}"
+    );
+    assert_eq!(sb.ok(localnet), "1\n");
+    assert_eq!(hairpin("vc1"), "true");
+    assert_eq!(hairpin("vc3"), "false");
+
     // The container sees wan's own address (DNAT keeps the client's).
     assert_eq!(connect(&sb, "wan", "192.0.2.1", 8080), "c1 sees 192.0.2.2");
     // On the way out the container is masqueraded behind the host's wan address.
     assert_eq!(connect(&sb, "c1", "192.0.2.2", 8000), "wan sees 192.0.2.1");
     // From the host itself, to its own address (the output hook).
     assert_eq!(connect(&sb, "", "192.0.2.1", 8080), "c1 sees 192.0.2.1");
-    // Hairpin: c2 reaches c1's published port through the host's address.
+    // From the host to 127.0.0.1 (route_localnet, and loopback sources masqueraded).
+    assert_eq!(connect(&sb, "", "127.0.0.1", 8080), "c1 sees 10.88.0.1");
+    // Hairpin to its own published port: out the port it came in (masqueraded, or its own
+    // address would answer itself).
+    assert_eq!(connect(&sb, "c1", "192.0.2.1", 8080), "c1 sees 10.88.0.1");
+    // Hairpin from a neighbour on the same bridge, and from a container on another bridge.
+    assert_eq!(connect(&sb, "c3", "192.0.2.1", 8080), "c1 sees 10.88.0.3");
     assert!(connect(&sb, "c2", "192.0.2.1", 8080).starts_with("c1 sees"));
 
     // Isolation: c2 (br1) reached c1 (br0) before; not after, in either direction.
     assert!(connect(&sb, "c2", "10.88.0.2", 80).starts_with("c1 sees"));
-    natctl_ok(&sb, "isolate add br1 br0");
+    run("isolate add br1 br0");
     assert!(connect(&sb, "c2", "10.88.0.2", 80).starts_with("failed"));
     assert!(connect(&sb, "c1", "10.89.0.2", 80).starts_with("failed"));
 
-    // The kernel holds what we meant, in nft's own words.
-    let ours = ruleset(&sb, "natctl");
-    for want in [
-        r#"ip saddr 10.88.0.0/16 oifname != "br0" counter"#,
-        "masquerade comment \"natctl:masquerade 10.88.0.0/16 --not-out br0\"",
-        "tcp dport 8080 counter",
-        "dnat to 10.88.0.2:80",
-        r#"iifname "br0" oifname "br1" counter"#,
-        r#"iifname "br1" oifname "br0" counter"#,
-        "fib daddr type local jump publish",
-    ] {
-        assert!(ours.contains(want), "missing {want:?} in\n{ours}");
-    }
+    // The kernel holds what we meant, in the words of nft or of iptables.
     let j = Jv::parse(&sb.ok("nft -j list ruleset"));
     let tables: Vec<String> = j
         .at("nftables")
@@ -131,49 +365,147 @@ fn docker_bridge_with_real_traffic() {
         .iter()
         .filter_map(|o| o.get("table").map(|t| t.s("name")))
         .collect();
-    assert_eq!(tables, ["other", "natctl"]);
+    if via == "nftables" {
+        let ours = ruleset(&sb, "natctl");
+        for want in [
+            r#"ip saddr 10.88.0.0/16 oifname != "br0" counter"#,
+            "masquerade comment \"natctl:masquerade 10.88.0.0/16 --not-out br0\"",
+            "tcp dport 8080 counter",
+            "dnat to 10.88.0.2:80",
+            r#"iifname "br0" oifname "br1" counter"#,
+            r#"iifname "br1" oifname "br0" counter"#,
+            "fib daddr type local jump publish",
+        ] {
+            assert!(ours.contains(want), "missing {want:?} in\n{ours}");
+        }
+        assert_eq!(tables, ["other", "natctl"]);
+    } else {
+        check_iptables_rules(&sb.ok("iptables-legacy-save"));
+        // The iptables path makes nothing in nf_tables.
+        assert_eq!(tables, ["other"]);
+    }
 
-    // list: each rule once, with counters that saw the traffic.
-    let l = Jv::parse(&natctl_ok(&sb, "list -j"));
-    let specs: Vec<String> = l.arr().iter().map(|r| r.s("spec")).collect();
-    assert_eq!(
-        specs,
-        [
-            "masquerade 10.88.0.0/16 --not-out br0",
-            "masquerade 10.89.0.0/16 --not-out br1",
-            "publish 8080 10.88.0.2:80 --proto tcp",
-            "isolate br0 br1",
-        ]
+    // list: each rule once, with counters that saw the traffic; on the iptables path in the
+    // order of natctl's chains (nat NATCTL, NATCTL-POSTROUTING, filter NATCTL-FORWARD), with
+    // ids 1..n.
+    let l = listed(&sb, via);
+    let (masq88, masq89, publish, isolate) = (
+        "masquerade 10.88.0.0/16 --not-out br0",
+        "masquerade 10.89.0.0/16 --not-out br1",
+        "publish 8080 10.88.0.2:80 --proto tcp",
+        "isolate br0 br1",
     );
-    let publish = &l.arr()[2];
+    if via == "nftables" {
+        assert_eq!(specs(&l), [masq88, masq89, publish, isolate]);
+    } else {
+        assert_eq!(specs(&l), [publish, masq88, masq89, isolate]);
+        let ids: Vec<String> = l.iter().map(|r| r.s("id")).collect();
+        assert_eq!(ids, ["1", "2", "3", "4"]);
+    }
+    let p = l.iter().find(|r| r.s("spec") == publish).unwrap();
     assert!(
-        publish.s("packets").parse::<u64>().unwrap() >= 3,
+        p.s("packets").parse::<u64>().unwrap() >= 3,
         "{}",
-        l.to_json()
+        p.to_json()
     );
+    run("list");
 
-    // Unpublish: wan no longer gets in; the other table never changed.
-    natctl_ok(&sb, "publish del 8080 10.88.0.2:80");
+    // Unpublish: wan no longer gets in. Delete isolation by the id list shows now.
+    run("publish del 8080 10.88.0.2:80");
     assert!(connect(&sb, "wan", "192.0.2.1", 8080).starts_with("failed"));
-    let id = l.arr()[3].s("id");
-    natctl_ok(&sb, &format!("del {id}"));
+    let l = listed(&sb, via);
+    assert_eq!(specs(&l), [masq88, masq89, isolate]);
+    let id = l.iter().find(|r| r.s("spec") == isolate).unwrap().s("id");
+    run(&format!("del {id}"));
     assert!(connect(&sb, "c2", "10.88.0.2", 80).starts_with("c1 sees"));
-    assert_eq!(ruleset(&sb, "other"), other);
+    assert_eq!(specs(&listed(&sb, via)), [masq88, masq89]);
 
-    natctl_ok(&sb, "flush");
+    // The other legacy rules still work, and count on from where they were.
+    sb.ok("ip netns exec wan ping -c1 -W2 192.0.2.1 >/dev/null");
+    let now = xt_save(&sb);
+    assert!(packets(&now, other_pre) > packets(&xt_before, other_pre));
+
+    run("flush");
     assert_eq!(sb.ok("nft list tables"), "table ip other\n");
-    assert_eq!(ruleset(&sb, "other"), other);
+    // Exactly the other legacy ruleset is left: natctl's chains and jumps are gone.
+    assert_kept(
+        &xt_before,
+        &xt_save(&sb),
+        &format!("natctl --via {via} flush"),
+    );
     // A second flush has nothing to do and says nothing.
-    assert_eq!(natctl_ok(&sb, "flush"), "");
+    let o = run("flush");
+    assert_eq!(text(&o.stdout), "");
+    assert_eq!(text(&o.stderr), "");
+    assert_kept(&xt_before, &xt_save(&sb), "a second flush");
+    assert_eq!(ruleset(&sb, "other"), other);
+}
+
+/// The rules of the Docker bridge scenario (`--via iptables`), as iptables-legacy-save prints
+/// them, and the jumps to natctl's chains where they belong among the other ruleset's rules.
+fn check_iptables_rules(save: &str) {
+    assert_eq!(
+        chain_rules(save, "nat", "PREROUTING"),
+        [
+            JUMP_PREROUTING,
+            r#"-A PREROUTING -p icmp -m comment --comment "another tool" -j OTHER-PRE"#,
+        ],
+        "{save}"
+    );
+    assert_eq!(chain_rules(save, "nat", "OUTPUT"), [JUMP_OUTPUT], "{save}");
+    assert_eq!(
+        chain_rules(save, "nat", "POSTROUTING"),
+        [
+            "-A POSTROUTING -s 198.51.100.0/24 -o wan0 -j MASQUERADE",
+            "-A POSTROUTING -s 198.51.100.0/24 -o wan0 -p tcp -m tcp --dport 443 -j SNAT --to-source 192.0.2.1",
+            JUMP_POSTROUTING,
+        ],
+        "{save}"
+    );
+    assert_eq!(
+        chain_rules(save, "nat", "NATCTL"),
+        [
+            r#"-A NATCTL -p tcp -m tcp --dport 8080 -m comment --comment "natctl:publish 8080 10.88.0.2:80 --proto tcp" -j DNAT --to-destination 10.88.0.2:80"#
+        ],
+        "{save}"
+    );
+    let post = chain_rules(save, "nat", "NATCTL-POSTROUTING");
+    for want in [
+        r#"-A NATCTL-POSTROUTING -s 10.88.0.0/16 ! -o br0 -m comment --comment "natctl:masquerade 10.88.0.0/16 --not-out br0" -j MASQUERADE"#,
+        r#"-A NATCTL-POSTROUTING -s 10.89.0.0/16 ! -o br1 -m comment --comment "natctl:masquerade 10.89.0.0/16 --not-out br1" -j MASQUERADE"#,
+        r#"-A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.2/32 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" -j MASQUERADE"#,
+    ] {
+        assert!(post.contains(&want), "missing {want:?} in\n{save}");
+    }
+    assert_eq!(
+        chain_rules(save, "filter", "FORWARD"),
+        [
+            JUMP_FORWARD,
+            "-A FORWARD -s 203.0.113.0/24 -j DROP",
+            "-A FORWARD -p icmp -j ACCEPT",
+        ],
+        "{save}"
+    );
+    assert_eq!(
+        chain_rules(save, "filter", "NATCTL-FORWARD"),
+        [
+            r#"-A NATCTL-FORWARD -i br0 -o br1 -m comment --comment "natctl:isolate br0 br1" -j DROP"#,
+            r#"-A NATCTL-FORWARD -i br1 -o br0 -m comment --comment "natctl:isolate br0 br1" -j DROP"#,
+        ],
+        "{save}"
+    );
 }
 
 #[test]
-fn bad_input_and_conflicts_change_nothing() {
+fn bad_input_and_conflicts_change_nothing_on_either_path() {
     let sb = Sandbox::new();
     sb.ok(NET);
     sb.ok(OTHER);
-    natctl_ok(&sb, "masquerade add 10.88.0.0/16 --not-out br0");
-    let before = sb.ok("nft list ruleset");
+    sb.ok(OTHER_XT);
+    for via in VIAS {
+        natctl_ok(&sb, via, "masquerade add 10.88.0.0/16 --not-out br0");
+    }
+    let before = state(&sb);
     for (args, code, says) in [
         ("masquerade add 10.88.0.1/16", 2, "host bits set"),
         ("masquerade add 10.88.0.0/33", 2, "bad prefix length"),
@@ -213,80 +545,582 @@ fn bad_input_and_conflicts_change_nothing() {
         ("del x", 2, "bad id"),
         ("frobnicate", 2, "unknown command"),
     ] {
-        let o = natctl(&sb, args);
-        let err = text(&o.stderr);
-        assert_eq!(o.status.code(), Some(code), "natctl {args}: {err}");
-        assert!(
-            err.starts_with("natctl: ") && err.contains(says) && err.lines().count() == 1,
-            "natctl {args}: {err}"
-        );
+        // Each path refuses in the same words, and changes nothing on either.
+        let said: Vec<String> = VIAS
+            .iter()
+            .map(|via| {
+                let o = natctl(&sb, via, args);
+                let err = text(&o.stderr);
+                assert_eq!(
+                    o.status.code(),
+                    Some(code),
+                    "natctl --via {via} {args}: {err}"
+                );
+                assert!(
+                    err.starts_with("natctl: ") && err.contains(says) && err.lines().count() == 1,
+                    "natctl --via {via} {args}: {err}"
+                );
+                assert_eq!(
+                    state(&sb),
+                    before,
+                    "natctl --via {via} {args} changed the rules"
+                );
+                err
+            })
+            .collect();
         assert_eq!(
-            sb.ok("nft list ruleset"),
-            before,
-            "natctl {args} changed the ruleset"
+            said[0], said[1],
+            "natctl {args}: the paths say different things"
         );
     }
 
-    // A batch is one transaction: one bad line, and nothing of the file happens.
-    let o = sb.sh(
-        "printf 'publish add 8081 10.88.0.2:81\\nmasquerade add 10.88.0.0/16 --not-out br0\\n' | $NATCTL -b -",
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("nothing in the file was applied"));
-    assert_eq!(sb.ok("nft list ruleset"), before);
+    // A batch is one transaction: one bad line, and nothing of the file happens, though its
+    // other lines touch both legacy tables (nat and filter).
+    for via in VIAS {
+        let o = natctl(
+            &sb,
+            via,
+            "-b - <<'EOF'\npublish add 8081 10.88.0.2:81\nisolate add br0 br1\nmasquerade add 10.88.0.0/16 --not-out br0\nEOF",
+        );
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "--via {via}: {err}");
+        assert!(err.contains("already there"), "--via {via}: {err}");
+        assert!(
+            err.contains("nothing in the file was applied"),
+            "--via {via}: {err}"
+        );
+        assert_eq!(
+            state(&sb),
+            before,
+            "--via {via}: the bad batch changed the rules"
+        );
+    }
     // The same file without the bad line: all of it.
-    natctl_ok(
-        &sb,
-        "-b - <<'EOF'\npublish add 8081 10.88.0.2:81\n# a comment\nisolate add br0 br1\nEOF",
-    );
-    let l = Jv::parse(&natctl_ok(&sb, "list -j"));
-    assert_eq!(l.arr().len(), 3);
-
-    // --dry-run sends nothing; --explain decodes each message.
-    let now = sb.ok("nft list ruleset");
-    let o = natctl(&sb, "--dry-run publish add 9000 10.88.0.3:90");
-    assert!(o.status.success());
-    assert!(text(&o.stderr).contains("NFT_MSG_NEWRULE"));
-    assert_eq!(sb.ok("nft list ruleset"), now);
-    let o = natctl(&sb, "--explain publish add 9000 10.88.0.3:90");
-    let err = text(&o.stderr);
+    for via in VIAS {
+        natctl_ok(
+            &sb,
+            via,
+            "-b - <<'EOF'\npublish add 8081 10.88.0.2:81\n# a comment\nisolate add br0 br1\nEOF",
+        );
+        assert_eq!(listed(&sb, via).len(), 3, "--via {via}");
+    }
+    let save = sb.ok("iptables-legacy-save");
     for want in [
-        "NFNL_MSG_BATCH_BEGIN",
-        "[ nat ]",
-        "NFTA_NAT_TYPE",
-        "ACK: committed",
+        r#"-A NATCTL -p tcp -m tcp --dport 8081 -m comment --comment "natctl:publish 8081 10.88.0.2:81 --proto tcp" -j DNAT --to-destination 10.88.0.2:81"#,
+        r#"-A NATCTL-FORWARD -i br0 -o br1 -m comment --comment "natctl:isolate br0 br1" -j DROP"#,
     ] {
-        assert!(err.contains(want), "missing {want:?} in\n{err}");
+        assert!(
+            save.lines().any(|l| l == want),
+            "missing {want:?} in\n{save}"
+        );
+    }
+
+    // --dry-run sends nothing and turns nothing on (route_localnet toward 10.89.0.2 on br1
+    // stays off), but says what it would do.
+    let now = state(&sb);
+    let localnet = "sysctl -n net.ipv4.conf.br1.route_localnet";
+    for (via, says) in [
+        ("nftables", vec!["NFT_MSG_NEWRULE"]),
+        (
+            "iptables",
+            vec![
+                "setsockopt SOL_IP IPT_SO_SET_REPLACE \"nat\"",
+                "= not sent (--dry-run)",
+            ],
+        ),
+    ] {
+        let o = natctl(&sb, via, "--dry-run publish add 9000 10.89.0.2:90");
+        let err = text(&o.stderr);
+        assert!(o.status.success(), "--via {via}: {err}");
+        for want in says {
+            assert!(
+                err.contains(want),
+                "--via {via}: missing {want:?} in\n{err}"
+            );
+        }
+        assert!(
+            err.contains("natctl: would set net.ipv4.conf.br1.route_localnet=1"),
+            "--via {via}: {err}"
+        );
+        assert_eq!(state(&sb), now, "--via {via} --dry-run changed the rules");
+        assert_eq!(sb.ok(localnet), "0\n", "--via {via} --dry-run");
+    }
+
+    // --explain shows each request: nf_tables messages decoded; on the iptables path the lock,
+    // the reads and the whole-table replace summarised. Neither path writes to the other's
+    // tables (reading them, for warnings, is fine).
+    for (via, says, never) in [
+        (
+            "nftables",
+            vec![
+                "NFNL_MSG_BATCH_BEGIN",
+                "[ nat ]",
+                "NFTA_NAT_TYPE",
+                "ACK: committed",
+            ],
+            "IPT_SO_SET_",
+        ),
+        (
+            "iptables",
+            vec![
+                "flock /run/xtables.lock LOCK_EX",
+                "getsockopt SOL_IP IPT_SO_GET_ENTRIES \"nat\"",
+                "setsockopt SOL_IP IPT_SO_SET_REPLACE \"nat\"",
+                "num_counters",
+                "NATCTL: ",
+                "1 new",
+                "+ -j DNAT (comment \"natctl:publish 9000 10.88.0.3:90 --proto tcp\")",
+                "IPT_SO_SET_ADD_COUNTERS \"nat\"",
+            ],
+            "NFNL_MSG_BATCH",
+        ),
+    ] {
+        let o = natctl(&sb, via, "--explain publish add 9000 10.88.0.3:90");
+        let err = text(&o.stderr);
+        assert!(o.status.success(), "--via {via}: {err}");
+        for want in says {
+            assert!(
+                err.contains(want),
+                "--via {via}: missing {want:?} in\n{err}"
+            );
+        }
+        assert!(!err.contains(never), "--via {via}: {never:?} in\n{err}");
+        assert!(
+            specs(&listed(&sb, via)).contains(&"publish 9000 10.88.0.3:90 --proto tcp".into()),
+            "--via {via}"
+        );
     }
 }
 
 #[test]
-fn fifty_at_once_leave_fifty_rules() {
+fn fifty_at_once_leave_fifty_rules_nftables() {
+    fifty_at_once_leave_fifty_rules("nftables");
+}
+
+#[test]
+fn fifty_at_once_leave_fifty_rules_iptables() {
+    fifty_at_once_leave_fifty_rules("iptables");
+}
+
+fn fifty_at_once_leave_fifty_rules(via: &str) {
     let sb = Sandbox::new();
     sb.ok(NET);
-    sb.ok("for i in $(seq 1 50); do $NATCTL publish add $((9000 + i)) 10.88.0.2:80 & done; wait");
-    let l = Jv::parse(&natctl_ok(&sb, "list -j"));
-    assert_eq!(l.arr().len(), 50);
-    // One table, one jump in each of prerouting and output: nobody made them twice.
-    let ours = ruleset(&sb, "natctl");
-    assert_eq!(ours.matches("jump publish").count(), 2, "{ours}");
-    assert_eq!(ours.matches("dnat to 10.88.0.2:80").count(), 50);
+    let failed = sb.ok(&format!(
+        "for i in $(seq 1 50); do
+           {{ timeout 30 $NATCTL --via {via} publish add $((9000 + i)) 10.88.0.2:80 2>/dev/null ||
+              echo \"publish add $((9000 + i)) failed: $?\"; }} &
+         done; wait"
+    ));
+    assert_eq!(failed, "");
+    let mut got = specs(&listed(&sb, via));
+    got.sort();
+    let want: Vec<String> = (9001..=9050)
+        .map(|p| format!("publish {p} 10.88.0.2:80 --proto tcp"))
+        .collect();
+    assert_eq!(got, want);
+    if via == "nftables" {
+        // One table, one jump in each of prerouting and output: nobody made them twice.
+        let ours = ruleset(&sb, "natctl");
+        assert_eq!(ours.matches("jump publish").count(), 2, "{ours}");
+        assert_eq!(ours.matches("dnat to 10.88.0.2:80").count(), 50);
+    } else {
+        // One set of chains and jumps; 50 DNAT rules: no update lost under the lock.
+        let save = sb.ok("iptables-legacy-save");
+        let dnat = chain_rules(&save, "nat", "NATCTL");
+        assert_eq!(dnat.len(), 50, "{save}");
+        assert!(dnat
+            .iter()
+            .all(|l| l.ends_with("-j DNAT --to-destination 10.88.0.2:80")));
+        for (chain, jump) in [
+            ("PREROUTING", JUMP_PREROUTING),
+            ("OUTPUT", JUMP_OUTPUT),
+            ("POSTROUTING", JUMP_POSTROUTING),
+        ] {
+            assert_eq!(chain_rules(&save, "nat", chain), [jump], "{save}");
+        }
+        for chain in [":NATCTL ", ":NATCTL-POSTROUTING "] {
+            assert_eq!(
+                save.lines().filter(|l| l.starts_with(chain)).count(),
+                1,
+                "{save}"
+            );
+        }
+        assert!(!save.contains("NATCTL-FORWARD"), "{save}");
+    }
+}
+
+#[test]
+fn iptables_path_waits_for_the_xtables_lock() {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    // Someone holds the lock for a second, as iptables does while it changes a table; natctl
+    // waits for it, then does its work.
+    let ms = sb.ok("flock /run/xtables.lock sleep 1 &
+         i=0; while flock -n /run/xtables.lock true; do
+           i=$((i+1)); [ $i -lt 500 ] || { echo 'the lock was never taken' >&2; exit 1; }
+           sleep 0.01
+         done
+         t0=$(date +%s%N)
+         timeout 20 $NATCTL --via iptables publish add 8080 10.88.0.2:80 2>/dev/null || exit
+         t1=$(date +%s%N)
+         wait
+         echo $(( (t1 - t0) / 1000000 ))");
+    let ms: u64 = ms.trim().parse().unwrap();
+    assert!(
+        ms >= 700,
+        "natctl did not wait for the lock: done in {ms} ms"
+    );
+    assert_eq!(
+        specs(&listed(&sb, "iptables")),
+        ["publish 8080 10.88.0.2:80 --proto tcp"]
+    );
 }
 
 #[test]
 fn a_batch_that_adds_and_deletes_a_rule_leaves_none() {
     let sb = Sandbox::new();
     sb.ok(NET);
-    natctl_ok(&sb, "masquerade add 10.88.0.0/16");
-    natctl_ok(
-        &sb,
-        "-b - <<'EOF'\npublish add 8082 10.88.0.2:82\nisolate add br0 br1\npublish del 8082 10.88.0.2:82\nEOF",
-    );
-    let specs: Vec<String> = Jv::parse(&natctl_ok(&sb, "list -j"))
-        .arr()
-        .iter()
-        .map(|r| r.s("spec"))
-        .collect();
-    assert_eq!(specs, ["masquerade 10.88.0.0/16", "isolate br0 br1"]);
+    for via in VIAS {
+        natctl_ok(&sb, via, "masquerade add 10.88.0.0/16");
+        natctl_ok(
+            &sb,
+            via,
+            "-b - <<'EOF'\npublish add 8082 10.88.0.2:82\nisolate add br0 br1\npublish del 8082 10.88.0.2:82\nEOF",
+        );
+        assert_eq!(
+            specs(&listed(&sb, via)),
+            ["masquerade 10.88.0.0/16", "isolate br0 br1"],
+            "--via {via}"
+        );
+    }
     assert!(!ruleset(&sb, "natctl").contains("8082"));
+    assert!(!sb.ok("iptables-legacy-save").contains("8082"));
+}
+
+/// The UDP flows conntrack holds whose original direction matches `filter` (`conntrack -L`
+/// options), one line each.
+fn flows(sb: &Sandbox, filter: &str) -> Vec<String> {
+    sb.ok(&format!("conntrack -L -p udp {filter}"))
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// wan's UDP flow from port 40000 to the host's port 5353 as `conntrack -L` shows it once
+/// `dest` has answered: the original tuple, then the reply tuple, from `dest`.
+fn flow_to(dest: &str) -> String {
+    format!(
+        "src=192.0.2.2 dst=192.0.2.1 sport=40000 dport=5353 \
+         src={dest} dst=192.0.2.2 sport=5353 dport=40000 "
+    )
+}
+
+#[test]
+fn udp_unpublish_forgets_the_flows_it_sent_nftables() {
+    udp_unpublish_forgets_the_flows_it_sent("nftables");
+}
+
+#[test]
+fn udp_unpublish_forgets_the_flows_it_sent_iptables() {
+    udp_unpublish_forgets_the_flows_it_sent("iptables");
+}
+
+fn udp_unpublish_forgets_the_flows_it_sent(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    server(&sb, "udp", "c1", 5353);
+    server(&sb, "udp", "c3", 5353);
+    let to_c1 = "publish 5353 10.88.0.2:5353 --proto udp";
+    natctl_ok(&sb, via, "publish add 5353 10.88.0.2:5353 --proto udp");
+    // wan's client, always from the same port: one flow, sent to c1 on its first packet.
+    let client = || ask(&sb, "wan", "udp", 40000, "192.0.2.1", 5353);
+    assert_eq!(client(), "c1 sees 192.0.2.2");
+    let sent_to = |dest: &str| {
+        let all = flows(&sb, "");
+        let n = all.iter().filter(|l| l.contains(&flow_to(dest))).count();
+        (n, all.join("\n"))
+    };
+    let (n, all) = sent_to("10.88.0.2");
+    assert_eq!(n, 1, "the flow to c1 is not in conntrack:\n{all}");
+    // A flow to the same port that natctl did not send anywhere: its reply comes from the host.
+    sb.ok(
+        "conntrack -I -p udp -s 192.0.2.2 -d 192.0.2.1 --sport 41000 --dport 5353 \
+           -r 192.0.2.1 -q 192.0.2.2 --reply-port-src 5353 --reply-port-dst 41000 -t 60",
+    );
+    let other = "src=192.0.2.2 dst=192.0.2.1 sport=41000 dport=5353 [UNREPLIED] \
+                 src=192.0.2.1 dst=192.0.2.2 sport=5353 dport=41000 ";
+
+    // --dry-run counts the flows it would forget, and forgets none (nor deletes the rule).
+    let o = natctl_ok(
+        &sb,
+        via,
+        "--dry-run publish del 5353 10.88.0.2:5353 --proto udp",
+    );
+    let err = text(&o.stderr);
+    let would =
+        format!("natctl: would have removed 1 conntrack entries of {to_c1} (flows it sent)");
+    assert!(err.lines().any(|l| l == would), "--via {via}: {err}");
+    let (n, all) = sent_to("10.88.0.2");
+    assert_eq!(n, 1, "--via {via} --dry-run deleted the flow:\n{all}");
+    assert_eq!(specs(&listed(&sb, via)), [to_c1]);
+
+    let o = natctl_ok(&sb, via, "publish del 5353 10.88.0.2:5353 --proto udp");
+    assert_eq!(
+        text(&o.stderr),
+        format!("natctl: removed 1 conntrack entries of {to_c1} (flows it sent)\n"),
+        "--via {via}"
+    );
+    let left = flows(&sb, "--orig-port-dst 5353");
+    assert!(
+        !left.iter().any(|l| l.contains(" src=10.88.0.2 ")),
+        "--via {via}: a flow sent to c1 is left:\n{}",
+        left.join("\n")
+    );
+    assert!(
+        left.iter().any(|l| l.contains(other)),
+        "--via {via}: the flow natctl did not map is gone:\n{}",
+        left.join("\n")
+    );
+    assert!(listed(&sb, via).is_empty());
+
+    // Published anew to c3, the same client 5-tuple reaches c3: no stale flow sends it to c1.
+    natctl_ok(&sb, via, "publish add 5353 10.88.0.3:5353 --proto udp");
+    assert_eq!(client(), "c3 sees 192.0.2.2", "--via {via}");
+    let (n, all) = sent_to("10.88.0.3");
+    assert_eq!(
+        n, 1,
+        "--via {via}: the flow to c3 is not in conntrack:\n{all}"
+    );
+}
+
+#[test]
+fn drop_policies_on_the_forward_hook_are_warned_about_nftables() {
+    drop_policies_on_the_forward_hook_are_warned_about("nftables");
+}
+
+#[test]
+fn drop_policies_on_the_forward_hook_are_warned_about_iptables() {
+    drop_policies_on_the_forward_hook_are_warned_about("iptables");
+}
+
+fn drop_policies_on_the_forward_hook_are_warned_about(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    // What a natctl command said on stderr, and the chains its warnings name (each warning's
+    // text up to its explanation).
+    let run = |args: &str| -> (String, Vec<String>) {
+        let err = text(&natctl_ok(&sb, via, args).stderr);
+        let warned = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("natctl: warning: "))
+            .map(|w| w.split(": forwarded traffic").next().unwrap().to_string())
+            .collect();
+        (err, warned)
+    };
+    let nft_drop = "table inet fw, chain fw1 (hook forward, priority 0) has policy drop";
+    let xt_drop = "iptables (legacy) table filter, chain FORWARD has policy DROP";
+
+    // No drop policy anywhere: not a word, though on nftables natctl's own forward chain now
+    // exists (policy accept).
+    let (err, _) = run("masquerade add 10.88.0.0/16");
+    assert_eq!(err, "", "--via {via}");
+    if via == "nftables" {
+        assert!(ruleset(&sb, "natctl").contains("hook forward priority filter - 1; policy accept;"));
+    }
+
+    // Another table's forward chain drops by policy. Its accepting forward chain and its
+    // dropping input chain are no matter.
+    sb.ok("nft add table inet fw
+           nft add chain inet fw fw1 '{ type filter hook forward priority 0; policy drop; }'
+           nft add chain inet fw fw2 '{ type filter hook forward priority 10; policy accept; }'
+           nft add chain inet fw in1 '{ type filter hook input priority 0; policy drop; }'");
+    let (err, warned) = run("masquerade add 10.89.0.0/16");
+    assert_eq!(warned, [nft_drop], "--via {via}: {err}");
+    assert_eq!(err.lines().count(), 1, "--via {via}: {err}");
+    // Isolation forwards nothing: no warning.
+    assert_eq!(run("isolate add br0 br1").0, "", "--via {via}");
+
+    sb.ok("iptables-legacy -P FORWARD DROP");
+    let (err, warned) = run("snat add 10.90.0.0/16 --to 192.0.2.1");
+    assert_eq!(warned, [nft_drop, xt_drop], "--via {via}: {err}");
+    assert_eq!(err.lines().count(), 2, "--via {via}: {err}");
+    assert_eq!(run("isolate add br0 br2").0, "", "--via {via}");
+
+    sb.ok("nft delete table inet fw");
+    let (err, warned) = run("publish add 8080 10.88.0.2:80");
+    assert_eq!(warned, [xt_drop], "--via {via}: {err}");
+
+    sb.ok("iptables-legacy -P FORWARD ACCEPT");
+    assert_eq!(run("masquerade add 10.91.0.0/16").0, "", "--via {via}");
+}
+
+/// A saved ruleset (`iptables-legacy-save` or `nft list ruleset`) as one text to compare: its
+/// `#` and blank lines left out, each line trimmed, `[packets:bytes]` counters masked.
+fn tidy(save: &str) -> String {
+    save.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| uncount(l).0 + "\n")
+        .collect()
+}
+
+/// The rules of the round trip below, as each path's save tool prints them (see [`tidy`]): on
+/// nftables the chains of table ip natctl, which end the listing (named objects of natctl's
+/// own may come before them), on iptables the whole of it.
+const SAVED_NFT: &str = r#"chain prerouting {
+type nat hook prerouting priority dstnat - 1; policy accept;
+fib daddr type local jump publish comment "natctl:base"
+}
+chain output {
+type nat hook output priority -101; policy accept;
+fib daddr type local jump publish comment "natctl:base"
+}
+chain postrouting {
+type nat hook postrouting priority srcnat + 1; policy accept;
+ip saddr 10.88.0.0/16 oifname != "br0" counter packets 0 bytes 0 masquerade comment "natctl:masquerade 10.88.0.0/16 --not-out br0"
+ip saddr 10.90.0.0/16 counter packets 0 bytes 0 snat to 192.0.2.1 comment "natctl:snat 10.90.0.0/16 --to 192.0.2.1"
+ip saddr 127.0.0.0/8 ip daddr 10.88.0.2 tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
+ip saddr 10.88.0.2 ip daddr 10.88.0.2 tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
+ip saddr 127.0.0.0/8 ip daddr 10.88.0.3 udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
+ip saddr 10.88.0.3 ip daddr 10.88.0.3 udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
+ip saddr 127.0.0.0/8 ip daddr 10.88.0.2 tcp dport 443 masquerade comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
+ip saddr 10.88.0.2 ip daddr 10.88.0.2 tcp dport 443 masquerade comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
+}
+chain forward {
+type filter hook forward priority filter - 1; policy accept;
+iifname "br0" oifname "br1" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
+iifname "br1" oifname "br0" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
+}
+chain publish {
+tcp dport 8080 counter packets 0 bytes 0 dnat to 10.88.0.2:80 comment "natctl:publish 8080 10.88.0.2:80 --proto tcp"
+iifname "wan0" udp dport 5000 counter packets 0 bytes 0 dnat to 10.88.0.3:6000 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
+iifname "wan0" udp dport 5001 counter packets 0 bytes 0 dnat to 10.88.0.3:6001 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
+iifname "wan0" udp dport 5002 counter packets 0 bytes 0 dnat to 10.88.0.3:6002 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
+ip daddr 192.0.2.1 tcp dport 8443 counter packets 0 bytes 0 dnat to 10.88.0.2:443 comment "natctl:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
+}
+}
+"#;
+
+const SAVED_XT: &str = r#"*filter
+:INPUT ACCEPT [-]
+:FORWARD ACCEPT [-]
+:OUTPUT ACCEPT [-]
+:NATCTL-FORWARD - [-]
+-A FORWARD -m comment --comment "natctl:base" -j NATCTL-FORWARD
+-A NATCTL-FORWARD -i br0 -o br1 -m comment --comment "natctl:isolate br0 br1" -j DROP
+-A NATCTL-FORWARD -i br1 -o br0 -m comment --comment "natctl:isolate br0 br1" -j DROP
+COMMIT
+*nat
+:PREROUTING ACCEPT [-]
+:INPUT ACCEPT [-]
+:OUTPUT ACCEPT [-]
+:POSTROUTING ACCEPT [-]
+:NATCTL - [-]
+:NATCTL-POSTROUTING - [-]
+-A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment "natctl:base" -j NATCTL
+-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment "natctl:base" -j NATCTL
+-A POSTROUTING -m comment --comment "natctl:base" -j NATCTL-POSTROUTING
+-A NATCTL -p tcp -m tcp --dport 8080 -m comment --comment "natctl:publish 8080 10.88.0.2:80 --proto tcp" -j DNAT --to-destination 10.88.0.2:80
+-A NATCTL -i wan0 -p udp -m udp --dport 5000 -m comment --comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j DNAT --to-destination 10.88.0.3:6000
+-A NATCTL -i wan0 -p udp -m udp --dport 5001 -m comment --comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j DNAT --to-destination 10.88.0.3:6001
+-A NATCTL -i wan0 -p udp -m udp --dport 5002 -m comment --comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j DNAT --to-destination 10.88.0.3:6002
+-A NATCTL -d 192.0.2.1/32 -p tcp -m tcp --dport 8443 -m comment --comment "natctl:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp" -j DNAT --to-destination 10.88.0.2:443
+-A NATCTL-POSTROUTING -s 10.88.0.0/16 ! -o br0 -m comment --comment "natctl:masquerade 10.88.0.0/16 --not-out br0" -j MASQUERADE
+-A NATCTL-POSTROUTING -s 10.90.0.0/16 -m comment --comment "natctl:snat 10.90.0.0/16 --to 192.0.2.1" -j SNAT --to-source 192.0.2.1
+-A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.2/32 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" -j MASQUERADE
+-A NATCTL-POSTROUTING -s 10.88.0.2/32 -d 10.88.0.2/32 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" -j MASQUERADE
+-A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.3/32 -p udp -m udp --dport 6000:6002 -m comment --comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j MASQUERADE
+-A NATCTL-POSTROUTING -s 10.88.0.3/32 -d 10.88.0.3/32 -p udp -m udp --dport 6000:6002 -m comment --comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j MASQUERADE
+-A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.2/32 -p tcp -m tcp --dport 443 -m comment --comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp" -j MASQUERADE
+-A NATCTL-POSTROUTING -s 10.88.0.2/32 -d 10.88.0.2/32 -p tcp -m tcp --dport 443 -m comment --comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp" -j MASQUERADE
+COMMIT
+"#;
+
+#[test]
+fn what_natctl_wrote_saves_and_restores_unchanged_nftables() {
+    what_natctl_wrote_saves_and_restores_unchanged("nftables");
+}
+
+#[test]
+fn what_natctl_wrote_saves_and_restores_unchanged_iptables() {
+    what_natctl_wrote_saves_and_restores_unchanged("iptables");
+}
+
+/// Every kind of rule natctl writes, printed by the path's own save tool exactly as that tool
+/// writes such rules, fed back to its restore tool, and saved again unchanged: the kernel
+/// holds nothing the tool does not fully understand. natctl then reads what the tool wrote.
+fn what_natctl_wrote_saves_and_restores_unchanged(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    let (save, restore, want) = if via == "nftables" {
+        (
+            "nft list ruleset",
+            "{ echo 'flush ruleset'; cat; } | nft -f -",
+            SAVED_NFT,
+        )
+    } else {
+        ("iptables-legacy-save", "iptables-legacy-restore", SAVED_XT)
+    };
+    let mut specs_want = vec![
+        "masquerade 10.88.0.0/16 --not-out br0",
+        "snat 10.90.0.0/16 --to 192.0.2.1",
+        "publish 8080 10.88.0.2:80 --proto tcp",
+        "publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0",
+        "publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp",
+        "isolate br0 br1",
+    ];
+    for spec in &specs_want {
+        let (kind, rest) = spec.split_once(' ').unwrap();
+        natctl_ok(&sb, via, &format!("{kind} add {rest}"));
+    }
+    specs_want.sort();
+    let sorted_specs = |what: &str| {
+        let mut got = specs(&listed(&sb, via));
+        got.sort();
+        assert_eq!(got, specs_want, "--via {via} {what}");
+    };
+    sorted_specs("before the round trip");
+
+    let saved = sb.ok(save);
+    for bad in ["unsupported", "unknown", "invalid"] {
+        assert!(!saved.contains(bad), "--via {via}: {bad:?} in\n{saved}");
+    }
+    let check = |saved: &str, want: &str, what: &str| {
+        let got = tidy(saved);
+        if via == "nftables" {
+            assert!(
+                got.starts_with("table ip natctl {\n") && got.ends_with(want),
+                "--via {via} {what}: {save} printed\n{got}\nnot ending in\n{want}"
+            );
+        } else {
+            assert_eq!(got, want, "--via {via} {what}: {save}");
+        }
+    };
+    check(&saved, want, "as natctl wrote it");
+    let o = sb.sh_input(restore, Some(&saved));
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "--via {via}: {restore} refused what {save} printed ({:?}):\n{}",
+        o.status,
+        text(&o.stderr)
+    );
+    let again = sb.ok(save);
+    assert_eq!(
+        tidy(&again),
+        tidy(&saved),
+        "--via {via}: {save} after {restore}"
+    );
+    check(&again, want, "after the round trip");
+    sorted_specs("after the round trip");
+
+    // natctl changes what the tool wrote: one rule and its helpers go, nothing else.
+    natctl_ok(&sb, via, "publish del 192.0.2.1:8443 10.88.0.2:443");
+    let rest: String = want
+        .lines()
+        .filter(|l| !l.contains("192.0.2.1:8443"))
+        .map(|l| l.to_string() + "\n")
+        .collect();
+    check(&sb.ok(save), &rest, "after publish del");
+    natctl_ok(&sb, via, "publish add 192.0.2.1:8443 10.88.0.2:443");
+    sorted_specs("after the rule was deleted and added again");
 }
