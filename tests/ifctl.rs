@@ -35,15 +35,6 @@ fn ifctl(sb: &Sandbox, ns: &str, via: &str, args: &str) -> Output {
     sb.sh(&format!("ip netns exec {ns} $IFCTL --via {via} {args}"))
 }
 
-fn show_out(o: &Output) -> String {
-    format!(
-        "{:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    )
-}
-
 /// A changing step must succeed silently.
 fn ifctl_ok(sb: &Sandbox, ns: &str, via: &str, args: &str) {
     let o = ifctl(sb, ns, via, args);

@@ -54,15 +54,6 @@ fn ipfwd(sb: &Sandbox, ns: &str, args: &str) -> Output {
     sb.sh(&format!("{}$IPFWD {args}", exec_in(ns)))
 }
 
-fn show_out(o: &Output) -> String {
-    format!(
-        "{:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    )
-}
-
 /// A step that must succeed with nothing on stderr; returns its stdout.
 fn ipfwd_ok(sb: &Sandbox, ns: &str, args: &str) -> String {
     let o = ipfwd(sb, ns, args);

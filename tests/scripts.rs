@@ -42,28 +42,23 @@ fn run(name: &str, args: &[&str]) -> Output {
     run_in(&bin_dir(), name, args)
 }
 
-fn show(o: &Output) -> String {
-    format!(
-        "{:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    )
-}
-
 /// The run must exit 0 and print every line of `lines` (whole lines), and no failed proof;
 /// returns its stdout.
 fn ok_with(o: &Output, lines: &[&str]) -> String {
     let out = text(&o.stdout);
-    assert!(o.status.success(), "script failed: {}", show(o));
+    assert!(o.status.success(), "script failed: {}", show_out(o));
     for want in lines {
         assert!(
             out.lines().any(|l| l == *want),
             "no line {want:?} in the output: {}",
-            show(o)
+            show_out(o)
         );
     }
-    assert!(!out.contains("proof FAILED"), "a proof failed: {}", show(o));
+    assert!(
+        !out.contains("proof FAILED"),
+        "a proof failed: {}",
+        show_out(o)
+    );
     out
 }
 
@@ -162,11 +157,11 @@ fn docker_bridge_refuses_bad_options_before_making_anything() {
         &["--bogus"],
     ] {
         let o = run("docker-bridge.sh", args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", show(&o));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", show_out(&o));
         assert!(
             o.stdout.is_empty() && text(&o.stderr).starts_with("docker-bridge: "),
             "{args:?}: {}",
-            show(&o)
+            show_out(&o)
         );
     }
 }
@@ -234,7 +229,7 @@ fn demo_runs_docker_bridge_in_a_sandbox() {
         "{out}"
     );
     let o = run("demo.sh", &["--host"]);
-    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", show_out(&o));
 }
 
 #[test]
@@ -254,7 +249,11 @@ fn explain_shows_the_kernel_requests() {
         "ifctl: netlink RTM_NEWADDR",
         "nsexec: setns(",
     ] {
-        assert!(err.contains(want), "no {want:?} on stderr: {}", show(&o));
+        assert!(
+            err.contains(want),
+            "no {want:?} on stderr: {}",
+            show_out(&o)
+        );
     }
 }
 
@@ -273,7 +272,7 @@ fn every_script_has_help() {
         assert!(
             o.status.success() && out.starts_with("Usage: scripts/") && out.contains("--explain"),
             "{name} --help: {}",
-            show(&o)
+            show_out(&o)
         );
         if name != "demo.sh" {
             for opt in ["--sandbox", "--host", "--here"] {
@@ -322,22 +321,26 @@ fn a_failed_proof_fails_the_script() {
     let bin = NoMasquerade::new();
     let o = run_in(&bin.0, "docker-bridge.sh", &[]);
     let out = text(&o.stdout);
-    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", show_out(&o));
     // Without masquerade, wan answers 172.17.0.2, which it has no route to.
     assert!(
         out.lines().any(|l| l.starts_with(
             "proof FAILED: c1 connects to wan (203.0.113.2:9000), masqueraded: heard \"no answer"
         )),
         "{}",
-        show(&o)
+        show_out(&o)
     );
     assert!(
         out.contains("== docker-bridge: 4 proofs held, 1 failed"),
         "{}",
-        show(&o)
+        show_out(&o)
     );
     // It still cleaned up after itself.
-    assert!(out.contains("\n+ brctl delbr docker0\n"), "{}", show(&o));
+    assert!(
+        out.contains("\n+ brctl delbr docker0\n"),
+        "{}",
+        show_out(&o)
+    );
 }
 
 // ---- teardown.sh ----
@@ -426,12 +429,12 @@ fn keep_then_teardown(sb: &Sandbox, k: &Kept) -> Output {
         assert!(kept.contains(want), "kept state lacks {want}: {kept}");
     }
     let again = run_here(sb, k.script, "--here");
-    assert_eq!(again.status.code(), Some(1), "{}", show(&again));
+    assert_eq!(again.status.code(), Some(1), "{}", show_out(&again));
     let name = k.script.trim_end_matches(".sh");
     assert!(
         text(&again.stderr).contains(&format!("remove it first with scripts/teardown.sh {name}")),
         "{}",
-        show(&again)
+        show_out(&again)
     );
     assert_eq!(state(sb), kept, "the refused run changed something");
 
@@ -476,7 +479,11 @@ fn teardown_removes_what_a_kept_run_made_and_nothing_else() {
         },
     );
     // natctl's table held a rule of someone else: it stays, with that rule.
-    assert!(!text(&o.stdout).contains("natctl flush"), "{}", show(&o));
+    assert!(
+        !text(&o.stdout).contains("natctl flush"),
+        "{}",
+        show_out(&o)
+    );
     assert!(sb.ok("\"$NATCTL\" list").contains("10.200.0.0/16"));
     assert!(sb.has_link("other0"));
     assert_eq!(netns_names(&sb), ["other"]);
@@ -527,11 +534,15 @@ fn teardown_of_docker_modes_removes_its_table_hosts_files_and_switch() {
             ],
         },
     );
-    assert!(text(&o.stderr).contains("NFT_MSG_DELRULE"), "{}", show(&o));
+    assert!(
+        text(&o.stderr).contains("NFT_MSG_DELRULE"),
+        "{}",
+        show_out(&o)
+    );
 }
 
 #[test]
 fn teardown_takes_no_sandbox() {
     let o = run("teardown.sh", &["--sandbox"]);
-    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", show_out(&o));
 }

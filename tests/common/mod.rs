@@ -198,6 +198,16 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A run's exit status and both outputs, for an assertion's message.
+pub fn show_out(o: &std::process::Output) -> String {
+    format!(
+        "{:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
+
 /// Replaces the running timers in `showstp` / `showmacs` output (they tick between two runs)
 /// with `#` over their whole padded field (`%4i.%.2i`, so the width is still compared), leaving
 /// every tab and other byte in place.
