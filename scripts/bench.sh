@@ -27,6 +27,15 @@
 #      +`del` of 203.0.113.0/24 via a gateway (both --via paths) vs `ip route add`+`del`, and
 #      peak RSS of `ipfwd route show` vs `ip route show`; all in the scratch namespace's own
 #      /proc/sys/net and routing table
+#   8. natctl (issue 6), in the scratch namespace's own nf_tables and legacy xtables state:
+#      one-shot `natctl publish add PORT 10.88.0.2:80` (+ del) vs `nft add rule ip t publish tcp dport PORT
+#      dnat to 10.88.0.2:80` (+ delete by handle; table ip t is nft's own, laid out like natctl's) vs
+#      `iptables-legacy -t nat -A NATCTLBENCH ... -j DNAT` (+ -D), with each table already holding 0, 100,
+#      500, 1000 publishes' worth of rules (NAT_SIZES; a publish is 1 DNAT + 2 helper masquerades, for
+#      every tool), flushed and refilled for every size; NATN publishes as one `natctl -b FILE` vs one
+#      `nft -f FILE` of the same rules; and the xtables path, `natctl --via iptables`, vs iptables-legacy
+#      (one-shot and growth) and vs `iptables-legacy-restore --noflush` of NATN (rows say "not built yet"
+#      while `natctl --via iptables list` fails)
 #
 # Deleting bridges is what makes this slow: ~16 ms per bridge whatever does it (a per-bridge RCU
 # barrier), ~16 s per 1000, and it cannot be overlapped (parallel group deletes take as long).
@@ -37,20 +46,25 @@
 # runs and before exit (also on error or ^C), and the scratch namespace dies empty.
 #
 # Knobs (env):
-#   RUNS       runs of the add/del pair tables (40; each bridge delete costs ~30 ms of RCU wait)
+#   RUNS       runs of the add/del pair tables, part 8's included (40; each bridge delete costs ~30 ms of
+#              RCU wait, each nf_tables rule delete ~16 ms)
 #   RUNS_SHOW  runs of the idle `show` table and of the cheap one-shot tables of parts 5, 6, 7 (200)
-#   RUNS_BIG   runs of the `show` table at N bridges (10)
+#   RUNS_BIG   runs of the `show` table at N bridges, and of part 8's batch tables (10)
 #   N          bridges for the listing and batch parts (1000; even)
 #   REPS       batch creation runs per method, order alternating (3); each costs ~N x 16 ms to undo
 #   EXTRA      extra batch rounds allowed when runs were disturbed by other load (1)
 #   DELN       pairs for the multi-delete comparison (200); the one-by-one side costs ~17 ms a pair
-#   PARTS      which parts to run (default "1 2 3 4 5 6 7"; e.g. PARTS="1 5" for vethctl/ifctl alone;
+#   PARTS      which parts to run (default "1 2 3 4 5 6 7 8"; e.g. PARTS="1 5" for vethctl/ifctl alone;
 #              part 1, sizes, always runs)
+#   NAT_SIZES  part 8: publishes already in the table for the growth tables ("0 100 500 1000")
+#   NATN       part 8: publishes in the batch files (1000)
 #   BATCH_VIA_NETLINK=1   also time `brctl --via netlink -b FILE` in the batch part (+REPS x N x 16 ms)
 #   BIN        directory holding our brctl and netplumb (default: build target/release with cargo)
 #   SHARED_BENCH  the shared C helpers (default: <project>/../shared/bench); built into a temp copy
 #              when that directory is read-only
 #   PEER_BRCTL, PEER_IP, PEER_SYSCTL   the peers (/sbin/brctl, /bin/ip, /sbin/sysctl of procps)
+#   PEER_NFT, PEER_IPT, PEER_IPT_RESTORE   part 8's peers (/usr/sbin/nft, /usr/sbin/iptables-legacy,
+#              /usr/sbin/iptables-legacy-restore)
 #
 # SAFETY: nothing here may touch the host's network namespace.  The script re-executes itself inside
 # `unshare --net --mount --propagation private`, mounts a fresh sysfs on /sys and a tmpfs on /run,
@@ -97,7 +111,7 @@ RUNS_BIG=${RUNS_BIG:-10}
 N=${N:-1000}
 REPS=${REPS:-3}
 DELN=${DELN:-200}
-PARTS=" ${PARTS:-1 2 3 4 5 6 7} "
+PARTS=" ${PARTS:-1 2 3 4 5 6 7 8} "
 part() { [ "${PARTS#* $1 }" != "$PARTS" ]; }
 [ $((N % 2)) = 0 ] && [ "$N" -ge 2 ] || die "N must be even and >= 2 (bridges are paired two by two)"
 
@@ -107,6 +121,11 @@ SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
 PEER_BRCTL=${PEER_BRCTL:-/sbin/brctl}
 PEER_IP=${PEER_IP:-/bin/ip}
 PEER_SYSCTL=${PEER_SYSCTL:-/sbin/sysctl}
+PEER_NFT=${PEER_NFT:-/usr/sbin/nft}
+PEER_IPT=${PEER_IPT:-/usr/sbin/iptables-legacy}
+PEER_IPT_RESTORE=${PEER_IPT_RESTORE:-/usr/sbin/iptables-legacy-restore}
+NAT_SIZES=${NAT_SIZES:-0 100 500 1000}
+NATN=${NATN:-1000}
 
 missing=()
 need() { # need TOOL PACKAGE
@@ -124,6 +143,7 @@ need cmp diffutils
 need awk gawk/mawk
 need nsenter util-linux
 part 7 && need "$PEER_SYSCTL" procps
+part 8 && { need "$PEER_NFT" nftables; need "$PEER_IPT" iptables; need "$PEER_IPT_RESTORE" iptables; }
 [ -n "${BIN:-}" ] || need cargo "cargo (or set BIN= to prebuilt binaries)"
 [ -d "$SHARED_BENCH" ] || missing+=("the shared helpers at $SHARED_BENCH (set SHARED_BENCH)")
 if [ ${#missing[@]} -gt 0 ]; then
@@ -157,7 +177,7 @@ trap 'exit 130' INT TERM
 
 echo "# netplumb scripts/bench.sh  $(date -u +%FT%TZ)  kernel $(uname -r)  $(nproc) cpus  netns $SCRATCH_NS"
 echo "# RUNS=$RUNS RUNS_SHOW=$RUNS_SHOW RUNS_BIG=$RUNS_BIG N=$N REPS=$REPS"
-echo "# peers: $("$PEER_BRCTL" -V 2>&1 | head -1), $("$PEER_IP" -V 2>&1 | head -1)$(part 7 && echo ", $("$PEER_SYSCTL" --version 2>&1 | head -1)")"
+echo "# peers: $("$PEER_BRCTL" -V 2>&1 | head -1), $("$PEER_IP" -V 2>&1 | head -1)$(part 7 && echo ", $("$PEER_SYSCTL" --version 2>&1 | head -1)")$(part 8 && echo ", $("$PEER_NFT" -v 2>&1 | head -1), $("$PEER_IPT" -V 2>&1 | head -1)")"
 
 # ---------------------------------------------------------------- build
 SHARED_BENCH=$(cd "$SHARED_BENCH" && pwd)
@@ -192,6 +212,7 @@ VETHCTL=$BIN/vethctl
 IFCTL=$BIN/ifctl
 NSEXEC=$BIN/nsexec
 IPFWD=$BIN/ipfwd
+NATCTL=$BIN/natctl
 for b in "$OURS" "$NETPLUMB" "$VETHCTL" "$IFCTL" "$NSEXEC" "$IPFWD"; do [ -x "$b" ] || die "no $b"; done
 echo "# ours: $("$OURS" -V 2>&1 | head -1)"
 
@@ -548,6 +569,201 @@ echo "  peak RSS, median of 5 (KiB): ipfwd route show $RSS_RT_US  route show -4 
 "$PEER_IP" link del tfa
 fi
 
+# ================================================================ 8. natctl
+if part 8; then
+echo
+echo "## 8. natctl: publish PORT -> 10.88.0.2:80; peers nft (its own table ip t) and iptables-legacy (chains NATCTLBENCH,"
+echo "   NATCTLBENCH-POST); a publish is 1 DNAT + 2 helper masquerades for every tool; NAT_SIZES=\"$NAT_SIZES\" NATN=$NATN"
+[ -x "$NATCTL" ] || die "no $NATCTL"
+# Netfilter state belongs to the network namespace of whoever talks to it: check once more that this
+# is the scratch namespace before making any rule (the xtables lock lives in our own tmpfs /run).
+[ "$(readlink /proc/self/ns/net)" = "$SCRATCH_NS" ] && [ "$SCRATCH_NS" != "$NETPLUMB_BENCH_OUTER_NET" ] \
+    || refuse "netfilter state here would not be the scratch namespace's"
+DEST=10.88.0.2:80; PP=8080                 # the probe port; the tables are filled from port 10000 up
+# Docker's layout: the containers' bridge nb0 with the gateway address 10.88.0.1/16.  natctl publish add
+# routes DEST (RTM_GETROUTE) and turns on route_localnet on nb0, the scratch namespace's own.
+"$PEER_IP" link add nb0 type bridge && "$PEER_IP" addr add 10.88.0.1/16 dev nb0 && "$PEER_IP" link set nb0 up \
+    || die "setting up bridge nb0 failed"
+# ok8 FILE ROW : no run of that row failed; m8 FILE ROW : its median, or n/a when a run failed (the
+# time of a failed command is no figure, and n/a never passes a target); r8 A B : ratio, n/a with n/a
+ok8() { awk -v r="$2" 'NR == r + 1 { f = ($NF == 0) } END { exit !f }' "$1"; }
+m8() { if ok8 "$1" "$2"; then med "$1" "$2"; else echo n/a; fi; }
+r8() { case "$1/$2" in *n/a*|/*|*/) echo n/a ;; *) ratio "$1" "$2" ;; esac; }
+D8=/run/nat; mkdir -p "$D8" || die "cannot make $D8"
+# the same S publishes for each tool (ports 10000 ..): natctl -b lines, an nft file laid out like
+# natctl's table, an iptables-legacy-restore --noflush file with the same rules in two chains of its own
+natctl_file() { for ((i = 0; i < $1; i++)); do echo "publish add $((10000 + i)) $DEST"; done; }
+nft_file() {
+    echo 'table ip t {'
+    echo '  chain prerouting { type nat hook prerouting priority -101; fib daddr type local jump publish; }'
+    echo '  chain output { type nat hook output priority -101; fib daddr type local jump publish; }'
+    echo '  chain publish {'
+    for ((i = 0; i < $1; i++)); do echo "    tcp dport $((10000 + i)) dnat to $DEST"; done
+    echo '  }'
+    echo '  chain postrouting { type nat hook postrouting priority 101;'
+    for ((i = 0; i < $1; i++)); do
+        echo "    ip saddr 127.0.0.0/8 ip daddr ${DEST%:*} tcp dport ${DEST#*:} masquerade"
+        echo "    ip saddr ${DEST%:*} ip daddr ${DEST%:*} tcp dport ${DEST#*:} masquerade"
+    done
+    echo '  }'
+    echo '}'
+}
+ipt_file() {
+    echo '*nat'; echo ':NATCTLBENCH - [0:0]'; echo ':NATCTLBENCH-POST - [0:0]'
+    echo '-A PREROUTING -m addrtype --dst-type LOCAL -j NATCTLBENCH'
+    echo '-A OUTPUT -m addrtype --dst-type LOCAL -j NATCTLBENCH'
+    echo '-A POSTROUTING -j NATCTLBENCH-POST'
+    for ((i = 0; i < $1; i++)); do echo "-A NATCTLBENCH -p tcp --dport $((10000 + i)) -j DNAT --to-destination $DEST"; done
+    for ((i = 0; i < $1; i++)); do
+        echo "-A NATCTLBENCH-POST -s 127.0.0.0/8 -d ${DEST%:*}/32 -p tcp --dport ${DEST#*:} -j MASQUERADE"
+        echo "-A NATCTLBENCH-POST -s ${DEST%:*}/32 -d ${DEST%:*}/32 -p tcp --dport ${DEST#*:} -j MASQUERADE"
+    done
+    echo COMMIT
+}
+for s in $NAT_SIZES $NATN; do
+    [ -f "$D8/natctl-$s.batch" ] && continue
+    natctl_file "$s" >"$D8/natctl-$s.batch"; nft_file "$s" >"$D8/nft-$s.nft"; ipt_file "$s" >"$D8/ipt-$s.rules"
+done
+printf '*nat\nCOMMIT\n' >"$D8/ipt-empty.rules"     # restore without --noflush: an empty nat table
+NIPT=0; "$NATCTL" --via iptables list >/dev/null 2>&1 && NIPT=1
+NOT_BUILT="natctl --via iptables: not built yet"
+[ $NIPT = 1 ] || echo "  $NOT_BUILT ('natctl --via iptables list' fails); its rows are left out"
+# nat_reset: nothing of any tool's left: natctl's table (both paths), nft's table t, the legacy nat table
+nft_reset() { printf 'table ip t\ndelete table ip t\n' | "$PEER_NFT" -f - >/dev/null 2>&1; }
+nat_reset() {
+    "$NATCTL" flush >/dev/null 2>&1; [ $NIPT = 1 ] && "$NATCTL" --via iptables flush >/dev/null 2>&1
+    nft_reset; "$PEER_IPT_RESTORE" "$D8/ipt-empty.rules" >/dev/null 2>&1
+    [ -z "$("$PEER_NFT" list ruleset 2>/dev/null)" ] || warn "8: nf_tables ruleset not empty after reset"
+    [ "$("$PEER_IPT" -t nat -S 2>/dev/null | grep -c '^-A')" = 0 ] || warn "8: legacy nat table not empty after reset"
+}
+# counts: DNAT/masquerade rules in an nf_tables table (nftc TABLE) or in the legacy nat table (iptc)
+nftc() { "$PEER_NFT" list table ip "$1" 2>/dev/null | awk '/dnat to/ { d++ } /masquerade/ { m++ } END { printf "%d/%d", d, m }'; }
+iptc() { "$PEER_IPT" -t nat -S 2>/dev/null | awk '/-j DNAT/ { d++ } /-j MASQUERADE/ { m++ } END { printf "%d/%d", d, m }'; }
+want() { echo "$1/$((2 * $1))"; }
+# nft_next: the handle the next rule in table t gets (handles count up per table; deleting frees none),
+# found by one echoed add + delete of the probe rule.  In the tables below every run adds exactly one
+# rule to t, so spawnbench's run index (-b BASE, {i}) is the handle of that run's rule: delete by it.
+nft_next() {
+    local h
+    h=$("$PEER_NFT" -a -e add rule ip t publish tcp dport $PP dnat to $DEST 2>/dev/null | sed -n 's/.*# handle \([0-9][0-9]*\)$/\1/p')
+    [ -n "$h" ] && "$PEER_NFT" delete rule ip t publish handle "$h" && echo $((h + 1))
+}
+NAT_ADD=("$NATCTL" publish add "$PP" "$DEST"); NAT_DEL=("$NATCTL" publish del "$PP" "$DEST")
+NIPT_ADD=("$NATCTL" --via iptables publish add "$PP" "$DEST"); NIPT_DEL=("$NATCTL" --via iptables publish del "$PP" "$DEST")
+NFT_ADD=("$PEER_NFT" add rule ip t publish tcp dport "$PP" dnat to "$DEST"); NFT_DEL=("$PEER_NFT" delete rule ip t publish handle '{i}')
+IPT_ADD=("$PEER_IPT" -t nat -A NATCTLBENCH -p tcp --dport "$PP" -j DNAT --to-destination "$DEST")
+IPT_DEL=("$PEER_IPT" -t nat -D NATCTLBENCH -p tcp --dport "$PP" -j DNAT --to-destination "$DEST")
+q() { "$@" >/dev/null 2>&1; }
+# fill S [natctl|nipt|nft|ipt...] : that tool's table from empty to S publishes, untimed; natctl's table
+# (and its --via iptables chains) made by one probe add + del even at S = 0
+fill() {
+    local s=$1 t; shift
+    for t in "$@"; do
+        case $t in
+        natctl) { [ "$s" = 0 ] || q "$NATCTL" -b "$D8/natctl-$s.batch"; } && q "${NAT_ADD[@]}" && q "${NAT_DEL[@]}" \
+                    && [ "$(nftc natctl)" = "$(want "$s")" ] || warn "8: natctl fill to $s: table holds $(nftc natctl)" ;;
+        nipt)   { [ "$s" = 0 ] || q "$NATCTL" --via iptables -b "$D8/natctl-$s.batch"; } && q "${NIPT_ADD[@]}" && q "${NIPT_DEL[@]}" \
+                    && [ "$(iptc)" = "$(want "$s")" ] || warn "8: natctl --via iptables fill to $s: nat table holds $(iptc)" ;;
+        nft)    q "$PEER_NFT" -f "$D8/nft-$s.nft" && [ "$(nftc t)" = "$(want "$s")" ] || warn "8: nft fill to $s: table t holds $(nftc t)" ;;
+        ipt)    q "$PEER_IPT_RESTORE" --noflush "$D8/ipt-$s.rules" && [ "$(iptc)" = "$(want "$s")" ] \
+                    || warn "8: iptables-legacy fill to $s: nat table holds $(iptc)" ;;
+        esac
+    done
+}
+
+echo
+echo "## 8a. one-shot publish add + del of port $PP, one process each, interleaved; every table prepared and empty; $RUNS runs"
+nat_reset; fill 0 natctl nft ipt; [ $NIPT = 1 ] && fill 0 nipt
+base=$(nft_next) || die "8a: cannot find nft's next rule handle"
+A8=("${NAT_ADD[@]}" :: "${NAT_DEL[@]}" :: "${NFT_ADD[@]}" :: "${NFT_DEL[@]}" :: "${IPT_ADD[@]}" :: "${IPT_DEL[@]}" :: true)
+[ $NIPT = 1 ] && A8+=(:: "${NIPT_ADD[@]}" :: "${NIPT_DEL[@]}")
+sb "$TMP/t-pub" -n "$RUNS" -w 2 -b "$base" -- "${A8[@]}"
+[ "$(fails "$TMP/t-pub")" = 0 ] || warn "publish add/del table: $(fails "$TMP/t-pub") failed runs"
+[ "$(nftc natctl)/$(nftc t)/$(iptc)" = "0/0/0/0/0/0" ] || warn "8a: tables not back to empty: natctl $(nftc natctl), t $(nftc t), legacy $(iptc)"
+PUB_US=$(m8 "$TMP/t-pub" 1); PUBD_US=$(m8 "$TMP/t-pub" 2)
+PUB_NFT=$(m8 "$TMP/t-pub" 3); PUBD_NFT=$(m8 "$TMP/t-pub" 4)
+PUB_IPT=$(m8 "$TMP/t-pub" 5); PUBD_IPT=$(m8 "$TMP/t-pub" 6); PUB_TRUE=$(m8 "$TMP/t-pub" 7)
+PUB_NIPT=n/a; PUBD_NIPT=n/a
+[ $NIPT = 1 ] && { PUB_NIPT=$(m8 "$TMP/t-pub" 8); PUBD_NIPT=$(m8 "$TMP/t-pub" 9); }
+[ $NIPT = 1 ] || echo "  $NOT_BUILT"
+
+echo
+echo "## 8b. growth: the same add + del with S publishes (S DNAT + 2S masquerade rules) already in each tool's table;"
+echo "   natctl, nft and iptables-legacy interleaved (natctl's and nft's tables are separate nf_tables tables, the legacy"
+echo "   nat table is xtables'); natctl --via iptables in a table of its own, the legacy table then holding only its S;"
+echo "   everything flushed and refilled for every S; $RUNS runs"
+# c8 FILE ROW : median user+sys CPU us of the ROW-th command, n/a if any of its runs failed (this machine
+# is shared: where wall and CPU part ways, the run waited for someone else; CPU is the program's own cost)
+c8() { if ok8 "$1" "$2"; then awk -v r="$2" 'NR == r + 1 { print $(NF - 2) }' "$1"; else echo n/a; fi; }
+declare -A G
+for s in $NAT_SIZES; do
+    nat_reset; fill "$s" natctl nft ipt
+    echo "  S=$s: natctl $(nftc natctl), nft t $(nftc t), iptables-legacy $(iptc) (DNAT/masquerade rules)"
+    base=$(nft_next) || die "8b: cannot find nft's next rule handle"
+    sb "$TMP/t-g$s" -n "$RUNS" -w 2 -b "$base" -- "${NAT_ADD[@]}" :: "${NAT_DEL[@]}" :: "${NFT_ADD[@]}" :: "${NFT_DEL[@]}" \
+        :: "${IPT_ADD[@]}" :: "${IPT_DEL[@]}"
+    [ "$(fails "$TMP/t-g$s")" = 0 ] || warn "growth table at $s: $(fails "$TMP/t-g$s") failed runs"
+    [ "$(nftc natctl)/$(nftc t)/$(iptc)" = "$(want "$s")/$(want "$s")/$(want "$s")" ] \
+        || warn "8b: tables changed at $s: natctl $(nftc natctl), t $(nftc t), legacy $(iptc)"
+    G[natctl.$s]=$(m8 "$TMP/t-g$s" 1); G[natctl-del.$s]=$(m8 "$TMP/t-g$s" 2)
+    G[nft.$s]=$(m8 "$TMP/t-g$s" 3); G[ipt.$s]=$(m8 "$TMP/t-g$s" 5)
+    G[natctl-cpu.$s]=$(c8 "$TMP/t-g$s" 1); G[nft-cpu.$s]=$(c8 "$TMP/t-g$s" 3); G[ipt-cpu.$s]=$(c8 "$TMP/t-g$s" 5)
+    G[nipt.$s]=n/a; G[nipt-cpu.$s]=n/a
+    if [ $NIPT = 1 ]; then
+        "$PEER_IPT_RESTORE" "$D8/ipt-empty.rules" >/dev/null 2>&1; fill "$s" nipt
+        echo "  S=$s: natctl --via iptables $(iptc) in the legacy nat table"
+        sb "$TMP/t-gi$s" -n "$RUNS" -w 2 -- "${NIPT_ADD[@]}" :: "${NIPT_DEL[@]}"
+        [ "$(fails "$TMP/t-gi$s")" = 0 ] || warn "--via iptables growth table at $s: $(fails "$TMP/t-gi$s") failed runs"
+        G[nipt.$s]=$(m8 "$TMP/t-gi$s" 1); G[nipt-cpu.$s]=$(c8 "$TMP/t-gi$s" 1)
+    else
+        echo "  S=$s: $NOT_BUILT"
+    fi
+done
+nat_reset
+echo "  one add, median wall us (median CPU us):"
+printf '  %-18s %16s %16s %18s %22s\n' "publishes present" natctl nft iptables-legacy "natctl --via iptables"
+for s in $NAT_SIZES; do
+    printf '  %-18s %16s %16s %18s %22s\n' "$s" "${G[natctl.$s]} (${G[natctl-cpu.$s]})" "${G[nft.$s]} (${G[nft-cpu.$s]})" \
+        "${G[ipt.$s]} (${G[ipt-cpu.$s]})" "$([ $NIPT = 1 ] && echo "${G[nipt.$s]} (${G[nipt-cpu.$s]})" || echo "not built yet")"
+done
+echo "  natctl publish del, median wall us: $(for s in $NAT_SIZES; do printf '@%s %s  ' "$s" "${G[natctl-del.$s]}"; done | sed 's/ *$//')"
+S0=$(awk '{ print $1 }' <<<"$NAT_SIZES"); SMAX=$(awk '{ print $NF }' <<<"$NAT_SIZES")
+
+echo
+echo "## 8c. $NATN publishes in one process: natctl -b FILE vs nft -f FILE ($NATN dnat + $((2 * NATN)) masquerade rules and"
+echo "   table t's chains, like natctl's), each run into an empty ruleset; $RUNS_BIG runs"
+nat_reset
+fill "$NATN" natctl; fill "$NATN" nft
+echo "  one untimed load each: natctl $(nftc natctl), nft t $(nftc t) (DNAT/masquerade rules)"
+nat_reset
+sb "$TMP/t-nb" -n "$RUNS_BIG" -w 1 -- "$NATCTL" -b "$D8/natctl-$NATN.batch" :: "$NATCTL" flush \
+    :: "$PEER_NFT" -f "$D8/nft-$NATN.nft" :: "$PEER_NFT" delete table ip t
+[ "$(fails "$TMP/t-nb")" = 0 ] || warn "batch table: $(fails "$TMP/t-nb") failed runs"
+NB_US=$(m8 "$TMP/t-nb" 1); NB_FLUSH=$(m8 "$TMP/t-nb" 2); NB_NFT=$(m8 "$TMP/t-nb" 3); NB_NFTDEL=$(m8 "$TMP/t-nb" 4)
+nat_reset
+
+echo
+echo "## 8d. the xtables path with $NATN publishes in one process: natctl --via iptables -b FILE vs"
+echo "   iptables-legacy-restore --noflush FILE (same rules, chains NATCTLBENCH*), each run into an empty nat table; $RUNS_BIG runs"
+fill "$NATN" ipt; echo "  one untimed iptables-legacy-restore --noflush: $(iptc) (DNAT/masquerade rules)"
+nat_reset
+X8=("$PEER_IPT_RESTORE" --noflush "$D8/ipt-$NATN.rules" :: "$PEER_IPT_RESTORE" "$D8/ipt-empty.rules")
+if [ $NIPT = 1 ]; then
+    fill "$NATN" nipt; echo "  one untimed natctl --via iptables -b: $(iptc)"; nat_reset
+    X8+=(:: "$NATCTL" --via iptables -b "$D8/natctl-$NATN.batch" :: "$NATCTL" --via iptables flush)
+else
+    echo "  $NOT_BUILT (iptables-legacy-restore alone)"
+fi
+sb "$TMP/t-xb" -n "$RUNS_BIG" -w 1 -- "${X8[@]}"
+[ "$(fails "$TMP/t-xb")" = 0 ] || warn "xtables batch table: $(fails "$TMP/t-xb") failed runs"
+XB_IPT=$(m8 "$TMP/t-xb" 1); XB_RESET=$(m8 "$TMP/t-xb" 2); XB_US=n/a; XB_FLUSH=n/a
+[ $NIPT = 1 ] && { XB_US=$(m8 "$TMP/t-xb" 3); XB_FLUSH=$(m8 "$TMP/t-xb" 4); }
+nat_reset
+cp "$(readlink -f "$NATCTL")" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
+SZ_NATCTL=$(stat -c %s "$TMP/strip.bin")
+"$PEER_IP" link del nb0
+fi
+
 # ================================================================ summary
 if part 2; then
 R_ADD_BU=$(ratio "$ADD_US" "$ADD_BU"); R_ADD_IP=$(ratio "$ADD_US" "$ADD_IP")
@@ -625,6 +841,36 @@ row "  ipfwd route del (us)" "$RTD_US" "" "$RTD_IP" "" "$R_RTD" "ours/ip <= 0.60
 row "  route del --via ioctl (us)" "$RTD_IOC" "" "$RTD_IP" "" "$R_RTD_IOC" "ours/ip <= 0.60" "$(pmle "$R_RTD_IOC" 0.60)"
 row "peak RSS route show (KiB)" "$RSS_RT_US" "" "$RSS_RT_IP" "" "$(ratio "$RSS_RT_US" "$RSS_RT_IP")" "-" "info (route show -4 $RSS_RT_US4, --via ioctl $RSS_RT_IOC)"
 row "stripped bytes ipfwd" "${SZ[$IPFWD]}" "" "${SZ[$PEER_IP]}" "" "" "-" "info"
+fi
+if part 8; then
+# the peers' figures and ours/peer are in the result column, as in part 7
+R_PUB=$(r8 "$PUB_US" "$PUB_NFT")
+row "natctl publish add (us)" "$PUB_US" "" "" "" "" "ours/nft <= 0.60" "$(pmle "$R_PUB" 0.60) (nft add rule $PUB_NFT, ours/nft $R_PUB; iptables-legacy -A $PUB_IPT)"
+row "  natctl publish del (us)" "$PUBD_US" "" "" "" "" "-" "info (nft delete rule $PUBD_NFT, ours/nft $(r8 "$PUBD_US" "$PUBD_NFT"); iptables-legacy -D $PUBD_IPT; true $PUB_TRUE)"
+for s in $NAT_SIZES; do
+    row "  add @$s publishes (us)" "${G[natctl.$s]}" "" "" "" "" "-" "info (nft ${G[nft.$s]}, ours/nft $(r8 "${G[natctl.$s]}" "${G[nft.$s]}"); iptables-legacy ${G[ipt.$s]})"
+done
+R_FLAT=$(r8 "${G[natctl.$SMAX]}" "${G[natctl.$S0]}")
+row "add growth @$SMAX/@$S0 (x)" "$R_FLAT" "" "" "" "" "ours <= 1.25 (flat)" "$(pmle "$R_FLAT" 1.25) (nft $(r8 "${G[nft.$SMAX]}" "${G[nft.$S0]}"), iptables-legacy $(r8 "${G[ipt.$SMAX]}" "${G[ipt.$S0]}"); CPU: ours $(r8 "${G[natctl-cpu.$SMAX]}" "${G[natctl-cpu.$S0]}"), nft $(r8 "${G[nft-cpu.$SMAX]}" "${G[nft-cpu.$S0]}"), iptables-legacy $(r8 "${G[ipt-cpu.$SMAX]}" "${G[ipt-cpu.$S0]}"))"
+R_NB=$(r8 "$NB_US" "$NB_NFT")
+row "batch $NATN publishes -b (us)" "$NB_US" "" "" "" "" "ours/nft-f <= 1.00" "$(pmle "$R_NB" 1.00) (nft -f $NB_NFT, ours/nft-f $R_NB)"
+row "  natctl flush @$NATN (us)" "$NB_FLUSH" "" "" "" "" "-" "info (nft delete table $NB_NFTDEL)"
+if [ $NIPT = 1 ]; then
+    R_XPUB=$(r8 "$PUB_NIPT" "$PUB_IPT"); R_XB=$(r8 "$XB_US" "$XB_IPT")
+    row "--via iptables publish add (us)" "$PUB_NIPT" "" "" "" "" "ours/ipt <= 1.00" "$(pmle "$R_XPUB" 1.00) (iptables-legacy -A $PUB_IPT, ours/ipt $R_XPUB)"
+    row "  --via iptables del (us)" "$PUBD_NIPT" "" "" "" "" "-" "info (iptables-legacy -D $PUBD_IPT)"
+    row "  --via iptables growth @$SMAX/@$S0" "$(r8 "${G[nipt.$SMAX]}" "${G[nipt.$S0]}")" "" "" "" "" "-" "info (CPU $(r8 "${G[nipt-cpu.$SMAX]}" "${G[nipt-cpu.$S0]}"); iptables-legacy $(r8 "${G[ipt.$SMAX]}" "${G[ipt.$S0]}"), CPU $(r8 "${G[ipt-cpu.$SMAX]}" "${G[ipt-cpu.$S0]}"))"
+    for s in $NAT_SIZES; do
+        row "  --via iptables @$s (us)" "${G[nipt.$s]}" "" "" "" "" "-" "info (iptables-legacy ${G[ipt.$s]}, ours/ipt $(r8 "${G[nipt.$s]}" "${G[ipt.$s]}"))"
+    done
+    row "--via iptables -b $NATN (us)" "$XB_US" "" "" "" "" "ours/restore <= 1.00" "$(pmle "$R_XB" 1.00) (iptables-legacy-restore --noflush $XB_IPT, ours/restore $R_XB)"
+    row "  --via iptables flush @$NATN (us)" "$XB_FLUSH" "" "" "" "" "-" "info (iptables-legacy-restore of an empty nat table $XB_RESET)"
+else
+    row "--via iptables publish add (us)" "n/a" "" "" "" "" "ours/ipt <= 1.00" "$NOT_BUILT (iptables-legacy -A $PUB_IPT)"
+    row "  --via iptables growth (us)" "n/a" "" "" "" "" "-" "$NOT_BUILT (iptables-legacy $(for s in $NAT_SIZES; do printf '@%s %s ' "$s" "${G[ipt.$s]}"; done | sed 's/ $//'))"
+    row "--via iptables -b $NATN (us)" "n/a" "" "" "" "" "ours/restore <= 1.00" "$NOT_BUILT (iptables-legacy-restore --noflush $XB_IPT; of an empty nat table $XB_RESET)"
+fi
+row "stripped bytes natctl" "$SZ_NATCTL" "" "" "" "" "-" "info"
 fi
 row "stripped bytes brctl" "${SZ[$OURS]}" "${SZ[$PEER_BRCTL]}" "${SZ[$PEER_IP]}" "" "" "-" "info (netplumb ${SZ[$NETPLUMB]})"
 row "shared libs (ldd)" "${LIBS[$OURS]}" "${LIBS[$PEER_BRCTL]}" "${LIBS[$PEER_IP]}" "" "" "-" "info (netplumb ${LIBS[$NETPLUMB]})"
