@@ -15,23 +15,35 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
         Ok(a) => a,
         Err(why) => return netplumb::run("netplumb", |_| 2, Err(why)),
     };
+    let names: Vec<&str> = PROGRAMS.iter().map(|(n, _)| *n).collect();
+    let usage = format!(
+        "usage: netplumb PROGRAM [ARGS...]   (programs: {})\n       \
+         or a link to netplumb named as the program; see netplumb(7)",
+        names.join(", ")
+    );
     let by_name = PROGRAMS.iter().find(|(n, _)| *n == called);
     let prog = match by_name {
         Some(p) => Some(p),
         None if !args.is_empty() => {
             let first = args.remove(0);
-            PROGRAMS.iter().find(|(n, _)| *n == first)
+            match first.as_str() {
+                "-h" | "--help" => {
+                    println!("{usage}");
+                    return 0;
+                }
+                "-V" | "--version" => {
+                    println!("netplumb {}", env!("CARGO_PKG_VERSION"));
+                    return 0;
+                }
+                _ => PROGRAMS.iter().find(|(n, _)| *n == first),
+            }
         }
         None => None,
     };
     match prog {
         Some((name, main)) => netplumb::run(name, *main, Ok(args)),
         None => {
-            let names: Vec<&str> = PROGRAMS.iter().map(|(n, _)| *n).collect();
-            eprintln!(
-                "usage: netplumb PROGRAM [ARGS...]   (programs: {})",
-                names.join(", ")
-            );
+            eprintln!("{usage}");
             2
         }
     }

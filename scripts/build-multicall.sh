@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# build-multicall.sh: the multicall binary `netplumb` (all six programs) small, for embedded
+# installs: linked against the system's libc.so.6 and nothing else, with the standard library
+# rebuilt for size. The single programs are not touched: `cargo build --release` keeps making
+# them static (see .cargo/config.toml), and this build has a target directory of its own.
+#
+# Where the bytes go (x86_64, measured; README, Sizes): the release multicall is static glibc,
+# about 1.5 MB. Linked dynamically it is about 810 KB and needs libgcc_s.so.1 as well, because
+# the prebuilt standard library keeps its panic machinery: the default panic hook prints
+# backtraces, and with it come the unwinder and a DWARF symbolizer (gimli, addr2line,
+# miniz_oxide, rustc-demangle: about 170 KB of code, plus unwind tables), reachable from any
+# panic whatever `panic = "abort"` says. Stable Rust cannot leave them out. Rebuilding the
+# standard library (-Z build-std, nightly, the rust-src component) with panics that abort at
+# once (-C panic=immediate-abort, or the panic_immediate_abort feature of older nightlies)
+# drops all of it and libgcc_s with it; without unwind tables, which nothing then reads, the
+# binary is about 450 KB and needs libc.so.6 alone.
+#
+# A panic in this binary then ends it with SIGILL and no message. netplumb's rule is that no
+# input makes any program panic; the single programs, built the ordinary way, still say where
+# a panic happened.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLCHAIN=${NIGHTLY:-nightly}
+OUT=
+STABLE=0
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/build-multicall.sh [--out DIR] [--stable]
+
+Builds the multicall binary netplumb, linked only against libc.so.6, with the standard
+library rebuilt for size (a nightly toolchain with rust-src: rustup toolchain install
+nightly --component rust-src; NIGHTLY=nightly-YYYY-MM-DD picks another), and puts it in
+DIR/netplumb (default: target/multicall/netplumb; CARGO_TARGET_DIR moves target/).
+Checks that it needs no other library, and prints its size.
+
+  --stable    build with the stable toolchain instead: linked against libc.so.6 and
+              libgcc_s.so.1, about 810 KB (the standard library's panic machinery stays)
+  --out DIR   where to put netplumb
+  -h, --help  this text
+
+Then: scripts/install.sh --multicall (which takes target/multicall/netplumb).
+EOF
+}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --out)
+        [ $# -ge 2 ] || { echo "build-multicall.sh: --out needs a value" >&2; exit 2; }
+        OUT=$2
+        shift 2
+        ;;
+    --out=*) OUT=${1#*=} && shift ;;
+    --stable) STABLE=1 && shift ;;
+    -h | --help) usage && exit 0 ;;
+    *)
+        echo "build-multicall.sh: unknown argument '$1' (see --help)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+die() {
+    echo "build-multicall.sh: $*" >&2
+    exit 1
+}
+
+TARGET_ROOT=${CARGO_TARGET_DIR:-$SRC/target}
+OUT=${OUT:-$TARGET_ROOT/multicall}
+# Its own target directory: other flags than the release build's, and another compiler, so
+# that neither build undoes the other's artifacts.
+export CARGO_TARGET_DIR=$TARGET_ROOT/multicall
+cd "$SRC"
+
+# RUSTFLAGS replaces .cargo/config.toml's flags (+crt-static) for this build only.
+flags=(-C target-feature=-crt-static)
+if [ $STABLE = 1 ]; then
+    export RUSTFLAGS="${flags[*]}"
+    cargo build --release --bin netplumb
+    built=$CARGO_TARGET_DIR/release/netplumb
+    allowed="libc.so.6 libgcc_s.so.1"
+else
+    command -v rustup >/dev/null || die "needs rustup and a nightly toolchain (or --stable)"
+    cargo "+$TOOLCHAIN" --version >/dev/null 2>&1 ||
+        die "no $TOOLCHAIN toolchain: rustup toolchain install $TOOLCHAIN --component rust-src (or --stable)"
+    sysroot=$(rustc "+$TOOLCHAIN" --print sysroot)
+    [ -d "$sysroot/lib/rustlib/src/rust/library" ] ||
+        die "the $TOOLCHAIN toolchain has no rust-src: rustup component add rust-src --toolchain $TOOLCHAIN"
+    host=$(rustc "+$TOOLCHAIN" -vV | sed -n 's/^host: //p')
+    case $host in
+    *-linux-gnu*) ;;
+    *) die "host $host: this build is for glibc Linux (a libc.so.6 to link against)" ;;
+    esac
+    std_features=()
+    if rustc "+$TOOLCHAIN" -Zunstable-options -Cpanic=immediate-abort --print cfg >/dev/null 2>&1; then
+        flags+=(-Zunstable-options -Cpanic=immediate-abort)
+    else
+        # Nightlies before -C panic=immediate-abort: the standard library feature.
+        std_features=(-Z build-std-features=panic_immediate_abort)
+    fi
+    # Nothing unwinds: no unwind tables (about 75 KB).
+    flags+=(-C force-unwind-tables=no)
+    export RUSTFLAGS="${flags[*]}"
+    cargo "+$TOOLCHAIN" build --release --bin netplumb --target "$host" \
+        -Z build-std=std,panic_abort "${std_features[@]}"
+    built=$CARGO_TARGET_DIR/$host/release/netplumb
+    allowed="libc.so.6"
+fi
+
+[ -f "$built" ] || die "cargo built no $built"
+needed=$(readelf -d "$built" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+for lib in $needed; do
+    case " $allowed " in
+    *" $lib "*) ;;
+    *) die "$built needs $lib (expected only: $allowed)" ;;
+    esac
+done
+case " $needed " in
+*" libc.so.6 "*) ;;
+*) die "$built is not linked against libc.so.6 (NEEDED: ${needed:-none})" ;;
+esac
+mkdir -p "$OUT"
+install -m 755 "$built" "$OUT/netplumb"
+echo "$OUT/netplumb: $(stat -c %s "$OUT/netplumb") bytes, needs ${needed% }"
