@@ -265,7 +265,7 @@ pub fn encode(l: &Lowered) -> (&'static str, Vec<Expr>) {
         ]),
         Action::Drop => e.push(Expr::Immediate {
             dreg: REG_VERDICT,
-            data: Data::Verdict(NF_DROP, None),
+            data: Data::Verdict(libc::NF_DROP, None),
         }),
     }
     let chain = match l.place {

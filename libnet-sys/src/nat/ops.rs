@@ -337,7 +337,7 @@ pub fn forward_drops(trace: Trace) -> Vec<String> {
             _ => continue,
         };
         let ours = c.family == FAMILY && c.table == TABLE;
-        if c.hooknum == nft::NF_INET_FORWARD && c.policy == Some(nft::NF_DROP) && !ours {
+        if c.hooknum == nft::NF_INET_FORWARD && c.policy == Some(libc::NF_DROP as u32) && !ours {
             v.push(format!(
                 "table {family} {}, chain {} (hook forward, priority {}) has policy drop",
                 c.table, c.name, c.priority

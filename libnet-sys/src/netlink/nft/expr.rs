@@ -44,9 +44,7 @@ pub const NF_NAT_RANGE_PROTO_SPECIFIED: u32 = 2;
 pub const CT_STATUS: u32 = 2;
 /// `IPS_DST_NAT` (<linux/netfilter/nf_conntrack_common.h>).
 pub const IPS_DST_NAT: u32 = 0x20;
-// verdicts (<linux/netfilter/nf_tables.h>, <linux/netfilter.h>)
-pub const NF_DROP: i32 = 0;
-pub const NF_ACCEPT: i32 = 1;
+// verdicts (<linux/netfilter/nf_tables.h>; NF_ACCEPT and NF_DROP from libc)
 pub const NFT_JUMP: i32 = -3;
 
 /// What an immediate puts in its register: bytes, or a verdict (with the chain of a jump).

@@ -80,14 +80,12 @@ pub const NFTA_GEN_ID: u16 = 1;
 pub const NFTA_GEN_PROC_PID: u16 = 2;
 pub const NFTA_GEN_PROC_NAME: u16 = 3;
 
-// <linux/netfilter.h>: hooks and verdicts
+// <linux/netfilter.h>: hooks (verdicts: libc::NF_ACCEPT, NF_DROP)
 pub const NF_INET_PRE_ROUTING: u32 = 0;
 pub const NF_INET_LOCAL_IN: u32 = 1;
 pub const NF_INET_FORWARD: u32 = 2;
 pub const NF_INET_LOCAL_OUT: u32 = 3;
 pub const NF_INET_POST_ROUTING: u32 = 4;
-pub const NF_DROP: u32 = 0;
-pub const NF_ACCEPT: u32 = 1;
 
 /// `struct nfgenmsg` (<linux/netfilter/nfnetlink.h>).
 #[repr(C)]
@@ -164,7 +162,7 @@ pub fn new_chain(family: u8, table: &str, name: &str, hook: Option<Hook>) -> Msg
                 m.be32(NFTA_HOOK_HOOKNUM, h.hooknum)
                     .be32(NFTA_HOOK_PRIORITY, h.priority as u32)
             })
-            .be32(NFTA_CHAIN_POLICY, NF_ACCEPT)
+            .be32(NFTA_CHAIN_POLICY, libc::NF_ACCEPT as u32)
             .str(NFTA_CHAIN_TYPE, h.ty),
     }
 }
@@ -536,7 +534,7 @@ mod tests {
                 name: "prerouting".into(),
                 hooknum: NF_INET_PRE_ROUTING,
                 priority: -101,
-                policy: Some(NF_ACCEPT),
+                policy: Some(libc::NF_ACCEPT as u32),
                 ty: "nat".into(),
             }
         );
@@ -576,7 +574,7 @@ mod tests {
                 name: "f1".into(),
                 hooknum: NF_INET_FORWARD,
                 priority: 10,
-                policy: Some(NF_DROP),
+                policy: Some(libc::NF_DROP as u32),
                 ty: "filter".into(),
             }
         );
