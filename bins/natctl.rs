@@ -251,9 +251,11 @@ impl Ctx<'_> {
                 Change::Add(_) => None,
             })
             .collect();
-        let host = host::prepare(self.trace, &dests)?;
+        let mut host = host::prepare(self.trace, &dests)?;
         if let Err(e) = self.nat.apply(changes) {
-            host.undo(self.trace);
+            for left in host.undo(self.trace) {
+                eprintln!("natctl: could not turn back: {left}");
+            }
             return Err(e);
         }
         for r in &deleted {

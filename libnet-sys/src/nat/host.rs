@@ -7,7 +7,7 @@
 
 use crate::bridge::ops::Bridges;
 use crate::bridge::{Detail, PortSetting};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ifname::IfName;
 use crate::kernel::Kernel;
 use crate::netlink::rtnl::route;
@@ -29,19 +29,34 @@ pub struct Prepared {
     turned: Vec<Turned>,
 }
 
-/// The interface the kernel routes `dst` out of.
-fn route_out(k: &mut Kernel, dst: Ipv4Addr) -> Result<Option<u32>> {
-    let mut oif = None;
-    k.nl()?.transact(
+/// Where the kernel routes a destination.
+enum Way {
+    /// Out of this interface.
+    Out(u32),
+    /// Nowhere yet: no route.
+    Unreachable,
+    /// Not out of the host (one of its own addresses, a blackhole).
+    Stays,
+}
+
+fn route_out(k: &mut Kernel, dst: Ipv4Addr) -> Result<Way> {
+    let mut way = Way::Stays;
+    let asked = k.nl()?.transact(
         route::get_route(IpAddr::V4(dst)),
         &dst.to_string(),
         Access::Read,
         &mut |m| {
-            oif = route::parse_route(m)?.oif;
+            let r = route::parse_route(m)?;
+            if let (Some(oif), route::RTN_UNICAST) = (r.oif, r.ty) {
+                way = Way::Out(oif);
+            }
             Ok(())
         },
-    )?;
-    Ok(oif)
+    );
+    match asked {
+        Err(e) if e.is(libc::ENETUNREACH) || e.is(libc::EHOSTUNREACH) => Ok(Way::Unreachable),
+        other => other.map(|_| way),
+    }
 }
 
 /// The link-layer address the neighbour table has for `dst` on `dev`, from `/proc/net/arp`
@@ -70,18 +85,40 @@ fn neighbour(trace: &Trace, dst: Ipv4Addr, dev: &str) -> Option<[u8; 6]> {
 }
 
 /// Turns on what published ports to `dests` need; a destination not behind a local interface
-/// needs nothing.
+/// needs nothing. When a step fails, what the steps before it turned on is turned back.
 pub fn prepare(trace: Trace, dests: &[Ipv4Addr]) -> Result<Prepared> {
     let mut p = Prepared {
         notes: Vec::new(),
         hints: Vec::new(),
         turned: Vec::new(),
     };
+    match prepare_into(&mut p, trace, dests) {
+        Ok(()) => Ok(p),
+        Err(e) => Err(match p.undo(trace).as_slice() {
+            [] => e,
+            left => Error::state(
+                e.object.clone(),
+                format!("{}; {}", e.reason(), left.join("; ")),
+            ),
+        }),
+    }
+}
+
+fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[Ipv4Addr]) -> Result<()> {
     let mut k = Kernel::new(trace);
     let mut bridges = Bridges::new(trace, None);
     for &dst in dests {
-        let Some(oif) = route_out(&mut k, dst)? else {
-            continue;
+        let oif = match route_out(&mut k, dst)? {
+            Way::Out(oif) => oif,
+            Way::Stays => continue,
+            Way::Unreachable => {
+                p.hints.push(format!(
+                    "no route leads to {dst} yet: for 127.0.0.1 to reach it, turn \
+                     route_localnet on for its bridge once it has one (ipfwd set BRIDGE \
+                     route_localnet on)"
+                ));
+                continue;
+            }
         };
         let link = k.get_link(
             crate::netlink::rtnl::link::get_link_by_index(oif, None, 0),
@@ -120,7 +157,7 @@ pub fn prepare(trace: Trace, dests: &[Ipv4Addr]) -> Result<Prepared> {
             )),
         }
     }
-    Ok(p)
+    Ok(())
 }
 
 /// The bridge port behind which `dst` was last seen: its address from the neighbour table, its
@@ -150,14 +187,26 @@ fn port_of(
 }
 
 impl Prepared {
-    /// Turns back what was turned, last first; best effort, as it runs after a failure.
-    pub fn undo(self, trace: Trace) {
+    /// Turns back what was turned, last first, as it runs after a failure: every switch is
+    /// tried, and what could not be turned back is returned, in words.
+    pub fn undo(&mut self, trace: Trace) -> Vec<String> {
         let mut bridges = Bridges::new(trace, None);
-        for t in self.turned.into_iter().rev() {
-            let _ = match t {
-                Turned::Sysctl(key, old) => sysctl::set(&trace, &key, old).map(|_| ()),
-                Turned::Hairpin(b, port) => bridges.set_port(&b, &port, PortSetting::Hairpin, 0),
+        let mut left = Vec::new();
+        for t in self.turned.drain(..).rev() {
+            let (what, done) = match t {
+                Turned::Sysctl(key, old) => (
+                    format!("{key} is still 1 (was {old})"),
+                    sysctl::set(&trace, &key, old).map(|_| ()),
+                ),
+                Turned::Hairpin(b, port) => (
+                    format!("hairpin is still on for {port} of {b}"),
+                    bridges.set_port(&b, &port, PortSetting::Hairpin, 0),
+                ),
             };
+            if let Err(e) = done {
+                left.push(format!("{what}: {}", e.reason()));
+            }
         }
+        left
     }
 }
