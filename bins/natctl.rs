@@ -80,7 +80,7 @@ struct Ctx<'a> {
 pub fn main(args: Vec<String>) -> i32 {
     cli::drive(&SPEC, &args, |common, trace| {
         let iptables = common.via.as_deref() == Some("iptables");
-        let nat = Nat::open(iptables, trace)
+        let nat = Nat::open(iptables, trace, |m| eprintln!("natctl: {m}"))
             .map_err(|e| cli::failure(if iptables { "iptables" } else { "netlink" }, &e))?;
         Ok(Ctx {
             nat,

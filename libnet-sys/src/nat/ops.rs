@@ -59,10 +59,11 @@ pub enum Nat {
 }
 
 impl Nat {
-    /// nf_tables, or with `iptables` the legacy xtables path.
-    pub fn open(iptables: bool, trace: Trace) -> Result<Nat> {
+    /// nf_tables, or with `iptables` the legacy xtables path (`waiting` is told when another
+    /// program holds the xtables lock for a while).
+    pub fn open(iptables: bool, trace: Trace, waiting: fn(&str)) -> Result<Nat> {
         Ok(if iptables {
-            Nat::Xt(XtNat::new(trace)?)
+            Nat::Xt(XtNat::new(trace, waiting)?)
         } else {
             Nat::Nft(NftNat::new(trace)?)
         })

@@ -88,12 +88,15 @@ struct Held {
 
 pub struct XtNat {
     xt: Xtables,
+    /// Told when the xtables lock is held by someone else for a while.
+    waiting: fn(&str),
 }
 
 impl XtNat {
-    pub fn new(trace: Trace) -> Result<XtNat> {
+    pub fn new(trace: Trace, waiting: fn(&str)) -> Result<XtNat> {
         Ok(XtNat {
             xt: Xtables::open(trace)?,
+            waiting,
         })
     }
 
@@ -116,7 +119,7 @@ impl XtNat {
 
     /// Makes `changes` with one replace per table touched, under the xtables lock.
     pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
-        let _lock = self.xt.lock()?;
+        let _lock = self.xt.lock(&self.waiting)?;
         for _ in 0..RETRIES {
             match self.try_apply(changes) {
                 // A writer that ignores the lock replaced a table after we read it.
@@ -154,13 +157,15 @@ impl XtNat {
                 Step::Add(r, spec) => {
                     for l in r.lower() {
                         let (table, chain) = place(l.place);
+                        let missing = || Error::state(format!("table {table}"), "was not read");
                         let h = held
                             .iter_mut()
                             .find(|h| h.table.name == table)
-                            .expect("every table an add needs is read");
+                            .ok_or_else(missing)?;
                         setup(&mut h.table)?;
                         let e = encode(&l, &tag(&spec, l.helper))?;
-                        h.table.chain_mut(chain).unwrap().rules.push(e);
+                        let c = h.table.chain_mut(chain).ok_or_else(missing)?;
+                        c.rules.push(e);
                         h.changed = true;
                     }
                 }
@@ -217,7 +222,7 @@ impl XtNat {
     /// Removes natctl's chains and the jumps to them, and nothing else; a table this namespace
     /// does not have is not made.
     pub fn flush(&mut self) -> Result<()> {
-        let _lock = self.xt.lock()?;
+        let _lock = self.xt.lock(&self.waiting)?;
         let mut held = self.read(&[])?;
         for h in &mut held {
             let t = &mut h.table;

@@ -244,12 +244,35 @@ impl Table {
         self.chains.insert(at, Chain::user(name));
     }
 
-    fn entry_count(&self) -> usize {
+    /// Every entry, in blob order: each chain's, then the closing ERROR entry.
+    fn all_entries(&self) -> impl Iterator<Item = &Entry> {
         self.chains
             .iter()
-            .map(|c| c.entries().count())
-            .sum::<usize>()
-            + 1
+            .flat_map(Chain::entries)
+            .chain(std::iter::once(&self.end))
+    }
+
+    /// How many entries the blob of this table holds.
+    pub fn entries(&self) -> usize {
+        self.all_entries().count()
+    }
+
+    /// The table as it was before a commit that returned `old`, to commit again: every entry
+    /// takes back the counters it had.
+    pub fn restored(&self, old: &[[u64; 2]], now_entries: usize) -> Table {
+        let mut t = self.clone();
+        let back = |e: &mut Entry| {
+            e.counters = e.origin.and_then(|o| old.get(o)).copied().unwrap_or([0; 2]);
+            e.origin = None;
+        };
+        for c in &mut t.chains {
+            c.head.iter_mut().for_each(back);
+            c.rules.iter_mut().for_each(back);
+            back(&mut c.tail);
+        }
+        back(&mut t.end);
+        t.read_entries = now_entries as u32;
+        t
     }
 
     /// Reads a `IPT_SO_GET_ENTRIES` blob, with the hook offsets `IPT_SO_GET_INFO` gave.
@@ -491,8 +514,11 @@ pub struct Xtables {
     pub trace: Trace,
 }
 
-/// `/run/xtables.lock`, held (flock) for a whole read-modify-write, like iptables does.
-pub struct Lock(#[allow(dead_code)] OwnedFd);
+/// `/run/xtables.lock`, held (flock) for a whole read-modify-write, like iptables does, and
+/// let go when dropped.
+pub struct Lock {
+    _held: OwnedFd,
+}
 
 impl Xtables {
     pub fn open(trace: Trace) -> Result<Xtables> {
@@ -540,8 +566,9 @@ impl Xtables {
         }
     }
 
-    /// Takes the xtables lock, waiting as iptables does; says so once if it has to wait.
-    pub fn lock(&self) -> Result<Lock> {
+    /// Takes the xtables lock, waiting as iptables does; after a second of waiting, tells
+    /// `waiting` once (the library prints nothing itself).
+    pub fn lock(&self, waiting: &dyn Fn(&str)) -> Result<Lock> {
         let path =
             std::env::var("XTABLES_LOCKFILE").unwrap_or_else(|_| "/run/xtables.lock".to_string());
         let c = std::ffi::CString::new(path.clone())
@@ -569,16 +596,15 @@ impl Xtables {
                 return Err(Error::errno("flock", path, errno));
             }
             if waited == 100 {
-                eprintln!(
-                    "{}: waiting for {path}: another program is changing iptables",
-                    self.trace.prog
-                );
+                waiting(&format!(
+                    "waiting for {path}: another program is changing iptables"
+                ));
             }
             waited += 1;
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         self.trace.outcome(Access::Read, Ok(format_args!("0")));
-        Ok(Lock(fd))
+        Ok(Lock { _held: fd })
     }
 
     fn getsockopt(&self, opt: (i32, &'static str), buf: &mut [u8], table: &str) -> Result<()> {
@@ -688,7 +714,9 @@ impl Xtables {
         let t = Table::parse(table, &info, &b[IPT_GET_ENTRIES..])?;
         self.trace
             .outcome(Access::Read, Ok(format_args!("{} chains", t.chains.len())));
-        self.trace.detail(Access::Read, &t.summary());
+        if self.trace.shows(Access::Read) {
+            self.trace.detail(Access::Read, &t.summary());
+        }
         Ok(t)
     }
 
@@ -697,7 +725,7 @@ impl Xtables {
     /// `counters`. `EAGAIN` means the table changed since it was read.
     pub fn commit(&self, t: &Table) -> Result<Vec<[u64; 2]>> {
         let (blob, hook_entry, underflow) = t.serialize()?;
-        let entries = t.entry_count();
+        let entries = t.entries();
         let mut old = vec![[0u64; 2]; t.read_entries as usize];
         let mut b = vec![0u8; IPT_REPLACE];
         put_name(&mut b[..XT_TABLE_MAXNAMELEN], &t.name);
@@ -711,13 +739,17 @@ impl Xtables {
         b[84..88].copy_from_slice(&t.read_entries.to_ne_bytes());
         b[88..96].copy_from_slice(&(old.as_mut_ptr() as u64).to_ne_bytes());
         b.extend_from_slice(&blob);
-        let shown = format!(
-            "{} entries, {} bytes, num_counters {} (the entries read)\n{}",
-            entries,
-            blob.len(),
-            t.read_entries,
-            t.summary()
-        );
+        let shown = if self.trace.shows(Access::Write) {
+            format!(
+                "{} entries, {} bytes, num_counters {} (the entries read)\n{}",
+                entries,
+                blob.len(),
+                t.read_entries,
+                t.summary()
+            )
+        } else {
+            String::new()
+        };
         self.setsockopt(
             (IPT_SO_SET_REPLACE, "IPT_SO_SET_REPLACE"),
             &b,
@@ -727,51 +759,26 @@ impl Xtables {
         let mut c = vec![0u8; XT_COUNTERS_INFO];
         put_name(&mut c[..XT_TABLE_MAXNAMELEN], &t.name);
         c[32..36].copy_from_slice(&(entries as u32).to_ne_bytes());
-        for ch in &t.chains {
-            for e in ch.entries() {
-                let v = e.origin.and_then(|o| old.get(o)).unwrap_or(&e.counters);
-                c.extend_from_slice(&v[0].to_ne_bytes());
-                c.extend_from_slice(&v[1].to_ne_bytes());
-            }
+        for e in t.all_entries() {
+            let v = e.origin.and_then(|o| old.get(o)).unwrap_or(&e.counters);
+            c.extend_from_slice(&v[0].to_ne_bytes());
+            c.extend_from_slice(&v[1].to_ne_bytes());
         }
-        let v = t
-            .end
-            .origin
-            .and_then(|o| old.get(o))
-            .unwrap_or(&t.end.counters);
-        c.extend_from_slice(&v[0].to_ne_bytes());
-        c.extend_from_slice(&v[1].to_ne_bytes());
+        // The replace stands whatever happens here: say so, rather than let it read as
+        // nothing done.
         self.setsockopt(
             (IPT_SO_SET_ADD_COUNTERS, "IPT_SO_SET_ADD_COUNTERS"),
             &c,
             &t.name,
             "the old counters, entry by entry in the new layout",
-        )?;
+        )
+        .map_err(|e| Error {
+            object: format!(
+                "{} (the table was replaced; only its counters were not carried over)",
+                e.object
+            ),
+            ..e
+        })?;
         Ok(old)
-    }
-}
-
-impl Table {
-    /// The table as it was before a commit that returned `old`, to commit again: every entry
-    /// takes back the counters it had.
-    pub fn restored(&self, old: &[[u64; 2]], now_entries: usize) -> Table {
-        let mut t = self.clone();
-        let back = |e: &mut Entry| {
-            e.counters = e.origin.and_then(|o| old.get(o)).copied().unwrap_or([0; 2]);
-            e.origin = None;
-        };
-        for c in &mut t.chains {
-            c.head.iter_mut().for_each(back);
-            c.rules.iter_mut().for_each(back);
-            back(&mut c.tail);
-        }
-        back(&mut t.end);
-        t.read_entries = now_entries as u32;
-        t
-    }
-
-    /// How many entries the blob of this table holds.
-    pub fn entries(&self) -> usize {
-        self.entry_count()
     }
 }

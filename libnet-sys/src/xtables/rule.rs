@@ -3,13 +3,12 @@
 //! back as `-p tcp -m tcp --dport 8080`, `-j DNAT --to-destination 10.88.0.2:80`.
 
 use super::{record, Entry, Target, IPT_IP};
-use crate::netlink::nft::expr::{NF_NAT_RANGE_MAP_IPS, NF_NAT_RANGE_PROTO_SPECIFIED};
 use crate::error::{Error, Result};
+use crate::netlink::nft::expr::{NF_NAT_RANGE_MAP_IPS, NF_NAT_RANGE_PROTO_SPECIFIED};
 use std::net::Ipv4Addr;
 
 // linux/netfilter_ipv4/ip_tables.h: ipt_ip.invflags
 const IPT_INV_VIA_OUT: u8 = 0x02;
-
 
 /// `linux/netfilter/xt_comment.h`: XT_MAX_COMMENT_LEN, the terminating NUL included.
 pub const XT_MAX_COMMENT_LEN: usize = 256;
