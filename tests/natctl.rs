@@ -707,8 +707,8 @@ fn fifty_at_once_leave_fifty_rules(via: &str) {
     sb.ok(NET);
     let failed = sb.ok(&format!(
         "for i in $(seq 1 50); do
-           {{ timeout 30 $NATCTL --via {via} publish add $((9000 + i)) 10.88.0.2:80 2>/dev/null ||
-              echo \"publish add $((9000 + i)) failed: $?\"; }} &
+           {{ err=$(timeout 30 $NATCTL --via {via} publish add $((9000 + i)) 10.88.0.2:80 2>&1 >/dev/null) ||
+              echo \"publish add $((9000 + i)) failed: $?: $err\"; }} &
          done; wait"
     ));
     assert_eq!(failed, "");
