@@ -5,6 +5,10 @@
 /// `CAP_NET_ADMIN` from <linux/capability.h>.
 pub const CAP_NET_ADMIN: u32 = 12;
 
+/// `CAP_NET_RAW` from <linux/capability.h>: raw sockets, such as the one xtables calls go
+/// through.
+pub const CAP_NET_RAW: u32 = 13;
+
 /// `CAP_DAC_OVERRIDE` from <linux/capability.h>.
 pub const CAP_DAC_OVERRIDE: u32 = 1;
 
