@@ -7,6 +7,7 @@ pub mod cli;
 pub mod ifctl;
 pub mod ipfwd;
 pub mod natctl;
+pub mod neighctl;
 pub mod nsexec;
 pub mod vethctl;
 
@@ -21,6 +22,7 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("nsexec", nsexec::main),
     ("ipfwd", ipfwd::main),
     ("natctl", natctl::main),
+    ("neighctl", neighctl::main),
 ];
 
 /// What every binary's C `main` does: run the program on its arguments, flush stdout (there is
