@@ -24,6 +24,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("nsexec", env!("CARGO_BIN_EXE_nsexec")),
     ("ipfwd", env!("CARGO_BIN_EXE_ipfwd")),
     ("natctl", env!("CARGO_BIN_EXE_natctl")),
+    ("neighctl", env!("CARGO_BIN_EXE_neighctl")),
 ];
 const NETPLUMB: &str = env!("CARGO_BIN_EXE_netplumb");
 
