@@ -40,6 +40,13 @@ pub struct ArpRow {
 pub fn parse_proc_net_arp(raw: &[u8]) -> Result<Vec<ArpRow>> {
     let text = std::str::from_utf8(raw)
         .map_err(|_| Error::malformed(format!("read {PROC_NET_ARP}"), "not UTF-8"))?;
+    // The kernel ends every line with a newline: a last line without one was cut short.
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(Error::malformed(
+            format!("read {PROC_NET_ARP}"),
+            "the last line is cut short",
+        ));
+    }
     let mut lines = text.lines();
     match lines.next() {
         Some(h) if h.starts_with("IP address") => {}
