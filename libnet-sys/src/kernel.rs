@@ -4,8 +4,9 @@
 use crate::error::{Error, Result};
 use crate::ifname::IfName;
 use crate::ioctl::CtlSocket;
+use crate::netlink::rtnl::neigh::{self, NeighOp, Neighbour};
 use crate::netlink::rtnl::{self, link, link::Link};
-use crate::netlink::{NlSocket, NETLINK_ROUTE};
+use crate::netlink::{Msg, NlSocket, NETLINK_ROUTE};
 use crate::trace::{Access, Trace};
 
 pub struct Kernel {
@@ -94,6 +95,31 @@ impl Kernel {
             },
         )?;
         Ok(id)
+    }
+
+    /// The neighbour messages a `RTM_GETNEIGH` dump returns (`make` builds the request: it is
+    /// sent again if the table changes while it is read): neighbour entries of any family
+    /// ([`neigh::dump_neigh`]) or forwarding-database entries ([`neigh::dump_fdb_dev`]).
+    pub fn neighbours(&mut self, make: impl Fn() -> Msg, object: &str) -> Result<Vec<Neighbour>> {
+        self.nl()?
+            .dump(make, object, Vec::new, |v: &mut Vec<Neighbour>, m| {
+                v.push(neigh::parse_neigh(m)?);
+                Ok(())
+            })
+    }
+
+    /// One `RTM_NEWNEIGH` (`op`: add, replace or append) or, with `op` `None`, `RTM_DELNEIGH`.
+    pub fn neigh_request(
+        &mut self,
+        op: Option<NeighOp>,
+        n: &Neighbour,
+        object: &str,
+    ) -> Result<()> {
+        let msg = match op {
+            Some(op) => neigh::new_neigh(op, n),
+            None => neigh::del_neigh(n),
+        };
+        self.nl()?.request(msg, object)
     }
 
     /// Every link of the namespace, in the kernel's (ifindex) order.

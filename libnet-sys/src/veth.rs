@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::ifname::{IfName, Mac};
 use crate::kernel::Kernel;
 use crate::netlink::rtnl;
-use crate::netlink::rtnl::link::{self, LinkAttr, VethEnd};
+use crate::netlink::rtnl::link::{self, LinkAttr, NewLink};
 use crate::netns::{self, NsTarget};
 use crate::sysfs;
 use crate::trace::Trace;
@@ -137,7 +137,7 @@ impl Veths {
             Some(br) => Some(self.bridge_index(br, ns.as_ref())?),
             None => None,
         };
-        let end = |name: IfName, ns: &Option<OpenNs>, mac: Option<Mac>, up: bool| VethEnd {
+        let end = |name: IfName, ns: &Option<OpenNs>, mac: Option<Mac>, up: bool| NewLink {
             name,
             netns_fd: ns.as_ref().map(|n| n.fd.as_raw_fd()),
             mtu: spec.mtu,
