@@ -12,9 +12,12 @@ use crate::error::{Error, Result};
 use crate::ifname::{IfName, Mac};
 use crate::ioctl::arp::{self, ATF_COM, ATF_PERM, ATF_PUBL};
 use crate::kernel::{missing, Kernel};
+use crate::netlink::rtnl::neigh::{self as nd, NeighOp, Neighbour};
+use crate::netlink::rtnl::AF_UNSPEC;
 use crate::sysfs::arp::proc_net_arp;
 use crate::trace::Trace;
 use crate::Via;
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// `IFF_LOOPBACK` (<linux/if.h>).
@@ -29,16 +32,16 @@ pub enum State {
     Atf(i32),
 }
 
-/// `NUD_*` (<linux/neighbour.h>), by name, as `ip neigh` prints them.
+/// The `NUD_*` states by name, as `ip neigh` prints them.
 const NUD_NAMES: &[(u16, &str)] = &[
-    (0x01, "INCOMPLETE"),
-    (0x02, "REACHABLE"),
-    (0x04, "STALE"),
-    (0x08, "DELAY"),
-    (0x10, "PROBE"),
-    (0x20, "FAILED"),
-    (0x40, "NOARP"),
-    (0x80, "PERMANENT"),
+    (nd::NUD_INCOMPLETE, "INCOMPLETE"),
+    (nd::NUD_REACHABLE, "REACHABLE"),
+    (nd::NUD_STALE, "STALE"),
+    (nd::NUD_DELAY, "DELAY"),
+    (nd::NUD_PROBE, "PROBE"),
+    (nd::NUD_FAILED, "FAILED"),
+    (nd::NUD_NOARP, "NOARP"),
+    (nd::NUD_PERMANENT, "PERMANENT"),
 ];
 
 impl State {
@@ -75,6 +78,9 @@ pub struct Entry {
 pub struct Neighbours {
     k: Kernel,
     ioctl: bool,
+    /// Devices looked up so far, (name, index, flags): a batch of many entries on one device
+    /// looks it up once, as `ip -batch` does.
+    devs: Vec<(IfName, u32, u32)>,
 }
 
 /// The error for an IPv6 address on the ioctl path.
@@ -103,6 +109,7 @@ impl Neighbours {
         Ok(Neighbours {
             k: Kernel::new(trace),
             ioctl,
+            devs: Vec::new(),
         })
     }
 
@@ -118,14 +125,7 @@ impl Neighbours {
             return Err(no_v6_by_ioctl(addr));
         }
         check_addr(addr)?;
-        let (index, flags) = if self.ioctl {
-            let ctl = self.k.inet()?;
-            let index = ctl.ifindex(dev).map_err(missing(dev))?;
-            (index, ctl.flags(dev).map_err(missing(dev))?)
-        } else {
-            let l = self.k.link(dev)?;
-            (l.index, l.flags)
-        };
+        let (index, flags) = self.dev(dev)?;
         if flags & IFF_LOOPBACK != 0 {
             return Err(Error::state(
                 dev.to_string(),
@@ -134,6 +134,23 @@ impl Neighbours {
             ));
         }
         Ok(index)
+    }
+
+    /// `dev`'s index and flags: `SIOCGIFINDEX` and `SIOCGIFFLAGS`, or `RTM_GETLINK`, once.
+    fn dev(&mut self, dev: &IfName) -> Result<(u32, u32)> {
+        if let Some(&(_, index, flags)) = self.devs.iter().find(|(n, ..)| n == dev) {
+            return Ok((index, flags));
+        }
+        let found = if self.ioctl {
+            let ctl = self.k.inet()?;
+            let index = ctl.ifindex(dev).map_err(missing(dev))?;
+            (index, ctl.flags(dev).map_err(missing(dev))?)
+        } else {
+            let l = self.k.link(dev)?;
+            (l.index, l.flags)
+        };
+        self.devs.push((*dev, found.0, found.1));
+        Ok(found)
     }
 
     /// `add`: a permanent entry for `addr` on `dev` at `mac`, or with `proxy` a proxy entry
@@ -184,8 +201,8 @@ impl Neighbours {
     /// `flush`: every entry on `dev`, permanent and proxy ones included (`ip neigh flush`
     /// leaves permanent ones); IPv4 only on the ioctl path. Returns how many were removed.
     pub fn flush(&mut self, dev: &IfName) -> Result<usize> {
+        let index = self.dev(dev)?.0;
         if self.ioctl {
-            self.k.inet()?.ifindex(dev).map_err(missing(dev))?;
             let rows = proc_net_arp(&self.k.trace)?;
             let mut n = 0;
             for r in rows.iter().filter(|r| r.dev == dev.as_str()) {
@@ -199,7 +216,6 @@ impl Neighbours {
             }
             return Ok(n);
         }
-        let index = self.k.link(dev)?.index;
         self.nl_flush(index, dev)
     }
 
@@ -207,10 +223,11 @@ impl Neighbours {
     /// on the ioctl path. Entries the kernel keeps for itself (`NUD_NOARP`: loopback,
     /// multicast) are left out on both, as `/proc/net/arp` and `ip neigh` leave them out.
     pub fn show(&mut self, dev: Option<&IfName>) -> Result<Vec<Entry>> {
+        let index = match dev {
+            Some(d) => Some(self.dev(d)?.0),
+            None => None,
+        };
         if self.ioctl {
-            if let Some(d) = dev {
-                self.k.inet()?.ifindex(d).map_err(missing(d))?;
-            }
             let rows = proc_net_arp(&self.k.trace)?;
             return Ok(rows
                 .into_iter()
@@ -227,26 +244,93 @@ impl Neighbours {
                 })
                 .collect());
         }
-        let index = match dev {
-            Some(d) => Some(self.k.link(d)?.index),
-            None => None,
-        };
         self.nl_show(index)
     }
 }
 
-// The netlink path: written on the shared neighbour layer (netlink/rtnl/neigh.rs) once it lands.
+/// The request that names one entry, as `ip neigh` sends it: `add|del ADDR [lladdr MAC] dev
+/// DEV nud permanent`, or with `proxy` `add|del proxy ADDR dev DEV` (no MAC: the kernel keeps
+/// none for a proxy entry).
+pub fn entry(index: u32, addr: IpAddr, mac: Option<Mac>, proxy: bool) -> Neighbour {
+    let family = if addr.is_ipv4() {
+        nd::AF_INET
+    } else {
+        nd::AF_INET6
+    };
+    let flags = if proxy { nd::NTF_PROXY } else { 0 };
+    let mut n = Neighbour::header(family, index, nd::NUD_PERMANENT, flags);
+    n.attrs.dst = Some(addr);
+    n.attrs.lladdr = mac.filter(|_| !proxy).map(|m| m.0.to_vec());
+    n
+}
+
+// The netlink path.
 impl Neighbours {
-    fn nl_add(&mut self, _i: u32, _a: IpAddr, _m: Mac, _p: bool, o: &str) -> Result<()> {
-        Err(Error::state(o.to_string(), "netlink: pending"))
+    fn nl_add(&mut self, index: u32, addr: IpAddr, mac: Mac, proxy: bool, o: &str) -> Result<()> {
+        let n = entry(index, addr, Some(mac), proxy);
+        self.k.neigh_request(Some(NeighOp::Add), &n, o)
     }
-    fn nl_del(&mut self, _i: u32, _a: IpAddr, _p: bool, o: &str) -> Result<()> {
-        Err(Error::state(o.to_string(), "netlink: pending"))
+
+    fn nl_del(&mut self, index: u32, addr: IpAddr, proxy: bool, o: &str) -> Result<()> {
+        self.k
+            .neigh_request(None, &entry(index, addr, None, proxy), o)
     }
-    fn nl_flush(&mut self, _i: u32, d: &IfName) -> Result<usize> {
-        Err(Error::state(d.to_string(), "netlink: pending"))
+
+    fn nl_flush(&mut self, index: u32, dev: &IfName) -> Result<usize> {
+        let mut n = 0;
+        for e in self.nl_entries(Some(index))? {
+            let Some(addr) = e.attrs.dst else { continue };
+            let object = format!("{addr} dev {dev}");
+            match self.nl_del(index, addr, e.flags & nd::NTF_PROXY != 0, &object) {
+                Ok(()) => n += 1,
+                // Gone since the dump (it expired): nothing left to do.
+                Err(err) if err.is(libc::ENOENT) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(n)
     }
-    fn nl_show(&mut self, _i: Option<u32>) -> Result<Vec<Entry>> {
-        Err(Error::state("", "netlink: pending"))
+
+    fn nl_show(&mut self, index: Option<u32>) -> Result<Vec<Entry>> {
+        let entries = self.nl_entries(index)?;
+        let names: HashMap<u32, String> = self
+            .k
+            .links()?
+            .into_iter()
+            .filter_map(|l| l.name.map(|n| (l.index, n.to_string())))
+            .collect();
+        Ok(entries
+            .into_iter()
+            .filter_map(|n| {
+                let proxy = n.flags & nd::NTF_PROXY != 0;
+                let mac = n.attrs.lladdr.as_deref().and_then(|l| l.try_into().ok());
+                Some(Entry {
+                    dev: match n.ifindex {
+                        0 => "*".to_string(),
+                        i => names.get(&i).cloned().unwrap_or_else(|| i.to_string()),
+                    },
+                    addr: n.attrs.dst?,
+                    mac: mac.filter(|_| !proxy),
+                    state: (!proxy).then_some(State::Nud(n.state)),
+                    proxy,
+                })
+            })
+            .collect())
+    }
+
+    /// The entries of device `index` (or of every device), IPv4 then IPv6 (one `AF_UNSPEC`
+    /// dump, as `ip neigh show`), then the proxy entries; `NUD_NOARP` ones left out.
+    fn nl_entries(&mut self, index: Option<u32>) -> Result<Vec<Neighbour>> {
+        let mut out = Vec::new();
+        for flags in [0, nd::NTF_PROXY] {
+            let got = self
+                .k
+                .neighbours(|| nd::dump_neigh(AF_UNSPEC, flags, index), "")?;
+            out.extend(got.into_iter().filter(|n| {
+                index.map_or(true, |i| n.ifindex == i)
+                    && (flags == nd::NTF_PROXY || n.state & nd::NUD_NOARP == 0)
+            }));
+        }
+        Ok(out)
     }
 }

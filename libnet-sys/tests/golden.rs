@@ -1784,3 +1784,38 @@ fn fuzz_proc_net_arp_never_panics() {
     );
     assert!(parse_proc_net_arp(&full[..second_row_end + 1]).is_ok());
 }
+
+#[test]
+fn golden_neighctl_sends_what_ip_neigh_sends() {
+    use libnet_sys::ifname::Mac;
+    use libnet_sys::neigh::entry;
+    use libnet_sys::netlink::rtnl::neigh::{del_neigh, new_neigh, NeighOp};
+    let vx0 = fixture("neigh_add_v4").ifindex("vx0");
+    let two = Some(Mac([2, 0, 0, 0, 0, 2]));
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    for (name, command, msg) in [
+        (
+            "neigh_add_v4",
+            "ip neigh add 10.20.0.2 lladdr 02:00:00:00:00:02 dev vx0 nud permanent",
+            new_neigh(NeighOp::Add, &entry(vx0, ip("10.20.0.2"), two, false)),
+        ),
+        (
+            "neigh_add_v6",
+            "ip neigh add 2001:db8::2 lladdr 02:00:00:00:00:02 dev vx0 nud permanent",
+            new_neigh(NeighOp::Add, &entry(vx0, ip("2001:db8::2"), two, false)),
+        ),
+        (
+            // neighctl add --proxy takes a MAC; the kernel keeps none, and neither is sent.
+            "neigh_add_proxy",
+            "ip neigh add proxy 10.20.0.9 dev vx0",
+            new_neigh(NeighOp::Add, &entry(vx0, ip("10.20.0.9"), two, true)),
+        ),
+        (
+            "neigh_del_v4",
+            "ip neigh del 10.20.0.2 dev vx0",
+            del_neigh(&entry(vx0, ip("10.20.0.2"), None, false)),
+        ),
+    ] {
+        assert_golden(name, command, msg);
+    }
+}
