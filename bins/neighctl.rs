@@ -36,7 +36,7 @@ kernel calls, by path (* = default):
 \t\tATF_COM|ATF_PERM, ATF_PUBL for --proxy
 \tdel\tnetlink* RTM_DELNEIGH\tioctl SIOCDARP
 \tflush\tnetlink* RTM_GETNEIGH dump, RTM_DELNEIGH each\tioctl /proc/net/arp, SIOCDARP each
-\tshow\tnetlink* RTM_GETNEIGH dump (AF_INET, AF_INET6, NTF_PROXY) + RTM_GETLINK
+\tshow\tnetlink* RTM_GETNEIGH dumps: AF_UNSPEC (NDA_IFINDEX for DEV), NTF_PROXY; RTM_GETLINK
 \t\tioctl /proc/net/arp (IPv4; states PERMANENT, COMPLETE or INCOMPLETE only)
 Every command checks DEV first (RTM_GETLINK, or SIOCGIFINDEX + SIOCGIFFLAGS).
 IPv6 has no ioctl: asking the ioctl path for an IPv6 address is an error.
