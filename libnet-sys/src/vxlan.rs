@@ -283,13 +283,20 @@ impl Vxlans {
         Ok(l)
     }
 
-    /// Deletes the named devices, every name checked first ([`Kernel::del_links`]).
-    pub fn del(&mut self, names: &[IfName]) -> Result<()> {
-        let links = names
-            .iter()
-            .map(|n| self.vxlan_link(n))
-            .collect::<Result<Vec<_>>>()?;
-        self.k.del_links(links)
+    /// Deletes the named devices, every name checked first ([`Kernel::del_links`]). With
+    /// `if_exists`, names of no device are left out and returned instead of failing.
+    pub fn del(&mut self, names: &[IfName], if_exists: bool) -> Result<Vec<IfName>> {
+        let (mut links, mut absent) = (Vec::new(), Vec::new());
+        for n in names {
+            match self.vxlan_link(n) {
+                Err(e) if if_exists && e.is(libc::ENODEV) => absent.push(*n),
+                r => links.push(r?),
+            }
+        }
+        if !links.is_empty() {
+            self.k.del_links(links)?;
+        }
+        Ok(absent)
     }
 
     /// Every VXLAN device of this namespace (or the one named), in index order.
