@@ -4,12 +4,14 @@
 
 pub mod brctl;
 pub mod cli;
+pub mod fdbctl;
 pub mod ifctl;
 pub mod ipfwd;
 pub mod natctl;
 pub mod neighctl;
 pub mod nsexec;
 pub mod vethctl;
+pub mod vxlanctl;
 
 /// A program's entry point: its arguments without argv[0], its exit status back.
 pub type Main = fn(Vec<String>) -> i32;
@@ -23,6 +25,8 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("ipfwd", ipfwd::main),
     ("natctl", natctl::main),
     ("neighctl", neighctl::main),
+    ("vxlanctl", vxlanctl::main),
+    ("fdbctl", fdbctl::main),
 ];
 
 /// What every binary's C `main` does: run the program on its arguments, flush stdout (there is

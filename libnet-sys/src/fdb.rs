@@ -55,9 +55,6 @@ pub struct FdbRow {
     pub state: u16,
     /// `NTF_SELF` or `NTF_MASTER`.
     pub flags: u8,
-    /// Centiseconds since a bridge entry was last seen (the `brforward` view; 0 for local and
-    /// static entries).
-    pub ageing: Option<u32>,
 }
 
 /// The all-zeros MAC: a VXLAN device's entry for broadcast and unknown destinations.
@@ -170,6 +167,30 @@ impl Fdbs {
     /// `del`: the entry, or with `dst` that one destination of it; `ENOENT` when not there.
     pub fn del(&mut self, spec: &FdbSpec) -> Result<()> {
         let n = self.entry(spec, false)?;
+        if spec.dst.is_some() {
+            // The kernel acks the delete of a destination the MAC does not have, doing
+            // nothing: look first, so that an absent one is said.
+            let index = n.ifindex;
+            let there = self
+                .k
+                .neighbours(move || neigh::dump_fdb_dev(Some(index)), spec.dev.as_str())?
+                .iter()
+                .any(|e| {
+                    e.ifindex == index
+                        && e.flags & NTF_SELF != 0
+                        && e.attrs.lladdr.as_deref() == Some(&spec.mac[..])
+                        && e.attrs.dst == spec.dst
+                        && spec
+                            .port
+                            .map_or(true, |p| e.attrs.port.map_or(true, |q| q == p))
+                        && spec
+                            .vni
+                            .map_or(true, |v| e.attrs.vni.map_or(true, |w| w == v))
+                });
+            if !there {
+                return Err(Error::errno("RTM_DELNEIGH", object(spec), libc::ENOENT));
+            }
+        }
         self.k.neigh_request(None, &n, &object(spec))
     }
 
@@ -213,7 +234,8 @@ impl Fdbs {
         }
     }
 
-    /// A bridge's table as `brforward` records it, on the path chosen, with port names.
+    /// A bridge's table as `brforward` records it, on the path chosen, with port names: what
+    /// all three paths can say (local or not; no static flag, no ageing, which tick).
     fn bridge_table(&mut self, bridge: &IfName) -> Result<Vec<FdbRow>> {
         let entries = self.bridges.fdb(bridge)?;
         // sysfs gives port numbers only with the ports' full details.
@@ -239,7 +261,6 @@ impl Fdbs {
                 vni: None,
                 state: if e.is_local { NUD_PERMANENT } else { 0 },
                 flags: NTF_MASTER,
-                ageing: Some(e.ageing_timer),
             })
             .collect();
         rows.sort_by_key(|r| (r.dev, r.mac));
@@ -276,7 +297,6 @@ impl Fdbs {
                     vni: n.attrs.vni,
                     state: n.state,
                     flags: n.flags,
-                    ageing: None,
                 })
             })
             .collect())

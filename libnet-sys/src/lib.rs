@@ -28,6 +28,7 @@ pub mod route;
 pub mod sysfs;
 pub mod trace;
 pub mod veth;
+pub mod vxlan;
 pub mod xtables;
 
 pub use error::{Error, Result};
