@@ -56,21 +56,27 @@ fn table(sb: &Sandbox, ns: &str) -> String {
     )
 }
 
+/// On path `via`, in namespace `via`: 198.51.100.7 at 02:00:00:00:00:07 on va, and a proxy
+/// entry for 198.51.100.8 there.
+fn permanent_and_proxy(sb: &Sandbox, via: &str) {
+    ok(
+        sb,
+        via,
+        &format!("--via {via} add va 198.51.100.7 02:00:00:00:00:07"),
+    );
+    ok(
+        sb,
+        via,
+        &format!("--via {via} add va 198.51.100.8 02:00:00:00:00:08 --proxy"),
+    );
+}
+
 #[test]
 fn both_paths_leave_the_same_entry() {
     let sb = Sandbox::new();
     for via in VIAS {
         host(&sb, via);
-        ok(
-            &sb,
-            via,
-            &format!("--via {via} add va 198.51.100.7 02:00:00:00:00:07"),
-        );
-        ok(
-            &sb,
-            via,
-            &format!("--via {via} add va 198.51.100.8 02:00:00:00:00:08 --proxy"),
-        );
+        permanent_and_proxy(&sb, via);
     }
     let ioctl = table(&sb, "ioctl");
     assert_eq!(ioctl, table(&sb, "netlink"), "the paths differ");
@@ -183,16 +189,7 @@ fn flush_removes_permanent_and_proxy_entries_that_ip_neigh_flush_leaves() {
              ip -n {via} neigh add 198.51.100.10 lladdr 02:00:00:00:00:0a dev va nud reachable
              ip -n {via} neigh add 198.51.100.11 lladdr 02:00:00:00:00:0b dev vb nud permanent"
         ));
-        ok(
-            &sb,
-            via,
-            &format!("--via {via} add va 198.51.100.7 02:00:00:00:00:07"),
-        );
-        ok(
-            &sb,
-            via,
-            &format!("--via {via} add va 198.51.100.8 02:00:00:00:00:08 --proxy"),
-        );
+        permanent_and_proxy(&sb, via);
         // iproute2's flush leaves the permanent one: the contrast neighctl's flush makes.
         sb.ok(&format!("ip -n {via} neigh flush dev va"));
         let left = sb.ok(&format!("ip -n {via} -j neigh show dev va"));

@@ -61,20 +61,12 @@ pub fn arpreq_bytes(r: &libc::arpreq) -> &[u8] {
 
 /// `ATF_COM|ATF_PERM`, named for --explain.
 pub fn flag_names(flags: i32) -> String {
-    let names: Vec<&str> = [
+    let named = [
         (ATF_COM, "ATF_COM"),
         (ATF_PERM, "ATF_PERM"),
         (ATF_PUBL, "ATF_PUBL"),
-    ]
-    .iter()
-    .filter(|(f, _)| flags & f != 0)
-    .map(|(_, n)| *n)
-    .collect();
-    if names.is_empty() {
-        "0".into()
-    } else {
-        names.join("|")
-    }
+    ];
+    crate::netlink::rtnl::neigh::names(flags as u32, &named.map(|(f, n)| (f as u32, n)))
 }
 
 impl CtlSocket {
