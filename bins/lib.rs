@@ -4,11 +4,13 @@
 
 pub mod brctl;
 pub mod cli;
+pub mod fdbctl;
 pub mod ifctl;
 pub mod ipfwd;
 pub mod natctl;
 pub mod nsexec;
 pub mod vethctl;
+pub mod vxlanctl;
 
 /// A program's entry point: its arguments without argv[0], its exit status back.
 pub type Main = fn(Vec<String>) -> i32;
@@ -21,6 +23,8 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("nsexec", nsexec::main),
     ("ipfwd", ipfwd::main),
     ("natctl", natctl::main),
+    ("vxlanctl", vxlanctl::main),
+    ("fdbctl", fdbctl::main),
 ];
 
 /// What every binary's C `main` does: run the program on its arguments, flush stdout (there is

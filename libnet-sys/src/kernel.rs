@@ -4,9 +4,14 @@
 use crate::error::{Error, Result};
 use crate::ifname::IfName;
 use crate::ioctl::CtlSocket;
-use crate::netlink::rtnl::{self, link, link::Link};
-use crate::netlink::{NlSocket, NETLINK_ROUTE};
+use crate::netlink::rtnl::link::{Link, LinkAttr};
+use crate::netlink::rtnl::neigh::{self, NeighOp, Neighbour};
+use crate::netlink::rtnl::{self, link};
+use crate::netlink::{Msg, NlSocket, NETLINK_ROUTE};
+use crate::netns::{self, NsTarget};
 use crate::trace::{Access, Trace};
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
 
 pub struct Kernel {
     pub trace: Trace,
@@ -96,6 +101,31 @@ impl Kernel {
         Ok(id)
     }
 
+    /// The neighbour messages a `RTM_GETNEIGH` dump returns (`make` builds the request: it is
+    /// sent again if the table changes while it is read): neighbour entries of any family
+    /// ([`neigh::dump_neigh`]) or forwarding-database entries ([`neigh::dump_fdb_dev`]).
+    pub fn neighbours(&mut self, make: impl Fn() -> Msg, object: &str) -> Result<Vec<Neighbour>> {
+        self.nl()?
+            .dump(make, object, Vec::new, |v: &mut Vec<Neighbour>, m| {
+                v.push(neigh::parse_neigh(m)?);
+                Ok(())
+            })
+    }
+
+    /// One `RTM_NEWNEIGH` (`op`: add, replace or append) or, with `op` `None`, `RTM_DELNEIGH`.
+    pub fn neigh_request(
+        &mut self,
+        op: Option<NeighOp>,
+        n: &Neighbour,
+        object: &str,
+    ) -> Result<()> {
+        let msg = match op {
+            Some(op) => neigh::new_neigh(op, n),
+            None => neigh::del_neigh(n),
+        };
+        self.nl()?.request(msg, object)
+    }
+
     /// Every link of the namespace, in the kernel's (ifindex) order.
     pub fn links(&mut self) -> Result<Vec<Link>> {
         self.nl()?.dump(
@@ -108,7 +138,141 @@ impl Kernel {
             },
         )
     }
+
+    /// Runs `f` on this namespace's sockets, or on fresh ones made inside `ns`.
+    pub fn in_ns<T>(
+        &mut self,
+        ns: Option<&OpenNs>,
+        f: impl FnOnce(&mut Kernel) -> Result<T>,
+    ) -> Result<T> {
+        match ns {
+            None => f(self),
+            Some(ns) => {
+                let trace = self.trace;
+                netns::within(&ns.fd, || f(&mut Kernel::new(trace)))
+            }
+        }
+    }
+
+    /// The index of bridge `br` in `ns` (here when `None`), to enslave a new link to: said as
+    /// its master when it is missing or not a bridge.
+    pub fn bridge_index(&mut self, br: &IfName, ns: Option<&OpenNs>) -> Result<u32> {
+        let l = match self.in_ns(ns, |k| k.link(br)) {
+            // Said as the master, and where it was looked for (NAME's namespace, not ours).
+            Err(e) if e.is(libc::ENODEV) => {
+                let place = ns.map(|n| n.shown.as_str()).unwrap_or("this namespace");
+                return Err(Error::state(
+                    br.to_string(),
+                    format!("master {br}: no such device in {place}"),
+                ));
+            }
+            other => other?,
+        };
+        if l.bridge.is_none() {
+            return Err(Error::state(
+                br.to_string(),
+                format!("master {br} is not a bridge"),
+            ));
+        }
+        Ok(l.index)
+    }
+
+    /// Deletes links. One: one `RTM_DELLINK`. Several: they are put in an interface group no
+    /// other link of the namespace uses and deleted by one `RTM_DELLINK` of that group, which
+    /// the kernel unregisters as one batch (one set of RCU waits for all of them instead of
+    /// one each). A failure part-way puts the groups back.
+    pub fn del_links(&mut self, named: Vec<Link>) -> Result<()> {
+        let mut links: Vec<Link> = Vec::new();
+        for l in named {
+            if !links.iter().any(|x| x.index == l.index) {
+                links.push(l);
+            }
+        }
+        if let [one] = links.as_slice() {
+            let name = one.name.map(|n| n.to_string()).unwrap_or_default();
+            return self.nl()?.request(link::del_link(one.index), &name);
+        }
+        let group = self.free_group()?;
+        for (i, l) in links.iter().enumerate() {
+            let name = l.name.map(|n| n.to_string()).unwrap_or_default();
+            if let Err(e) = self
+                .nl()?
+                .request(link::set_link(l.index, LinkAttr::Group(group)), &name)
+            {
+                self.restore_groups(&links[..i]);
+                return Err(e);
+            }
+        }
+        let res = self
+            .nl()?
+            .request(link::del_group(group), &format!("group {group:#x}"));
+        if res.is_err() {
+            self.restore_groups(&links);
+        }
+        res
+    }
+
+    fn restore_groups(&mut self, links: &[Link]) {
+        for l in links {
+            if let Ok(nl) = self.nl() {
+                let _ = nl.request(link::set_link(l.index, LinkAttr::Group(l.group)), "");
+            }
+        }
+    }
+
+    /// An interface group no link of this namespace is in.
+    fn free_group(&mut self) -> Result<u32> {
+        let used: Vec<u32> = self.links()?.iter().map(|l| l.group).collect();
+        (GROUP_BASE..GROUP_BASE + 0x100)
+            .find(|g| !used.contains(g))
+            .ok_or_else(|| Error::state("group", "no free interface group to delete by"))
+    }
+
+    /// The ids this namespace gives the named namespaces that have one.
+    pub fn nsid_names(&mut self) -> HashMap<i32, String> {
+        let mut m = HashMap::new();
+        for name in netns::names() {
+            let Ok(fd) = NsTarget::Name(name.clone()).open() else {
+                continue;
+            };
+            if let Ok(Some(id)) = self.nsid(&fd, &name) {
+                m.insert(id, name);
+            }
+        }
+        m
+    }
 }
+
+/// A namespace opened for a step, and the words to name it in a message.
+pub struct OpenNs {
+    pub fd: OwnedFd,
+    pub shown: String,
+}
+
+pub fn open_ns(t: &NsTarget) -> Result<OpenNs> {
+    let fd = t.open().map_err(|e| unknown_ns(t, e))?;
+    Ok(OpenNs {
+        fd,
+        shown: format!("namespace {t}"),
+    })
+}
+
+/// A target that cannot be opened, said in the user's terms. Like a missing interface, it is
+/// the system's state (exit 1), not bad input.
+fn unknown_ns(t: &NsTarget, e: Error) -> Error {
+    if !e.is(libc::ENOENT) {
+        return e;
+    }
+    let why = match t {
+        NsTarget::Name(n) => format!("no namespace named {n} (no {}/{n})", netns::RUN_DIR),
+        NsTarget::Pid(p) => format!("no process {p}"),
+        NsTarget::Path(p) => format!("no namespace file {p}"),
+    };
+    Error::state(t.to_string(), why)
+}
+
+/// The kernel's index group numbers are u32; `del_links` borrows an unused one from this range.
+const GROUP_BASE: u32 = 0x7665_7400; // "vet\0"
 
 /// `ENODEV` errors name the missing device as their object, whichever step found it missing.
 pub fn missing(dev: &IfName) -> impl Fn(Error) -> Error + '_ {
