@@ -236,7 +236,11 @@ pub fn read_batch(path: &str) -> Result<Vec<(usize, Vec<String>)>, Failure> {
     let res = if path == "-" {
         std::io::stdin().read_to_string(&mut text)
     } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
+        // A file the user names is opened with the user's rights, even by a program given
+        // capabilities: its first line would come back in an error.
+        libnet_sys::caps::as_caller(|| std::fs::File::open(path))
+            .map_err(|e| Failure::fail(format!("batch file {path}: {e}")))?
+            .and_then(|mut f| f.read_to_string(&mut text))
     };
     res.map_err(|e| {
         let why = e
