@@ -285,8 +285,8 @@ pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
 /// and CAP_SETUID, the network CAP_NET_ADMIN.
 pub fn permission_reason(e: &Error) -> Option<String> {
     use libnet_sys::caps::{
-        has_effective, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID, CAP_SETUID,
-        CAP_SYS_ADMIN, CAP_SYS_PTRACE,
+        has_effective, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID,
+        CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
     };
     if !(e.is(libc::EPERM) || e.is(libc::EACCES)) {
         return None;
@@ -298,6 +298,7 @@ pub fn permission_reason(e: &Error) -> Option<String> {
         "open" | "unlink" | "mkdir" | "write" | "flock" => (CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE"),
         "setgroups" | "setgid" => (CAP_SETGID, "CAP_SETGID"),
         "setuid" => (CAP_SETUID, "CAP_SETUID"),
+        "chown" => (CAP_CHOWN, "CAP_CHOWN"),
         "socket(AF_INET, SOCK_RAW)" => (CAP_NET_RAW, "CAP_NET_RAW"),
         _ => (CAP_NET_ADMIN, "CAP_NET_ADMIN"),
     };

@@ -48,3 +48,259 @@ fn batch_file_is_opened_with_the_users_own_rights() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(sb.ok("ip netns list").contains('b'));
 }
+
+#[test]
+fn what_nsexec_makes_for_a_user_is_roots_and_the_user_gets_no_new_privileges() {
+    let sb = Sandbox::new();
+    let fc = nsexec_with_caps(&sb, RECIPE);
+    sb.ok("ip netns add a
+           echo original > /etc/netplumb-motd
+           cp /usr/bin/id /run/suid-id && chmod 4755 /run/suid-id");
+    // The directories and the file hosts add makes for nobody are root's.
+    let o = sb.sh(&format!("{fc} hosts a add 198.51.100.1 web"));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        sb.ok("stat -c '%u %g %n' /etc/netns /etc/netns/a /etc/netns/a/hosts"),
+        "0 0 /etc/netns\n0 0 /etc/netns/a\n0 0 /etc/netns/a/hosts\n"
+    );
+    // A set-user-ID program run by the command does not make it root.
+    let o = sb.sh(&format!(
+        "{fc} exec a sh -c '/run/suid-id -u; grep NoNewPrivs /proc/self/status'"
+    ));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "65534\nNoNewPrivs:\t1\n");
+    // With cap_setpcap too (the old recipe): still no_new_privs, and the bounding set empty.
+    sb.ok("cp \"$NSEXEC\" /run/nsexec-pcap
+           setcap cap_sys_admin,cap_dac_override,cap_net_admin,cap_setpcap+ep /run/nsexec-pcap");
+    let o = sb.sh(&format!(
+        "{NOBODY} /run/nsexec-pcap exec a sh -c '/run/suid-id -u; grep -E \"NoNewPrivs|CapBnd\" /proc/self/status'"
+    ));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "65534\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n"
+    );
+
+    // Files that are not root's are not bound for nobody: one in root's directory, and any in
+    // a directory that is not root's (left by an older nsexec, or made by hand).
+    sb.ok(
+        "echo users > /etc/netns/a/netplumb-motd && chown 65534 /etc/netns/a/netplumb-motd
+           mkdir -p /etc/netns/b && chown 65534 /etc/netns/b
+           echo planted > /etc/netns/b/netplumb-motd
+           ip netns add b",
+    );
+    for ns in ["a", "b"] {
+        let o = sb.sh(&format!("{fc} exec {ns} cat /etc/netplumb-motd"));
+        assert!(o.status.success(), "{ns}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "original\n", "{ns}");
+        assert!(
+            text(&o.stderr).contains("not owned by root"),
+            "{ns}: {}",
+            text(&o.stderr)
+        );
+    }
+    // nobody's hosts edits there are refused too.
+    let o = sb.sh(&format!("{fc} hosts b add 198.51.100.2 db"));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("not owned by root"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Root gets what ip netns exec gives it.
+    assert_eq!(
+        sb.ok("\"$NSEXEC\" exec a cat /etc/netplumb-motd"),
+        "users\n"
+    );
+    assert_eq!(
+        sb.ok("\"$NSEXEC\" exec b cat /etc/netplumb-motd"),
+        "planted\n"
+    );
+    // hosts, root's, is bound for nobody.
+    let o = sb.sh(&format!("{fc} exec a getent hosts web"));
+    assert!(
+        text(&o.stdout).contains("198.51.100.1"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// Swaps two paths with renameat2(RENAME_EXCHANGE) in a loop, in the sandbox, until killed (or
+/// 120 s). Killed by its PID when dropped.
+struct Swapper<'a> {
+    sb: &'a Sandbox,
+    pid: String,
+}
+
+impl<'a> Swapper<'a> {
+    fn start(sb: &'a Sandbox, a: &str, b: &str) -> Swapper<'a> {
+        sb.ok(r#"cat > /run/swap.py <<'PY'
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+end = time.time() + 120
+while time.time() < end:
+    for _ in range(1000):
+        if libc.renameat2(-100, a, -100, b, 2) != 0:
+            sys.exit("renameat2: errno %d" % ctypes.get_errno())
+PY"#);
+        let pid = sb.ok(&format!(
+            "python3 /run/swap.py {a} {b} </dev/null >/run/swap.err 2>&1 & echo $!"
+        ));
+        Swapper {
+            sb,
+            pid: pid.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for Swapper<'_> {
+    fn drop(&mut self) {
+        let o = self.sb.sh(&format!("kill {} && sleep 0.2", self.pid));
+        let err = self.sb.sh("cat /run/swap.err");
+        assert!(
+            o.status.success() || std::thread::panicking(),
+            "the swapper stopped early: {}",
+            text(&err.stdout)
+        );
+    }
+}
+
+#[test]
+fn hosts_show_never_reads_through_a_symlink_swapped_in() {
+    let sb = Sandbox::new();
+    sb.ok("echo secret-content > /run/secret
+           mkdir -p /etc/netns/x
+           printf '198.51.100.1\\tok\\n' > /etc/netns/x/hosts
+           ln -s /run/secret /etc/netns/x/decoy
+           mkdir -p /run/victim && echo secret-dir-content > /run/victim/hosts
+           mkdir -p /etc/netns/y && cp /etc/netns/x/hosts /etc/netns/y/hosts
+           ln -s /run/victim /etc/netns/ydecoy");
+    // The file swapped for a symlink, then the directory.
+    for (a, b, name) in [
+        ("/etc/netns/x/hosts", "/etc/netns/x/decoy", "x"),
+        ("/etc/netns/y", "/etc/netns/ydecoy", "y"),
+    ] {
+        let swap = Swapper::start(&sb, a, b);
+        let o = sb.sh(&format!(
+            "for i in $(seq 300); do \"$NSEXEC\" hosts {name} show; done 2>/dev/null"
+        ));
+        drop(swap);
+        let out = text(&o.stdout);
+        assert!(!out.contains("secret"), "read through a symlink: {out}");
+        assert!(
+            out.contains("198.51.100.1\tok"),
+            "{name}: never read at all"
+        );
+    }
+}
+
+#[test]
+fn hosts_add_never_writes_through_a_symlink_swapped_in() {
+    let sb = Sandbox::new();
+    sb.ok("mkdir -p /run/victim && echo keep > /run/victim/hosts
+           mkdir -p /etc/netns/x && echo '# x' > /etc/netns/x/hosts
+           ln -s /run/victim /etc/netns/decoy
+           echo keep > /run/victim-file
+           mkdir -p /etc/netns/y && echo '# y' > /etc/netns/y/hosts
+           ln -s /run/victim-file /etc/netns/y/decoy");
+    for (a, b, name) in [
+        ("/etc/netns/x", "/etc/netns/decoy", "x"),
+        ("/etc/netns/y/hosts", "/etc/netns/y/decoy", "y"),
+    ] {
+        let swap = Swapper::start(&sb, a, b);
+        sb.sh(&format!(
+            "for i in $(seq 200); do \"$NSEXEC\" hosts {name} add 198.51.100.1 h$i; \"$NSEXEC\" hosts {name} del h$i; done"
+        ));
+        drop(swap);
+        assert_eq!(
+            sb.ok("cat /run/victim/hosts /run/victim-file"),
+            "keep\nkeep\n"
+        );
+        assert_eq!(sb.ok("ls /run/victim"), "hosts\n");
+    }
+}
+
+#[test]
+fn a_run_netns_that_is_a_symlink_is_refused() {
+    let sb = Sandbox::new();
+    sb.ok(
+        "mkdir /run/other && touch /run/other/v && unshare --net=/run/other/v true
+           rmdir /run/netns && ln -s /run/other /run/netns",
+    );
+    let mounted = || sb.ok("findmnt -n -o FSTYPE --mountpoint /run/other/v");
+    assert_eq!(mounted().trim(), "nsfs");
+    for (args, code) in [
+        ("del v", 1),
+        ("list", 1),
+        ("add w", 1),
+        ("pids v", 1),
+        ("exec v true", 1),
+    ] {
+        let o = sb.sh(&format!("\"$NSEXEC\" {args}"));
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{args}: {err}");
+        assert!(err.contains("/run/netns is a symlink"), "{args}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args}: {err}");
+    }
+    assert_eq!(mounted().trim(), "nsfs");
+    assert_eq!(sb.ok("ls /run/other"), "v\n");
+}
+
+#[test]
+fn a_killed_adds_placeholder_is_marked_and_taken_back() {
+    let sb = Sandbox::new();
+    // What a kill between the placeholder and the mount leaves: an empty file.
+    sb.ok("ip netns add real && touch /run/netns/p");
+    let list = sb.ok("\"$NSEXEC\" list");
+    assert!(
+        list.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["p", "-", "placeholder"]),
+        "{list}"
+    );
+    let j = Jv::parse(&sb.ok("\"$NSEXEC\" -j list"));
+    assert_eq!(j.s("0.name"), "p");
+    assert_eq!(j.s("0.placeholder"), "true");
+    assert_eq!(j.s("1.placeholder"), "false");
+    let o = sb.sh("\"$NSEXEC\" pids p");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("placeholder"),
+        "{}",
+        text(&o.stderr)
+    );
+    // add takes it back; a real namespace is never taken.
+    sb.ok("\"$NSEXEC\" add p");
+    assert_eq!(
+        sb.ok("findmnt -n -o FSTYPE --mountpoint /run/netns/p")
+            .trim(),
+        "nsfs"
+    );
+    sb.ok("ip netns exec p true");
+    let o = sb.sh("\"$NSEXEC\" add real");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("exists"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn list_that_cannot_read_run_netns_or_proc_fails() {
+    let sb = Sandbox::new();
+    sb.ok("ip netns add a && chmod 700 /run/netns");
+    let o = sb.sh(&format!("{NOBODY} \"$NSEXEC\" list"));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("Permission denied") && err.lines().count() == 1,
+        "{err}"
+    );
+    sb.ok("chmod 755 /run/netns");
+    let o = sb.sh(&format!(
+        "unshare -m sh -c 'mount -t tmpfs -o mode=000 none /proc && {NOBODY} \"$NSEXEC\" list'"
+    ));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stderr).contains("Permission denied"),
+        "{}",
+        text(&o.stderr)
+    );
+}

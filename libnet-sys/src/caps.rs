@@ -9,6 +9,9 @@ pub const CAP_NET_ADMIN: u32 = 12;
 /// through.
 pub const CAP_NET_RAW: u32 = 13;
 
+/// `CAP_CHOWN` from <linux/capability.h>.
+pub const CAP_CHOWN: u32 = 0;
+
 /// `CAP_DAC_OVERRIDE` from <linux/capability.h>.
 pub const CAP_DAC_OVERRIDE: u32 = 1;
 
@@ -118,7 +121,9 @@ pub fn as_caller<T>(f: impl FnOnce() -> T) -> crate::Result<T> {
 }
 
 /// Before an exec that must start with nothing: empties the bounding set (when CAP_SETPCAP
-/// allows; else sets no_new_privs, so no exec can gain a capability back) and the ambient set.
+/// allows) and the ambient set, and sets no_new_privs (so no exec can gain a capability or a
+/// set-user-ID back) when the bounding set could not be emptied or the caller is not root:
+/// a user given nsexec's capabilities must not reach euid 0 through a set-user-ID program.
 /// The effective set is left for what still needs it (changing user), before [`clear`].
 pub fn limit_future() -> crate::Result<()> {
     use crate::error::Error;
@@ -136,7 +141,7 @@ pub fn limit_future() -> crate::Result<()> {
             break;
         }
     }
-    if !bounding_dropped {
+    if !bounding_dropped || !caller_is_root() {
         // SAFETY: as above.
         if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
             return Err(Error::last_os("prctl(PR_SET_NO_NEW_PRIVS)", ""));
