@@ -291,11 +291,9 @@ impl cli::Program for Ctx<'_> {
         if args.len() < cmd.min || args.len() > cmd.max {
             let n = args.len();
             let which = if n < cmd.min { "too few" } else { "too many" };
-            return Err(Failure::usage(format!(
-                "{}: {which} arguments ({n})\n{}",
-                cmd.name,
-                command_usage(cmd)
-            )));
+            let mut f = Failure::usage(format!("{}: {which} arguments ({n})", cmd.name));
+            f.then.push(command_usage(cmd));
+            return Err(f);
         }
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let c = cmd.name;
@@ -348,8 +346,8 @@ impl Ctx<'_> {
                     .map(|q| q.to_string())
                     .collect();
                 if !done.is_empty() {
-                    f.message.push_str(&format!(
-                        "\nbrctl: {c} {br}: undone for {} (all or nothing)",
+                    f.then.push(format!(
+                        "brctl: {c} {br}: undone for {} (all or nothing)",
                         undone.join(" ")
                     ));
                 }
@@ -435,7 +433,7 @@ impl Ctx<'_> {
                     Err(f) => {
                         // bridge-utils reports each missing bridge and goes on with the rest.
                         let _ = self.out.flush();
-                        eprintln!("{}", f.line("brctl"));
+                        f.report("brctl");
                         status = EXIT_FAIL;
                     }
                 }
@@ -521,6 +519,7 @@ fn read_error(c: &str, e: &Error) -> Failure {
         message: format!("{c}: {e}"),
         status,
         bare: false,
+        then: Vec::new(),
     }
 }
 
@@ -561,6 +560,7 @@ fn mutate_error(c: &str, a: &[&str], e: &Error) -> Failure {
         message: format!("{head}: {why}"),
         status,
         bare: false,
+        then: Vec::new(),
     }
 }
 

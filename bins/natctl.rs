@@ -80,7 +80,7 @@ struct Ctx<'a> {
 pub fn main(args: Vec<String>) -> i32 {
     cli::drive(&SPEC, &args, |common, trace| {
         let iptables = common.via.as_deref() == Some("iptables");
-        let nat = Nat::open(iptables, trace, |m| eprintln!("natctl: {m}"))
+        let nat = Nat::open(iptables, trace, |m| cli::say(&format!("natctl: {m}")))
             .map_err(|e| cli::failure(if iptables { "iptables" } else { "netlink" }, &e))?;
         Ok(Ctx {
             nat,
@@ -254,31 +254,29 @@ impl Ctx<'_> {
         let mut host = host::prepare(self.trace, &dests)?;
         if let Err(e) = self.nat.apply(changes) {
             for left in host.undo(self.trace) {
-                eprintln!("natctl: could not turn back: {left}");
+                cli::say(&format!("natctl: could not turn back: {left}"));
             }
             return Err(e);
         }
         for r in &deleted {
             match ops::forget_flows(self.trace, r) {
                 Ok(0) => {}
-                Ok(n) => eprintln!(
-                    "natctl: {}removed {n} conntrack entries of {} (flows it sent)",
+                Ok(n) => cli::say(&format!("natctl: {}removed {n} conntrack entries of {} (flows it sent)",
                     if self.trace.dry_run { "would have " } else { "" },
-                    r.spec()
-                ),
-                Err(e) => eprintln!(
+                    r.spec())),
+                Err(e) => cli::say(&format!(
                     "natctl: warning: {}: the rule is gone, but its old flows stay in conntrack: {}",
                     r.spec(),
                     e.reason()
-                ),
+                )),
             }
         }
         let done = if self.trace.dry_run { "would " } else { "" };
         for n in &host.notes {
-            eprintln!("natctl: {done}{n}");
+            cli::say(&format!("natctl: {done}{n}"));
         }
         for h in &host.hints {
-            eprintln!("natctl: note: {h}");
+            cli::say(&format!("natctl: note: {h}"));
         }
         let forwards = changes.iter().any(|(c, _)| {
             matches!(
@@ -288,11 +286,11 @@ impl Ctx<'_> {
         });
         if forwards {
             for w in ops::forward_drops(self.trace) {
-                eprintln!(
+                cli::say(&format!(
                     "natctl: warning: {w}: forwarded traffic of published ports and masqueraded \
                      subnets is dropped there unless a rule of that chain accepts it (natctl's \
                      rules cannot override a drop in another table)"
-                );
+                ));
             }
         }
         Ok(())

@@ -295,7 +295,7 @@ impl Ctx<'_> {
         let t = self.trace;
         let warnings = exec::enter(&t, &target).map_err(|e| cli::failure(&head, &e))?;
         for w in warnings {
-            eprintln!("nsexec: {head}: {w}");
+            cli::say(&format!("nsexec: {head}: {w}"));
         }
         if who.is_some() || !libnet_sys::caps::caller_is_root() {
             libnet_sys::caps::limit_future().map_err(|e| cli::failure(&head, &e))?;
@@ -322,6 +322,7 @@ impl Ctx<'_> {
             message: format!("{head}: {why}"),
             status,
             bare: false,
+            then: Vec::new(),
         })
     }
 }

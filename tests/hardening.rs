@@ -304,3 +304,123 @@ fn list_that_cannot_read_run_netns_or_proc_fails() {
         text(&o.stderr)
     );
 }
+
+/// Every program, by the name its tests call it.
+const PROGS: [&str; 7] = [
+    "$BRCTL",
+    "$VETHCTL",
+    "$IFCTL",
+    "$NSEXEC",
+    "$IPFWD",
+    "$NATCTL",
+    "$NETPLUMB",
+];
+
+#[test]
+fn closed_stdin_stdout_stderr_are_not_taken_by_a_socket() {
+    let sb = Sandbox::new();
+    // Before: natctl's netlink socket became fd 0 and -b - read it forever.
+    let o = sb.sh("timeout 30 \"$NATCTL\" -b - <&-; echo status $?");
+    assert_eq!(text(&o.stdout), "status 0\n", "{}", text(&o.stderr));
+    // Before: vethctl's socket became fd 1, and its table went into it.
+    sb.ok("ip link add va type veth peer name vb");
+    for (prog, args) in [
+        ("$VETHCTL", "show"),
+        ("$NATCTL", "list"),
+        ("$BRCTL", "show"),
+        ("$NETPLUMB", "ifctl show"),
+    ] {
+        for redir in [">&-", "2>&-", "<&- >&- 2>&-"] {
+            let o = sb.sh(&format!(
+                "strace -f -qq -e trace=socket -o /run/trace {prog} {args} >/dev/null {redir}; echo status $?; cat /run/trace"
+            ));
+            let out = text(&o.stdout);
+            assert!(out.starts_with("status 0\n"), "{prog} {redir}: {out}");
+            for l in out.lines().filter(|l| l.contains("socket(")) {
+                let fd = l.rsplit("= ").next().unwrap_or("").trim();
+                assert!(!["0", "1", "2"].contains(&fd), "{prog} {redir}: {l}");
+            }
+        }
+    }
+}
+
+#[test]
+fn full_stdout_or_stderr_is_one_line_and_exit_1_never_an_abort() {
+    let sb = Sandbox::new();
+    for p in PROGS {
+        for opt in ["--help", "--version"] {
+            let o = sb.sh(&format!("{p} {opt} >/dev/full"));
+            let err = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{p} {opt}: {err}");
+            assert!(
+                err.ends_with(": writing output: No space left on device\n")
+                    && err.lines().count() == 1,
+                "{p} {opt}: {err}"
+            );
+        }
+        // An error to a full stderr: the error's status, no abort.
+        let o = sb.sh(&format!("{p} no-such-command 2>/dev/full"));
+        assert_eq!(o.status.code(), Some(2), "{p}");
+    }
+    // A result to a full stdout.
+    for cmd in [
+        "$VETHCTL show",
+        "$BRCTL show",
+        "$NSEXEC list",
+        "$IPFWD show",
+    ] {
+        sb.ok("ip link add br9 type bridge 2>/dev/null; ip link add v9 type veth peer name w9 2>/dev/null
+               ip netns add n9 2>/dev/null; true");
+        let o = sb.sh(&format!("{cmd} >/dev/full"));
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("No space left on device"), "{cmd}");
+    }
+}
+
+#[test]
+fn errors_are_one_printable_line_in_one_write() {
+    let sb = Sandbox::new();
+    // The multicall names the word it does not know.
+    let o = sb.sh("$NETPLUMB bogus");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).starts_with("netplumb: unknown program 'bogus'\n"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A newline in an argument does not split the line; a huge word (100 kB: the kernel's
+    // limit for one argument is 128 kB) is not echoed whole.
+    let o = sb.sh("$VETHCTL add \"$(printf 'a\\nb')\" peer c");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("a\\nb"), "{err}");
+    let o = sb.sh("$VETHCTL add \"$(head -c 100000 /dev/zero | tr '\\0' x)\" peer c");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.len() < 1000 && err.lines().count() == 1,
+        "{} bytes",
+        err.len()
+    );
+    assert!(err.contains("100000 bytes"), "{err}");
+    // One write(2) for each error line, so runs in parallel do not interleave inside a line.
+    for cmd in [
+        "$BRCTL delbr nosuch",
+        "$VETHCTL del nosuch",
+        "$NSEXEC del nosuch",
+        "$IFCTL up nosuch",
+        "$NATCTL bogus",
+        "$NETPLUMB bogus",
+    ] {
+        let o = sb.sh(&format!(
+            "strace -f -qq -e trace=write -e signal=none -o /run/trace {cmd}; grep -c '^[0-9]* *write(2,' /run/trace"
+        ));
+        assert_eq!(
+            text(&o.stdout).trim(),
+            if cmd.contains("NETPLUMB") { "2" } else { "1" },
+            "{cmd}: {}",
+            text(&o.stderr)
+        );
+    }
+}
