@@ -424,3 +424,33 @@ fn errors_are_one_printable_line_in_one_write() {
         );
     }
 }
+
+#[test]
+fn a_percent_in_a_name_is_refused_before_anything_is_made() {
+    let sb = Sandbox::new();
+    sb.ok("ip link add x0 type veth peer name x1");
+    let addrs = || sb.ok("ip -j addr show");
+    for cmd in [
+        "$BRCTL addbr 'br%d'",
+        "$BRCTL --via ioctl addbr 'br%d'",
+        "$BRCTL --via netlink addbr 'br%d'",
+        "$VETHCTL add 'v%d' peer 'q%d' --up",
+        "$VETHCTL add v0 peer 'q%d' --up",
+        "$VETHCTL add 'v%d' peer q0",
+        "$IFCTL rename x0 'x%d'",
+        "$IFCTL --via ioctl rename x0 'x%d'",
+        "$NETPLUMB brctl addbr 'b%d'",
+    ] {
+        let (links, a) = (sb.links_state(), addrs());
+        let o = sb.sh(cmd);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("'%'") && err.lines().count() == 1,
+            "{cmd}: {err}"
+        );
+        assert_eq!(sb.links_state(), links, "{cmd}: something was made");
+        assert_eq!(addrs(), a, "{cmd}");
+    }
+    assert!(sb.has_link("x0"));
+}
