@@ -224,8 +224,8 @@ fn match_target(r: &Rule) -> (String, String) {
 }
 
 impl Ctx<'_> {
-    /// Turns on what the published ports need of the host, then makes the changes; when they
-    /// cannot be made, turns back what it turned on.
+    /// Makes the changes, then turns on what the published ports need of the host; when that
+    /// cannot be done, takes the changes back.
     fn commit(&mut self, changes: &[(Change, String)]) -> Result<(), Error> {
         let mut dests: Vec<Ipv4Addr> = changes
             .iter()
@@ -251,13 +251,31 @@ impl Ctx<'_> {
                 Change::Add(_) => None,
             })
             .collect();
-        let mut host = host::prepare(self.trace, &dests)?;
-        if let Err(e) = self.nat.apply(changes) {
-            for left in host.undo(self.trace) {
-                cli::say(&format!("natctl: could not turn back: {left}"));
+        // Rules first, then the switches they need: a run killed in between leaves rules
+        // without their switches (127.0.0.1 and hairpin not working yet), never route_localnet
+        // or hairpin on with no rule (route_localnet on a bridge alone is CVE-2020-8558's
+        // exposure). When the switches cannot be turned on, the rules are taken back.
+        self.nat.apply(changes)?;
+        let host = match host::prepare(self.trace, &dests) {
+            Ok(h) => h,
+            Err(e) => {
+                let back: Vec<(Change, String)> = changes
+                    .iter()
+                    .filter_map(|(c, line)| match c {
+                        Change::Add(r) => Some((Change::Del(r.clone()), line.clone())),
+                        _ => None,
+                    })
+                    .chain(deleted.iter().map(|r| (Change::Add(r.clone()), r.spec())))
+                    .collect();
+                if let Err(b) = self.nat.apply(&back) {
+                    cli::say(&format!(
+                        "natctl: could not take the rules back: {}",
+                        b.reason()
+                    ));
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
+        };
         for r in &deleted {
             match ops::forget_flows(self.trace, r) {
                 Ok(0) => {}

@@ -454,3 +454,92 @@ fn a_percent_in_a_name_is_refused_before_anything_is_made() {
     }
     assert!(sb.has_link("x0"));
 }
+
+/// `natctl publish add` killed at every system call (strace's fault injection): what is left
+/// is the old state, the new state, or the rule without its switches — never route_localnet
+/// or hairpin turned on with no rule (route_localnet on a bridge alone is CVE-2020-8558's
+/// exposure).
+#[test]
+fn natctl_killed_anywhere_never_leaves_switches_without_their_rule() {
+    let sb = Sandbox::new();
+    sb.ok("ip link add br0 type bridge && ip addr add 10.88.0.1/24 dev br0 && ip link set br0 up
+           ip netns add c1
+           ip link add vc1 type veth peer name ce netns c1
+           ip link set vc1 master br0 up
+           ip -n c1 addr add 10.88.0.2/24 dev ce && ip -n c1 link set ce up && ip -n c1 link set lo up
+           ping -c1 -W5 10.88.0.2 >/dev/null");
+    let script = r#"
+        cmd="$NATCTL publish add 8080 10.88.0.2:80"
+        state() {
+            l=$(sysctl -n net.ipv4.conf.br0.route_localnet)
+            h=$(cat /sys/class/net/vc1/brport/hairpin_mode)
+            if nft list ruleset | grep -q 'dnat to 10.88.0.2:80'; then r=1; else r=0; fi
+            echo "$l $h $r"
+        }
+        reset() {
+            nft flush ruleset
+            sysctl -qw net.ipv4.conf.br0.route_localnet=0
+            echo 0 > /sys/class/net/vc1/brport/hairpin_mode
+        }
+        reset
+        strace -f -qq -o /run/count $cmd 2>/dev/null || exit 3
+        echo "whole $(state)"
+        n=$(grep -c . /run/count)
+        i=1
+        while [ $i -le $((n + 5)) ]; do
+            reset
+            strace -f -qq -o /dev/null -e inject=all:signal=KILL:when=$i $cmd >/dev/null 2>&1
+            echo "$i $(state)"
+            i=$((i + 1))
+        done
+    "#;
+    let out = sb.ok(script);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("whole 1 1 1"), "{out}");
+    let mut seen = std::collections::BTreeMap::new();
+    let mut points = 0;
+    for l in lines {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let (localnet, hairpin, rule) = (f[1], f[2], f[3]);
+        assert!(
+            rule == "1" || (localnet == "0" && hairpin == "0"),
+            "killed at system call {}: route_localnet={localnet} hairpin={hairpin} and no rule",
+            f[0]
+        );
+        *seen
+            .entry(format!("{localnet}{hairpin}{rule}"))
+            .or_insert(0) += 1;
+        points += 1;
+    }
+    assert!(points > 20, "{out}");
+    // Both ends were reached: killed before anything, and after everything.
+    assert!(
+        seen.contains_key("000") && seen.contains_key("111"),
+        "{seen:?}"
+    );
+    eprintln!("{points} kill points; states (localnet hairpin rule): {seen:?}");
+}
+
+#[test]
+fn natctl_takes_its_rule_back_when_the_switches_cannot_be_turned() {
+    let sb = Sandbox::new();
+    sb.ok(
+        "ip link add br0 type bridge && ip addr add 10.88.0.1/24 dev br0 && ip link set br0 up
+           ip link add vc1 type veth peer name ce && ip link set vc1 master br0 up",
+    );
+    // /proc/sys read-only in the command's own mount namespace: route_localnet cannot be set.
+    let o = sb.sh(
+        "unshare -m sh -c 'mount --bind -o ro /proc/sys /proc/sys && \"$NATCTL\" publish add 8080 10.88.0.2:80'",
+    );
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("route_localnet"), "{err}");
+    assert_eq!(sb.ok("sysctl -n net.ipv4.conf.br0.route_localnet"), "0\n");
+    let after = sb.ok("nft list ruleset");
+    assert!(!after.contains("dnat to 10.88.0.2"), "{after}");
+    assert_eq!(
+        sb.ok("\"$NATCTL\" list").lines().count(),
+        1,
+        "only the header"
+    );
+}
