@@ -543,3 +543,56 @@ fn natctl_takes_its_rule_back_when_the_switches_cannot_be_turned() {
         "only the header"
     );
 }
+
+#[test]
+fn vethctl_del_in_parallel_never_shares_a_group_and_a_killed_ones_leftovers_are_put_back() {
+    let sb = Sandbox::new();
+    // 8 runs at once, each deleting 5 pairs of its own; 5 rounds. Before: runs borrowed the
+    // same free group, so one deleted another's links and that one failed for done work.
+    for round in 0..5 {
+        sb.ok("for r in 0 1 2 3 4 5 6 7; do for i in 0 1 2 3 4; do
+                 ip link add x$r$i type veth peer name y$r$i; done; done");
+        let o = sb.sh("for r in 0 1 2 3 4 5 6 7; do
+               ( \"$VETHCTL\" del x${r}0 x${r}1 x${r}2 x${r}3 x${r}4; echo \"run $r: $?\" ) &
+             done; wait");
+        let out = text(&o.stdout);
+        assert_eq!(
+            out.matches(": 0\n").count(),
+            8,
+            "round {round}: {out}\n{}",
+            text(&o.stderr)
+        );
+        assert!(o.stderr.is_empty(), "round {round}: {}", text(&o.stderr));
+        assert_eq!(sb.ok("ip -o link show type veth | wc -l").trim(), "0");
+    }
+    // Killed after parking two of three ends (its 7th netlink send: 3 lookups, a dump, 2 of 3
+    // group changes): they are left in its group, recognisably.
+    sb.ok(
+        "for i in 1 2 3; do ip link add a$i type veth peer name b$i; done
+           ip link add c1 type veth peer name d1; ip link add c2 type veth peer name d2",
+    );
+    let group = |dev: &str| sb.link(dev).s("group");
+    let o = sb.sh(
+        "strace -f -qq -o /dev/null -e inject=sendto:signal=KILL:when=7 \"$VETHCTL\" del a1 a2 a3",
+    );
+    assert_eq!(o.status.code(), Some(137), "{}", text(&o.stderr));
+    let parked = group("a1");
+    assert_ne!(parked, "default");
+    assert_eq!(group("a2"), parked);
+    assert_eq!(group("a3"), "default");
+    // The next del puts them back in group 0, says so, and does its own work.
+    let o = sb.sh("\"$VETHCTL\" del c1 c2");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.contains("vethctl: note: a1 was left in group") && err.contains("put back in group 0"),
+        "{err}"
+    );
+    assert_eq!(
+        (group("a1"), group("a2")),
+        ("default".into(), "default".into())
+    );
+    assert!(!sb.has_link("c1") && !sb.has_link("c2"));
+    assert!(sb.has_link("a1") && sb.has_link("b1") && sb.has_link("a3"));
+}
