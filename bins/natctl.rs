@@ -147,6 +147,11 @@ impl cli::Program for Ctx<'_> {
                     "{head}: expected {kind} add or {kind} del; see natctl --help"
                 )))
             }
+            ["del", ..] => {
+                return Err(Failure::usage(
+                    "del: which rule? del ID (the id natctl list shows), or KIND del SPEC",
+                ))
+            }
             [] => return Err(Failure::usage("no command given")),
             [c, ..] => {
                 return Err(Failure::usage(format!(

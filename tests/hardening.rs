@@ -596,3 +596,65 @@ fn vethctl_del_in_parallel_never_shares_a_group_and_a_killed_ones_leftovers_are_
     assert!(!sb.has_link("c1") && !sb.has_link("c2"));
     assert!(sb.has_link("a1") && sb.has_link("b1") && sb.has_link("a3"));
 }
+
+#[test]
+fn nsexec_add_in_a_user_namespace_says_the_mount_was_refused() {
+    let sb = Sandbox::new();
+    // A user namespace of its own, the sandbox's mount namespace (not its to mount in).
+    let o = sb.sh("unshare -U -r \"$NSEXEC\" add a");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("nsexec: add a: mount ") && err.contains("Operation not permitted"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(sb.ok("ls -A /run/netns"), "");
+}
+
+#[test]
+fn small_messages_say_what_is_wrong() {
+    let sb = Sandbox::new();
+    sb.ok("ip link add br0 type bridge && ip link add d0 type veth peer name d1");
+    // In a user namespace that does not own the network namespace, SIOCBRDELBR's EPERM is
+    // not "not a bridge": the kernel's words. A non-bridge and a missing one keep theirs.
+    for (dev, want) in [
+        (
+            "br0",
+            "brctl: delbr br0: SIOCBRDELBR br0: Operation not permitted\n",
+        ),
+        (
+            "d0",
+            "brctl: delbr d0: d0 is not a bridge; can't delete it with delbr\n",
+        ),
+        (
+            "nosuch",
+            "brctl: delbr nosuch: bridge nosuch doesn't exist; can't delete it\n",
+        ),
+    ] {
+        let o = sb.sh(&format!("unshare -U -r \"$BRCTL\" delbr {dev}"));
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(text(&o.stderr), want);
+    }
+    let o = sb.sh("unshare -U -r \"$BRCTL\" addbr brx");
+    assert_eq!(
+        text(&o.stderr),
+        "brctl: addbr brx: SIOCBRADDBR brx: Operation not permitted\n"
+    );
+    assert!(sb.has_link("br0"));
+    // An empty name to show is a usage error, as for every other command.
+    let o = sb.sh("\"$BRCTL\" show ''");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let o = sb.sh("\"$BRCTL\" show br0 ''");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("br0"));
+    // natctl del without an id says what is missing.
+    for args in ["del", "del 1 2"] {
+        let o = sb.sh(&format!("\"$NATCTL\" {args}"));
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(
+            text(&o.stderr),
+            "natctl: del: which rule? del ID (the id natctl list shows), or KIND del SPEC\n"
+        );
+    }
+}

@@ -399,11 +399,16 @@ pub fn add(trace: &Trace, name: &str, lo_up: bool) -> Result<()> {
             Ok(())
         }
     });
-    // Back home however it went: every later step (and batch line) belongs there.
-    if trace.sends(Access::Write) {
-        setns(trace, &home, "our own namespace")?;
-    }
-    made
+    // Back home however it went: every later step (and batch line) belongs there. When the
+    // add failed, its error is the one to tell (in a user namespace a mount's EPERM is the
+    // cause, and the setns back fails for the same reason).
+    let back = if trace.sends(Access::Write) {
+        setns(trace, &home, "our own namespace")
+    } else {
+        Ok(())
+    };
+    // (A failed add stops a batch there, so nothing runs in the wrong namespace after it.)
+    made.and(back)
 }
 
 /// Loopback up, in the namespace this thread is in.
