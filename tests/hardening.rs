@@ -37,6 +37,15 @@ fn batch_file_is_opened_with_the_users_own_rights() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+    // Installed set-user-ID root instead: the same.
+    sb.ok("cp \"$NSEXEC\" /run/nsexec-suid && chmod 4755 /run/nsexec-suid");
+    let o = sb.sh(&format!("{NOBODY} /run/nsexec-suid -b /run/secret"));
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        !err.contains("root-only-secret") && err.contains("Permission denied"),
+        "{err}"
+    );
     // A file the user can read runs, and capabilities are back for its lines.
     sb.ok("ip netns add a");
     let o = sb.sh(&format!("{fc} -b /run/mine"));
