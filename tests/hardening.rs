@@ -667,3 +667,33 @@ fn small_messages_say_what_is_wrong() {
         );
     }
 }
+
+#[test]
+fn without_cap_chown_nothing_of_the_users_is_left_behind() {
+    let sb = Sandbox::new();
+    let fc = nsexec_with_caps(&sb, "cap_sys_admin,cap_dac_override,cap_net_admin+ep");
+    sb.ok("ip netns add a");
+    let before = sb.ok("ls -A /run/netns; ls -A /etc | grep -c netns || true");
+    for cmd in [
+        format!("{fc} hosts a add 198.51.100.1 web"),
+        format!("{fc} add b"),
+        // nobody's own process (the shell that becomes nsexec).
+        format!("{NOBODY} sh -c 'exec /run/nsexec-fc attach c $$'"),
+    ] {
+        let args = &cmd;
+        let o = sb.sh(&cmd);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args}: {err}");
+        assert!(err.contains("needs CAP_CHOWN"), "{args}: {err}");
+        assert_eq!(
+            sb.ok("ls -A /run/netns; ls -A /etc | grep -c netns || true"),
+            before,
+            "{args}"
+        );
+    }
+    // /etc/netns/a made by root: nobody's hosts file would be made in it, and is not.
+    sb.ok("mkdir -p /etc/netns/a");
+    let o = sb.sh(&format!("{fc} hosts a add 198.51.100.1 web"));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(sb.ok("ls -A /etc/netns/a"), "");
+}

@@ -4,7 +4,7 @@
 
 use super::check_name;
 use super::exec::ETC_DIR;
-use super::walk::{fstat, give_to_root, Dir};
+use super::walk::{fstat, Dir};
 use crate::caps::caller_is_root;
 use crate::error::{Error, Result};
 use crate::trace::{Access, Trace};
@@ -97,9 +97,20 @@ fn write(trace: &Trace, name: &str, text: &str) -> Result<()> {
         trace.outcome(Access::Write, Ok(format_args!("0")));
         return Ok(());
     };
-    let res = open_hosts(&dir, libc::O_WRONLY | libc::O_CREAT, 0o644).and_then(|(fd, st)| {
-        if !caller_is_root() && st.st_uid != 0 {
-            give_to_root(&fd, &path)?;
+    // Made new (O_EXCL says so) it is the caller's to give to root, or to remove again.
+    let opened = match open_hosts(&dir, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o644) {
+        Err(e) if e.is(libc::EEXIST) => {
+            open_hosts(&dir, libc::O_WRONLY, 0).map(|(fd, st)| (fd, st.st_uid))
+        }
+        Ok((fd, _)) => dir.keep_made("hosts", &fd).map(|()| (fd, 0)),
+        Err(e) => Err(e),
+    };
+    let res = opened.and_then(|(fd, owner)| {
+        if !caller_is_root() && owner != 0 {
+            return Err(Error::state(
+                path.clone(),
+                format!("{path} is not owned by root; not used for a user who is not root"),
+            ));
         }
         let mut f = std::fs::File::from(fd);
         f.set_len(0)

@@ -307,8 +307,8 @@ fn placeholder(
     }
     // SAFETY: the fd openat just returned.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    if !crate::caps::caller_is_root() {
-        super::walk::give_to_root(&fd, path)?;
+    if let Some(d) = dir {
+        d.keep_made(name, &fd)?;
     }
     Ok(Some(fd))
 }

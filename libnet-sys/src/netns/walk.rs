@@ -81,9 +81,7 @@ impl Dir {
                         return Ok(None);
                     }
                     let fd = dir.open_at(part, flags)?;
-                    if !root {
-                        give_to_root(&fd, &here)?;
-                    }
+                    dir.keep_made(part, &fd)?;
                     fd
                 }
                 (r, _) => r?,
@@ -130,6 +128,30 @@ impl Dir {
 
     pub fn fd(&self) -> &OwnedFd {
         &self.fd
+    }
+
+    /// `name`, just made in it and open on `fd`, given to root for a caller who is not root;
+    /// when that is refused it is removed again (nothing of the user's is left behind) and the
+    /// refusal returned.
+    pub fn keep_made(&self, name: &str, fd: &OwnedFd) -> Result<()> {
+        if caller_is_root() {
+            return Ok(());
+        }
+        let path = self.child(name);
+        give_to_root(fd, &path).inspect_err(|_| {
+            let dir = fstat(fd.as_raw_fd(), &path)
+                .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
+            if let Ok(c) = cstr(name) {
+                // SAFETY: a valid C string and an open directory fd.
+                unsafe {
+                    libc::unlinkat(
+                        self.fd.as_raw_fd(),
+                        c.as_ptr(),
+                        if dir { libc::AT_REMOVEDIR } else { 0 },
+                    )
+                };
+            }
+        })
     }
 
     /// The directory's own metadata.
@@ -233,7 +255,7 @@ fn open_at(
 
 /// `fchown(fd, 0, 0)`: what nsexec makes for a user who is not root is root's (needs
 /// CAP_CHOWN), so that user cannot put files of their own where `exec` binds them.
-pub(crate) fn give_to_root(fd: &OwnedFd, path: &str) -> Result<()> {
+fn give_to_root(fd: &OwnedFd, path: &str) -> Result<()> {
     // SAFETY: an open fd.
     if unsafe { libc::fchown(fd.as_raw_fd(), 0, 0) } < 0 {
         return Err(Error::last_os("chown", path));
