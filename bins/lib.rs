@@ -33,12 +33,13 @@ pub const PROGRAMS: &[(&str, Main)] = &[
 /// The binaries start at C `main` (`#![no_main]`), not through Rust's runtime setup: that setup
 /// (stack-guard discovery reading /proc/self/maps, SIGSEGV/SIGBUS handlers on an alternate stack,
 /// SIGPIPE ignored) measured ~100 µs of a ~700 µs run, and the programs need none of it. SIGPIPE
-/// keeps its default, as for C tools: `vethctl show | head -1` ends quietly.
+/// keeps its default, as for C tools: `vethctl show | head -1` ends quietly. What of it they do
+/// need, [`start`] does.
 pub fn run(prog: &str, program: Main, args: Result<Vec<String>, String>) -> i32 {
     let status = match args {
         Ok(a) => program(a),
         Err(why) => {
-            eprintln!("{prog}: {why}");
+            cli::say(&format!("{prog}: {why}"));
             cli::EXIT_USAGE
         }
     };
@@ -46,9 +47,23 @@ pub fn run(prog: &str, program: Main, args: Result<Vec<String>, String>) -> i32 
     status
 }
 
-/// The arguments after argv[0], as UTF-8. One that is not UTF-8 is refused whole: replacing
-/// its bytes would name a different interface (`a\xff` is not `a\u{fffd}`).
-pub fn args() -> Result<Vec<String>, String> {
+/// What every binary does first: fds 0, 1 and 2 that were closed are opened on /dev/null (as
+/// Rust's runtime setup would), so that no socket or file the program opens becomes its stdin,
+/// stdout or stderr (`natctl -b - <&-` would read its own netlink socket; `vethctl show >&-`
+/// would write its table into it). Then the arguments after argv[0], as UTF-8. One that is not
+/// UTF-8 is refused whole: replacing its bytes would name a different interface (`a\xff` is not
+/// `a\u{fffd}`).
+pub fn start() -> Result<Vec<String>, String> {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only asks whether fd is open.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            // SAFETY: a valid C string; open returns the lowest free fd, which is this one.
+            let got = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+            if got != fd {
+                return Err("fds 0-2 closed and /dev/null cannot be opened in their place".into());
+            }
+        }
+    }
     std::env::args_os()
         .skip(1)
         .enumerate()
@@ -62,4 +77,38 @@ pub fn args() -> Result<Vec<String>, String> {
             })
         })
         .collect()
+}
+
+/// The multicall binary called as itself: `netplumb PROGRAM ARGS...`.
+pub fn multicall(mut args: Vec<String>) -> i32 {
+    let names: Vec<&str> = PROGRAMS.iter().map(|(n, _)| *n).collect();
+    let usage = format!(
+        "usage: netplumb PROGRAM [ARGS...]   (programs: {})\n       \
+         or a link to netplumb named as the program; see netplumb(7)\n",
+        names.join(", ")
+    );
+    if args.is_empty() {
+        cli::say_text(&usage);
+        return cli::EXIT_USAGE;
+    }
+    let first = args.remove(0);
+    let shown = match first.as_str() {
+        "-h" | "--help" => usage,
+        "-V" | "--version" => format!("netplumb {}\n", env!("CARGO_PKG_VERSION")),
+        _ => match PROGRAMS.iter().find(|(n, _)| *n == first) {
+            Some((_, main)) => return main(args),
+            None => {
+                cli::say(&format!("netplumb: unknown program '{first}'"));
+                cli::say_text(&usage);
+                return cli::EXIT_USAGE;
+            }
+        },
+    };
+    match cli::print(&shown) {
+        Ok(()) => cli::EXIT_OK,
+        Err(f) => {
+            cli::say(&f.line("netplumb"));
+            f.status
+        }
+    }
 }

@@ -3,5 +3,5 @@
 
 #[no_mangle]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    netplumb::run("vethctl", netplumb::vethctl::main, netplumb::args())
+    netplumb::run("vethctl", netplumb::vethctl::main, netplumb::start())
 }
