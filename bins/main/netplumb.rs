@@ -4,14 +4,12 @@
 
 use netplumb::PROGRAMS;
 
-#[no_mangle]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    let argv0 = std::env::args_os().next().unwrap_or_default();
-    let called = std::path::Path::new(&argv0)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut args = match netplumb::args() {
+netplumb::c_main!(multicall);
+
+fn multicall(argv: &[&[u8]]) -> i32 {
+    let argv0 = argv.first().copied().unwrap_or_default();
+    let called = argv0.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let mut args = match netplumb::args(argv) {
         Ok(a) => a,
         Err(why) => return netplumb::run("netplumb", |_| 2, Err(why)),
     };
@@ -21,7 +19,7 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
          or a link to netplumb named as the program; see netplumb(7)",
         names.join(", ")
     );
-    let by_name = PROGRAMS.iter().find(|(n, _)| *n == called);
+    let by_name = PROGRAMS.iter().find(|(n, _)| n.as_bytes() == called);
     let prog = match by_name {
         Some(p) => Some(p),
         None if !args.is_empty() => {
