@@ -107,7 +107,9 @@ impl cli::Program for Ctx<'_> {
                 let (dev, addr) = (name("del", dev)?, address(&head, addr)?);
                 match self.neigh.del(&dev, addr, flag("--proxy")) {
                     Err(e) if e.is(libc::ENOENT) && flag("--if-exists") => {
-                        eprintln!("neighctl: note: {head}: no such entry; nothing to do");
+                        cli::say(&format!(
+                            "neighctl: del {dev} {addr}: no such entry; nothing to do (--if-exists)"
+                        ));
                         Ok(())
                     }
                     r => r.map_err(|e| failure(&head, &e)),
