@@ -19,7 +19,7 @@ commands:
 \tdel DEV ADDR [--proxy] [--if-exists]\tremove one entry (--proxy: the proxy entry)
 \tflush DEV\t\t\tremove every entry on DEV, permanent and proxy ones
 \t\t\t\tincluded (ip neigh flush leaves permanent ones)
-\tshow [DEV]\t\t\tthe entries: address, device, MAC, state
+\tshow [DEV] [-j]\t\t\tthe entries: address, device, MAC, state
 MAC is a unicast Ethernet address (not multicast, not all zeros). DEV may not be lo.
 --if-exists: an entry that is not there is a note on stderr and exit 0, not a failure.
 options (before the command):
@@ -76,20 +76,19 @@ impl cli::Program for Ctx<'_> {
     fn run(&mut self, words: &[String]) -> Result<i32, Failure> {
         let w: Vec<&str> = words.iter().map(String::as_str).collect();
         let head = w.join(" ");
-        // The options of add and del may come anywhere after the command.
+        // The options of a command may come anywhere after it.
         let flag = |f: &str| w.iter().skip(1).any(|&x| x == f);
-        let args: Vec<&str> = w.iter().copied().filter(|x| !x.starts_with("--")).collect();
+        let option = |x: &&str| x.starts_with("--") || *x == "-j";
+        let args: Vec<&str> = w.iter().copied().filter(|x| !option(x)).collect();
         let allowed: &[&str] = match w.first() {
             Some(&"add") => &["--proxy"],
             Some(&"del") => &["--proxy", "--if-exists"],
+            Some(&"show") => &["-j", "--json"],
             _ => &[],
         };
-        if let Some(bad) = w
-            .iter()
-            .find(|x| x.starts_with("--") && !allowed.contains(x))
-        {
+        if let Some(bad) = w.iter().find(|x| option(x) && !allowed.contains(x)) {
             let why = match *bad {
-                "--proxy" | "--if-exists" => "does not apply here",
+                "--proxy" | "--if-exists" | "-j" | "--json" => "does not apply here",
                 _ => "is not an option of neighctl",
             };
             return Err(Failure::usage(format!(
@@ -122,17 +121,17 @@ impl cli::Program for Ctx<'_> {
                     .map(|_| ())
                     .map_err(|e| failure(&head, &e))
             }
-            ["show"] => self.show(&head, None),
+            ["show"] => self.show(&head, None, flag("-j") || flag("--json")),
             ["show", dev] => {
                 let dev = name("show", dev)?;
-                self.show(&head, Some(&dev))
+                self.show(&head, Some(&dev), flag("-j") || flag("--json"))
             }
             [c @ ("add" | "del" | "flush" | "show"), ..] => {
                 let syntax = match *c {
                     "add" => "add DEV ADDR MAC [--proxy]",
                     "del" => "del DEV ADDR [--proxy] [--if-exists]",
                     "flush" => "flush DEV",
-                    _ => "show [DEV]",
+                    _ => "show [DEV] [-j]",
                 };
                 Err(Failure::usage(format!("{head}: usage: {syntax}")))
             }
@@ -165,9 +164,9 @@ fn failure(head: &str, e: &Error) -> Failure {
 }
 
 impl Ctx<'_> {
-    fn show(&mut self, head: &str, dev: Option<&IfName>) -> Result<(), Failure> {
+    fn show(&mut self, head: &str, dev: Option<&IfName>, as_json: bool) -> Result<(), Failure> {
         let entries = self.neigh.show(dev).map_err(|e| failure(head, &e))?;
-        let text = if self.json {
+        let text = if self.json || as_json {
             json(&entries)
         } else {
             text(&entries)

@@ -96,7 +96,13 @@ fn both_paths_leave_the_same_entry() {
     );
     // Each path's show reads each path's entries alike.
     for (made, shown) in [("ioctl", "netlink"), ("netlink", "ioctl")] {
-        let o = neighctl(&sb, made, &format!("--via {shown} -j show va"));
+        // -j before the command (as every program takes it) or after it (show's own syntax).
+        let json = if made == "ioctl" {
+            "-j show va"
+        } else {
+            "show va -j"
+        };
+        let o = neighctl(&sb, made, &format!("--via {shown} {json}"));
         assert!(o.status.success(), "{}", show_out(&o));
         assert_eq!(
             text(&o.stdout),
