@@ -2,8 +2,8 @@
 # install.sh: installs netplumb's programs and man pages the way distribution packages lay
 # them out, and records what it installed so that --uninstall removes exactly that.
 #
-#   PREFIX/sbin/{brctl,vethctl,ifctl,nsexec,ipfwd,natctl}    the programs, or with --multicall
-#   PREFIX/sbin/netplumb + those six names as symlinks to it  the multicall binary
+#   PREFIX/sbin/{brctl,vethctl,ifctl,nsexec,ipfwd,natctl,vxlanctl,fdbctl} the programs, or with --multicall
+#   PREFIX/sbin/netplumb + those names as symlinks to it      the multicall binary
 #   PREFIX/share/man/man8/*.8, PREFIX/share/man/man7/netplumb.7
 #   PREFIX/share/netplumb/manifest                            what was installed
 #
@@ -15,7 +15,7 @@
 # is left in place and named.
 set -euo pipefail
 
-PROGRAMS=(brctl vethctl ifctl nsexec ipfwd natctl)
+PROGRAMS=(brctl vethctl ifctl nsexec ipfwd natctl vxlanctl fdbctl)
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 usage() {
@@ -30,7 +30,7 @@ PREFIX/share/man/man8 and man7, and records them in PREFIX/share/netplumb/manife
   --destdir DIR   a staging root prepended to every path, as for a package build
                   (default: $DESTDIR, else none)
   --multicall     install the multicall binary netplumb, and brctl, vethctl, ifctl,
-                  nsexec, ipfwd and natctl as symlinks to it
+                  nsexec, ipfwd, natctl, vxlanctl and fdbctl as symlinks to it
   --from DIR      where the built programs are (default: target/release, and for
                   --multicall target/multicall, where scripts/build-multicall.sh puts
                   the small one; target/ is $CARGO_TARGET_DIR when that is set).
