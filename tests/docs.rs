@@ -2,7 +2,7 @@
 //! (Help against man pages: tests/manpages.rs.)
 
 const PROGRAMS: &[&str] = &[
-    "brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl", "neighctl",
+    "brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl", "neighctl", "vxlanctl", "fdbctl",
 ];
 
 #[test]
