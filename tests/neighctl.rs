@@ -365,21 +365,20 @@ fn a_batch_makes_many_entries_in_one_process_on_either_path() {
     }
 }
 
-/// Two hosts (namespaces h1, h2) on an underlay bridge, each with a VXLAN device (VNI 42,
-/// `nolearning proxy`, no flooding entry) on a bridge with one container (c1, c2) behind it,
-/// and the FDB entry for the other container's MAC: everything an overlay needs except the
-/// neighbour entries. ARP requests stop at the VXLAN device, which answers them from its
-/// neighbour entries or not at all.
+/// Two hosts (namespaces h1, h2) on an underlay bridge, each with a VXLAN device made by
+/// vxlanctl (VNI 42, `nolearning proxy`, no flooding entry) on a bridge with one container
+/// (c1, c2) behind it, and the FDB entry (fdbctl) for the other container's MAC: everything
+/// an overlay needs except the neighbour entries. ARP requests stop at the VXLAN device,
+/// which answers them from its neighbour entries or not at all.
 fn overlay(sb: &Sandbox) {
-    sb.ok(
-        "ip link add ul type bridge; ip link set ul up
+    sb.ok("ip link add ul type bridge; ip link set ul up
          for i in 1 2; do
            ip netns add h$i; ip netns add c$i
            ip link add ul$i type veth peer name eth0 netns h$i
            ip link set ul$i master ul up
            ip -n h$i addr add 192.0.2.$i/24 dev eth0
            ip -n h$i link set eth0 up
-           ip -n h$i link add vx0 type vxlan id 42 local 192.0.2.$i dev eth0 dstport 4789 nolearning proxy
+           ip netns exec h$i $VXLANCTL add vx0 id 42 local 192.0.2.$i dev eth0 nolearning proxy
            ip -n h$i link add br0 type bridge
            ip -n h$i link set vx0 master br0
            ip -n h$i link add veth$i type veth peer name eth0 netns c$i
@@ -389,9 +388,8 @@ fn overlay(sb: &Sandbox) {
            for d in vx0 br0 veth$i; do ip -n h$i link set $d up; done
            ip -n c$i link set eth0 up; ip -n c$i link set lo up
          done
-         ip netns exec h1 bridge fdb add 02:42:0a:14:00:02 dev vx0 dst 192.0.2.2 self permanent
-         ip netns exec h2 bridge fdb add 02:42:0a:14:00:01 dev vx0 dst 192.0.2.1 self permanent",
-    );
+         ip netns exec h1 $FDBCTL add vx0 02:42:0a:14:00:02 dst 192.0.2.2
+         ip netns exec h2 $FDBCTL add vx0 02:42:0a:14:00:01 dst 192.0.2.1");
 }
 
 fn ping(sb: &Sandbox, from: &str, to: &str) -> bool {
