@@ -652,6 +652,47 @@ fn teardown_of_docker_modes_removes_its_table_hosts_files_and_switch() {
 }
 
 #[test]
+fn teardown_of_a_kept_overlay_net_stops_its_etcd_members_and_removes_their_data() {
+    let sb = Sandbox::new();
+    let o = keep_then_teardown(
+        &sb,
+        &Kept {
+            script: "overlay-net.sh",
+            lines: &[
+                "== overlay-net: 6 proofs held, 0 failed",
+                "== kept (--keep): what this run made stays, recorded in /run/netplumb-scripts/overlay-net/made",
+                "   remove it with: scripts/teardown.sh overlay-net",
+            ],
+            links: &[("ul", ""), ("ul1", "ul"), ("ul2", "ul")],
+            netns: &["h1", "h2", "c1", "c2"],
+            holds: &["/run/netplumb-scripts:"],
+            teardown_args: "overlay-net",
+            teardown_lines: &["+ nsexec del h1", "+ nsexec del c2", "+ brctl delbr ul"],
+        },
+    );
+    let out = text(&o.stdout);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("+ kill ")).count(),
+        2,
+        "one kill per etcd member: {out}"
+    );
+    let data = out
+        .lines()
+        .find_map(|l| l.strip_prefix("+ rm -r "))
+        .unwrap_or_else(|| panic!("no data dir removed: {out}"));
+    assert!(
+        data.starts_with("/run/netplumb-scripts/overlay-net/etcd."),
+        "{data}"
+    );
+    // The members ran while kept (keep_then_teardown saw the run refused again); now none
+    // runs with that data dir, and the dir is gone from the sandbox's /run.
+    etcd_gone(data);
+    assert!(!sb
+        .ok(&format!("ls -d {data} 2>/dev/null || true"))
+        .contains(data));
+}
+
+#[test]
 fn teardown_takes_no_sandbox() {
     let o = run("teardown.sh", &["--sandbox"]);
     assert_eq!(o.status.code(), Some(2), "{}", show_out(&o));
