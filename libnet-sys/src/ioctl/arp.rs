@@ -12,6 +12,7 @@ use crate::ifname::IfName;
 use crate::trace::Access;
 use std::net::Ipv4Addr;
 
+// <linux/sockios.h>
 pub const SIOCDARP: (libc::c_ulong, &str) = (0x8953, "SIOCDARP");
 pub const SIOCGARP: (libc::c_ulong, &str) = (0x8954, "SIOCGARP");
 pub const SIOCSARP: (libc::c_ulong, &str) = (0x8955, "SIOCSARP");
