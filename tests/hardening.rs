@@ -382,7 +382,11 @@ fn full_stdout_or_stderr_is_one_line_and_exit_1_never_an_abort() {
                ip netns add n9 2>/dev/null; true");
         let o = sb.sh(&format!("{cmd} >/dev/full"));
         assert_eq!(o.status.code(), Some(1), "{cmd}: {}", text(&o.stderr));
-        assert!(text(&o.stderr).contains("No space left on device"), "{cmd}");
+        assert!(
+            text(&o.stderr).ends_with(": writing output: No space left on device\n"),
+            "{cmd}: {}",
+            text(&o.stderr)
+        );
     }
 }
 
