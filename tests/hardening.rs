@@ -165,12 +165,12 @@ PY"#);
 
 impl Drop for Swapper<'_> {
     fn drop(&mut self) {
-        let o = self.sb.sh(&format!("kill {} && sleep 0.2", self.pid));
-        let err = self.sb.sh("cat /run/swap.err");
+        self.sb.sh(&format!("kill {}; sleep 0.2", self.pid));
+        // It swapped until killed (or its 120 s were up), never failing a swap.
+        let err = text(&self.sb.sh("cat /run/swap.err").stdout);
         assert!(
-            o.status.success() || std::thread::panicking(),
-            "the swapper stopped early: {}",
-            text(&err.stdout)
+            err.is_empty() || std::thread::panicking(),
+            "the swapper failed: {err}"
         );
     }
 }
