@@ -380,6 +380,32 @@ pub fn name(cmd: &str, s: &str) -> Result<libnet_sys::IfName, Failure> {
     libnet_sys::IfName::new(s).map_err(|e| Failure::usage(format!("{cmd} {e}")))
 }
 
+/// The value after an option: `--opt VALUE` or `--opt=VALUE`.
+pub fn opt_value<'a>(
+    c: &str,
+    a: &[&'a str],
+    i: &mut usize,
+    opt: &str,
+) -> Result<Option<&'a str>, Failure> {
+    let w = a[*i];
+    if let Some(v) = w.strip_prefix(opt).and_then(|r| r.strip_prefix('=')) {
+        return Ok(Some(v));
+    }
+    if w != opt {
+        return Ok(None);
+    }
+    *i += 1;
+    a.get(*i)
+        .copied()
+        .map(Some)
+        .ok_or_else(|| Failure::usage(format!("{c}: {opt} needs a value")))
+}
+
+/// A namespace from the command line: a name under /run/netns, a path, or a process ID.
+pub fn ns_target(c: &str, s: &str) -> Result<libnet_sys::netns::NsTarget, Failure> {
+    libnet_sys::netns::NsTarget::parse(s).map_err(|e| failure(&format!("{c}: namespace"), &e))
+}
+
 /// Writes a result to stdout now (so it comes before any later error on stderr).
 pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())

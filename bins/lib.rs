@@ -4,11 +4,15 @@
 
 pub mod brctl;
 pub mod cli;
+pub mod fdbctl;
 pub mod ifctl;
 pub mod ipfwd;
 pub mod natctl;
 pub mod nsexec;
 pub mod vethctl;
+pub mod vxlanctl;
+
+use std::ffi::{c_char, c_int, CStr};
 
 /// A program's entry point: its arguments without argv[0], its exit status back.
 pub type Main = fn(Vec<String>) -> i32;
@@ -21,6 +25,8 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("nsexec", nsexec::main),
     ("ipfwd", ipfwd::main),
     ("natctl", natctl::main),
+    ("vxlanctl", vxlanctl::main),
+    ("fdbctl", fdbctl::main),
 ];
 
 /// What every binary's C `main` does: run the program on its arguments, flush stdout (there is
@@ -46,10 +52,10 @@ pub fn run(prog: &str, program: Main, args: Result<Vec<String>, String>) -> i32 
 /// What every binary does first: fds 0, 1 and 2 that were closed are opened on /dev/null (as
 /// Rust's runtime setup would), so that no socket or file the program opens becomes its stdin,
 /// stdout or stderr (`natctl -b - <&-` would read its own netlink socket; `vethctl show >&-`
-/// would write its table into it). Then the arguments after argv[0], as UTF-8. One that is not
+/// would write its table into it). Then the arguments after argv[0] (see [`c_argv`]), as UTF-8. One that is not
 /// UTF-8 is refused whole: replacing its bytes would name a different interface (`a\xff` is not
 /// `a\u{fffd}`).
-pub fn start() -> Result<Vec<String>, String> {
+pub fn start(argv: &[&[u8]]) -> Result<Vec<String>, String> {
     for fd in 0..3 {
         // SAFETY: F_GETFD only asks whether fd is open.
         if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
@@ -60,15 +66,15 @@ pub fn start() -> Result<Vec<String>, String> {
             }
         }
     }
-    std::env::args_os()
+    argv.iter()
         .skip(1)
         .enumerate()
         .map(|(i, a)| {
-            a.into_string().map_err(|a| {
+            String::from_utf8(a.to_vec()).map_err(|_| {
                 format!(
                     "argument {} ({}) is not UTF-8; names and values must be",
                     i + 1,
-                    a.to_string_lossy()
+                    String::from_utf8_lossy(a)
                 )
             })
         })
@@ -107,4 +113,43 @@ pub fn multicall(mut args: Vec<String>) -> i32 {
             f.status
         }
     }
+}
+
+/// argv as C `main` received it, argv[0] included. It is taken from `main`'s own arguments, not
+/// `std::env::args_os()`: without Rust's runtime setup that is empty on musl (glibc alone hands
+/// argc and argv to initialisers, where the standard library picks them up).
+///
+/// # Safety
+/// `argv` holds `argc` pointers to NUL-terminated strings that stay valid and unchanged for the
+/// rest of the process: what the C runtime passes to `main`.
+pub unsafe fn c_argv(argc: c_int, argv: *const *const c_char) -> Vec<&'static [u8]> {
+    (0..usize::try_from(argc).unwrap_or(0))
+        // SAFETY: i < argc, so argv[i] is one of the strings the caller vouches for.
+        .map(|i| unsafe { CStr::from_ptr(*argv.add(i)) }.to_bytes())
+        .collect()
+}
+
+/// Defines the C `main` a binary starts at: `c_main!("brctl", netplumb::brctl::main)` for one
+/// program, `c_main!(start)` with `start(&argv)` for the multicall. The one place where the
+/// arguments C `main` receives are read.
+#[macro_export]
+macro_rules! c_main {
+    ($name:literal, $program:path) => {
+        $crate::c_main!(|argv: &[&[u8]]| $crate::run($name, $program, $crate::start(argv)));
+    };
+    ($start:expr) => {
+        // unsafe: calling it with anything but C `main`'s arguments would read wild pointers.
+        #[no_mangle]
+        pub unsafe extern "C" fn main(
+            argc: ::core::ffi::c_int,
+            argv: *const *const ::core::ffi::c_char,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: this is C `main`, called once by the C runtime's start-up (glibc's or
+            // musl's __libc_start_main) with argc and the argv the kernel laid out: argc
+            // NUL-terminated strings that live as long as the process, and nothing here writes
+            // to them.
+            let argv = unsafe { $crate::c_argv(argc, argv) };
+            $start(&argv)
+        }
+    };
 }

@@ -4,9 +4,8 @@
 //! veth pairs are made only through netlink: the kernel has no ioctl for them. The ethtool
 //! ioctl can still find a veth's peer (`--via ethtool` for show), by index only.
 
-use crate::cli::{self, name, Failure, Json, EXIT_OK};
+use crate::cli::{self, name, ns_target, opt_value, Failure, Json, EXIT_OK};
 use libnet_sys::ifname::Mac;
-use libnet_sys::netns::NsTarget;
 use libnet_sys::veth::{PeerLookup, PeerNs, Veth, VethSpec, Veths};
 use libnet_sys::Error;
 
@@ -104,31 +103,6 @@ impl cli::Program for Ctx<'_> {
         }
         Ok(EXIT_OK)
     }
-}
-
-/// The value after an option: `--opt VALUE` or `--opt=VALUE`.
-fn opt_value<'a>(
-    c: &str,
-    a: &[&'a str],
-    i: &mut usize,
-    opt: &str,
-) -> Result<Option<&'a str>, Failure> {
-    let w = a[*i];
-    if let Some(v) = w.strip_prefix(opt).and_then(|r| r.strip_prefix('=')) {
-        return Ok(Some(v));
-    }
-    if w != opt {
-        return Ok(None);
-    }
-    *i += 1;
-    a.get(*i)
-        .copied()
-        .map(Some)
-        .ok_or_else(|| Failure::usage(format!("{c}: {opt} needs a value")))
-}
-
-fn ns_target(c: &str, s: &str) -> Result<NsTarget, Failure> {
-    NsTarget::parse(s).map_err(|e| cli::failure(&format!("{c}: namespace"), &e))
 }
 
 fn mac(head: &str, s: &str) -> Result<Mac, Failure> {

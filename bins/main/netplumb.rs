@@ -4,15 +4,14 @@
 
 use netplumb::PROGRAMS;
 
-#[no_mangle]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    let args = netplumb::start();
-    let argv0 = std::env::args_os().next().unwrap_or_default();
-    let called = std::path::Path::new(&argv0)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    match PROGRAMS.iter().find(|(n, _)| *n == called) {
+netplumb::c_main!(called_as);
+
+/// By the name it is called as (a link named `brctl`), else as `netplumb PROGRAM ARGS...`.
+fn called_as(argv: &[&[u8]]) -> i32 {
+    let args = netplumb::start(argv);
+    let argv0 = argv.first().copied().unwrap_or_default();
+    let called = argv0.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    match PROGRAMS.iter().find(|(n, _)| n.as_bytes() == called) {
         Some((name, main)) => netplumb::run(name, *main, args),
         None => netplumb::run("netplumb", netplumb::multicall, args),
     }
