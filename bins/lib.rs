@@ -4,11 +4,13 @@
 
 pub mod brctl;
 pub mod cli;
+pub mod fdbctl;
 pub mod ifctl;
 pub mod ipfwd;
 pub mod natctl;
 pub mod nsexec;
 pub mod vethctl;
+pub mod vxlanctl;
 
 use std::ffi::{c_char, c_int, CStr};
 
@@ -23,6 +25,8 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("nsexec", nsexec::main),
     ("ipfwd", ipfwd::main),
     ("natctl", natctl::main),
+    ("vxlanctl", vxlanctl::main),
+    ("fdbctl", fdbctl::main),
 ];
 
 /// What every binary's C `main` does: run the program on its arguments, flush stdout (there is
@@ -31,12 +35,13 @@ pub const PROGRAMS: &[(&str, Main)] = &[
 /// The binaries start at C `main` (`#![no_main]`), not through Rust's runtime setup: that setup
 /// (stack-guard discovery reading /proc/self/maps, SIGSEGV/SIGBUS handlers on an alternate stack,
 /// SIGPIPE ignored) measured ~100 µs of a ~700 µs run, and the programs need none of it. SIGPIPE
-/// keeps its default, as for C tools: `vethctl show | head -1` ends quietly.
+/// keeps its default, as for C tools: `vethctl show | head -1` ends quietly. What of it they do
+/// need, [`start`] does.
 pub fn run(prog: &str, program: Main, args: Result<Vec<String>, String>) -> i32 {
     let status = match args {
         Ok(a) => program(a),
         Err(why) => {
-            eprintln!("{prog}: {why}");
+            cli::say(&format!("{prog}: {why}"));
             cli::EXIT_USAGE
         }
     };
@@ -44,9 +49,23 @@ pub fn run(prog: &str, program: Main, args: Result<Vec<String>, String>) -> i32 
     status
 }
 
-/// The arguments after argv[0], as UTF-8. One that is not UTF-8 is refused whole: replacing
-/// its bytes would name a different interface (`a\xff` is not `a\u{fffd}`).
-pub fn args(argv: &[&[u8]]) -> Result<Vec<String>, String> {
+/// What every binary does first: fds 0, 1 and 2 that were closed are opened on /dev/null (as
+/// Rust's runtime setup would), so that no socket or file the program opens becomes its stdin,
+/// stdout or stderr (`natctl -b - <&-` would read its own netlink socket; `vethctl show >&-`
+/// would write its table into it). Then the arguments after argv[0] (see [`c_argv`]), as UTF-8. One that is not
+/// UTF-8 is refused whole: replacing its bytes would name a different interface (`a\xff` is not
+/// `a\u{fffd}`).
+pub fn start(argv: &[&[u8]]) -> Result<Vec<String>, String> {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only asks whether fd is open.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            // SAFETY: a valid C string; open returns the lowest free fd, which is this one.
+            let got = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+            if got != fd {
+                return Err("fds 0-2 closed and /dev/null cannot be opened in their place".into());
+            }
+        }
+    }
     argv.iter()
         .skip(1)
         .enumerate()
@@ -60,6 +79,40 @@ pub fn args(argv: &[&[u8]]) -> Result<Vec<String>, String> {
             })
         })
         .collect()
+}
+
+/// The multicall binary called as itself: `netplumb PROGRAM ARGS...`.
+pub fn multicall(mut args: Vec<String>) -> i32 {
+    let names: Vec<&str> = PROGRAMS.iter().map(|(n, _)| *n).collect();
+    let usage = format!(
+        "usage: netplumb PROGRAM [ARGS...]   (programs: {})\n       \
+         or a link to netplumb named as the program; see netplumb(7)\n",
+        names.join(", ")
+    );
+    if args.is_empty() {
+        cli::say_text(&usage);
+        return cli::EXIT_USAGE;
+    }
+    let first = args.remove(0);
+    let shown = match first.as_str() {
+        "-h" | "--help" => usage,
+        "-V" | "--version" => format!("netplumb {}\n", env!("CARGO_PKG_VERSION")),
+        _ => match PROGRAMS.iter().find(|(n, _)| *n == first) {
+            Some((_, main)) => return main(args),
+            None => {
+                cli::say(&format!("netplumb: unknown program '{first}'"));
+                cli::say_text(&usage);
+                return cli::EXIT_USAGE;
+            }
+        },
+    };
+    match cli::print(&shown) {
+        Ok(()) => cli::EXIT_OK,
+        Err(f) => {
+            cli::say(&f.line("netplumb"));
+            f.status
+        }
+    }
 }
 
 /// argv as C `main` received it, argv[0] included. It is taken from `main`'s own arguments, not
@@ -82,7 +135,7 @@ pub unsafe fn c_argv(argc: c_int, argv: *const *const c_char) -> Vec<&'static [u
 #[macro_export]
 macro_rules! c_main {
     ($name:literal, $program:path) => {
-        $crate::c_main!(|argv: &[&[u8]]| $crate::run($name, $program, $crate::args(argv)));
+        $crate::c_main!(|argv: &[&[u8]]| $crate::run($name, $program, $crate::start(argv)));
     };
     ($start:expr) => {
         // unsafe: calling it with anything but C `main`'s arguments would read wild pointers.

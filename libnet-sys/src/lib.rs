@@ -15,6 +15,7 @@
 pub mod bridge;
 pub mod caps;
 pub mod error;
+pub mod fdb;
 pub mod iface;
 pub mod ifname;
 pub mod ioctl;
@@ -26,6 +27,7 @@ pub mod route;
 pub mod sysfs;
 pub mod trace;
 pub mod veth;
+pub mod vxlan;
 pub mod xtables;
 
 pub use error::{Error, Result};

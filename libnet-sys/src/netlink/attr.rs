@@ -131,6 +131,13 @@ impl<'a> Attr<'a> {
     pub fn be64(&self) -> Result<u64> {
         Ok(u64::from_be_bytes(self.fixed()?))
     }
+    /// An IPv4 or IPv6 address, by its length (4 or 16 bytes).
+    pub fn ip(&self) -> Result<std::net::IpAddr> {
+        match self.value.len() {
+            4 => Ok(std::net::Ipv4Addr::from(self.fixed::<4>()?).into()),
+            _ => Ok(std::net::Ipv6Addr::from(self.fixed::<16>()?).into()),
+        }
+    }
     pub fn array<const N: usize>(&self) -> Result<[u8; N]> {
         self.fixed()
     }
