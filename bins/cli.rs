@@ -435,7 +435,14 @@ pub fn addr(head: &str, what: &str, v: &str) -> Result<std::net::IpAddr, Failure
 pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
-        .map_err(|e| Failure::fail(format!("writing output: {e}")))
+        .map_err(|e| write_failure(e.raw_os_error().unwrap_or(libc::EIO)))
+}
+
+fn write_failure(errno: i32) -> Failure {
+    Failure::fail(format!(
+        "writing output: {}",
+        libnet_sys::error::strerror(errno)
+    ))
 }
 
 /// The sentence for a kernel refusal that is about permission.

@@ -36,7 +36,14 @@
 #      `nft -f FILE` of the same rules; and the xtables path, `natctl --via iptables`, vs iptables-legacy
 #      (one-shot and growth) and vs `iptables-legacy-restore --noflush` of NATN (rows say "not built yet"
 #      while `natctl --via iptables list` fails)
-#   9. the overlay's kernel steps (issue 13), on a VXLAN device tvx over a veth toa: one-shot
+#   9. embedded builds (issue 18; not in the default PARTS: PARTS="1 9"): stripped sizes of the
+#      glibc, musl and aarch64 multicalls (scripts/build-multicall.sh, --musl, --target aarch64,
+#      built first) beside busybox-static's whole binary and bridge-utils' brctl; start-up of the
+#      musl multicall against the glibc one, called as brctl through a link: `--version`, and
+#      `brctl show` on an idle namespace (one bridge, one port), beside the static release
+#      brctl, bridge-utils, and `busybox true` (Debian's busybox brctl has no show), interleaved
+#      in one table
+#   10. the overlay's kernel steps (issue 13), on a VXLAN device tvx over a veth toa: one-shot
 #      `vxlanctl add`+`del` vs `ip link add/del type vxlan`, `fdbctl add`+`del` vs `bridge fdb
 #      add/del ... self`, `neighctl add`+`del` (both --via paths) vs `ip neigh add/del` and net-tools'
 #      `arp -s`/`arp -d`; and OVN FDB and OVN neighbour entries made and deleted with one `-b FILE`
@@ -59,11 +66,11 @@
 #   REPS       batch creation runs per method, order alternating (3); each costs ~N x 16 ms to undo
 #   EXTRA      extra batch rounds allowed when runs were disturbed by other load (1)
 #   DELN       pairs for the multi-delete comparison (200); the one-by-one side costs ~17 ms a pair
-#   PARTS      which parts to run (default "1 2 3 4 5 6 7 8 9"; e.g. PARTS="1 5" for vethctl/ifctl alone;
+#   PARTS      which parts to run (default "1 2 3 4 5 6 7 8 10"; e.g. PARTS="1 5" for vethctl/ifctl alone;
 #              part 1, sizes, always runs)
 #   NAT_SIZES  part 8: publishes already in the table for the growth tables ("0 100 500 1000")
 #   NATN       part 8: publishes in the batch files (1000)
-#   OVN        part 9: FDB and neighbour entries in the batch files (1000)
+#   OVN        part 10: FDB and neighbour entries in the batch files (1000)
 #   BATCH_VIA_NETLINK=1   also time `brctl --via netlink -b FILE` in the batch part (+REPS x N x 16 ms)
 #   BIN        directory holding our brctl and netplumb (default: build target/release with cargo)
 #   SHARED_BENCH  the shared C helpers (default: <project>/../shared/bench); built into a temp copy
@@ -117,7 +124,7 @@ RUNS_BIG=${RUNS_BIG:-10}
 N=${N:-1000}
 REPS=${REPS:-3}
 DELN=${DELN:-200}
-PARTS=" ${PARTS:-1 2 3 4 5 6 7 8 9} "
+PARTS=" ${PARTS:-1 2 3 4 5 6 7 8 10} "
 part() { [ "${PARTS#* $1 }" != "$PARTS" ]; }
 [ $((N % 2)) = 0 ] && [ "$N" -ge 2 ] || die "N must be even and >= 2 (bridges are paired two by two)"
 
@@ -152,7 +159,8 @@ need cmp diffutils
 need awk gawk/mawk
 need nsenter util-linux
 part 7 && need "$PEER_SYSCTL" procps
-part 9 && { need "$PEER_BRIDGE" iproute2; need "$PEER_ARP" net-tools; }
+part 9 && need file file
+part 10 && { need "$PEER_BRIDGE" iproute2; need "$PEER_ARP" net-tools; }
 part 8 && { need "$PEER_NFT" nftables; need "$PEER_IPT" iptables; need "$PEER_IPT_RESTORE" iptables; }
 [ -n "${BIN:-}" ] || need cargo "cargo (or set BIN= to prebuilt binaries)"
 [ -d "$SHARED_BENCH" ] || missing+=("the shared helpers at $SHARED_BENCH (set SHARED_BENCH)")
@@ -777,10 +785,44 @@ SZ_NATCTL=$(stat -c %s "$TMP/strip.bin")
 "$PEER_IP" link del nb0
 fi
 
-# ================================================================ 9. overlay: vxlanctl, fdbctl, neighctl
+# ================================================================ 9. embedded builds
 if part 9; then
 echo
-echo "## 9. the overlay's kernel steps: veth pair toa/tob (up), 192.0.2.1/24 on toa, a VXLAN device tvx (VNI 42,"
+echo "## 9. embedded multicalls: sizes, and start-up called as brctl (a link); $RUNS_SHOW runs"
+MC_GLIBC=$ROOT/target/multicall/netplumb
+MC_MUSL=$ROOT/target/multicall-musl/netplumb
+MC_ARM=$ROOT/target/multicall-aarch64/netplumb
+BUSYBOX=${PEER_BUSYBOX:-/bin/busybox}
+for f in "$MC_GLIBC" "$MC_MUSL" "$MC_ARM"; do
+    [ -x "$f" ] || die "no $f: run scripts/build-multicall.sh (and --musl, --target aarch64) first"
+done
+[ -x "$BUSYBOX" ] || die "no $BUSYBOX (Debian package busybox-static)"
+printf '  %-44s %10s  %s\n' binary stripped_B "file(1)"
+for f in "$MC_GLIBC" "$MC_MUSL" "$MC_ARM" "$BUSYBOX" "$PEER_BRCTL"; do
+    cp "$(readlink -f "$f")" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
+    printf '  %-44s %10d  %s\n' "$f" "$(stat -c %s "$TMP/strip.bin")" "$(file -b "$f" | cut -d, -f1-2,5)"
+done
+mkdir -p "$TMP/mc-glibc" "$TMP/mc-musl"
+ln -sf "$MC_GLIBC" "$TMP/mc-glibc/brctl"; ln -sf "$MC_MUSL" "$TMP/mc-musl/brctl"
+"$PEER_IP" link add tbr0 type bridge && "$PEER_IP" link add tva type veth peer name tvb &&
+    "$PEER_IP" link set tva master tbr0 || die "setting up tbr0/tva failed"
+sb "$TMP/t-emb" -n "$RUNS_SHOW" -w 10 -- \
+    "$TMP/mc-glibc/brctl" --version :: "$TMP/mc-musl/brctl" --version :: "$OURS" --version \
+    :: "$BUSYBOX" true :: "$TMP/mc-glibc/brctl" show :: "$TMP/mc-musl/brctl" show :: "$OURS" show \
+    :: "$PEER_BRCTL" show
+[ "$(fails "$TMP/t-emb")" = 0 ] || warn "embedded table: $(fails "$TMP/t-emb") failed runs"
+cmp -s <("$PEER_BRCTL" show 2>&1) <("$TMP/mc-musl/brctl" show 2>&1) || warn "9: the musl multicall's show differs from bridge-utils'"
+EV_G=$(med "$TMP/t-emb" 1); EV_M=$(med "$TMP/t-emb" 2); EV_BB=$(med "$TMP/t-emb" 4)
+ES_G=$(med "$TMP/t-emb" 5); ES_M=$(med "$TMP/t-emb" 6); ES_BU=$(med "$TMP/t-emb" 8)
+echo "  musl/glibc: --version $(ratio "$EV_M" "$EV_G"), show $(ratio "$ES_M" "$ES_G"); musl --version / busybox true $(ratio "$EV_M" "$EV_BB"); musl show / bridge-utils $(ratio "$ES_M" "$ES_BU")"
+echo "  peak RSS, median of 5 (KiB): show glibc multicall $(rss "$TMP/mc-glibc/brctl" show)  musl multicall $(rss "$TMP/mc-musl/brctl" show)  release brctl $(rss "$OURS" show)  bridge-utils $(rss "$PEER_BRCTL" show)  busybox true $(rss "$BUSYBOX" true)"
+"$PEER_IP" link del tva; "$PEER_IP" link del tbr0
+fi
+
+# ================================================================ 10. overlay: vxlanctl, fdbctl, neighctl
+if part 10; then
+echo
+echo "## 10. the overlay's kernel steps: veth pair toa/tob (up), 192.0.2.1/24 on toa, a VXLAN device tvx (VNI 42,"
 echo "   local 192.0.2.1, on toa, up) for the FDB entries; neighbour entries on toa; OVN=$OVN"
 [ -x "$NEIGHCTL" ] || die "no $NEIGHCTL"
 "$PEER_IP" link add toa type veth peer name tob && "$PEER_IP" addr add 192.0.2.1/24 dev toa \
@@ -794,14 +836,14 @@ V9=(); [ -x "$VXLANCTL" ] && V9=(:: "$VXLANCTL" add tvx2 id 43 local 192.0.2.1 d
 F9=(); [ -x "$FDBCTL" ] && F9=(:: "$FDBCTL" add tvx 02:00:00:00:09:01 dst 192.0.2.2 :: "$FDBCTL" del tvx 02:00:00:00:09:01)
 
 echo
-echo "## 9a. VXLAN device add + del (VNI 43 on toa), one process each, interleaved; $RUNS runs"
+echo "## 10a. VXLAN device add + del (VNI 43 on toa), one process each, interleaved; $RUNS runs"
 sb "$TMP/t-vx" -n "$RUNS" -w 2 -- \
     "$PEER_IP" link add tvx2 type vxlan id 43 local 192.0.2.1 dev toa dstport 4789 :: "$PEER_IP" link del tvx2 "${V9[@]}"
 VXA_IP=$(m9 "$TMP/t-vx" 1); VXD_IP=$(m9 "$TMP/t-vx" 2); VXA_US=n/a; VXD_US=n/a
 [ ${#V9[@]} -gt 0 ] && { VXA_US=$(m9 "$TMP/t-vx" 3); VXD_US=$(m9 "$TMP/t-vx" 4); }
 
 echo
-echo "## 9b. FDB entry add + del on tvx (02:00:00:00:09:01 dst 192.0.2.2), interleaved; $RUNS_SHOW runs"
+echo "## 10b. FDB entry add + del on tvx (02:00:00:00:09:01 dst 192.0.2.2), interleaved; $RUNS_SHOW runs"
 sb "$TMP/t-fdb" -n "$RUNS_SHOW" -w 10 -- \
     "$PEER_BRIDGE" fdb add 02:00:00:00:09:01 dev tvx dst 192.0.2.2 self permanent \
     :: "$PEER_BRIDGE" fdb del 02:00:00:00:09:01 dev tvx self "${F9[@]}"
@@ -809,7 +851,7 @@ FA_BR=$(m9 "$TMP/t-fdb" 1); FD_BR=$(m9 "$TMP/t-fdb" 2); FA_US=n/a; FD_US=n/a
 [ ${#F9[@]} -gt 0 ] && { FA_US=$(m9 "$TMP/t-fdb" 3); FD_US=$(m9 "$TMP/t-fdb" 4); }
 
 echo
-echo "## 9c. neighbour entry add + del on toa (198.51.100.7 at 02:00:00:00:09:07), interleaved; $RUNS_SHOW runs"
+echo "## 10c. neighbour entry add + del on toa (198.51.100.7 at 02:00:00:00:09:07), interleaved; $RUNS_SHOW runs"
 NM=02:00:00:00:09:07
 sb "$TMP/t-nb" -n "$RUNS_SHOW" -w 10 -- \
     "$PEER_IP" neigh add 198.51.100.7 lladdr $NM dev toa nud permanent :: "$PEER_IP" neigh del 198.51.100.7 dev toa \
@@ -818,10 +860,10 @@ sb "$TMP/t-nb" -n "$RUNS_SHOW" -w 10 -- \
     :: "$PEER_ARP" -i toa -s 198.51.100.7 $NM :: "$PEER_ARP" -i toa -d 198.51.100.7
 NA_IP=$(m9 "$TMP/t-nb" 1); ND_IP=$(m9 "$TMP/t-nb" 2); NA_US=$(m9 "$TMP/t-nb" 3); ND_US=$(m9 "$TMP/t-nb" 4)
 NA_IOC=$(m9 "$TMP/t-nb" 5); ND_IOC=$(m9 "$TMP/t-nb" 6); NA_ARP=$(m9 "$TMP/t-nb" 7); ND_ARP=$(m9 "$TMP/t-nb" 8)
-[ -z "$("$PEER_IP" neigh show 198.51.100.7 dev toa)" ] || warn "9c: 198.51.100.7 is still on toa"
+[ -z "$("$PEER_IP" neigh show 198.51.100.7 dev toa)" ] || warn "10c: 198.51.100.7 is still on toa"
 
 echo
-echo "## 9d. $OVN FDB entries on tvx and $OVN neighbour entries on toa, each made and deleted by one process with"
+echo "## 10d. $OVN FDB entries on tvx and $OVN neighbour entries on toa, each made and deleted by one process with"
 echo "   the same lines as the peer's batch; $RUNS_BIG runs, interleaved"
 D9=/run/ov; mkdir -p "$D9" || die "cannot make $D9"
 mac9() { printf '02:00:%02x:%02x:%02x:%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
@@ -848,7 +890,7 @@ sb "$TMP/t-nbb" -n "$RUNS_BIG" -w 1 -- \
     :: "$NEIGHCTL" --via ioctl -b "$D9/nb.add" :: "$NEIGHCTL" --via ioctl -b "$D9/nb.del"
 NB_IP=$(m9 "$TMP/t-nbb" 1); NBD_IP=$(m9 "$TMP/t-nbb" 2); NB9_US=$(m9 "$TMP/t-nbb" 3); NBD9_US=$(m9 "$TMP/t-nbb" 4)
 NB9_IOC=$(m9 "$TMP/t-nbb" 5); NBD9_IOC=$(m9 "$TMP/t-nbb" 6)
-[ -z "$("$PEER_IP" neigh show dev toa)" ] || warn "9d: neighbour entries are left on toa"
+[ -z "$("$PEER_IP" neigh show dev toa)" ] || warn "10d: neighbour entries are left on toa"
 "$PEER_IP" link del tvx; "$PEER_IP" link del toa
 cp "$(readlink -f "$NEIGHCTL")" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
 SZ_NEIGHCTL=$(stat -c %s "$TMP/strip.bin")
@@ -962,7 +1004,7 @@ else
 fi
 row "stripped bytes natctl" "$SZ_NATCTL" "" "" "" "" "-" "info"
 fi
-if part 9; then
+if part 10; then
 # ratios against iproute2's ip/bridge; net-tools' arp and the other path beside them in the result column
 r9() { case "$1/$2" in *n/a*|/*|*/) echo n/a ;; *) ratio "$1" "$2" ;; esac; }
 pm9() { local r; r=$(r9 "$1" "$2"); if [ "$r" = n/a ]; then echo "n/a: $NB9, or a run failed (see its table)"; else pmle "$r" "$3"; fi; }

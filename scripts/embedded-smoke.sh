@@ -8,6 +8,9 @@
 #   aarch64  the aarch64 multicall under qemu-aarch64-static: every program's --version and
 #            --help, then scripts/qemu-user.sh, which runs each program and --via path under
 #            emulation in a sandbox and checks the measured table of what works
+#   both     installed into an empty image root (scripts/install.sh --multicall --from DIR
+#            --prefix /usr --destdir ROOT), every program run from inside it (chroot; for
+#            aarch64 with qemu-aarch64-static copied in): the image needs nothing else
 #
 # The programs are the multicall's own list (its --help), not a list kept here.
 set -euo pipefail
@@ -75,6 +78,24 @@ every_program() {
     echo "ok: --version, --help and a bad option of each of: $PROGS"
 }
 
+# in_image DIR [QEMU]: installs DIR's multicall into an empty root as an image build would,
+# then runs each program's link from inside that root.
+in_image() {
+    local root=$TMP/image-$(basename "$1") p qemu=()
+    "$SRC/scripts/install.sh" --multicall --from "$1" --prefix /usr --destdir "$root" >/dev/null ||
+        die "install.sh --multicall --from $1 failed"
+    if [ -n "${2:-}" ]; then
+        cp "$2" "$root/qemu" && qemu=(/qemu)
+    fi
+    local chroot=(chroot)
+    [ "$(id -u)" = 0 ] || chroot=(unshare --user --map-root-user chroot)
+    for p in $PROGS; do
+        "${chroot[@]}" "$root" "${qemu[@]}" "/usr/sbin/$p" --version | grep -q "^$p (netplumb)" ||
+            die "$p does not run from inside the image root"
+    done
+    echo "ok: installed into an empty image root, each program runs from inside it (chroot)"
+}
+
 if [ -n "$MUSL" ]; then
     echo "== musl: $MUSL/netplumb"
     [ -x "$MUSL/netplumb" ] || die "no $MUSL/netplumb: scripts/build-multicall.sh --musl first"
@@ -88,6 +109,7 @@ if [ -n "$MUSL" ]; then
     cp "$MUSL/netplumb" "$TMP/musl/"
     for p in $PROGS; do ln -s netplumb "$TMP/musl/$p"; done
     every_program "$TMP/musl"
+    in_image "$MUSL"
     for s in two-namespaces bridge-net; do
         echo "== musl: scripts/$s.sh with the musl links on PATH"
         NETPLUMB_BIN=$TMP/musl "$SRC/scripts/$s.sh" || die "$s.sh failed with the musl build"
@@ -114,6 +136,7 @@ if [ -n "$AARCH64" ]; then
         chmod 755 "$TMP/aarch64/bin/$p"
     done
     every_program "$TMP/aarch64/arm" "$QEMU"
+    in_image "$AARCH64" "$QEMU"
     NETPLUMB_BIN=$TMP/aarch64/bin "$SRC/scripts/qemu-user.sh" || die "qemu-user.sh: the aarch64 build under emulation is not as measured"
 fi
 echo "embedded-smoke: all held"

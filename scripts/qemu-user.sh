@@ -143,6 +143,21 @@ row fails nftables "NFT_MSG_GETTABLE, GETRULE dump" 'head -1 '"$OUT"' | grep -q 
 row fails iptables "IPT_SO_GET_INFO, IPT_SO_SET_REPLACE" 'iptables-legacy-save -t nat | grep -q "10.88.0.0/16.*MASQUERADE"' -- natctl --via iptables masquerade add 10.88.0.0/16
 row fails iptables "IPT_SO_GET_INFO, IPT_SO_GET_ENTRIES" 'head -1 '"$OUT"' | grep -q "^id"' -- natctl --via iptables list
 
+# vxlanctl: netlink only. fdbctl: a VXLAN device's entries by netlink, a bridge's table by
+# netlink, ioctl or sysfs.
+{
+    ip link add vx1 type vxlan id 7 dstport 4789 dev v1b &&
+        ip link add br5 type bridge && ip link add v5a type veth peer name v5b &&
+        ip link set v5a master br5 && ip link set br5 up && ip link set v5a up
+} || np_die "cannot set up the VXLAN and bridge for vxlanctl and fdbctl"
+row works - "RTM_NEWLINK kind vxlan, IFLA_VXLAN_*" 'ip -d -j link show vx0 | grep -q "\"id\":42"' -- vxlanctl add vx0 id 42 dev v1b
+row works - "RTM_GETLINK dump, IFLA_INFO_DATA" 'grep -q "^vx1 " '"$OUT" -- vxlanctl show
+row works - "RTM_DELLINK" '! ip link show vx1' -- vxlanctl del vx1
+row fails netlink "RTM_NEWNEIGH AF_BRIDGE NTF_SELF" 'bridge fdb show dev vx0 | grep -q "dst 192.0.2.9"' -- fdbctl add vx0 00:11:22:33:44:55 dst 192.0.2.9
+row fails netlink "RTM_GETNEIGH AF_BRIDGE" 'grep -q "br5\|v5a" '"$OUT" -- fdbctl show br5
+row fails ioctl "SIOCDEVPRIVATE BRCTL_GET_FDB_ENTRIES" 'grep -q "v5a" '"$OUT" -- fdbctl --via ioctl show br5
+row works sysfs "BR/brforward" 'grep -q "v5a" '"$OUT" -- fdbctl --via sysfs show br5
+
 np_say "== $ROWS commands under emulation; each program's kernel paths:"
 cat "$NP_RUN/table"
 if [ "$DIFFER" -gt 0 ]; then
