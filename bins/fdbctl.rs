@@ -194,7 +194,9 @@ impl Ctx<'_> {
         };
         match res {
             Err(e) if if_exists && e.is(libc::ENOENT) => {
-                eprintln!("fdbctl: {head}: no such entry; nothing to do (--if-exists)");
+                cli::say(&format!(
+                    "fdbctl: {head}: no such entry; nothing to do (--if-exists)"
+                ));
                 Ok(())
             }
             r => r.map_err(|e| failure(&head, &e, op)),

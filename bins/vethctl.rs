@@ -192,7 +192,10 @@ impl Ctx<'_> {
             .map(|n| name("del", n))
             .collect::<Result<Vec<_>, _>>()?;
         let head = format!("del {}", a.join(" "));
-        self.veths.del(&names).map_err(|e| failure(&head, &e))
+        for note in self.veths.del(&names).map_err(|e| failure(&head, &e))? {
+            cli::say(&format!("vethctl: note: {note}"));
+        }
+        Ok(())
     }
 
     fn netns(&mut self, a: &[&str]) -> Result<(), Failure> {

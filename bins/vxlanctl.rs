@@ -206,10 +206,10 @@ impl Ctx<'_> {
         })?;
         let added = self.vx.add(&spec).map_err(|e| failure(&head, &e))?;
         if let Some(mtu) = added.capped_mtu {
-            eprintln!(
+            cli::say(&format!(
                 "vxlanctl: {head}: note: the kernel set mtu {mtu}, not the {} asked for (--force)",
                 spec.mtu.unwrap_or(0)
-            );
+            ));
         }
         Ok(())
     }
@@ -234,12 +234,17 @@ impl Ctx<'_> {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        let absent = self
+        let (absent, notes) = self
             .vx
             .del(&names, if_exists)
             .map_err(|e| failure(&head, &e))?;
         for n in absent {
-            eprintln!("vxlanctl: del {n}: no interface named {n}; nothing to do (--if-exists)");
+            cli::say(&format!(
+                "vxlanctl: del {n}: no interface named {n}; nothing to do (--if-exists)"
+            ));
+        }
+        for note in notes {
+            cli::say(&format!("vxlanctl: note: {note}"));
         }
         Ok(())
     }

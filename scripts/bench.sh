@@ -36,6 +36,13 @@
 #      `nft -f FILE` of the same rules; and the xtables path, `natctl --via iptables`, vs iptables-legacy
 #      (one-shot and growth) and vs `iptables-legacy-restore --noflush` of NATN (rows say "not built yet"
 #      while `natctl --via iptables list` fails)
+#   9. embedded builds (issue 18; not in the default PARTS: PARTS="1 9"): stripped sizes of the
+#      glibc, musl and aarch64 multicalls (scripts/build-multicall.sh, --musl, --target aarch64,
+#      built first) beside busybox-static's whole binary and bridge-utils' brctl; start-up of the
+#      musl multicall against the glibc one, called as brctl through a link: `--version`, and
+#      `brctl show` on an idle namespace (one bridge, one port), beside the static release
+#      brctl, bridge-utils, and `busybox true` (Debian's busybox brctl has no show), interleaved
+#      in one table
 #
 # Deleting bridges is what makes this slow: ~16 ms per bridge whatever does it (a per-bridge RCU
 # barrier), ~16 s per 1000, and it cannot be overlapped (parallel group deletes take as long).
@@ -143,6 +150,7 @@ need cmp diffutils
 need awk gawk/mawk
 need nsenter util-linux
 part 7 && need "$PEER_SYSCTL" procps
+part 9 && need file file
 part 8 && { need "$PEER_NFT" nftables; need "$PEER_IPT" iptables; need "$PEER_IPT_RESTORE" iptables; }
 [ -n "${BIN:-}" ] || need cargo "cargo (or set BIN= to prebuilt binaries)"
 [ -d "$SHARED_BENCH" ] || missing+=("the shared helpers at $SHARED_BENCH (set SHARED_BENCH)")
@@ -762,6 +770,40 @@ nat_reset
 cp "$(readlink -f "$NATCTL")" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
 SZ_NATCTL=$(stat -c %s "$TMP/strip.bin")
 "$PEER_IP" link del nb0
+fi
+
+# ================================================================ 9. embedded builds
+if part 9; then
+echo
+echo "## 9. embedded multicalls: sizes, and start-up called as brctl (a link); $RUNS_SHOW runs"
+MC_GLIBC=$ROOT/target/multicall/netplumb
+MC_MUSL=$ROOT/target/multicall-musl/netplumb
+MC_ARM=$ROOT/target/multicall-aarch64/netplumb
+BUSYBOX=${PEER_BUSYBOX:-/bin/busybox}
+for f in "$MC_GLIBC" "$MC_MUSL" "$MC_ARM"; do
+    [ -x "$f" ] || die "no $f: run scripts/build-multicall.sh (and --musl, --target aarch64) first"
+done
+[ -x "$BUSYBOX" ] || die "no $BUSYBOX (Debian package busybox-static)"
+printf '  %-44s %10s  %s\n' binary stripped_B "file(1)"
+for f in "$MC_GLIBC" "$MC_MUSL" "$MC_ARM" "$BUSYBOX" "$PEER_BRCTL"; do
+    cp "$(readlink -f "$f")" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
+    printf '  %-44s %10d  %s\n' "$f" "$(stat -c %s "$TMP/strip.bin")" "$(file -b "$f" | cut -d, -f1-2,5)"
+done
+mkdir -p "$TMP/mc-glibc" "$TMP/mc-musl"
+ln -sf "$MC_GLIBC" "$TMP/mc-glibc/brctl"; ln -sf "$MC_MUSL" "$TMP/mc-musl/brctl"
+"$PEER_IP" link add tbr0 type bridge && "$PEER_IP" link add tva type veth peer name tvb &&
+    "$PEER_IP" link set tva master tbr0 || die "setting up tbr0/tva failed"
+sb "$TMP/t-emb" -n "$RUNS_SHOW" -w 10 -- \
+    "$TMP/mc-glibc/brctl" --version :: "$TMP/mc-musl/brctl" --version :: "$OURS" --version \
+    :: "$BUSYBOX" true :: "$TMP/mc-glibc/brctl" show :: "$TMP/mc-musl/brctl" show :: "$OURS" show \
+    :: "$PEER_BRCTL" show
+[ "$(fails "$TMP/t-emb")" = 0 ] || warn "embedded table: $(fails "$TMP/t-emb") failed runs"
+cmp -s <("$PEER_BRCTL" show 2>&1) <("$TMP/mc-musl/brctl" show 2>&1) || warn "9: the musl multicall's show differs from bridge-utils'"
+EV_G=$(med "$TMP/t-emb" 1); EV_M=$(med "$TMP/t-emb" 2); EV_BB=$(med "$TMP/t-emb" 4)
+ES_G=$(med "$TMP/t-emb" 5); ES_M=$(med "$TMP/t-emb" 6); ES_BU=$(med "$TMP/t-emb" 8)
+echo "  musl/glibc: --version $(ratio "$EV_M" "$EV_G"), show $(ratio "$ES_M" "$ES_G"); musl --version / busybox true $(ratio "$EV_M" "$EV_BB"); musl show / bridge-utils $(ratio "$ES_M" "$ES_BU")"
+echo "  peak RSS, median of 5 (KiB): show glibc multicall $(rss "$TMP/mc-glibc/brctl" show)  musl multicall $(rss "$TMP/mc-musl/brctl" show)  release brctl $(rss "$OURS" show)  bridge-utils $(rss "$PEER_BRCTL" show)  busybox true $(rss "$BUSYBOX" true)"
+"$PEER_IP" link del tva; "$PEER_IP" link del tbr0
 fi
 
 # ================================================================ summary

@@ -43,11 +43,14 @@ impl IfName {
         }
         if let Some(&c) = name
             .iter()
-            .find(|&&c| c == b'/' || c == b':' || c == 0 || c.is_ascii_whitespace())
+            .find(|&&c| c == b'/' || c == b':' || c == b'%' || c == 0 || c.is_ascii_whitespace())
         {
             let what = match c {
                 b'/' => "'/'",
                 b':' => "':'",
+                // The kernel takes a name with '%' as a template (dev_alloc_name: br%d makes
+                // br0), so the interface made or renamed would not be the one named.
+                b'%' => "'%' (the kernel would take it as a template such as br%d)",
                 0 => "a NUL byte",
                 _ => "white space",
             };

@@ -1,7 +1,7 @@
 //! The sockets a run of steps needs, opened on first use and kept for the next step (batch mode
 //! runs every line on the same ones), and the link lookups every facade starts with.
 
-use crate::error::{Error, Result};
+use crate::error::{last_errno, Error, Result};
 use crate::ifname::IfName;
 use crate::ioctl::CtlSocket;
 use crate::netlink::rtnl::link::{Link, LinkAttr};
@@ -181,7 +181,7 @@ impl Kernel {
     /// other link of the namespace uses and deleted by one `RTM_DELLINK` of that group, which
     /// the kernel unregisters as one batch (one set of RCU waits for all of them instead of
     /// one each). A failure part-way puts the groups back.
-    pub fn del_links(&mut self, named: Vec<Link>) -> Result<()> {
+    pub fn del_links(&mut self, named: Vec<Link>) -> Result<Vec<String>> {
         let mut links: Vec<Link> = Vec::new();
         for l in named {
             if !links.iter().any(|x| x.index == l.index) {
@@ -190,9 +190,10 @@ impl Kernel {
         }
         if let [one] = links.as_slice() {
             let name = one.name.map(|n| n.to_string()).unwrap_or_default();
-            return self.nl()?.request(link::del_link(one.index), &name);
+            self.nl()?.request(link::del_link(one.index), &name)?;
+            return Ok(Vec::new());
         }
-        let group = self.free_group()?;
+        let (group, notes) = self.own_group()?;
         for (i, l) in links.iter().enumerate() {
             let name = l.name.map(|n| n.to_string()).unwrap_or_default();
             if let Err(e) = self
@@ -209,7 +210,7 @@ impl Kernel {
         if res.is_err() {
             self.restore_groups(&links);
         }
-        res
+        res.map(|()| notes)
     }
 
     fn restore_groups(&mut self, links: &[Link]) {
@@ -220,12 +221,35 @@ impl Kernel {
         }
     }
 
-    /// An interface group no link of this namespace is in.
-    fn free_group(&mut self) -> Result<u32> {
-        let used: Vec<u32> = self.links()?.iter().map(|l| l.group).collect();
-        (GROUP_BASE..GROUP_BASE + 0x100)
+    /// This run's interface group (see [`GROUP_TAG`]), after putting back in group 0 the links
+    /// that runs no longer alive left parked (with a note for each).
+    fn own_group(&mut self) -> Result<(u32, Vec<String>)> {
+        let all = self.links()?;
+        let mut notes = Vec::new();
+        for l in all.iter().filter(|l| l.group & !GROUP_LOW == GROUP_TAG) {
+            let pid = (l.group & GROUP_LOW) % PID_SPAN;
+            // SAFETY: signal 0 only asks whether the process exists.
+            let alive = pid != 0
+                && (unsafe { libc::kill(pid as i32, 0) } == 0 || last_errno() == libc::EPERM);
+            if alive {
+                continue;
+            }
+            let name = l.name.map(|n| n.to_string()).unwrap_or_default();
+            self.nl()?
+                .request(link::set_link(l.index, LinkAttr::Group(0)), &name)?;
+            notes.push(format!(
+                "{name} was left in group {:#x} by a del that was stopped part-way (process {pid} \
+                 is gone): put back in group 0",
+                l.group
+            ));
+        }
+        let used: Vec<u32> = all.iter().map(|l| l.group).collect();
+        let pid = std::process::id();
+        let group = (0..=GROUP_LOW / PID_SPAN)
+            .map(|i| GROUP_TAG | (pid.wrapping_add(i * PID_SPAN) & GROUP_LOW))
             .find(|g| !used.contains(g))
-            .ok_or_else(|| Error::state("group", "no free interface group to delete by"))
+            .ok_or_else(|| Error::state("group", "no free interface group to delete by"))?;
+        Ok((group, notes))
     }
 
     /// The ids this namespace gives the named namespaces that have one.
@@ -271,8 +295,15 @@ fn unknown_ns(t: &NsTarget, e: Error) -> Error {
     Error::state(t.to_string(), why)
 }
 
-/// The kernel's index group numbers are u32; `del_links` borrows an unused one from this range.
-const GROUP_BASE: u32 = 0x7665_7400; // "vet\0"
+/// `del_links` of several parks the links in an interface group of its own run: this tag in the
+/// top byte ('v'), its process ID (plus a multiple of [`PID_SPAN`] when that group is taken)
+/// below, so runs in parallel never share one. A link left in such a group by a run that was
+/// killed (its process is gone) is recognisable, and the next `del_links` puts it back in group
+/// 0, the default.
+const GROUP_TAG: u32 = 0x7600_0000;
+const GROUP_LOW: u32 = 0x00ff_ffff;
+/// PIDs are below `pid_max`, at most 2^22.
+const PID_SPAN: u32 = 0x40_0000;
 
 /// `ENODEV` errors name the missing device as their object, whichever step found it missing.
 pub fn missing(dev: &IfName) -> impl Fn(Error) -> Error + '_ {

@@ -211,7 +211,7 @@ impl Veths {
 
     /// Deletes the pairs of the named ends (deleting one end deletes both), every name checked
     /// first: [`Kernel::del_links`].
-    pub fn del(&mut self, names: &[IfName]) -> Result<()> {
+    pub fn del(&mut self, names: &[IfName]) -> Result<Vec<String>> {
         let links = names
             .iter()
             .map(|n| self.veth_link(n))

@@ -284,8 +284,9 @@ impl Vxlans {
     }
 
     /// Deletes the named devices, every name checked first ([`Kernel::del_links`]). With
-    /// `if_exists`, names of no device are left out and returned instead of failing.
-    pub fn del(&mut self, names: &[IfName], if_exists: bool) -> Result<Vec<IfName>> {
+    /// `if_exists`, names of no device are left out and returned instead of failing. The notes
+    /// are [`Kernel::del_links`]'s.
+    pub fn del(&mut self, names: &[IfName], if_exists: bool) -> Result<(Vec<IfName>, Vec<String>)> {
         let (mut links, mut absent) = (Vec::new(), Vec::new());
         for n in names {
             match self.vxlan_link(n) {
@@ -293,10 +294,11 @@ impl Vxlans {
                 r => links.push(r?),
             }
         }
-        if !links.is_empty() {
-            self.k.del_links(links)?;
-        }
-        Ok(absent)
+        let notes = match links.is_empty() {
+            true => Vec::new(),
+            false => self.k.del_links(links)?,
+        };
+        Ok((absent, notes))
     }
 
     /// Every VXLAN device of this namespace (or the one named), in index order.
