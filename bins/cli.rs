@@ -406,11 +406,43 @@ pub fn ns_target(c: &str, s: &str) -> Result<libnet_sys::netns::NsTarget, Failur
     libnet_sys::netns::NsTarget::parse(s).map_err(|e| failure(&format!("{c}: namespace"), &e))
 }
 
+/// A number from the command line, in `lo..=hi`.
+pub fn number<T>(head: &str, what: &str, v: &str, lo: u64, hi: u64) -> Result<T, Failure>
+where
+    T: TryFrom<u64>,
+{
+    v.parse::<u64>()
+        .ok()
+        .filter(|n| (lo..=hi).contains(n))
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "{head}: bad {what} '{v}': expected a whole number, {lo} to {hi}"
+            ))
+        })
+}
+
+/// An address from the command line.
+pub fn addr(head: &str, what: &str, v: &str) -> Result<std::net::IpAddr, Failure> {
+    v.parse().map_err(|_| {
+        Failure::usage(format!(
+            "{head}: bad {what} '{v}': expected an IPv4 or IPv6 address"
+        ))
+    })
+}
+
 /// Writes a result to stdout now (so it comes before any later error on stderr).
 pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
-        .map_err(|e| Failure::fail(format!("writing output: {e}")))
+        .map_err(|e| write_failure(e.raw_os_error().unwrap_or(libc::EIO)))
+}
+
+fn write_failure(errno: i32) -> Failure {
+    Failure::fail(format!(
+        "writing output: {}",
+        libnet_sys::error::strerror(errno)
+    ))
 }
 
 /// The sentence for a kernel refusal that is about permission.

@@ -5,8 +5,7 @@
 //! Entries are written only through netlink (`RTM_NEWNEIGH`/`RTM_DELNEIGH` `AF_BRIDGE`): no
 //! ioctl writes one.
 
-use crate::cli::{self, name, Failure, Json, EXIT_OK};
-use crate::vxlanctl::{addr, number};
+use crate::cli::{self, addr, name, number, Failure, Json, EXIT_OK};
 use libnet_sys::fdb::{FdbRow, FdbSpec, Fdbs, VNI_MAX};
 use libnet_sys::ifname::Mac;
 use libnet_sys::netlink::rtnl::neigh::{NeighOp, NTF_SELF, NUD_NOARP, NUD_PERMANENT, NUD_STALE};

@@ -4,7 +4,7 @@
 //!
 //! A VXLAN device is made only through netlink: there is no ioctl for it.
 
-use crate::cli::{self, name, ns_target, opt_value, Failure, Json, EXIT_OK};
+use crate::cli::{self, addr, name, ns_target, number, opt_value, Failure, Json, EXIT_OK};
 use libnet_sys::vxlan::{SocketNs, Vxlan, VxlanSpec, Vxlans, IANA_PORT};
 use libnet_sys::Error;
 
@@ -32,6 +32,7 @@ options (before the command):
 \t-V, --version\t\tprogram version
 \t--explain\t\tprint every kernel request and its result on stderr
 \t--dry-run\t\tprint the requests that would change something; change nothing
+\t--via PATH\t\tnetlink, the only path (--via ioctl is refused: VXLAN has none)
 \t-j, --json\t\tJSON output for show
 \t-b, --batch FILE\tone command a line from FILE (- for stdin), one process, one socket
 kernel calls, by path (* = default):
@@ -51,7 +52,7 @@ fn usage_text() -> String {
 const SPEC: cli::Spec = cli::Spec {
     name: "vxlanctl",
     version: VERSION,
-    vias: &["netlink", "ioctl"],
+    vias: &["netlink"],
     usage: usage_text,
     option_commands: &[],
 };
@@ -63,13 +64,17 @@ struct Ctx<'a> {
 }
 
 pub fn main(args: Vec<String>) -> i32 {
-    cli::drive(&SPEC, &args, |common, trace| {
-        if common.via.as_deref() == Some("ioctl") {
-            return Err(Failure::usage(
-                "--via ioctl: a VXLAN device has no ioctl path; it is made, deleted and read \
-                 only through netlink",
-            ));
+    // The path people look for first, answered in VXLAN's terms rather than as a bad word.
+    if let Ok((c, _)) = cli::parse_common(&args, &[]) {
+        if c.via.as_deref() == Some("ioctl") {
+            eprintln!(
+                "vxlanctl: --via ioctl: a VXLAN device has no ioctl path; it is made, deleted \
+                 and read only through netlink"
+            );
+            return cli::EXIT_USAGE;
         }
+    }
+    cli::drive(&SPEC, &args, |common, trace| {
         Ok(Ctx {
             vx: Vxlans::new(trace),
             json: common.json,
@@ -96,31 +101,6 @@ impl cli::Program for Ctx<'_> {
         }
         Ok(EXIT_OK)
     }
-}
-
-/// A number from the command line, in `lo..=hi`.
-pub fn number<T>(head: &str, what: &str, v: &str, lo: u64, hi: u64) -> Result<T, Failure>
-where
-    T: TryFrom<u64>,
-{
-    v.parse::<u64>()
-        .ok()
-        .filter(|n| (lo..=hi).contains(n))
-        .and_then(|n| T::try_from(n).ok())
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "{head}: bad {what} '{v}': expected a whole number, {lo} to {hi}"
-            ))
-        })
-}
-
-/// An address from the command line.
-pub fn addr(head: &str, what: &str, v: &str) -> Result<std::net::IpAddr, Failure> {
-    v.parse().map_err(|_| {
-        Failure::usage(format!(
-            "{head}: bad {what} '{v}': expected an IPv4 or IPv6 address"
-        ))
-    })
 }
 
 /// One line for a failed step: the command and its object, then why.

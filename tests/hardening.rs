@@ -165,12 +165,12 @@ PY"#);
 
 impl Drop for Swapper<'_> {
     fn drop(&mut self) {
-        let o = self.sb.sh(&format!("kill {} && sleep 0.2", self.pid));
-        let err = self.sb.sh("cat /run/swap.err");
+        self.sb.sh(&format!("kill {}; sleep 0.2", self.pid));
+        // It swapped until killed (or its 120 s were up), never failing a swap.
+        let err = text(&self.sb.sh("cat /run/swap.err").stdout);
         assert!(
-            o.status.success() || std::thread::panicking(),
-            "the swapper stopped early: {}",
-            text(&err.stdout)
+            err.is_empty() || std::thread::panicking(),
+            "the swapper failed: {err}"
         );
     }
 }
@@ -382,7 +382,11 @@ fn full_stdout_or_stderr_is_one_line_and_exit_1_never_an_abort() {
                ip netns add n9 2>/dev/null; true");
         let o = sb.sh(&format!("{cmd} >/dev/full"));
         assert_eq!(o.status.code(), Some(1), "{cmd}: {}", text(&o.stderr));
-        assert!(text(&o.stderr).contains("No space left on device"), "{cmd}");
+        assert!(
+            text(&o.stderr).ends_with(": writing output: No space left on device\n"),
+            "{cmd}: {}",
+            text(&o.stderr)
+        );
     }
 }
 
@@ -477,16 +481,19 @@ fn natctl_killed_anywhere_never_leaves_switches_without_their_rule() {
            ip link set vc1 master br0 up
            ip -n c1 addr add 10.88.0.2/24 dev ce && ip -n c1 link set ce up && ip -n c1 link set lo up
            ping -c1 -W5 10.88.0.2 >/dev/null");
-    let script = r#"
-        cmd="$NATCTL publish add 8080 10.88.0.2:80"
+    for via in ["nftables", "iptables"] {
+        let script = r#"
+        cmd="$NATCTL --via $VIA publish add 8080 10.88.0.2:80"
         state() {
             l=$(sysctl -n net.ipv4.conf.br0.route_localnet)
             h=$(cat /sys/class/net/vc1/brport/hairpin_mode)
-            if nft list ruleset | grep -q 'dnat to 10.88.0.2:80'; then r=1; else r=0; fi
+            if { nft list ruleset; iptables-legacy-save -t nat; } | grep -q 'dnat to 10.88.0.2:80\|to-destination 10.88.0.2:80'
+            then r=1; else r=0; fi
             echo "$l $h $r"
         }
         reset() {
             nft flush ruleset
+            "$NATCTL" --via iptables flush >/dev/null
             sysctl -qw net.ipv4.conf.br0.route_localnet=0
             echo 0 > /sys/class/net/vc1/brport/hairpin_mode
         }
@@ -502,31 +509,32 @@ fn natctl_killed_anywhere_never_leaves_switches_without_their_rule() {
             i=$((i + 1))
         done
     "#;
-    let out = sb.ok(script);
-    let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("whole 1 1 1"), "{out}");
-    let mut seen = std::collections::BTreeMap::new();
-    let mut points = 0;
-    for l in lines {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        let (localnet, hairpin, rule) = (f[1], f[2], f[3]);
+        let out = sb.ok(&format!("VIA={via}\n{script}"));
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), Some("whole 1 1 1"), "{via}: {out}");
+        let mut seen = std::collections::BTreeMap::new();
+        let mut points = 0;
+        for l in lines {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (localnet, hairpin, rule) = (f[1], f[2], f[3]);
+            assert!(
+                rule == "1" || (localnet == "0" && hairpin == "0"),
+                "--via {via} killed at system call {}: route_localnet={localnet} hairpin={hairpin} and no rule",
+                f[0]
+            );
+            *seen
+                .entry(format!("{localnet}{hairpin}{rule}"))
+                .or_insert(0) += 1;
+            points += 1;
+        }
+        assert!(points > 20, "{out}");
+        // Both ends were reached: killed before anything, and after everything.
         assert!(
-            rule == "1" || (localnet == "0" && hairpin == "0"),
-            "killed at system call {}: route_localnet={localnet} hairpin={hairpin} and no rule",
-            f[0]
+            seen.contains_key("000") && seen.contains_key("111"),
+            "{via}: {seen:?}"
         );
-        *seen
-            .entry(format!("{localnet}{hairpin}{rule}"))
-            .or_insert(0) += 1;
-        points += 1;
+        eprintln!("--via {via}: {points} kill points; states (localnet hairpin rule): {seen:?}");
     }
-    assert!(points > 20, "{out}");
-    // Both ends were reached: killed before anything, and after everything.
-    assert!(
-        seen.contains_key("000") && seen.contains_key("111"),
-        "{seen:?}"
-    );
-    eprintln!("{points} kill points; states (localnet hairpin rule): {seen:?}");
 }
 
 #[test]

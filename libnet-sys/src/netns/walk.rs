@@ -39,7 +39,8 @@ impl Dir {
     /// Walks to `path` (absolute). A missing directory is `ENOENT` (an `open` error on the
     /// first missing path); a symlink or a file on the way is refused.
     pub fn open(path: &str) -> Result<Dir> {
-        Ok(Dir::walk(None, path)?.expect("a walk that makes nothing always ends somewhere"))
+        // Only a dry run that would make something stops short; this one makes nothing.
+        Dir::walk(None, path)?.ok_or_else(|| Error::errno("open", path, libc::ENOENT))
     }
 
     /// As [`Dir::open`], making what is missing (`mkdir`, mode 0755, traced; given to root for
