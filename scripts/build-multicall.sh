@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build-multicall.sh: the multicall binary `netplumb` (all six programs) small, for embedded
+# build-multicall.sh: the multicall binary `netplumb` (every program) small, for embedded
 # installs: linked against the system's libc.so.6 and nothing else, with the standard library
 # rebuilt for size. The single programs are not touched: `cargo build --release` keeps making
 # them static (see .cargo/config.toml), and this build has a target directory of its own.
@@ -15,6 +15,10 @@
 # drops all of it and libgcc_s with it; without unwind tables, which nothing then reads, the
 # binary is about 450 KB and needs libc.so.6 alone.
 #
+# A panic in this binary then ends it with SIGILL and no message. netplumb's rule is that no
+# input makes any program panic; the single programs, built the ordinary way, still say where
+# a panic happened.
+#
 # --musl and --target aarch64 build the same binary fully static against musl, for embedded
 # images (Alpine, OpenWrt, buildroot): x86_64-unknown-linux-musl, or aarch64-unknown-linux-musl
 # run on x86_64 under qemu-aarch64-static. Both link with Debian's pieces: the cross gcc for
@@ -25,10 +29,6 @@
 # crate asks for a static libunwind.a, which nothing here calls (panics abort at once), so an
 # empty one stands in for it. Relocation model static: `file` says "statically linked", not
 # static-pie, and musl's specs have no self-relocating start for static-pie anyway.
-#
-# A panic in this binary then ends it with SIGILL and no message. netplumb's rule is that no
-# input makes any program panic; the single programs, built the ordinary way, still say where
-# a panic happened.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
