@@ -111,6 +111,11 @@ impl Sandbox {
         }
     }
 
+    /// The holder's process ID: `nsenter -t PID -n -m` enters the sandbox.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// The command line that runs `prog` inside the sandbox.
     fn enter(&self) -> Command {
         let mut c = Command::new("nsenter");
