@@ -203,44 +203,9 @@ fn rows() -> Vec<Row> {
         .collect()
 }
 
-/// The namespace as tools nobody here wrote see it: links and addresses (without what changes
-/// by itself: timers, operstate), routes of every table, nf_tables, xtables, the named
-/// namespaces and their /etc, the forwarding switches.
+/// The namespace as the oracle tools see it (see [`Sandbox::state`]).
 fn snapshot(sb: &Sandbox) -> String {
-    // One line per link, address, route or rule, so that a difference reads as one.
-    let json = |cmd: &str| {
-        let v = Jv::parse(&sb.ok(cmd));
-        let items = match v.get("nftables") {
-            Some(n) => n.arr().to_vec(),
-            None => v.arr().to_vec(),
-        };
-        items
-            .iter()
-            .map(|i| {
-                i.to_json_without(&|k| {
-                    k.contains("timer") || k == "operstate" || k == "packets" || k == "bytes"
-                })
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    // Packet counters are left out: they move by themselves.
-    let rest = sb.ok(
-        "iptables-legacy-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'
-         find /run/netns /etc/netns -printf '%p %y %m %u\\n' 2>/dev/null | sort
-         grep -r . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding \
-            /proc/sys/net/ipv4/conf/*/route_localnet /proc/sys/net/ipv4/conf/*/rp_filter \
-            /proc/sys/net/ipv6/conf/*/forwarding 2>/dev/null || true",
-    );
-    [
-        json("ip -d -j link show"),
-        json("ip -j addr show"),
-        json("ip -j route show table all"),
-        json("ip -6 -j route show table all"),
-        json("nft -j list ruleset"),
-        rest,
-    ]
-    .join("\n")
+    sb.state(&|_| false)
 }
 
 /// A fresh sandbox set up for the group: WORLD (but for the empty group), then the group's own.
@@ -402,7 +367,7 @@ fn culprits(g: &Group, rows: &[Row], usages: &mut Vec<(String, String)>) -> Vec<
             found.push(format!(
                 "{}: changed the namespace:\n{}",
                 row.show(),
-                diff(&before, &after)
+                diff_lines(&before, &after)
             ));
             sb = sandbox(g);
             before = snapshot(&sb);
@@ -412,16 +377,6 @@ fn culprits(g: &Group, rows: &[Row], usages: &mut Vec<(String, String)>) -> Vec<
         found.push("the namespace changed during the group, but no single row changes it".into());
     }
     found
-}
-
-/// The lines of `b` that are not in `a` and the other way round.
-fn diff(a: &str, b: &str) -> String {
-    let gone = a.lines().filter(|l| !b.lines().any(|m| m == *l));
-    let new = b.lines().filter(|l| !a.lines().any(|m| m == *l));
-    gone.map(|l| format!("- {l}"))
-        .chain(new.map(|l| format!("+ {l}")))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn sb_pid(sb: &Sandbox) -> u32 {
