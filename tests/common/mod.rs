@@ -111,13 +111,8 @@ impl Sandbox {
         }
     }
 
-    /// The holder's process ID: `nsenter -t PID -n -m` enters the sandbox.
-    pub fn pid(&self) -> u32 {
-        self.pid
-    }
-
     /// The command line that runs `prog` inside the sandbox.
-    fn enter(&self) -> Command {
+    pub fn enter(&self) -> Command {
         let mut c = Command::new("nsenter");
         c.arg("-t").arg(self.pid.to_string());
         if self.userns {
