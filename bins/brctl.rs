@@ -462,13 +462,12 @@ impl Ctx<'_> {
 
     fn showmacs(&mut self, n: &str) -> Result<i32, Failure> {
         let br = name("showmacs", n)?;
-        let mut fdb = self.br.fdb(&br).map_err(|e| match e.os_errno() {
+        let fdb = self.br.fdb(&br).map_err(|e| match e.os_errno() {
             Some(errno) if e.object == br.as_str() => {
                 Failure::compat(format!("read of forward table failed: {}", strerror(errno)))
             }
             _ => read_error("showmacs", &e),
         })?;
-        fdb.sort_by_key(|e| e.mac);
         let text = if self.json {
             json_fdb(&fdb)
         } else {

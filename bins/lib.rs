@@ -8,6 +8,7 @@ pub mod fdbctl;
 pub mod ifctl;
 pub mod ipfwd;
 pub mod natctl;
+pub mod neighctl;
 pub mod nsexec;
 pub mod vethctl;
 pub mod vxlanctl;
@@ -25,6 +26,7 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("nsexec", nsexec::main),
     ("ipfwd", ipfwd::main),
     ("natctl", natctl::main),
+    ("neighctl", neighctl::main),
     ("vxlanctl", vxlanctl::main),
     ("fdbctl", fdbctl::main),
 ];

@@ -315,13 +315,15 @@ fn list_that_cannot_read_run_netns_or_proc_fails() {
 }
 
 /// Every program, by the name its tests call it.
-const PROGS: [&str; 7] = [
+const PROGS: [&str; 9] = [
     "$BRCTL",
     "$VETHCTL",
     "$IFCTL",
     "$NSEXEC",
     "$IPFWD",
     "$NATCTL",
+    "$VXLANCTL",
+    "$FDBCTL",
     "$NETPLUMB",
 ];
 
@@ -453,6 +455,7 @@ fn a_percent_in_a_name_is_refused_before_anything_is_made() {
         "$IFCTL rename x0 'x%d'",
         "$IFCTL --via ioctl rename x0 'x%d'",
         "$NETPLUMB brctl addbr 'b%d'",
+        "$VXLANCTL add 'vx%d' id 42",
     ] {
         let (links, a) = (sb.links_state(), addrs());
         let o = sb.sh(cmd);

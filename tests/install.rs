@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const PROGRAMS: &[&str] = &[
-    "brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl", "vxlanctl", "fdbctl",
+    "brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl", "neighctl", "vxlanctl", "fdbctl",
 ];
 
 fn script() -> PathBuf {

@@ -24,6 +24,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("nsexec", env!("CARGO_BIN_EXE_nsexec")),
     ("ipfwd", env!("CARGO_BIN_EXE_ipfwd")),
     ("natctl", env!("CARGO_BIN_EXE_natctl")),
+    ("neighctl", env!("CARGO_BIN_EXE_neighctl")),
     ("vxlanctl", env!("CARGO_BIN_EXE_vxlanctl")),
     ("fdbctl", env!("CARGO_BIN_EXE_fdbctl")),
 ];

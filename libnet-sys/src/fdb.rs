@@ -243,18 +243,16 @@ impl Fdbs {
             Some(Via::Sysfs) => Detail::Full,
             _ => Detail::Summary,
         };
-        let ports: HashMap<u16, IfName> = self
-            .bridges
-            .bridge(bridge, detail)?
-            .ports
-            .iter()
-            .filter_map(|p| Some((p.port_no, p.name?)))
-            .collect();
-        let mut rows: Vec<FdbRow> = entries
+        let ports = self.bridges.bridge(bridge, detail)?.ports;
+        // In the kernel's order (its fdb_list), which all three paths walk alike.
+        Ok(entries
             .iter()
             .map(|e| FdbRow {
                 mac: e.mac,
-                dev: ports.get(&e.port_no).copied(),
+                dev: ports
+                    .iter()
+                    .find(|p| p.port_no == e.port_no)
+                    .and_then(|p| p.name),
                 master: Some(*bridge),
                 dst: None,
                 port: None,
@@ -262,9 +260,7 @@ impl Fdbs {
                 state: if e.is_local { NUD_PERMANENT } else { 0 },
                 flags: NTF_MASTER,
             })
-            .collect();
-        rows.sort_by_key(|r| (r.dev, r.mac));
-        Ok(rows)
+            .collect())
     }
 
     /// Every `AF_BRIDGE` entry (or `only`'s), as `bridge fdb show` lists them.

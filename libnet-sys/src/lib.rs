@@ -21,6 +21,7 @@ pub mod ifname;
 pub mod ioctl;
 pub mod kernel;
 pub mod nat;
+pub mod neigh;
 pub mod netlink;
 pub mod netns;
 pub mod route;

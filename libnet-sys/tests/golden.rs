@@ -1606,3 +1606,216 @@ fn brforward_record() {
     assert!(e.is_local);
     assert_eq!(e.ageing_timer, 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 7. The ARP ioctl path: struct arpreq against net-tools' arp, and the /proc/net/arp reader
+// ---------------------------------------------------------------------------------------------
+
+/// A text fixture's lines after its `#` comments.
+fn text_fixture(name: &str) -> Vec<String> {
+    let path = golden_dir().join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `ioctl_arp.txt`: each `== command` with its request's name and the 68 bytes it passed.
+fn arp_captures() -> Vec<(String, String, Vec<u8>)> {
+    let mut out: Vec<(String, String, Vec<u8>)> = Vec::new();
+    for line in text_fixture("ioctl_arp.txt") {
+        if let Some(cmd) = line.strip_prefix("== ") {
+            out.push((cmd.to_string(), String::new(), Vec::new()));
+        } else if let Some(last) = out.last_mut() {
+            if line.starts_with("SIOC") {
+                last.1 = line.split_whitespace().next().unwrap().to_string();
+            } else if !line.starts_with('=') {
+                last.2.extend(
+                    line.split_whitespace()
+                        .map(|p| u8::from_str_radix(p, 16).expect("a hex byte")),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn golden_arpreq_is_net_tools_arp() {
+    use libnet_sys::ioctl::arp::{arpreq, arpreq_bytes, ATF_COM, ATF_PERM, ATF_PUBL};
+    use std::net::Ipv4Addr;
+    let va = name("va");
+    let ours = [
+        (
+            "arp -i va -s 198.51.100.7 02:00:00:00:00:07",
+            "SIOCSARP",
+            arpreq(
+                Ipv4Addr::new(198, 51, 100, 7),
+                Some([2, 0, 0, 0, 0, 7]),
+                ATF_COM | ATF_PERM,
+                &va,
+            ),
+        ),
+        (
+            "arp -i va -s 198.51.100.8 02:00:00:00:00:08 pub",
+            "SIOCSARP",
+            arpreq(
+                Ipv4Addr::new(198, 51, 100, 8),
+                Some([2, 0, 0, 0, 0, 8]),
+                ATF_COM | ATF_PERM | ATF_PUBL,
+                &va,
+            ),
+        ),
+        (
+            "arp -i va -d 198.51.100.7",
+            "SIOCDARP",
+            arpreq(Ipv4Addr::new(198, 51, 100, 7), None, ATF_PERM, &va),
+        ),
+        (
+            "arp -i va -d 198.51.100.8 pub",
+            "SIOCDARP",
+            arpreq(
+                Ipv4Addr::new(198, 51, 100, 8),
+                None,
+                ATF_PERM | ATF_PUBL,
+                &va,
+            ),
+        ),
+    ];
+    let caps = arp_captures();
+    assert_eq!(caps.len(), ours.len(), "one case per capture");
+    for ((cmd, req, theirs), (want_cmd, want_req, r)) in caps.iter().zip(&ours) {
+        assert_eq!((cmd.as_str(), req.as_str()), (*want_cmd, *want_req));
+        assert_eq!(theirs.len(), 68, "{cmd}: struct arpreq is 68 bytes");
+        // The README's masks: net-tools leaves stack bytes in sin_zero and after the MAC.
+        let masked = |b: &[u8]| -> Vec<u8> {
+            b.iter()
+                .enumerate()
+                .map(|(i, &x)| {
+                    if (8..16).contains(&i) || (24..32).contains(&i) {
+                        0
+                    } else {
+                        x
+                    }
+                })
+                .collect()
+        };
+        let mine = arpreq_bytes(r);
+        assert_eq!(
+            hex_line(&masked(mine)),
+            hex_line(&masked(theirs)),
+            "{cmd}: our struct arpreq differs from net-tools'"
+        );
+        assert!(
+            mine[8..16].iter().chain(&mine[24..32]).all(|&b| b == 0),
+            "{cmd}: ours is zeroed"
+        );
+    }
+}
+
+fn proc_net_arp_fixture() -> Vec<u8> {
+    let mut text = text_fixture("proc_net_arp.txt").join("\n");
+    text.push('\n');
+    text.into_bytes()
+}
+
+#[test]
+fn proc_net_arp_reads_what_the_kernel_wrote() {
+    use libnet_sys::sysfs::arp::parse_proc_net_arp;
+    let rows = parse_proc_net_arp(&proc_net_arp_fixture()).unwrap();
+    let got: Vec<(String, i32, Option<[u8; 6]>, &str)> = rows
+        .iter()
+        .map(|r| (r.addr.to_string(), r.flags, r.mac, r.dev.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "198.51.100.10".into(),
+                0x2,
+                Some([2, 0, 0, 0, 0, 0xa]),
+                "va"
+            ),
+            ("198.51.100.7".into(), 0x6, Some([2, 0, 0, 0, 0, 7]), "va"),
+            ("198.51.100.9".into(), 0x2, Some([2, 0, 0, 0, 0, 9]), "va"),
+            ("198.51.100.11".into(), 0x0, Some([0; 6]), "va"),
+            ("198.51.100.8".into(), 0xc, Some([0; 6]), "va"),
+        ]
+    );
+    assert!(rows.iter().all(|r| r.hw_type == 1));
+}
+
+#[test]
+fn fuzz_proc_net_arp_never_panics() {
+    use libnet_sys::sysfs::arp::parse_proc_net_arp;
+    let full = proc_net_arp_fixture();
+    let run = |what: &str, b: &[u8]| {
+        if catch_unwind(AssertUnwindSafe(|| parse_proc_net_arp(b))).is_err() {
+            panic!(
+                "{what}: the /proc/net/arp reader panicked on {:?}",
+                String::from_utf8_lossy(b)
+            );
+        }
+    };
+    for n in 0..=full.len() {
+        run(&format!("cut at {n}"), &full[..n]);
+    }
+    for at in 0..full.len() {
+        for x in [0xffu8, 0x01, 0x20, 0x80] {
+            let mut b = full.clone();
+            b[at] ^= x;
+            run(&format!("byte {at} ^ {x:#04x}"), &b);
+        }
+    }
+    // A cut inside a row is an error, never a shorter row read as whole.
+    let second_row_end = full
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c == b'\n')
+        .nth(1)
+        .unwrap()
+        .0;
+    assert!(parse_proc_net_arp(&full[..second_row_end - 3]).is_err());
+    assert!(
+        parse_proc_net_arp(&full[..second_row_end - 1]).is_err(),
+        "no newline: cut"
+    );
+    assert!(parse_proc_net_arp(&full[..second_row_end + 1]).is_ok());
+}
+
+#[test]
+fn golden_neighctl_sends_what_ip_neigh_sends() {
+    use libnet_sys::ifname::Mac;
+    use libnet_sys::neigh::entry;
+    use libnet_sys::netlink::rtnl::neigh::{del_neigh, new_neigh, NeighOp};
+    let vx0 = fixture("neigh_add_v4").ifindex("vx0");
+    let two = Some(Mac([2, 0, 0, 0, 0, 2]));
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    for (name, command, msg) in [
+        (
+            "neigh_add_v4",
+            "ip neigh add 10.20.0.2 lladdr 02:00:00:00:00:02 dev vx0 nud permanent",
+            new_neigh(NeighOp::Add, &entry(vx0, ip("10.20.0.2"), two, false)),
+        ),
+        (
+            "neigh_add_v6",
+            "ip neigh add 2001:db8::2 lladdr 02:00:00:00:00:02 dev vx0 nud permanent",
+            new_neigh(NeighOp::Add, &entry(vx0, ip("2001:db8::2"), two, false)),
+        ),
+        (
+            // neighctl add --proxy takes a MAC; the kernel keeps none, and neither is sent.
+            "neigh_add_proxy",
+            "ip neigh add proxy 10.20.0.9 dev vx0",
+            new_neigh(NeighOp::Add, &entry(vx0, ip("10.20.0.9"), two, true)),
+        ),
+        (
+            "neigh_del_v4",
+            "ip neigh del 10.20.0.2 dev vx0",
+            del_neigh(&entry(vx0, ip("10.20.0.2"), None, false)),
+        ),
+    ] {
+        assert_golden(name, command, msg);
+    }
+}

@@ -95,20 +95,24 @@ pub fn attrs(mut buf: &[u8]) -> impl Iterator<Item = Result<Attr<'_>>> {
 
 impl<'a> Attr<'a> {
     fn fixed<const N: usize>(&self) -> Result<[u8; N]> {
-        self.value
-            .get(..N)
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| {
-                Error::malformed(
-                    "netlink",
-                    format!(
-                        "attribute {} is {} bytes, expected {}",
-                        self.ty,
-                        self.value.len(),
-                        N
-                    ),
-                )
-            })
+        match self.value.get(..N).and_then(|s| s.try_into().ok()) {
+            Some(v) => Ok(v),
+            None => Err(self.wrong_size(N)),
+        }
+    }
+    /// Out of line: every typed read of every parser shares this one error path.
+    #[cold]
+    #[inline(never)]
+    fn wrong_size(&self, expected: usize) -> Error {
+        Error::malformed(
+            "netlink",
+            format!(
+                "attribute {} is {} bytes, expected {}",
+                self.ty,
+                self.value.len(),
+                expected
+            ),
+        )
     }
     pub fn u8(&self) -> Result<u8> {
         Ok(self.fixed::<1>()?[0])

@@ -106,7 +106,7 @@ pub fn flag_names(flags: u8) -> String {
     )
 }
 
-fn names(v: u32, table: &[(u32, &str)]) -> String {
+pub(crate) fn names(v: u32, table: &[(u32, &str)]) -> String {
     let set: Vec<&str> = table
         .iter()
         .filter(|(bit, _)| v & bit != 0)
