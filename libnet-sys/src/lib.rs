@@ -15,6 +15,7 @@
 pub mod bridge;
 pub mod caps;
 pub mod error;
+pub mod etcd;
 pub mod iface;
 pub mod ifname;
 pub mod ioctl;
