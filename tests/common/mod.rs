@@ -11,6 +11,8 @@
 //! parallel, so scratch files a test writes inside the sandbox belong under /run.
 #![allow(dead_code)]
 
+pub mod etcd;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
@@ -109,6 +111,11 @@ impl Sandbox {
             pid,
             userns,
         }
+    }
+
+    /// The holder's PID: its namespaces are the sandbox's.
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     /// The command line that runs `prog` inside the sandbox.
