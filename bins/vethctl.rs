@@ -4,9 +4,8 @@
 //! veth pairs are made only through netlink: the kernel has no ioctl for them. The ethtool
 //! ioctl can still find a veth's peer (`--via ethtool` for show), by index only.
 
-use crate::cli::{self, name, Failure, Json, EXIT_OK};
+use crate::cli::{self, name, ns_target, opt_value, Failure, Json, EXIT_OK};
 use libnet_sys::ifname::Mac;
-use libnet_sys::netns::NsTarget;
 use libnet_sys::veth::{PeerLookup, PeerNs, Veth, VethSpec, Veths};
 use libnet_sys::Error;
 
@@ -106,31 +105,6 @@ impl cli::Program for Ctx<'_> {
     }
 }
 
-/// The value after an option: `--opt VALUE` or `--opt=VALUE`.
-fn opt_value<'a>(
-    c: &str,
-    a: &[&'a str],
-    i: &mut usize,
-    opt: &str,
-) -> Result<Option<&'a str>, Failure> {
-    let w = a[*i];
-    if let Some(v) = w.strip_prefix(opt).and_then(|r| r.strip_prefix('=')) {
-        return Ok(Some(v));
-    }
-    if w != opt {
-        return Ok(None);
-    }
-    *i += 1;
-    a.get(*i)
-        .copied()
-        .map(Some)
-        .ok_or_else(|| Failure::usage(format!("{c}: {opt} needs a value")))
-}
-
-fn ns_target(c: &str, s: &str) -> Result<NsTarget, Failure> {
-    NsTarget::parse(s).map_err(|e| cli::failure(&format!("{c}: namespace"), &e))
-}
-
 fn mac(head: &str, s: &str) -> Result<Mac, Failure> {
     Mac::parse(s).map_err(|e| cli::failure(head, &e))
 }
@@ -218,7 +192,10 @@ impl Ctx<'_> {
             .map(|n| name("del", n))
             .collect::<Result<Vec<_>, _>>()?;
         let head = format!("del {}", a.join(" "));
-        self.veths.del(&names).map_err(|e| failure(&head, &e))
+        for note in self.veths.del(&names).map_err(|e| failure(&head, &e))? {
+            cli::say(&format!("vethctl: note: {note}"));
+        }
+        Ok(())
     }
 
     fn netns(&mut self, a: &[&str]) -> Result<(), Failure> {

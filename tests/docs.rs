@@ -1,7 +1,9 @@
 //! The README and CI agree with the programs: a section for each, and the same test command.
 //! (Help against man pages: tests/manpages.rs.)
 
-const PROGRAMS: &[&str] = &["brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl"];
+const PROGRAMS: &[&str] = &[
+    "brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl", "neighctl", "vxlanctl", "fdbctl",
+];
 
 #[test]
 fn readme_has_a_section_for_each_program_and_the_test_command() {

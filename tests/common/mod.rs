@@ -23,6 +23,9 @@ pub const IFCTL: &str = env!("CARGO_BIN_EXE_ifctl");
 pub const NSEXEC: &str = env!("CARGO_BIN_EXE_nsexec");
 pub const IPFWD: &str = env!("CARGO_BIN_EXE_ipfwd");
 pub const NATCTL: &str = env!("CARGO_BIN_EXE_natctl");
+pub const NEIGHCTL: &str = env!("CARGO_BIN_EXE_neighctl");
+pub const VXLANCTL: &str = env!("CARGO_BIN_EXE_vxlanctl");
+pub const FDBCTL: &str = env!("CARGO_BIN_EXE_fdbctl");
 
 /// Shell lines that make hosts h1 and h2 (named namespaces, quiet: no IPv6), each with a veth
 /// `<h>e` inside and its peer `<h>p` up outside, ready to be put on a bridge.
@@ -146,6 +149,9 @@ impl Sandbox {
             .env("NSEXEC", NSEXEC)
             .env("IPFWD", IPFWD)
             .env("NATCTL", NATCTL)
+            .env("NEIGHCTL", NEIGHCTL)
+            .env("VXLANCTL", VXLANCTL)
+            .env("FDBCTL", FDBCTL)
             .env("LC_ALL", "C");
         c.stdin(if input.is_some() {
             Stdio::piped()

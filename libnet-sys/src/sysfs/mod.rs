@@ -7,6 +7,7 @@
 //! there changes them. [`check_view`] and [`check_listing`] catch that before anything is read
 //! or written.
 
+pub mod arp;
 pub mod bridge;
 pub mod sysctl;
 

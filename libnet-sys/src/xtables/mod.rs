@@ -399,13 +399,51 @@ impl Table {
             }
         }
         let end = end.ok_or_else(|| bad("no closing ERROR entry".into()))?;
-        Ok(Table {
+        let t = Table {
             name: name.to_string(),
             valid_hooks: info.valid_hooks,
             chains,
             end,
             read_entries: info.num_entries,
-        })
+        };
+        // natctl replaces what it read: a blob this model cannot write back byte for byte (a
+        // standard target of another size, padding that is not zero, offsets it would lay
+        // out otherwise) is refused, never rewritten into something else.
+        if !t.writes_back(info, blob)? {
+            return Err(bad(
+                "it cannot be written back exactly as it was read; it is left alone".into(),
+            ));
+        }
+        Ok(t)
+    }
+
+    /// Whether serializing gives `blob` back: every byte but the kernel's own (each entry's
+    /// `nfcache`, `comefrom` and counters, which the kernel ignores or sets), and the same
+    /// hook entries and underflows.
+    fn writes_back(&self, info: &Info, blob: &[u8]) -> Result<bool> {
+        let (again, hook_entry, underflow) = self.serialize()?;
+        if again.len() != blob.len() {
+            return Ok(false);
+        }
+        for h in (0..HOOKS.len()).filter(|h| info.valid_hooks & (1 << h) != 0) {
+            if hook_entry[h] != info.hook_entry[h] || underflow[h] != info.underflow[h] {
+                return Ok(false);
+            }
+        }
+        let mut off = 0;
+        while off < blob.len() {
+            let next = u16_at(&blob[off..], 90) as usize;
+            let (a, b) = (&blob[off..off + next], &again[off..off + next]);
+            // ipt_ip, then target_offset and next_offset; then the matches and the target.
+            if a[..IPT_IP] != b[..IPT_IP]
+                || a[88..92] != b[88..92]
+                || a[IPT_ENTRY..] != b[IPT_ENTRY..]
+            {
+                return Ok(false);
+            }
+            off += next;
+        }
+        Ok(true)
     }
 
     /// The blob for `IPT_SO_SET_REPLACE`: entries laid out again, jumps, hook entries and
@@ -780,5 +818,80 @@ impl Xtables {
             ..e
         })?;
         Ok(old)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// filter as iptables lays it out: INPUT, FORWARD (a jump to a user chain), OUTPUT, the
+    /// user chain, the closing ERROR entry; parsed back from its own blob.
+    fn filter() -> (Table, Info, Vec<u8>) {
+        let builtin = |h: usize| Chain {
+            name: HOOKS[h].into(),
+            hook: Some(h),
+            head: None,
+            rules: Vec::new(),
+            tail: Entry::verdict(VERDICT_ACCEPT),
+        };
+        let mut fwd = builtin(2);
+        let mut jump = Entry::verdict(0);
+        jump.target = Target::Jump("OTHER".into());
+        fwd.rules.push(jump);
+        let mut end = Entry::verdict(0);
+        end.target = Target::Ext(error_target("ERROR"));
+        let t = Table {
+            name: "filter".into(),
+            valid_hooks: 0b1110,
+            chains: vec![builtin(1), fwd, builtin(3), Chain::user("OTHER")],
+            end,
+            read_entries: 6,
+        };
+        let (blob, hook_entry, underflow) = t.serialize().unwrap();
+        let info = Info {
+            valid_hooks: t.valid_hooks,
+            hook_entry,
+            underflow,
+            num_entries: 7,
+            size: blob.len() as u32,
+        };
+        (t, info, blob)
+    }
+
+    #[test]
+    fn a_blob_is_parsed_only_when_it_writes_back_the_same() {
+        let (_, info, blob) = filter();
+        let t = Table::parse("filter", &info, &blob).unwrap();
+        assert_eq!(t.serialize().unwrap().0, blob);
+        // The kernel's own fields (comefrom, counters) may be anything.
+        let mut k = blob.clone();
+        k[92..112].fill(0x5a);
+        assert!(Table::parse("filter", &info, &k).is_ok());
+        // Padding that is not zero in INPUT's policy (a standard target, 40 bytes at 112).
+        let mut p = blob.clone();
+        p[IPT_ENTRY + XT_HEADER + 4] = 1;
+        let e = Table::parse("filter", &info, &p).unwrap_err();
+        assert!(e.reason().contains("cannot be written back"), "{e}");
+        // A standard target 8 bytes longer than its struct, the rest of the table moved on.
+        let mut l = blob[..IPT_ENTRY].to_vec();
+        l[90..92].copy_from_slice(&((IPT_ENTRY + STANDARD_TARGET + 8) as u16).to_ne_bytes());
+        let mut t = blob[IPT_ENTRY..IPT_ENTRY + STANDARD_TARGET].to_vec();
+        t[..2].copy_from_slice(&((STANDARD_TARGET + 8) as u16).to_ne_bytes());
+        l.extend_from_slice(&t);
+        l.extend_from_slice(&[0; 8]);
+        l.extend_from_slice(&blob[IPT_ENTRY + STANDARD_TARGET..]);
+        let shift = |v: u32| if v > 0 { v + 8 } else { v };
+        let mut moved = info;
+        moved.hook_entry = info.hook_entry.map(shift);
+        moved.underflow = info.underflow.map(shift);
+        moved.underflow[1] = 0;
+        moved.size += 8;
+        // The jump in FORWARD points 8 bytes further too.
+        let j = (info.hook_entry[2] + 8) as usize + IPT_ENTRY + XT_HEADER;
+        let v = u32_at(&l, j) + 8;
+        l[j..j + 4].copy_from_slice(&v.to_ne_bytes());
+        let e = Table::parse("filter", &moved, &l).unwrap_err();
+        assert!(e.reason().contains("cannot be written back"), "{e}");
     }
 }
