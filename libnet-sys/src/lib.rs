@@ -25,6 +25,7 @@ pub mod nat;
 pub mod neigh;
 pub mod netlink;
 pub mod netns;
+pub mod overlay;
 pub mod route;
 pub mod sysfs;
 pub mod trace;

@@ -25,6 +25,7 @@ pub const IPFWD: &str = env!("CARGO_BIN_EXE_ipfwd");
 pub const NATCTL: &str = env!("CARGO_BIN_EXE_natctl");
 pub const NEIGHCTL: &str = env!("CARGO_BIN_EXE_neighctl");
 pub const VXLANCTL: &str = env!("CARGO_BIN_EXE_vxlanctl");
+pub const OVERLAYCTL: &str = env!("CARGO_BIN_EXE_overlayctl");
 pub const FDBCTL: &str = env!("CARGO_BIN_EXE_fdbctl");
 
 /// Shell lines that make hosts h1 and h2 (named namespaces, quiet: no IPv6), each with a veth
@@ -149,6 +150,7 @@ impl Sandbox {
             .env("NSEXEC", NSEXEC)
             .env("IPFWD", IPFWD)
             .env("NATCTL", NATCTL)
+            .env("OVERLAYCTL", OVERLAYCTL)
             .env("NEIGHCTL", NEIGHCTL)
             .env("VXLANCTL", VXLANCTL)
             .env("FDBCTL", FDBCTL)

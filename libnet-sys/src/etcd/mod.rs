@@ -117,6 +117,14 @@ impl Client {
         })
     }
 
+    /// Starts the next request on the next member (after a member cancelled a watch for want
+    /// of a leader, say).
+    pub fn skip_member(&self) {
+        let n = self.endpoints.len().max(1);
+        let at = self.current.load(Ordering::Relaxed);
+        self.current.store((at + 1) % n, Ordering::Relaxed);
+    }
+
     fn answered(&self, at: usize) {
         self.current.store(at, Ordering::Relaxed);
     }
