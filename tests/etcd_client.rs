@@ -95,7 +95,7 @@ fn kv_txn_and_leases_agree_with_etcdctl() {
 
 #[test]
 fn watch_from_a_revision_compaction_and_member_failover() {
-    let mut c = Cluster::new();
+    let c = Cluster::new();
     let cl = client(&c);
     let spec = |start| WatchSpec {
         key: b"/w/",

@@ -530,3 +530,159 @@ fn malformed_values_are_skipped_and_remove_nothing() {
     assert_eq!(fdb(&c, "h2", "ov1"), want);
     assert_eq!(neigh(&c, "h2", "ov1"), vec![pair(&ip, &mac)]);
 }
+
+/// The lines of `log` that say `add neigh ADDR`, counted per address.
+fn neigh_adds(log: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for l in log.lines() {
+        if let Some(rest) = l.strip_prefix("add neigh ") {
+            *m.entry(rest.split(' ').next().unwrap().to_string())
+                .or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+#[test]
+fn member_killed_under_the_watch_every_event_once() {
+    let c = Cluster::new();
+    let mut agents = Agents::new(&c);
+    let _ = one_endpoint(&c, &mut agents, &["h1", "h2"], 5);
+    let log2 = agents.pids[1].0.clone();
+    let eps_left = "http://192.0.2.2:2379,http://192.0.2.3:2379";
+    let add = |i: usize| {
+        let out = c.sb.ok(&format!(
+            "ip netns add k{i}
+             ip netns exec h1 $OVERLAYCTL --etcd {eps_left} --host h1 ep add ov1 k{i}"
+        ));
+        out.split(' ').next().unwrap().to_string()
+    };
+    let ips: Vec<String> = (0..10).map(add).collect();
+    // h2's agent watches on the first member (h1's): that is the one SIGKILLed.
+    c.kill_member(0);
+    let eps_left = "http://192.0.2.2:2379,http://192.0.2.3:2379";
+    let more: Vec<String> = (10..25).map(add).collect();
+    // Every endpoint made after the kill reaches h2 exactly once, and h2's kernel equals the
+    // store.
+    let ok = wait_for(Duration::from_secs(60), || {
+        let adds = neigh_adds(&agents.log(&log2));
+        ips.iter().chain(&more).all(|ip| adds.get(ip) == Some(&1))
+    });
+    assert!(ok, "{}", agents.logs());
+    let adds = neigh_adds(&agents.log(&log2));
+    assert!(
+        adds.values().all(|&n| n == 1),
+        "an event applied twice: {adds:?}"
+    );
+    assert_eq!(neigh(&c, "h2", "ov1").len(), 1 + ips.len() + more.len());
+    let o = c.sb.sh(&format!(
+        "ip netns exec h2 $OVERLAYCTL --etcd {eps_left} --host h2 status"
+    ));
+    assert!(o.status.success(), "{}", show_out(&o));
+}
+
+#[test]
+fn compaction_while_the_agent_is_stopped_means_a_full_resync() {
+    let c = Cluster::new();
+    let mut agents = Agents::new(&c);
+    let (ip, _) = one_endpoint(&c, &mut agents, &["h1", "h2"], 10);
+    assert!(wait_for(Duration::from_secs(30), || neigh(&c, "h2", "ov1")
+        .len()
+        == 1));
+    // h2's agent is stopped with its watch open on member h1, which is then killed: when it
+    // goes on, it must reconnect from its last revision + 1, which is compacted away.
+    let pid = agents.pids[1].1;
+    // SAFETY: signals to an agent this test started.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    c.kill_member(0);
+    let eps_left = "http://192.0.2.2:2379,http://192.0.2.3:2379";
+    let mut made = Vec::new();
+    for i in 0..3 {
+        made.push(c.sb.ok(&format!(
+            "ip netns add m{i}
+             ip netns exec h1 $OVERLAYCTL --etcd {eps_left} --host h1 ep add ov1 m{i}"
+        )));
+    }
+    c.sb.ok(&format!(
+        "ip netns exec h1 $OVERLAYCTL --etcd {eps_left} --host h1 ep rm ov1 {ip}"
+    ));
+    let head = Jv::parse(&c.sb.ok(&format!(
+        "ETCDCTL_API=3 etcdctl --endpoints={eps_left} endpoint status -w json"
+    )))
+    .s("0.Status.header.revision");
+    c.sb.ok(&format!(
+        "ETCDCTL_API=3 etcdctl --endpoints={eps_left} compact {head} --physical"
+    ));
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let log = agents.pids[1].0.clone();
+    let ok = wait_for(Duration::from_secs(60), || {
+        agents.log(&log).contains("history compacted") && neigh(&c, "h2", "ov1").len() == 3
+    });
+    assert!(ok, "{:?}\n{}", neigh(&c, "h2", "ov1"), agents.logs());
+    assert!(!neigh(&c, "h2", "ov1").iter().any(|(a, _)| *a == ip));
+    let o = c.sb.sh(&format!(
+        "ip netns exec h2 $OVERLAYCTL --etcd {eps_left} --host h2 status"
+    ));
+    assert!(o.status.success(), "{}", show_out(&o));
+}
+
+#[test]
+fn agent_restart_within_and_after_the_ttl_and_a_dead_host() {
+    let c = Cluster::new();
+    let mut agents = Agents::new(&c);
+    let ttl = 4;
+    let (ip, mac) = one_endpoint(&c, &mut agents, &["h1", "h2"], ttl);
+    assert!(wait_for(Duration::from_secs(30), || neigh(&c, "h2", "ov1")
+        == vec![pair(&ip, &mac)]));
+    let lease_of = || {
+        Jv::parse(&c.etcdctl(&format!("get /netplumb/v1/endpoints/ov1/{ip} -w json")))
+            .s("kvs.0.lease")
+    };
+    let lease = lease_of();
+    // Restarted within the TTL: the same lease, and h2 never sees the endpoint go.
+    agents.kill(0);
+    std::thread::sleep(Duration::from_millis(500));
+    agents.start("h1", ttl);
+    std::thread::sleep(Duration::from_secs(u64::from(ttl) + 2));
+    assert_eq!(
+        lease_of(),
+        lease,
+        "the restarted agent did not take its lease back"
+    );
+    let h2log = agents.log(&agents.pids[1].0);
+    assert!(
+        !h2log.contains("del neigh"),
+        "the endpoint flapped on h2:\n{h2log}"
+    );
+    // A dead host: its agent killed and not restarted; its endpoint leaves h2 within TTL + 1 s.
+    agents.kill(2);
+    let t0 = std::time::Instant::now();
+    assert!(wait_for(Duration::from_secs(60), || neigh(&c, "h2", "ov1")
+        .is_empty()));
+    let gone = t0.elapsed();
+    eprintln!("dead host's endpoint gone on h2 after {gone:?} (TTL {ttl} s)");
+    assert!(gone <= Duration::from_secs(u64::from(ttl) + 1), "{gone:?}");
+    assert!(!fdb(&c, "h2", "ov1").iter().any(|(m, _)| *m == mac));
+    // Meanwhile h3 takes the address; h1's agent, back after its lease is gone, re-registers
+    // what it can, reports the conflict and overwrites nothing; status exits 1.
+    agents.start("h3", ttl);
+    container(&c, "c3");
+    ov_ok(&c, "h3", &format!("ep add ov1 c3 --ip {ip}"));
+    agents.start("h1", ttl);
+    let log = agents.pids[4].0.clone();
+    assert!(
+        wait_for(Duration::from_secs(30), || agents
+            .log(&log)
+            .contains("taken meanwhile")),
+        "{}",
+        agents.logs()
+    );
+    let v = c.etcdctl(&format!(
+        "get /netplumb/v1/endpoints/ov1/{ip} --print-value-only"
+    ));
+    assert!(v.contains("host=h3"), "{v}");
+    let o = ov(&c, "h1", "status");
+    assert_eq!(o.status.code(), Some(1), "{}", show_out(&o));
+    assert!(text(&o.stdout).contains("conflict:"), "{}", show_out(&o));
+}

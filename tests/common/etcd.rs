@@ -14,7 +14,7 @@ pub const HOSTS: [&str; 3] = ["h1", "h2", "h3"];
 pub struct Cluster {
     pub sb: Sandbox,
     /// The PID of each host's member, while it runs.
-    pids: Vec<Option<i32>>,
+    pids: std::sync::Mutex<Vec<Option<i32>>>,
 }
 
 /// Shell lines making the underlay and the three hosts.
@@ -67,9 +67,9 @@ impl Cluster {
         }
         let sb = Sandbox::new();
         sb.ok(UNDERLAY);
-        let mut c = Cluster {
+        let c = Cluster {
             sb,
-            pids: vec![None; HOSTS.len()],
+            pids: std::sync::Mutex::new(vec![None; HOSTS.len()]),
         };
         for i in 0..HOSTS.len() {
             c.start_member(i);
@@ -87,7 +87,7 @@ impl Cluster {
     }
 
     /// Starts (or restarts, on its data) host `i`'s member.
-    pub fn start_member(&mut self, i: usize) {
+    pub fn start_member(&self, i: usize) {
         let cluster = (0..HOSTS.len())
             .map(|j| format!("{}=http://{}:2380", HOSTS[j], host_addr(j)))
             .collect::<Vec<_>>()
@@ -107,12 +107,13 @@ impl Cluster {
               >/run/etcd/{h}.log 2>&1 </dev/null &
             echo $!"
         ));
-        self.pids[i] = Some(pid.trim().parse().expect("etcd's PID"));
+        self.pids.lock().unwrap()[i] = Some(pid.trim().parse().expect("etcd's PID"));
     }
 
     /// SIGKILLs host `i`'s member (by its PID).
-    pub fn kill_member(&mut self, i: usize) {
-        if let Some(pid) = self.pids[i].take() {
+    pub fn kill_member(&self, i: usize) {
+        let pid = self.pids.lock().unwrap()[i].take();
+        if let Some(pid) = pid {
             // SAFETY: kill has no memory effects; the PID is a child of our sandbox shell.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             // Reaped by init (its parent shell is gone); wait until it is no longer running.
@@ -135,7 +136,7 @@ impl Cluster {
     /// Waits until every running member answers as healthy (generous: the machine is loaded).
     pub fn wait_healthy(&self) {
         let eps: Vec<String> = (0..HOSTS.len())
-            .filter(|&i| self.pids[i].is_some())
+            .filter(|&i| self.pids.lock().unwrap()[i].is_some())
             .map(|i| format!("http://{}:2379", host_addr(i)))
             .collect();
         let ok = wait_for(Duration::from_secs(90), || {
