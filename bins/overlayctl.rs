@@ -45,6 +45,15 @@ options (before the command):
 \t--explain\t\tprint every etcd request and answer, and every kernel request
 \t--dry-run\t\tsync: print the kernel changes it would make; make none
 \t-j, --json\t\tJSON output for ls and status
+\t-b, --batch FILE\tone command a line from FILE (- for stdin), one process
+kernel calls and etcd requests:
+\tnet create\tetcd POST /v3/kv/txn (both keys CREATE_REVISION == 0)
+\tep add\t\tetcd POST /v3/kv/txn; netlink RTM_NEWLINK kind veth (VETH_INFO_PEER,
+\t\t\tIFLA_NET_NS_FD, IFLA_MASTER, IFLA_MTU), RTM_NEWADDR in NS
+\tsync, watch\tetcd POST /v3/kv/range, /v3/watch, /v3/lease/grant|keepalive|timetolive;
+\t\t\tnetlink RTM_NEWLINK kind bridge and kind vxlan (IFLA_VXLAN_ID/LOCAL/LINK/
+\t\t\tPORT/LEARNING/PROXY), RTM_GETNEIGH dumps (AF_BRIDGE, AF_INET),
+\t\t\tRTM_NEWNEIGH (NTF_SELF NLM_F_REPLACE, NLM_F_APPEND for flooding), RTM_DELNEIGH
 ";
 
 /// Where this host's agent keeps what must survive it: its lease, the last revision it
@@ -909,6 +918,7 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
     let (mut etcd, mut host, mut vtep) = (std::env::var("NETPLUMB_ETCD").ok(), None, None);
     let (mut explain, mut dry_run, mut json, mut force, mut ttl) =
         (false, false, false, false, 10i64);
+    let mut batch = None;
     let mut rest = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -932,6 +942,11 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
             "--host" => host = Some(value()?),
             "--vtep" => vtep = Some(ipv4("--vtep", "address", &value()?)?),
             "--ttl" => ttl = cli::number::<i64>("--ttl", "seconds", &value()?, 2, 3600)?,
+            "--via" => {
+                return Err(Failure::usage(
+                    "--via does not apply: overlayctl's store is etcd's JSON gateway and its kernel steps are netlink's",
+                ))
+            }
             "--cacert" | "--cert" | "--key" => {
                 return Err(Failure::fail(format!(
                     "{a}: this overlayctl was built without TLS support (cargo feature tls)"
@@ -941,13 +956,14 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
             "--dry-run" => dry_run = true,
             "-j" | "--json" => json = true,
             "--force" => force = true,
+            "-b" | "--batch" => batch = Some(value()?),
             _ => rest.push(args[i].clone()),
         }
         i += 1;
     }
-    let Some(cmd) = rest.first().cloned() else {
+    if rest.is_empty() && batch.is_none() {
         return Err(Failure::usage("a command is needed (overlayctl --help)"));
-    };
+    }
     let etcd = etcd.ok_or_else(|| Failure::usage("--etcd URL (or NETPLUMB_ETCD) is needed"))?;
     let endpoints = parse_endpoints(&etcd).map_err(|e| Failure::usage(e.to_string()))?;
     let trace = Trace {
@@ -963,8 +979,32 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
         json,
         force,
     };
-    let args = &rest[1..];
-    match cmd.as_str() {
+    let Some(file) = batch else {
+        return dispatch(&c, &rest, dry_run, ttl);
+    };
+    for (line, words) in cli::read_batch(&file)? {
+        if words.is_empty() {
+            continue;
+        }
+        match dispatch(&c, &words, dry_run, ttl) {
+            Ok(EXIT_OK) => {}
+            Ok(status) => return Ok(status),
+            Err(f) => {
+                return Err(Failure {
+                    message: format!("{file}:{line}: {}", f.message),
+                    ..f
+                })
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// One command line (without the options).
+fn dispatch(c: &Ctx, words: &[String], dry_run: bool, ttl: i64) -> Result<i32, Failure> {
+    let (cmd, args) = (words[0].as_str(), &words[1..]);
+    let c = &c;
+    match cmd {
         "net" => net_cmd(&c, args).map(|()| EXIT_OK),
         "ep" => ep_cmd(&c, args).map(|()| EXIT_OK),
         "sync" => sync_cmd(&c, args.first().map(String::as_str), dry_run).map(|_| EXIT_OK),
