@@ -1003,13 +1003,12 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
 /// One command line (without the options).
 fn dispatch(c: &Ctx, words: &[String], dry_run: bool, ttl: i64) -> Result<i32, Failure> {
     let (cmd, args) = (words[0].as_str(), &words[1..]);
-    let c = &c;
     match cmd {
-        "net" => net_cmd(&c, args).map(|()| EXIT_OK),
-        "ep" => ep_cmd(&c, args).map(|()| EXIT_OK),
-        "sync" => sync_cmd(&c, args.first().map(String::as_str), dry_run).map(|_| EXIT_OK),
-        "watch" => watch_cmd(&c, ttl).map(|()| EXIT_OK),
-        "status" => status_cmd(&c),
+        "net" => net_cmd(c, args).map(|()| EXIT_OK),
+        "ep" => ep_cmd(c, args).map(|()| EXIT_OK),
+        "sync" => sync_cmd(c, args.first().map(String::as_str), dry_run).map(|_| EXIT_OK),
+        "watch" => watch_cmd(c, ttl).map(|()| EXIT_OK),
+        "status" => status_cmd(c),
         o => Err(Failure {
             status: EXIT_USAGE,
             ..Failure::usage(format!("unknown command '{o}' (overlayctl --help)"))
