@@ -3,8 +3,9 @@
 //! table of natctl's own.
 
 use crate::cli::{self, Failure, Json, EXIT_OK};
+use libnet_sys::ifname::IfName;
 use libnet_sys::nat::host;
-use libnet_sys::nat::ops::{self, Change, Listed, Nat};
+use libnet_sys::nat::ops::{self, Change, Listed, Nat, Opts};
 use libnet_sys::nat::Rule;
 use libnet_sys::{Error, Trace};
 use std::fmt::Write as _;
@@ -22,12 +23,19 @@ commands (each one transaction: all of it happens or none):
 \t\t\t\tsource NAT to a fixed address
 \tpublish add|del [HOSTIP:]PORT[-PORT] DEST:PORT[-PORT] [--proto tcp|udp] [--in IF]
 \t\t\t\tconnections to the host's PORT go to DEST (Docker's -p),
-\t\t\t\tfrom outside, from the host (127.0.0.1 too) and hairpin;
-\t\t\t\tadd turns on route_localnet toward DEST and hairpin on
-\t\t\t\tDEST's bridge port, and says so; del of a udp
-\t\t\t\tport deletes the conntrack entries it sent to DEST
+\t\t\t\tfrom outside, from the host (127.0.0.1 too), from
+\t\t\t\tDEST's neighbours and DEST itself (hairpin); a port
+\t\t\t\tanother publish holds is refused, the same publish
+\t\t\t\tagain is a note; add turns on route_localnet toward
+\t\t\t\tDEST and, with br_netfilter, hairpin on DEST's bridge
+\t\t\t\tport (every port while DEST is not known yet), and
+\t\t\t\tsays so; del of a udp port deletes the conntrack
+\t\t\t\tentries it sent to DEST
 \tisolate add|del BRIDGE1 BRIDGE2\tno forwarding between the two bridges, either way
 \tdel ID\t\t\t\tdelete the rule list shows with this id
+\t\t\t\tevery del takes --if-exists: what is gone already
+\t\t\t\tis a note on stderr, exit 0
+
 \tlist [-j]\t\t\tnatctl's rules: id, kind, match, target, packets, bytes
 \tflush\t\t\t\tremove natctl's table or chains (and nothing else)
 options (before the command):
@@ -99,6 +107,7 @@ fn failure(head: &str, e: &Error) -> Failure {
         Some(libc::ENOENT) if e.step == "check" => {
             "there is no such natctl rule (see natctl list)".to_string()
         }
+        None if e.step == "check" && !e.is_invalid() => e.reason(),
         Some(libc::ENOBUFS) => {
             "the kernel's answer was lost and the table does not show the change; run \
              natctl list to see where things stand"
@@ -111,8 +120,20 @@ fn failure(head: &str, e: &Error) -> Failure {
 
 impl cli::Program for Ctx<'_> {
     fn run(&mut self, words: &[String]) -> Result<i32, Failure> {
-        let w: Vec<&str> = words.iter().map(String::as_str).collect();
-        let head = w.join(" ");
+        let head = words.join(" ");
+        // `--if-exists` may stand anywhere in a delete: what is gone already is then a note.
+        let if_exists = words.iter().any(|w| w == "--if-exists");
+        let w: Vec<&str> = words
+            .iter()
+            .map(String::as_str)
+            .filter(|w| *w != "--if-exists")
+            .collect();
+        let deletes = matches!(w.as_slice(), ["del", ..] | [_, "del", ..]);
+        if if_exists && !deletes {
+            return Err(Failure::usage(format!(
+                "{head}: --if-exists goes with a delete (KIND del ..., del ID)"
+            )));
+        }
         let change = match w.as_slice() {
             ["list"] => return self.list().map(|_| EXIT_OK),
             ["list", "-j" | "--json"] => {
@@ -128,18 +149,19 @@ impl cli::Program for Ctx<'_> {
                 self.nat.flush().map_err(|e| failure(&head, &e))?;
                 return Ok(EXIT_OK);
             }
-            ["del", id] => {
-                Change::DelId(id.parse().map_err(|_| {
+            ["del", id] => Change::DelId(
+                id.parse().map_err(|_| {
                     Failure::usage(format!("{head}: bad id '{id}' (see natctl list)"))
-                })?)
-            }
+                })?,
+                if_exists,
+            ),
             [kind @ ("masquerade" | "snat" | "publish" | "isolate"), op @ ("add" | "del"), rest @ ..] =>
             {
                 let rule = Rule::parse(kind, rest).map_err(|e| cli::failure(&head, &e))?;
                 if *op == "add" {
                     Change::Add(rule)
                 } else {
-                    Change::Del(rule)
+                    Change::Del(rule, if_exists)
                 }
             }
             [kind @ ("masquerade" | "snat" | "publish" | "isolate"), ..] => {
@@ -238,7 +260,7 @@ impl Ctx<'_> {
         dests.sort();
         dests.dedup();
         // The rules deleted, to forget their flows after: a delete by id is looked up first.
-        let listed = if changes.iter().any(|(c, _)| matches!(c, Change::DelId(_))) {
+        let listed = if changes.iter().any(|(c, _)| matches!(c, Change::DelId(..))) {
             self.nat.list()?
         } else {
             Vec::new()
@@ -246,18 +268,41 @@ impl Ctx<'_> {
         let deleted: Vec<Rule> = changes
             .iter()
             .filter_map(|(c, _)| match c {
-                Change::Del(r) => Some(r.clone()),
-                Change::DelId(id) => listed.iter().find(|l| l.id == *id).map(|l| l.rule.clone()),
+                Change::Del(r, _) => Some(r.clone()),
+                Change::DelId(id, _) => listed.iter().find(|l| l.id == *id).map(|l| l.rule.clone()),
                 Change::Add(_) => None,
             })
             .collect();
+        let isolated: Vec<&IfName> = changes
+            .iter()
+            .filter_map(|(c, _)| match c {
+                Change::Add(Rule::Isolate { a, b }) => Some([a, b]),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        host::check_isolated(self.trace, &isolated)?;
         let mut host = host::prepare(self.trace, &dests)?;
-        if let Err(e) = self.nat.apply(changes) {
-            for left in host.undo(self.trace) {
-                eprintln!("natctl: could not turn back: {left}");
+        let opts = Opts {
+            ways: host.ways.clone(),
+        };
+        let notes = match self.nat.apply(changes, &opts) {
+            Ok(n) => n,
+            Err(e) => {
+                for left in host.undo(self.trace) {
+                    eprintln!("natctl: could not turn back: {left}");
+                }
+                return Err(e);
             }
-            return Err(e);
+        };
+        for n in &notes {
+            eprintln!("natctl: note: {n}");
         }
+        // Only what was deleted now has flows to forget.
+        let deleted: Vec<Rule> = deleted
+            .into_iter()
+            .filter(|r| !notes.iter().any(|n| n.starts_with(&r.spec())))
+            .collect();
         for r in &deleted {
             match ops::forget_flows(self.trace, r) {
                 Ok(0) => {}

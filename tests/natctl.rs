@@ -541,6 +541,11 @@ fn bad_input_and_conflicts_change_nothing_on_either_path() {
         ("publish add 8080 10.88.0.2", 2, "DEST:PORT"),
         ("snat add 10.88.0.0/16", 2, "--to ADDR"),
         ("isolate add br0 br0", 2, "from itself"),
+        (
+            "isolate add br0 nosuch",
+            1,
+            "isolate add br0 nosuch: no bridge (no interface) named nosuch",
+        ),
         ("del 12345", 1, "no such natctl rule"),
         ("del x", 2, "bad id"),
         ("frobnicate", 2, "unknown command"),
@@ -944,6 +949,7 @@ fn drop_policies_on_the_forward_hook_are_warned_about(via: &str) {
     let (err, warned) = run("snat add 10.90.0.0/16 --to 192.0.2.1");
     assert_eq!(warned, [nft_drop, xt_drop], "--via {via}: {err}");
     assert_eq!(err.lines().count(), 2, "--via {via}: {err}");
+    sb.ok("ip link add br2 type bridge");
     assert_eq!(run("isolate add br0 br2").0, "", "--via {via}");
 
     sb.ok("nft delete table inet fw");
@@ -981,10 +987,13 @@ ip saddr 10.88.0.0/16 oifname != "br0" counter packets 0 bytes 0 masquerade comm
 ip saddr 10.90.0.0/16 counter packets 0 bytes 0 snat to 192.0.2.1 comment "natctl:snat 10.90.0.0/16 --to 192.0.2.1"
 ip saddr 127.0.0.0/8 ip daddr 10.88.0.2 tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
 ip saddr 10.88.0.2 ip daddr 10.88.0.2 tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
+ip daddr 10.88.0.2 iifname "br0" oifname "br0" tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
 ip saddr 127.0.0.0/8 ip daddr 10.88.0.3 udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 ip saddr 10.88.0.3 ip daddr 10.88.0.3 udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
+ip daddr 10.88.0.3 iifname "br0" oifname "br0" udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 ip saddr 127.0.0.0/8 ip daddr 10.88.0.2 tcp dport 443 masquerade comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
 ip saddr 10.88.0.2 ip daddr 10.88.0.2 tcp dport 443 masquerade comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
+ip daddr 10.88.0.2 iifname "br0" oifname "br0" tcp dport 443 masquerade comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
 }
 chain forward {
 type filter hook forward priority filter - 1; policy accept;
@@ -1029,10 +1038,13 @@ COMMIT
 -A NATCTL-POSTROUTING -s 10.90.0.0/16 -m comment --comment "natctl:snat 10.90.0.0/16 --to 192.0.2.1" -j SNAT --to-source 192.0.2.1
 -A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.2/32 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 10.88.0.2/32 -d 10.88.0.2/32 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" -j MASQUERADE
+-A NATCTL-POSTROUTING -d 10.88.0.2/32 -i br0 -o br0 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.3/32 -p udp -m udp --dport 6000:6002 -m comment --comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 10.88.0.3/32 -d 10.88.0.3/32 -p udp -m udp --dport 6000:6002 -m comment --comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j MASQUERADE
+-A NATCTL-POSTROUTING -d 10.88.0.3/32 -i br0 -o br0 -p udp -m udp --dport 6000:6002 -m comment --comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.2/32 -p tcp -m tcp --dport 443 -m comment --comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 10.88.0.2/32 -d 10.88.0.2/32 -p tcp -m tcp --dport 443 -m comment --comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp" -j MASQUERADE
+-A NATCTL-POSTROUTING -d 10.88.0.2/32 -i br0 -o br0 -p tcp -m tcp --dport 443 -m comment --comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp" -j MASQUERADE
 COMMIT
 "#;
 
@@ -1123,4 +1135,238 @@ fn what_natctl_wrote_saves_and_restores_unchanged(via: &str) {
     check(&sb.ok(save), &rest, "after publish del");
     natctl_ok(&sb, via, "publish add 192.0.2.1:8443 10.88.0.2:443");
     sorted_specs("after the rule was deleted and added again");
+}
+
+#[test]
+fn hairpin_and_neighbours_in_the_normal_order_nftables() {
+    hairpin_and_neighbours_in_the_normal_order("nftables");
+}
+
+#[test]
+fn hairpin_and_neighbours_in_the_normal_order_iptables() {
+    hairpin_and_neighbours_in_the_normal_order("iptables");
+}
+
+/// Docker's order: the port is published as the container starts, before it has sent anything
+/// (its address is in no neighbour table, its MAC in no FDB). Still the container reaches its
+/// own published port through the host's address, and so does its neighbour on the same
+/// bridge, whether br_netfilter hands bridged packets to the firewall or not; publishing again
+/// is no error.
+fn hairpin_and_neighbours_in_the_normal_order(via: &str) {
+    for call in [1, 0] {
+        let sb = Sandbox::new();
+        sb.ok(NET);
+        sb.ok(&format!(
+            "sysctl -qw net.bridge.bridge-nf-call-iptables={call}"
+        ));
+        server(&sb, "tcp", "c1", 80);
+        let o = natctl_ok(&sb, via, "publish add 8080 10.88.0.2:80");
+        let err = text(&o.stderr);
+        let hairpin = |port: &str| sb.link(port).s("linkinfo.info_slave_data.hairpin");
+        if call == 1 {
+            // c1 is not known yet: every port of br0 gets hairpin, and natctl says so.
+            assert!(
+                err.contains("natctl: set hairpin on vc1 of br0 (10.88.0.2 is not yet known"),
+                "--via {via}: {err}"
+            );
+            assert_eq!(hairpin("vc1"), "true");
+            assert_eq!(hairpin("vc3"), "true");
+        } else {
+            // Routed, not bridged: no port needs hairpin.
+            assert!(!err.contains("hairpin"), "--via {via}: {err}");
+            assert_eq!(hairpin("vc1"), "false");
+        }
+        let what = format!("--via {via}, bridge-nf-call-iptables={call}");
+        assert_eq!(
+            connect(&sb, "c1", "192.0.2.1", 8080),
+            "c1 sees 10.88.0.1",
+            "{what}"
+        );
+        // The neighbour: with br_netfilter the answer is bridged back through conntrack
+        // and c1 may see c3's own address; routed, natctl masquerades it.
+        let seen = connect(&sb, "c3", "192.0.2.1", 8080);
+        let want = if call == 1 {
+            "c1 sees 10.88.0.3"
+        } else {
+            "c1 sees 10.88.0.1"
+        };
+        assert_eq!(seen, want, "{what}");
+        assert_eq!(
+            connect(&sb, "wan", "192.0.2.1", 8080),
+            "c1 sees 192.0.2.2",
+            "{what}"
+        );
+        // The same publish again (0.0.0.0 is every address, as without one) is done already.
+        let before = state(&sb);
+        for again in [
+            "publish add 8080 10.88.0.2:80",
+            "publish add 0.0.0.0:8080 10.88.0.2:80",
+        ] {
+            let o = natctl_ok(&sb, via, again);
+            assert_eq!(
+                text(&o.stderr),
+                "natctl: note: publish 8080 10.88.0.2:80 --proto tcp is there already: nothing added\n",
+                "{what}: {again}"
+            );
+            assert_eq!(state(&sb), before, "{what}: {again}");
+        }
+    }
+}
+
+#[test]
+fn a_host_port_is_published_once_nftables() {
+    a_host_port_is_published_once("nftables");
+}
+
+#[test]
+fn a_host_port_is_published_once_iptables() {
+    a_host_port_is_published_once("iptables");
+}
+
+/// A second publish of a host port held already can never match: refused, naming the holder
+/// (per protocol and host address; every address overlaps each one), nothing changed.
+fn a_host_port_is_published_once(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    natctl_ok(&sb, via, "publish add 8080 10.88.0.2:80");
+    natctl_ok(
+        &sb,
+        via,
+        "publish add 192.0.2.1:9000-9010 10.88.0.2:9000-9010",
+    );
+    let before = state(&sb);
+    for (args, holder) in [
+        (
+            "publish add 8080 10.88.0.3:80",
+            "publish 8080 10.88.0.2:80 --proto tcp",
+        ),
+        (
+            "publish add 8000-8090 10.88.0.3:80",
+            "publish 8080 10.88.0.2:80 --proto tcp",
+        ),
+        (
+            "publish add 192.0.2.1:8080 10.88.0.3:80",
+            "publish 8080 10.88.0.2:80 --proto tcp",
+        ),
+        (
+            "publish add 9010 10.88.0.3:80",
+            "publish 192.0.2.1:9000-9010 10.88.0.2:9000-9010 --proto tcp",
+        ),
+        (
+            "publish add 192.0.2.1:9005 10.88.0.3:80",
+            "publish 192.0.2.1:9000-9010 10.88.0.2:9000-9010 --proto tcp",
+        ),
+    ] {
+        let o = natctl(&sb, via, args);
+        assert_eq!(o.status.code(), Some(1), "--via {via} {args}");
+        assert_eq!(
+            text(&o.stderr),
+            format!(
+                "natctl: {args}: its host port is already published by {holder} (see natctl list)\n"
+            ),
+            "--via {via} {args}"
+        );
+        assert_eq!(state(&sb), before, "--via {via} {args} changed the rules");
+    }
+    // Another protocol, another host address, ports beside the range: all free.
+    for args in [
+        "publish add 8080 10.88.0.3:80 --proto udp",
+        "publish add 127.0.0.1:9005 10.88.0.3:80",
+        "publish add 9011 10.88.0.3:80",
+    ] {
+        natctl_ok(&sb, via, args);
+    }
+    assert_eq!(listed(&sb, via).len(), 5, "--via {via}");
+}
+
+#[test]
+fn nothing_is_left_once_nothing_is_held() {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    sb.ok(OTHER_XT);
+    let xt_before = masked(&xt_save(&sb));
+    for via in VIAS {
+        natctl_ok(
+            &sb,
+            via,
+            "-b - <<'EOF'\nmasquerade add 10.88.0.0/16 --not-out br0\npublish add 8080 10.88.0.2:80\nisolate add br0 br1\nEOF",
+        );
+        let l = listed(&sb, via);
+        let publish = l.iter().find(|r| r.s("kind") == "publish").unwrap();
+        let id = publish.s("id");
+        natctl_ok(&sb, via, "isolate del br0 br1");
+        natctl_ok(&sb, via, "masquerade del 10.88.0.0/16 --not-out br0");
+        if via == "iptables" {
+            // filter holds nothing of natctl's any more: NATCTL-FORWARD and its jump went.
+            let save = sb.ok("iptables-legacy-save");
+            assert!(!save.contains("NATCTL-FORWARD"), "{save}");
+            assert!(save.contains(":NATCTL "), "{save}");
+        }
+        natctl_ok(&sb, via, &format!("del {id}"));
+        assert_eq!(listed(&sb, via).len(), 0);
+        // The table went in the transaction of the last delete; the legacy chains and jumps too.
+        assert_eq!(sb.ok("nft list tables"), "", "--via {via}");
+        assert_eq!(masked(&xt_save(&sb)), xt_before, "--via {via}");
+    }
+}
+
+#[test]
+fn if_exists_deletes_of_what_is_gone_are_notes_nftables() {
+    if_exists_deletes_of_what_is_gone_are_notes("nftables");
+}
+
+#[test]
+fn if_exists_deletes_of_what_is_gone_are_notes_iptables() {
+    if_exists_deletes_of_what_is_gone_are_notes("iptables");
+}
+
+/// A teardown run twice (CNI's DEL): `--if-exists` makes deleting what is gone a note, exit 0,
+/// nothing changed; without it, it is the error it always was.
+fn if_exists_deletes_of_what_is_gone_are_notes(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    natctl_ok(&sb, via, "masquerade add 10.88.0.0/16");
+    let before = state(&sb);
+    for (args, note) in [
+        (
+            "publish del 8080 10.88.0.2:80 --if-exists",
+            "publish 8080 10.88.0.2:80 --proto tcp is not there: nothing deleted",
+        ),
+        (
+            "masquerade del --if-exists 10.99.0.0/16",
+            "masquerade 10.99.0.0/16 is not there: nothing deleted",
+        ),
+        (
+            "isolate del br0 br1 --if-exists",
+            "isolate br0 br1 is not there: nothing deleted",
+        ),
+        (
+            "del 12345 --if-exists",
+            "no rule has id 12345: nothing deleted",
+        ),
+    ] {
+        let o = natctl_ok(&sb, via, args);
+        assert_eq!(
+            text(&o.stderr),
+            format!("natctl: note: {note}\n"),
+            "--via {via} {args}"
+        );
+        assert_eq!(state(&sb), before, "--via {via} {args}");
+        let without = args.replace(" --if-exists", "");
+        let o = natctl(&sb, via, &without);
+        assert_eq!(o.status.code(), Some(1), "--via {via} {without}");
+        assert!(
+            text(&o.stderr).contains("no such natctl rule"),
+            "--via {via} {without}"
+        );
+    }
+    // What is there is deleted as ever; a batch may mix both.
+    natctl_ok(
+        &sb,
+        via,
+        "-b - <<'EOF'\nmasquerade del 10.88.0.0/16 --if-exists\npublish del 8080 10.88.0.2:80 --if-exists\nEOF",
+    );
+    assert_eq!(listed(&sb, via).len(), 0);
+    let o = natctl(&sb, via, "publish add 8080 10.88.0.2:80 --if-exists");
+    assert_eq!(o.status.code(), Some(2), "--via {via}");
 }

@@ -4,6 +4,15 @@
 //! with br_netfilter a container's connection to its own published port can be bridged back
 //! out the port it came in on. Both are switches natctl turns on and reports; `undo` turns
 //! back what it turned when the rules that needed them could not be made.
+//!
+//! Hairpin is needed only while br_netfilter hands bridged packets to iptables
+//! (`net.bridge.bridge-nf-call-iptables=1`): it DNATs a container's packet on the bridge and,
+//! the destination being on the same bridge, bridges it on instead of routing it. Without
+//! br_netfilter the packet is routed out of the bridge device, which may send it to any port.
+//! The container's port is the one its address was last seen behind; before it has sent
+//! anything (the usual order: ports are published as a container starts) that is not known,
+//! so every port of the bridge then gets hairpin, as Docker does for all its ports when it
+//! runs without its userland proxy. A port attached later is not covered: natctl says so.
 
 use crate::bridge::ops::Bridges;
 use crate::bridge::{Detail, PortSetting};
@@ -26,6 +35,8 @@ enum Turned {
 pub struct Prepared {
     pub notes: Vec<String>,
     pub hints: Vec<String>,
+    /// The interface each destination is routed out of, for the rules that need it.
+    pub ways: Vec<(Ipv4Addr, IfName)>,
     turned: Vec<Turned>,
 }
 
@@ -90,6 +101,7 @@ pub fn prepare(trace: Trace, dests: &[Ipv4Addr]) -> Result<Prepared> {
     let mut p = Prepared {
         notes: Vec::new(),
         hints: Vec::new(),
+        ways: Vec::new(),
         turned: Vec::new(),
     };
     match prepare_into(&mut p, trace, dests) {
@@ -125,6 +137,7 @@ fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[Ipv4Addr]) -> Result<()
             &oif,
         )?;
         let Some(dev) = link.name else { continue };
+        p.ways.push((dst, dev));
         let key = Key::conf(false, dev.as_str(), "route_localnet");
         let c = sysctl::set(&trace, &key, 1)?;
         if c.changed() {
@@ -133,31 +146,66 @@ fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[Ipv4Addr]) -> Result<()
             ));
             p.turned.push(Turned::Sysctl(key, c.old));
         }
-        if link.kind != "bridge" {
+        if link.kind != "bridge" || !bridged_back(&trace)? {
             continue;
         }
-        match port_of(&mut bridges, &trace, &dev, dst)? {
-            Some(port) => {
-                let b = bridges.bridge(&dev, Detail::Full)?;
-                let on = b
-                    .ports
-                    .iter()
-                    .any(|x| x.name.as_ref() == Some(&port) && x.hairpin);
-                if !on {
-                    bridges.set_port(&dev, &port, PortSetting::Hairpin, 1)?;
-                    p.notes.push(format!(
-                        "set hairpin on {port} of {dev} (so {dst} may reach its own published port)"
-                    ));
-                    p.turned.push(Turned::Hairpin(dev, port));
-                }
-            }
-            None => p.hints.push(format!(
-                "{dst} is not yet known on {dev}: for it to reach its own published port, turn \
-                 hairpin on for its bridge port (brctl hairpin {dev} PORT on)"
-            )),
+        let known = port_of(&mut bridges, &trace, &dev, dst)?;
+        let b = bridges.bridge(&dev, Detail::Full)?;
+        let off: Vec<IfName> = b
+            .ports
+            .iter()
+            .filter(|x| !x.hairpin && (known.is_none() || x.name == known))
+            .filter_map(|x| x.name)
+            .collect();
+        for port in off {
+            bridges.set_port(&dev, &port, PortSetting::Hairpin, 1)?;
+            p.notes.push(match known {
+                Some(_) => format!(
+                    "set hairpin on {port} of {dev} (so {dst} may reach its own published port)"
+                ),
+                None => format!(
+                    "set hairpin on {port} of {dev} ({dst} is not yet known on {dev}: so it may \
+                     reach its own published port from whichever port it is behind)"
+                ),
+            });
+            p.turned.push(Turned::Hairpin(dev, port));
+        }
+        if known.is_none() {
+            p.hints.push(format!(
+                "a port attached to {dev} later needs hairpin for its container to reach its \
+                 own published port through br_netfilter (brctl hairpin {dev} PORT on)"
+            ));
         }
     }
     Ok(())
+}
+
+/// Isolating an interface that does not exist is a mistake (nft would match its name should
+/// it come): refused, naming it.
+pub fn check_isolated(trace: Trace, names: &[&IfName]) -> Result<()> {
+    let mut k = Kernel::new(trace);
+    for n in names {
+        match k.link(n) {
+            Err(e) if e.is(libc::ENODEV) => {
+                return Err(Error::state(
+                    n.to_string(),
+                    format!("no bridge (no interface) named {n}"),
+                ))
+            }
+            other => other?,
+        };
+    }
+    Ok(())
+}
+
+/// Whether br_netfilter hands bridged IPv4 to the netfilter hooks here, so that a packet
+/// DNATed back to its own bridge is bridged, not routed.
+fn bridged_back(trace: &Trace) -> Result<bool> {
+    let key = sysctl::bridge_nf("bridge-nf-call-iptables");
+    if !sysctl::exists(&key) {
+        return Ok(false);
+    }
+    Ok(sysctl::get(trace, &key)? == 1)
 }
 
 /// The bridge port behind which `dst` was last seen: its address from the neighbour table, its

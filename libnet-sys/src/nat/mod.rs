@@ -296,6 +296,8 @@ impl Rule {
                     ),
                     None => (None, pos[0]),
                 };
+                // 0.0.0.0:PORT is Docker's way to say every address: the same publish as PORT.
+                let host = host.filter(|h| !h.is_unspecified());
                 let ports = Ports::parse(ports)?;
                 let (dest, dports) = pos[1].rsplit_once(':').ok_or_else(|| {
                     usage(format!(
@@ -374,6 +376,39 @@ impl Rule {
         }
     }
 
+    /// Whether two publishes claim a host port in common: the same protocol, overlapping
+    /// port ranges, the same host address or either on every address (none), and the same
+    /// incoming interface or either on every one. Only one of them could ever match.
+    pub fn overlaps(&self, other: &Rule) -> bool {
+        let (
+            Rule::Publish {
+                host,
+                ports,
+                proto,
+                in_if,
+                ..
+            },
+            Rule::Publish {
+                host: h2,
+                ports: p2,
+                proto: pr2,
+                in_if: i2,
+                ..
+            },
+        ) = (self, other)
+        else {
+            return false;
+        };
+        fn either<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+            a.is_none() || b.is_none() || a == b
+        }
+        proto == pr2
+            && ports.first <= p2.last
+            && p2.first <= ports.last
+            && either(host, h2)
+            && either(in_if, i2)
+    }
+
     /// Reads a spec back (from a rule's comment).
     pub fn from_spec(spec: &str) -> Result<Rule> {
         let words: Vec<&str> = spec.split_whitespace().collect();
@@ -433,8 +468,9 @@ impl Lowered {
 }
 
 impl Rule {
-    /// The kernel rules that make this rule.
-    pub fn lower(&self) -> Vec<Lowered> {
+    /// The kernel rules that make this rule; `via` is the interface a published port's
+    /// destination is routed out of, when it has one.
+    pub fn lower(&self, via: Option<&IfName>) -> Vec<Lowered> {
         match self {
             Rule::Masquerade { subnet, out } | Rule::Snat { subnet, out, .. } => {
                 let action = match self {
@@ -483,6 +519,20 @@ impl Rule {
                     v.push(Lowered {
                         src: Some(src),
                         dst: Some(*dest),
+                        l4: Some((*proto, *dports)),
+                        helper: true,
+                        ..Lowered::new(Place::Postrouting, Action::Masquerade)
+                    });
+                }
+                // Sent back into the network it came from (a neighbour of the destination to
+                // its published port): routed, the answer would go straight back on the
+                // bridge, past the conntrack that undoes the DNAT, unless masqueraded. With
+                // br_netfilter the packet is bridged instead and has no in-interface here.
+                if let Some(dev) = via {
+                    v.push(Lowered {
+                        dst: Some(*dest),
+                        iif: Some(*dev),
+                        oif: Out::Is(*dev),
                         l4: Some((*proto, *dports)),
                         helper: true,
                         ..Lowered::new(Place::Postrouting, Action::Masquerade)

@@ -11,7 +11,8 @@
 //!   chain postrouting { type nat hook postrouting priority 101;
 //!                       ip saddr S [oifname [!=] O] counter masquerade | snat to A
 //!                       ip saddr 127.0.0.0/8 ip daddr D meta l4proto P th dport M masquerade
-//!                       ip saddr D ip daddr D meta l4proto P th dport M masquerade }
+//!                       ip saddr D ip daddr D meta l4proto P th dport M masquerade
+//!                       ip daddr D iifname V oifname V meta l4proto P th dport M masquerade }
 //!   chain forward     { type filter hook forward priority -1; iifname A oifname B counter drop }
 //! }
 //! ```
@@ -287,16 +288,16 @@ pub fn key(spec: &str) -> String {
     format!("natctl-{h:016x}")
 }
 
-/// The messages that add one natctl rule: its key, then its kernel rules, each tagged with
-/// its spec.
-pub fn add(r: &Rule, object: &str) -> Vec<(Msg, String)> {
+/// The messages that add one natctl rule: its key, then its kernel rules (`lowered`), each
+/// tagged with its spec.
+pub fn add(r: &Rule, lowered: &[Lowered], object: &str) -> Vec<(Msg, String)> {
     let spec = r.spec();
     let keyed = (
         nft::new_counter(FAMILY, TABLE, &key(&spec)),
         object.to_string(),
     );
     std::iter::once(keyed)
-        .chain(r.lower().iter().map(|l| {
+        .chain(lowered.iter().map(|l| {
             let (chain, exprs) = encode(l);
             let tag = super::tag(&spec, l.helper);
             (

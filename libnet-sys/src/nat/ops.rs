@@ -7,11 +7,13 @@ use super::nft::{self as enc, Found, FAMILY, TABLE};
 use super::xt::XtNat;
 use super::{Proto, Rule};
 use crate::error::{Error, Result};
+use crate::ifname::IfName;
 use crate::netlink::ctnetlink;
 use crate::netlink::nft::{self, NETLINK_NETFILTER};
 use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
 use crate::xtables::{Target, Xtables, VERDICT_DROP};
+use std::net::Ipv4Addr;
 
 /// How many times a transaction is rebuilt after another writer committed first.
 pub(crate) const RETRIES: usize = 200;
@@ -44,12 +46,36 @@ pub struct Listed {
     pub bytes: u64,
 }
 
-/// A change to make: add a rule, or delete one by spec or by id.
+/// A change to make: add a rule, or delete one by spec or by id; a delete's flag is
+/// `--if-exists` (what is gone already is noted, not an error).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
     Add(Rule),
-    Del(Rule),
-    DelId(u64),
+    Del(Rule, bool),
+    DelId(u64, bool),
+}
+
+/// What a transaction needs besides its changes: the interface each published destination is
+/// routed out of (from [`super::host::prepare`]).
+#[derive(Default)]
+pub struct Opts {
+    pub ways: Vec<(Ipv4Addr, IfName)>,
+}
+
+impl Opts {
+    /// The interface `dest` is routed out of, when it has one.
+    pub fn way(&self, dest: Ipv4Addr) -> Option<&IfName> {
+        self.ways.iter().find(|(d, _)| *d == dest).map(|(_, i)| i)
+    }
+
+    /// The kernel rules of `r`.
+    pub fn lower(&self, r: &Rule) -> Vec<super::Lowered> {
+        let via = match r {
+            Rule::Publish { dest, .. } => self.way(*dest),
+            _ => None,
+        };
+        r.lower(via)
+    }
 }
 
 /// natctl's steps on the path chosen.
@@ -69,10 +95,12 @@ impl Nat {
         })
     }
 
-    pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
+    /// Makes `changes` in one transaction; returns notes on what needed doing no more
+    /// (a publish already there, a delete with `--if-exists` of what is gone).
+    pub fn apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
         match self {
-            Nat::Nft(n) => n.apply(changes),
-            Nat::Xt(x) => x.apply(changes),
+            Nat::Nft(n) => n.apply(changes, opts),
+            Nat::Xt(x) => x.apply(changes, opts),
         }
     }
 
@@ -169,13 +197,12 @@ impl NftNat {
     /// Makes `changes` in one transaction; `objects[i]` names change i in errors (a batch
     /// file's line). Every change is checked against the table first: adding a rule that is
     /// there, or deleting one that is not, is an error and nothing is sent.
-    pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
-        let adds_only = changes.iter().all(|(c, _)| matches!(c, Change::Add(_)));
+    pub fn apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
         for _ in 0..RETRIES {
-            let st = self.read_with(!adds_only)?;
-            let msgs = plan(&st, changes)?;
+            let st = self.read_with(needs_rules(changes))?;
+            let (msgs, notes) = plan(&st, changes, opts)?;
             if msgs.is_empty() {
-                return Ok(());
+                return Ok(notes);
             }
             match self.nl.batch(msgs, Some(st.genid)) {
                 Err(e) if e.is(libc::ERESTART) => continue,
@@ -183,12 +210,12 @@ impl NftNat {
                 Err(e) if e.is(libc::ENOBUFS) => {
                     let now = self.read()?;
                     return if settled(&now, changes) {
-                        Ok(())
+                        Ok(notes)
                     } else {
                         Err(e)
                     };
                 }
-                other => return other,
+                other => return other.map(|_| notes),
             }
         }
         Err(Error::state(
@@ -237,33 +264,75 @@ pub(crate) enum Step<'a> {
     Del(String),
 }
 
+/// Whether checking `changes` needs the rules present, not only whether the table is: a
+/// delete does, and so does a publish (its host port may be held by another). Adding any other
+/// rule needs no read, as the kernel refuses its key when it exists.
+fn needs_rules(changes: &[(Change, String)]) -> bool {
+    changes
+        .iter()
+        .any(|(c, _)| !matches!(c, Change::Add(r) if !matches!(r, Rule::Publish { .. })))
+}
+
+/// What is left after [`walk`]: notes on changes that needed nothing, and the specs present
+/// once every change is made.
+pub(crate) struct Walked {
+    pub notes: Vec<String>,
+    pub present: Vec<String>,
+}
+
 /// Checks `changes` in order against the specs present, so a batch may delete a rule and add
-/// it again, or delete what an earlier line added: adding a rule that is there, or deleting one
-/// that is not, is an error naming the change's object, found before anything is sent. `id`
-/// resolves a delete by id.
+/// it again, or delete what an earlier line added: adding a rule that is there, publishing a
+/// host port another publish holds, or deleting a rule that is not there, is an error naming
+/// the change's object, found before anything is sent. The same publish again is done already
+/// (a note), and so is a delete of what is gone with `--if-exists`. `id` resolves a delete by
+/// id.
 pub(crate) fn walk<'a>(
     mut present: Vec<String>,
     id: impl Fn(u64) -> Option<String>,
     changes: &'a [(Change, String)],
     mut step: impl FnMut(Step<'a>, &str) -> Result<()>,
-) -> Result<()> {
+) -> Result<Walked> {
+    let mut notes = Vec::new();
     for (c, object) in changes {
         let refuse = |errno| Error::errno("check", object.clone(), errno);
         let spec = match c {
-            Change::Add(r) | Change::Del(r) => r.spec(),
-            Change::DelId(n) => id(*n).ok_or_else(|| refuse(libc::ENOENT))?,
+            Change::Add(r) | Change::Del(r, _) => r.spec(),
+            Change::DelId(n, if_exists) => match id(*n) {
+                Some(s) => s,
+                None if *if_exists => {
+                    notes.push(format!("no rule has id {n}: nothing deleted"));
+                    continue;
+                }
+                None => return Err(refuse(libc::ENOENT)),
+            },
         };
         let here = present.contains(&spec);
         match c {
+            Change::Add(Rule::Publish { .. }) if here => {
+                notes.push(format!("{spec} is there already: nothing added"));
+            }
             Change::Add(r) => {
                 if here {
                     return Err(refuse(libc::EEXIST));
                 }
+                if let Some(holder) = present
+                    .iter()
+                    .find(|s| Rule::from_spec(s).is_ok_and(|h| h.overlaps(r)))
+                {
+                    return Err(Error::state(
+                        object.clone(),
+                        format!("its host port is already published by {holder} (see natctl list)"),
+                    ));
+                }
                 present.push(spec.clone());
                 step(Step::Add(r, spec), object)?;
             }
-            Change::Del(_) | Change::DelId(_) => {
+            Change::Del(_, if_exists) | Change::DelId(_, if_exists) => {
                 if !here {
+                    if *if_exists {
+                        notes.push(format!("{spec} is not there: nothing deleted"));
+                        continue;
+                    }
                     return Err(refuse(libc::ENOENT));
                 }
                 present.retain(|s| s != &spec);
@@ -271,11 +340,15 @@ pub(crate) fn walk<'a>(
             }
         }
     }
-    Ok(())
+    Ok(Walked { notes, present })
 }
 
-/// The messages for `changes` against `st`.
-fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> {
+/// A transaction's messages, each with the object it is about.
+type Batch = Vec<(Msg, String)>;
+
+/// The messages for `changes` against `st`, and the notes of [`walk`]. When no rule of
+/// natctl's is left, the table goes in the same transaction.
+fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch, Vec<String>)> {
     // Each message with the spec of the rule it adds, so a later line of the same batch that
     // deletes that rule takes its messages back out.
     let mut msgs: Vec<(Msg, String, Option<String>)> = Vec::new();
@@ -289,10 +362,10 @@ fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> 
             .find(|f| f.handle == n && !f.helper)
             .and_then(|f| f.spec.clone())
     };
-    walk(present, id, changes, |step, object| {
+    let walked = walk(present, id, changes, |step, object| {
         match step {
             Step::Add(r, spec) => msgs.extend(
-                enc::add(r, object)
+                enc::add(r, &opts.lower(r), object)
                     .into_iter()
                     .map(|(m, o)| (m, o, Some(spec.clone()))),
             ),
@@ -311,15 +384,23 @@ fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> 
         }
         Ok(())
     })?;
-    Ok(msgs.into_iter().map(|(m, o, _)| (m, o)).collect())
+    if walked.present.is_empty() && !msgs.is_empty() {
+        msgs = Vec::new();
+        if st.exists {
+            let m = nft::del_table(FAMILY, TABLE);
+            msgs.push((m, format!("table ip {TABLE}"), None));
+        }
+    }
+    let msgs = msgs.into_iter().map(|(m, o, _)| (m, o)).collect();
+    Ok((msgs, walked.notes))
 }
 
 /// Whether the table shows every change made (after lost acks).
 fn settled(st: &State, changes: &[(Change, String)]) -> bool {
     changes.iter().all(|(c, _)| match c {
         Change::Add(r) => st.of(&r.spec()).next().is_some(),
-        Change::Del(r) => st.of(&r.spec()).next().is_none(),
-        Change::DelId(id) => st.rules.iter().all(|f| f.handle != *id),
+        Change::Del(r, _) => st.of(&r.spec()).next().is_none(),
+        Change::DelId(id, _) => st.rules.iter().all(|f| f.handle != *id),
     })
 }
 

@@ -17,7 +17,7 @@
 //! `/run/xtables.lock`; two tables are two replaces, and when the second fails the first is
 //! put back.
 
-use super::ops::{walk, Change, Listed, Step, RETRIES};
+use super::ops::{walk, Change, Listed, Opts, Step, RETRIES};
 use super::{tag, untag, Action, Lowered, Out, Place, Rule, BASE_TAG};
 use crate::error::{Error, Result};
 use crate::trace::Trace;
@@ -118,10 +118,10 @@ impl XtNat {
     }
 
     /// Makes `changes` with one replace per table touched, under the xtables lock.
-    pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
+    pub fn apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
         let _lock = self.xt.lock(&self.waiting)?;
         for _ in 0..RETRIES {
-            match self.try_apply(changes) {
+            match self.try_apply(changes, opts) {
                 // A writer that ignores the lock replaced a table after we read it.
                 Err(e) if e.is(libc::EAGAIN) => continue,
                 other => return other,
@@ -133,11 +133,11 @@ impl XtNat {
         ))
     }
 
-    fn try_apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
+    fn try_apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
         let mut create: Vec<&str> = Vec::new();
         for (c, _) in changes {
             if let Change::Add(r) = c {
-                create.extend(r.lower().iter().map(|l| place(l.place).0));
+                create.extend(opts.lower(r).iter().map(|l| place(l.place).0));
             }
         }
         let mut held = self.read(&create)?;
@@ -152,10 +152,10 @@ impl XtNat {
                 .get((n as usize).checked_sub(1)?)
                 .map(|l| l.spec.clone())
         };
-        walk(present, id, changes, |step, _| {
+        let walked = walk(present, id, changes, |step, _| {
             match step {
                 Step::Add(r, spec) => {
-                    for l in r.lower() {
+                    for l in opts.lower(r) {
                         let (table, chain) = place(l.place);
                         let missing = || Error::state(format!("table {table}"), "was not read");
                         let h = held
@@ -184,7 +184,13 @@ impl XtNat {
             }
             Ok(())
         })?;
-        self.commit(held)
+        // A table left with no rule of natctl's keeps none of its chains or jumps either.
+        for h in &mut held {
+            if natctl_entries(&h.table).is_empty() {
+                h.changed |= unset(&mut h.table);
+            }
+        }
+        self.commit(held).map(|_| walked.notes)
     }
 
     /// Replaces each changed table; when one fails, the ones before it are put back.
@@ -225,17 +231,21 @@ impl XtNat {
         let _lock = self.xt.lock(&self.waiting)?;
         let mut held = self.read(&[])?;
         for h in &mut held {
-            let t = &mut h.table;
-            let before = t.chains.len();
-            t.chains
-                .retain(|c| !TABLES.iter().any(|(_, cs)| cs.contains(&c.name.as_str())));
-            for c in t.chains.iter_mut().filter(|c| c.hook.is_some()) {
-                c.rules.retain(|e| e.comment().as_deref() != Some(BASE_TAG));
-            }
-            h.changed = t.chains.len() != before;
+            h.changed = unset(&mut h.table);
         }
         self.commit(held)
     }
+}
+
+/// Removes natctl's chains in `t` and the jumps to them; whether there were any.
+fn unset(t: &mut Table) -> bool {
+    let before = t.chains.len();
+    t.chains
+        .retain(|c| !TABLES.iter().any(|(_, cs)| cs.contains(&c.name.as_str())));
+    for c in t.chains.iter_mut().filter(|c| c.hook.is_some()) {
+        c.rules.retain(|e| e.comment().as_deref() != Some(BASE_TAG));
+    }
+    t.chains.len() != before
 }
 
 /// Makes natctl's chains in `t` and the jumps to them, where they are missing.
