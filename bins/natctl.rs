@@ -122,12 +122,10 @@ impl cli::Program for Ctx<'_> {
     fn run(&mut self, words: &[String]) -> Result<i32, Failure> {
         let head = words.join(" ");
         // `--if-exists` may stand anywhere in a delete: what is gone already is then a note.
-        let if_exists = words.iter().any(|w| w == "--if-exists");
-        let w: Vec<&str> = words
-            .iter()
-            .map(String::as_str)
-            .filter(|w| *w != "--if-exists")
-            .collect();
+        let all: Vec<&str> = words.iter().map(String::as_str).collect();
+        let (if_exists, rest) = cli::take_if_exists(&all);
+        let w: Vec<&str> = rest.iter().map(String::as_str).collect();
+
         let deletes = matches!(w.as_slice(), ["del", ..] | [_, "del", ..]);
         if if_exists && !deletes {
             return Err(Failure::usage(format!(
