@@ -139,9 +139,7 @@ options (before the command):
 \t-b, --batch FILE\tone command a line from FILE (- for stdin), one process, one socket
 delbr and delif take --if-exists anywhere after the command: a bridge or port gone already
 is then a note on stderr, exit 0
-
 kernel calls, by path (* = default):
-
 \taddbr\t\tioctl* SIOCBRADDBR\t\tnetlink RTM_NEWLINK kind bridge\tsysfs: uses the ioctl
 \tdelbr\t\tioctl* SIOCBRDELBR\t\tnetlink RTM_DELLINK\t\tsysfs: uses the ioctl
 \taddif, delif\tioctl* SIOCBRADDIF/SIOCBRDELIF\tnetlink RTM_NEWLINK IFLA_MASTER\tsysfs: uses the ioctl

@@ -125,7 +125,6 @@ impl cli::Program for Ctx<'_> {
                     res => res.map_err(|e| route_failure(&head, &r, false, &e)),
                 }
             }
-
             ["route", "show", rest @ ..] => self.route_show(&head, rest),
             ["route", ..] => Err(Failure::usage(format!(
                 "{head}: expected route add, route del or route show; see ipfwd --help"

@@ -35,7 +35,6 @@ commands (each one transaction: all of it happens or none):
 \tdel ID\t\t\t\tdelete the rule list shows with this id
 \t\t\t\tevery del takes --if-exists: what is gone already
 \t\t\t\tis a note on stderr, exit 0
-
 \tlist [-j]\t\t\tnatctl's rules: id, kind, match, target, packets, bytes
 \tflush\t\t\t\tremove natctl's table or chains (and nothing else)
 options (before the command):
@@ -125,7 +124,6 @@ impl cli::Program for Ctx<'_> {
         let all: Vec<&str> = words.iter().map(String::as_str).collect();
         let (if_exists, rest) = cli::take_if_exists(&all);
         let w: Vec<&str> = rest.iter().map(String::as_str).collect();
-
         let deletes = matches!(w.as_slice(), ["del", ..] | [_, "del", ..]);
         if if_exists && !deletes {
             return Err(Failure::usage(format!(

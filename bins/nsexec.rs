@@ -124,7 +124,6 @@ impl cli::Program for Ctx<'_> {
                     }
                 }
             }
-
             ["list"] => {
                 let v = named::list(t).map_err(fail)?;
                 let text = if self.json {
