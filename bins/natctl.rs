@@ -32,6 +32,9 @@ commands (each one transaction: all of it happens or none):
 \t\t\t\tsays so; del of a udp port deletes the conntrack
 \t\t\t\tentries it sent to DEST
 \tisolate add|del BRIDGE1 BRIDGE2\tno forwarding between the two bridges, either way
+\tisolate add|del BRIDGE\t\tBRIDGE joins (leaves) the isolated set, Docker's model:
+\t\t\t\twhat enters from one bridge of the set may not leave
+\t\t\t\tby another (one rule per bridge, not one per pair)
 \tdel ID\t\t\t\tdelete the rule list shows with this id
 \t\t\t\tevery del takes --if-exists: what is gone already
 \t\t\t\tis a note on stderr, exit 0
@@ -238,6 +241,10 @@ fn match_target(r: &Rule) -> (String, String) {
             format!("iifname \"{a}\" oifname \"{b}\" and back"),
             "drop".into(),
         ),
+        Rule::Isolated { br } => (
+            format!("iifname \"{br}\" oifname != \"{br}\" jump isolation; oifname \"{br}\""),
+            "drop".into(),
+        ),
     }
 }
 
@@ -272,7 +279,8 @@ impl Ctx<'_> {
         let isolated: Vec<&IfName> = changes
             .iter()
             .filter_map(|(c, _)| match c {
-                Change::Add(Rule::Isolate { a, b }) => Some([a, b]),
+                Change::Add(Rule::Isolate { a, b }) => Some(vec![a, b]),
+                Change::Add(Rule::Isolated { br }) => Some(vec![br]),
                 _ => None,
             })
             .flatten()

@@ -1370,3 +1370,134 @@ fn if_exists_deletes_of_what_is_gone_are_notes(via: &str) {
     let o = natctl(&sb, via, "publish add 8080 10.88.0.2:80 --if-exists");
     assert_eq!(o.status.code(), Some(2), "--via {via}");
 }
+
+#[test]
+fn an_isolated_set_of_bridges_nftables() {
+    an_isolated_set_of_bridges("nftables");
+}
+
+#[test]
+fn an_isolated_set_of_bridges_iptables() {
+    an_isolated_set_of_bridges("iptables");
+}
+
+/// Docker's isolation: bridges join an isolated set one at a time (one rule each); what enters
+/// from one bridge of the set may not leave by another, while a bridge outside the set and the
+/// way out stay open. Real pings both ways, and the rules in nft's and iptables' own words.
+fn an_isolated_set_of_bridges(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    sb.ok("ip netns add c4; ip -n c4 link set lo up
+           ip link add br2 type bridge; ip addr add 10.90.0.1/16 dev br2; ip link set br2 up
+           ip link add vc4 type veth peer name eth0 netns c4; ip link set vc4 master br2 up
+           ip -n c4 addr add 10.90.0.2/16 dev eth0; ip -n c4 link set eth0 up
+           ip -n c4 route add default via 10.90.0.1");
+    natctl_ok(&sb, via, "masquerade add 10.88.0.0/16 --not-out br0");
+    let reach = |from: &str, to: &str| {
+        sb.sh(&format!("ip netns exec {from} ping -c1 -W1 {to}"))
+            .status
+            .success()
+    };
+    let (c1, c2, c4, wan) = ("10.88.0.2", "10.89.0.2", "10.90.0.2", "192.0.2.2");
+    let check = |want: &[(&str, &str, bool)], what: &str| {
+        for (from, to, ok) in want {
+            assert_eq!(reach(from, to), *ok, "--via {via} {what}: {from} -> {to}");
+        }
+    };
+    check(&[("c1", c2, true), ("c2", c1, true)], "no isolation yet");
+    natctl_ok(&sb, via, "isolate add br0");
+    // One bridge alone isolates nothing.
+    check(&[("c1", c2, true)], "br0 alone in the set");
+    natctl_ok(&sb, via, "isolate add br1");
+    check(
+        &[
+            ("c1", c2, false),
+            ("c2", c1, false),
+            ("c1", c4, true),
+            ("c4", c2, true),
+            ("c1", wan, true),
+        ],
+        "br0 and br1 in the set",
+    );
+    natctl_ok(&sb, via, "isolate add br2");
+    check(
+        &[("c1", c4, false), ("c4", c2, false), ("c1", wan, true)],
+        "br0, br1 and br2 in the set",
+    );
+    // The rules: one jump and one drop per bridge, in the path's own words.
+    if via == "nftables" {
+        let ours = ruleset(&sb, "natctl");
+        for br in ["br0", "br1", "br2"] {
+            for want in [
+                format!(
+                    "iifname \"{br}\" oifname != \"{br}\" jump isolation comment \"natctl+:isolate {br}\""
+                ),
+                format!("oifname \"{br}\" counter packets"),
+            ] {
+                assert!(ours.contains(&want), "missing {want:?} in\n{ours}");
+            }
+        }
+        let j = Jv::parse(&sb.ok("nft -j list chain ip natctl isolation"));
+        let drops = j
+            .at("nftables")
+            .arr()
+            .iter()
+            .filter(|o| o.get("rule").is_some())
+            .count();
+        assert_eq!(drops, 3, "{}", j.to_json());
+    } else {
+        let save = sb.ok("iptables-legacy-save");
+        let rule = |br: &str| {
+            [
+                format!("-A NATCTL-FORWARD -i {br} ! -o {br} -m comment --comment \"natctl+:isolate {br}\" -j NATCTL-ISOLATION"),
+                format!("-A NATCTL-ISOLATION -o {br} -m comment --comment \"natctl:isolate {br}\" -j DROP"),
+            ]
+        };
+        let (fwd, iso): (Vec<String>, Vec<String>) = ["br0", "br1", "br2"]
+            .iter()
+            .map(|b| rule(b))
+            .map(|[a, b]| (a, b))
+            .unzip();
+        assert_eq!(
+            chain_rules(&save, "filter", "NATCTL-FORWARD"),
+            fwd,
+            "{save}"
+        );
+        assert_eq!(
+            chain_rules(&save, "filter", "NATCTL-ISOLATION"),
+            iso,
+            "{save}"
+        );
+    }
+    let l = listed(&sb, via);
+    let isolated: Vec<String> = specs(&l)
+        .into_iter()
+        .filter(|s| s.starts_with("isolate"))
+        .collect();
+    assert_eq!(isolated, ["isolate br0", "isolate br1", "isolate br2"]);
+    let br1 = l.iter().find(|r| r.s("spec") == "isolate br1").unwrap();
+    assert!(
+        br1.s("packets").parse::<u64>().unwrap() >= 1,
+        "{}",
+        br1.to_json()
+    );
+    // Leaving the set: br0 reaches everyone again, br1 and br2 stay apart.
+    natctl_ok(&sb, via, "isolate del br0");
+    check(
+        &[("c1", c2, true), ("c4", c1, true), ("c2", c4, false)],
+        "br0 left the set",
+    );
+    let o = natctl(&sb, via, "isolate add nosuch");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        text(&o.stderr),
+        "natctl: isolate add nosuch: no bridge (no interface) named nosuch\n"
+    );
+    // The last ones deleted: nothing of natctl's isolation is left.
+    natctl_ok(&sb, via, "isolate add br0 br2");
+    natctl_ok(&sb, via, "isolate del br1");
+    natctl_ok(&sb, via, "isolate del br2");
+    check(&[("c2", c4, true), ("c1", c4, false)], "the set emptied");
+    assert!(!sb.ok("nft list ruleset").contains("isolation"));
+    assert!(!sb.ok("iptables-legacy-save").contains("NATCTL-ISOLATION"));
+}

@@ -195,6 +195,10 @@ pub enum Rule {
     },
     /// No forwarding between two bridges, either way.
     Isolate { a: IfName, b: IfName },
+    /// Docker's isolated set: a bridge joins it, and traffic entering from one bridge of the
+    /// set may not leave by another (DOCKER-ISOLATION-STAGE-1/2): one rule per bridge, not
+    /// one per pair.
+    Isolated { br: IfName },
 }
 
 impl Rule {
@@ -204,7 +208,7 @@ impl Rule {
             Rule::Masquerade { .. } => "masquerade",
             Rule::Snat { .. } => "snat",
             Rule::Publish { .. } => "publish",
-            Rule::Isolate { .. } => "isolate",
+            Rule::Isolate { .. } | Rule::Isolated { .. } => "isolate",
         }
     }
 
@@ -331,7 +335,12 @@ impl Rule {
                 })
             }
             _ => {
-                want(2, "BRIDGE1 BRIDGE2")?;
+                if pos.len() == 1 {
+                    return Ok(Rule::Isolated {
+                        br: ifname(pos[0])?,
+                    });
+                }
+                want(2, "BRIDGE (into the isolated set) or BRIDGE1 BRIDGE2")?;
                 let (a, b) = (ifname(pos[0])?, ifname(pos[1])?);
                 if a == b {
                     return Err(usage(format!("{a} cannot be isolated from itself")));
@@ -373,6 +382,7 @@ impl Rule {
                 )
             }
             Rule::Isolate { a, b } => format!("isolate {a} {b}"),
+            Rule::Isolated { br } => format!("isolate {br}"),
         }
     }
 
@@ -427,6 +437,8 @@ pub enum Place {
     Publish,
     Postrouting,
     Forward,
+    /// The second stage of the isolated set, jumped to from the forward filter.
+    Isolation,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -435,6 +447,8 @@ pub enum Action {
     Snat(Ipv4Addr),
     Dnat(Ipv4Addr, u16),
     Drop,
+    /// Jump to the isolation chain.
+    Isolation,
 }
 
 /// One kernel rule of a natctl rule, the same on either path: where it goes, what it matches
@@ -540,6 +554,20 @@ impl Rule {
                 }
                 v
             }
+            // Leaving an isolated bridge by another interface: is that another isolated bridge?
+            // The jump is the helper; the drop counts.
+            Rule::Isolated { br } => vec![
+                Lowered {
+                    iif: Some(*br),
+                    oif: Out::IsNot(*br),
+                    helper: true,
+                    ..Lowered::new(Place::Forward, Action::Isolation)
+                },
+                Lowered {
+                    oif: Out::Is(*br),
+                    ..Lowered::new(Place::Isolation, Action::Drop)
+                },
+            ],
             Rule::Isolate { a, b } => [(a, b), (b, a)]
                 .into_iter()
                 .map(|(i, o)| Lowered {

@@ -13,7 +13,9 @@
 //!                       ip saddr 127.0.0.0/8 ip daddr D meta l4proto P th dport M masquerade
 //!                       ip saddr D ip daddr D meta l4proto P th dport M masquerade
 //!                       ip daddr D iifname V oifname V meta l4proto P th dport M masquerade }
-//!   chain forward     { type filter hook forward priority -1; iifname A oifname B counter drop }
+//!   chain forward     { type filter hook forward priority -1; iifname A oifname B counter drop
+//!                       iifname I oifname != I jump isolation }
+//!   chain isolation   { oifname I counter drop }   (each bridge I of the isolated set)
 //! }
 //! ```
 //!
@@ -30,6 +32,8 @@ use std::net::Ipv4Addr;
 pub const TABLE: &str = "natctl";
 pub const FAMILY: u8 = NFPROTO_IPV4;
 pub const PUBLISH: &str = "publish";
+/// The isolated set's second stage, made with the first rule that jumps to it.
+pub const ISOLATION: &str = "isolation";
 
 /// The base chains, in the order they are made.
 pub const CHAINS: [(&str, Hook); 4] = [
@@ -268,11 +272,16 @@ pub fn encode(l: &Lowered) -> (&'static str, Vec<Expr>) {
             dreg: REG_VERDICT,
             data: Data::Verdict(libc::NF_DROP, None),
         }),
+        Action::Isolation => e.push(Expr::Immediate {
+            dreg: REG_VERDICT,
+            data: Data::Verdict(NFT_JUMP, Some(ISOLATION.into())),
+        }),
     }
     let chain = match l.place {
         Place::Publish => PUBLISH,
         Place::Postrouting => "postrouting",
         Place::Forward => "forward",
+        Place::Isolation => ISOLATION,
     };
     (chain, e)
 }
@@ -296,7 +305,16 @@ pub fn add(r: &Rule, lowered: &[Lowered], object: &str) -> Vec<(Msg, String)> {
         nft::new_counter(FAMILY, TABLE, &key(&spec)),
         object.to_string(),
     );
+    // The isolation chain is made when first needed (no EXCL: there already is fine).
+    let isolation = lowered
+        .iter()
+        .any(|l| l.place == Place::Isolation)
+        .then(|| {
+            let m = nft::new_chain(FAMILY, TABLE, ISOLATION, None);
+            (m, format!("chain {ISOLATION}"))
+        });
     std::iter::once(keyed)
+        .chain(isolation)
         .chain(lowered.iter().map(|l| {
             let (chain, exprs) = encode(l);
             let tag = super::tag(&spec, l.helper);

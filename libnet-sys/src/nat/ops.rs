@@ -390,6 +390,15 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
             let m = nft::del_table(FAMILY, TABLE);
             msgs.push((m, format!("table ip {TABLE}"), None));
         }
+    } else {
+        // The isolation chain goes with the last bridge of the isolated set.
+        let isolated =
+            |s: &String| Rule::from_spec(s).is_ok_and(|r| matches!(r, Rule::Isolated { .. }));
+        let had = st.rules.iter().any(|f| f.chain == enc::ISOLATION);
+        if had && !walked.present.iter().any(isolated) {
+            let m = nft::del_chain(FAMILY, TABLE, enc::ISOLATION);
+            msgs.push((m, format!("chain {}", enc::ISOLATION), None));
+        }
     }
     let msgs = msgs.into_iter().map(|(m, o, _)| (m, o)).collect();
     Ok((msgs, walked.notes))

@@ -9,6 +9,8 @@
 //!         NATCTL-POSTROUTING  -s S [[!] -o O] -j MASQUERADE | SNAT --to-source A
 //! filter  FORWARD     -j NATCTL-FORWARD                        (first)
 //!         NATCTL-FORWARD      -i A -o B -j DROP
+//!                             -i I ! -o I -j NATCTL-ISOLATION
+//!         NATCTL-ISOLATION    -o I -j DROP                     (each bridge I of the set)
 //! ```
 //!
 //! The positions follow the nf_tables path's priorities: published ports and isolation before
@@ -27,15 +29,20 @@ use crate::xtables::{Entry, Table, Target, Xtables, VERDICT_DROP};
 pub const PUBLISH: &str = "NATCTL";
 pub const POSTROUTING: &str = "NATCTL-POSTROUTING";
 pub const FORWARD: &str = "NATCTL-FORWARD";
+pub const ISOLATION: &str = "NATCTL-ISOLATION";
 
 /// natctl's chains by table, in the order `list` reads them.
-const TABLES: [(&str, &[&str]); 2] = [("nat", &[PUBLISH, POSTROUTING]), ("filter", &[FORWARD])];
+const TABLES: [(&str, &[&str]); 2] = [
+    ("nat", &[PUBLISH, POSTROUTING]),
+    ("filter", &[FORWARD, ISOLATION]),
+];
 
 fn place(p: Place) -> (&'static str, &'static str) {
     match p {
         Place::Publish => ("nat", PUBLISH),
         Place::Postrouting => ("nat", POSTROUTING),
         Place::Forward => ("filter", FORWARD),
+        Place::Isolation => ("filter", ISOLATION),
     }
 }
 
@@ -75,6 +82,7 @@ pub fn encode(l: &Lowered, comment: &str) -> Result<Entry> {
         Action::Snat(a) => xr::snat(a),
         Action::Dnat(a, p) => xr::dnat(a, p),
         Action::Drop => Target::Verdict(VERDICT_DROP),
+        Action::Isolation => Target::Jump(ISOLATION.to_string()),
     };
     Ok(xr::entry(&ip, m, target))
 }
@@ -163,6 +171,10 @@ impl XtNat {
                             .find(|h| h.table.name == table)
                             .ok_or_else(missing)?;
                         setup(&mut h.table)?;
+                        // The isolation chain is made when first needed.
+                        if h.table.chain(chain).is_none() {
+                            h.table.add_chain(chain);
+                        }
                         let e = encode(&l, &tag(&spec, l.helper))?;
                         let c = h.table.chain_mut(chain).ok_or_else(missing)?;
                         c.rules.push(e);
@@ -189,6 +201,13 @@ impl XtNat {
             if natctl_entries(&h.table).is_empty() {
                 h.changed |= unset(&mut h.table);
             }
+            // The isolation chain goes with the last bridge of the isolated set (the jumps to
+            // it are that set's own helpers, gone with them).
+            let before = h.table.chains.len();
+            h.table
+                .chains
+                .retain(|c| c.name != ISOLATION || !c.rules.is_empty());
+            h.changed |= h.table.chains.len() != before;
         }
         self.commit(held).map(|_| walked.notes)
     }

@@ -142,6 +142,13 @@ pub fn del_table(family: u8, name: &str) -> Msg {
     nft_msg(NFT_MSG_DELTABLE, 0, family).str(NFTA_TABLE_NAME, name)
 }
 
+/// `delete chain` (a regular one, empty by the time the batch reaches it).
+pub fn del_chain(family: u8, table: &str, name: &str) -> Msg {
+    nft_msg(NFT_MSG_DELCHAIN, 0, family)
+        .str(NFTA_CHAIN_TABLE, table)
+        .str(NFTA_CHAIN_NAME, name)
+}
+
 /// A base chain's place: `type T hook H priority P policy accept`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hook {
