@@ -6,10 +6,10 @@ use crate::cli::{self, Failure, Json, EXIT_OK};
 use libnet_sys::ifname::IfName;
 use libnet_sys::nat::host;
 use libnet_sys::nat::ops::{self, Change, Listed, Nat, Opts};
-use libnet_sys::nat::Rule;
+use libnet_sys::nat::{with_port, Family, Rule};
 use libnet_sys::{Error, Trace};
 use std::fmt::Write as _;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 const VERSION: &str = concat!("natctl (netplumb) ", env!("CARGO_PKG_VERSION"));
 
@@ -61,9 +61,11 @@ kernel calls:
 \tboth\t\tRTM_GETROUTE, /proc/sys/net/ipv4/conf/IF/route_localnet,
 \t\t\tIFLA_BRPORT_MODE (publish add); IPCTNL_MSG_CT_GET + CT_DELETE
 \t\t\t(udp publish del); NFT_MSG_GETCHAIN dump (drop-policy warning)
-natctl changes only its own table (ip natctl) or chains (NATCTL, NATCTL-POSTROUTING,
-NATCTL-FORWARD and the jumps to them); every rule carries a comment
-\"natctl:SPEC\" by which list and del find it.
+natctl changes only its own tables (ip natctl, ip6 natctl) or chains (NATCTL,
+NATCTL-POSTROUTING, NATCTL-FORWARD, NATCTL-ISOLATION and the jumps to them); every rule
+carries a comment \"natctl:SPEC\" by which list and del find it. Addresses may be IPv6
+(fd00:88::/64, [2001:db8::1]:8080, [fd00:88::2]:80; nftables only); [::1] cannot be
+published (the kernel never routes ::1 off the host).
 ";
 
 fn usage_text() -> String {
@@ -212,11 +214,12 @@ fn match_target(r: &Rule) -> (String, String) {
         Out::IsNot(i) => format!(" oifname != \"{i}\""),
     };
     match r {
-        Rule::Masquerade { subnet, out: o } => {
-            (format!("ip saddr {subnet}{}", out(o)), "masquerade".into())
-        }
+        Rule::Masquerade { subnet, out: o } => (
+            format!("{} saddr {subnet}{}", subnet.family().name(), out(o)),
+            "masquerade".into(),
+        ),
         Rule::Snat { subnet, to, out: o } => (
-            format!("ip saddr {subnet}{}", out(o)),
+            format!("{} saddr {subnet}{}", subnet.family().name(), out(o)),
             format!("snat to {to}"),
         ),
         Rule::Publish {
@@ -229,13 +232,13 @@ fn match_target(r: &Rule) -> (String, String) {
         } => {
             let mut m = String::new();
             if let Some(h) = host {
-                let _ = write!(m, "ip daddr {h} ");
+                let _ = write!(m, "{} daddr {h} ", Family::of(*h).name());
             }
             if let Some(i) = in_if {
                 let _ = write!(m, "iifname \"{i}\" ");
             }
             let _ = write!(m, "{} dport {ports}", proto.name());
-            (m, format!("dnat to {dest}:{dports}"))
+            (m, format!("dnat to {}:{dports}", with_port(*dest)))
         }
         Rule::Isolate { a, b } => (
             format!("iifname \"{a}\" oifname \"{b}\" and back"),
@@ -252,7 +255,7 @@ impl Ctx<'_> {
     /// Turns on what the published ports need of the host, then makes the changes; when they
     /// cannot be made, turns back what it turned on.
     fn commit(&mut self, changes: &[(Change, String)]) -> Result<(), Error> {
-        let mut dests: Vec<Ipv4Addr> = changes
+        let mut dests: Vec<IpAddr> = changes
             .iter()
             .filter_map(|(c, _)| match c {
                 Change::Add(Rule::Publish { dest, .. }) => Some(*dest),

@@ -34,14 +34,25 @@ sysctl -qw net.ipv4.ip_forward=1
 /// A server in namespace `ns` on `proto` ("tcp" or "udp") `port` that answers each connection
 /// (each datagram) with "NS sees PEER-ADDRESS" and ends by itself after 30 s.
 fn server(sb: &Sandbox, proto: &str, ns: &str, port: u16) {
+    server_on(sb, 4, proto, ns, port)
+}
+
+/// As [`server`], on IPv4 (`ip` 4) or IPv6 (6) only.
+fn server_on(sb: &Sandbox, ip: u8, proto: &str, ns: &str, port: u16) {
     let listening = if proto == "udp" { "-lun" } else { "-ltn" };
+    let (fam, any) = if ip == 6 {
+        ("AF_INET6", "::")
+    } else {
+        ("AF_INET", "0.0.0.0")
+    };
     sb.ok(&format!(
         r#"ip netns exec {ns} timeout 30 python3 -c '
 import socket
 udp = "{proto}" == "udp"
-s = socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+s = socket.socket(socket.{fam}, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", {port}))
+"{fam}" == "AF_INET6" and s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind(("{any}", {port}))
 udp or s.listen(8)
 while True:
     if udp:
@@ -49,7 +60,7 @@ while True:
     else:
         c, a = s.accept(); c.sendall(("{ns} sees %s\n" % a[0]).encode()); c.close()
 ' >/dev/null 2>&1 &
-        i=0; until ip netns exec {ns} ss {listening} | grep -q ":{port} "; do
+        i=0; until ip netns exec {ns} ss -{ip} {listening} | grep -q ":{port} "; do
           i=$((i+1)); [ $i -lt 200 ] || exit 1; sleep 0.02; done"#
     ));
 }
@@ -67,14 +78,21 @@ fn ask(sb: &Sandbox, ns: &str, proto: &str, sport: u16, addr: &str, port: u16) -
     } else {
         format!("ip netns exec {ns} ")
     };
+    // An IPv6 address (a colon in it) is asked over IPv6.
+    let (fam, any) = if addr.contains(':') {
+        ("AF_INET6", "::")
+    } else {
+        ("AF_INET", "0.0.0.0")
+    };
     let o = sb.sh(&format!(
         r#"{pre}timeout 10 python3 -c '
 import socket
 udp = "{proto}" == "udp"
 try:
-    s = socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM); s.settimeout(2)
+    s = socket.socket(socket.{fam}, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+    s.settimeout(2)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    {sport} and s.bind(("0.0.0.0", {sport}))
+    {sport} and s.bind(("{any}", {sport}))
     s.connect(("{addr}", {port}))
     udp and s.send(b"?")
     print(s.recv(100).decode().strip())
@@ -239,7 +257,26 @@ fn assert_kept(before: &[String], now: &[String], what: &str) {
 /// Everything natctl could touch in the tables, counters masked (traffic of its own, such as
 /// IGMP reports, moves them): the whole nf_tables ruleset and the whole legacy one.
 fn state(sb: &Sandbox) -> String {
-    sb.ok("nft list ruleset") + &masked(&xt_save(sb))
+    let nft: String = sb
+        .ok("nft list ruleset")
+        .lines()
+        .map(|l| match l.find("packets ") {
+            Some(i) => {
+                let rest = &l[i..];
+                let end = rest
+                    .find(" bytes ")
+                    .and_then(|b| {
+                        rest[b + 7..]
+                            .find(|c: char| !c.is_ascii_digit())
+                            .map(|e| b + 7 + e)
+                    })
+                    .unwrap_or(rest.len());
+                format!("{}packets - bytes -{}\n", &l[..i], &rest[end..])
+            }
+            None => format!("{l}\n"),
+        })
+        .collect();
+    nft + &masked(&xt_save(sb))
 }
 
 /// The lines of `save` (plain `iptables-legacy-save`) in `table` that append to `chain`.
@@ -363,7 +400,10 @@ fn docker_bridge_with_real_traffic(via: &str) {
         .at("nftables")
         .arr()
         .iter()
-        .filter_map(|o| o.get("table").map(|t| t.s("name")))
+        .filter_map(|o| {
+            o.get("table")
+                .map(|t| format!("{} {}", t.s("family"), t.s("name")))
+        })
         .collect();
     if via == "nftables" {
         let ours = ruleset(&sb, "natctl");
@@ -378,11 +418,17 @@ fn docker_bridge_with_real_traffic(via: &str) {
         ] {
             assert!(ours.contains(want), "missing {want:?} in\n{ours}");
         }
-        assert_eq!(tables, ["other", "natctl"]);
+        // Isolation holds for IPv6 too: its rules are in ip6 natctl as well.
+        assert_eq!(tables, ["ip other", "ip natctl", "ip6 natctl"]);
+        let ours6 = sb.ok("nft list table ip6 natctl");
+        assert!(
+            ours6.contains(r#"iifname "br1" oifname "br0" counter"#),
+            "{ours6}"
+        );
     } else {
         check_iptables_rules(&sb.ok("iptables-legacy-save"));
         // The iptables path makes nothing in nf_tables.
-        assert_eq!(tables, ["other"]);
+        assert_eq!(tables, ["ip other"]);
     }
 
     // list: each rule once, with counters that saw the traffic; on the iptables path in the
@@ -971,8 +1017,9 @@ fn tidy(save: &str) -> String {
 }
 
 /// The rules of the round trip below, as each path's save tool prints them (see [`tidy`]): on
-/// nftables the chains of table ip natctl, which end the listing (named objects of natctl's
-/// own may come before them), on iptables the whole of it.
+/// nftables the chains of table ip natctl (named objects of natctl's own may come before them)
+/// and table ip6 natctl (isolation holds for IPv6 too), which end the listing; on iptables the
+/// whole of it.
 const SAVED_NFT: &str = r#"chain prerouting {
 type nat hook prerouting priority dstnat - 1; policy accept;
 fib daddr type local jump publish comment "natctl:base"
@@ -1006,6 +1053,29 @@ iifname "wan0" udp dport 5000 counter packets 0 bytes 0 dnat to 10.88.0.3:6000 c
 iifname "wan0" udp dport 5001 counter packets 0 bytes 0 dnat to 10.88.0.3:6001 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 iifname "wan0" udp dport 5002 counter packets 0 bytes 0 dnat to 10.88.0.3:6002 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 ip daddr 192.0.2.1 tcp dport 8443 counter packets 0 bytes 0 dnat to 10.88.0.2:443 comment "natctl:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
+}
+}
+table ip6 natctl {
+counter natctl-b0e97f85e6df4b1d {
+packets 0 bytes 0
+}
+chain prerouting {
+type nat hook prerouting priority dstnat - 1; policy accept;
+fib daddr type local jump publish comment "natctl:base"
+}
+chain output {
+type nat hook output priority -101; policy accept;
+ip6 daddr != ::1 fib daddr type local jump publish comment "natctl:base"
+}
+chain postrouting {
+type nat hook postrouting priority srcnat + 1; policy accept;
+}
+chain forward {
+type filter hook forward priority filter - 1; policy accept;
+iifname "br0" oifname "br1" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
+iifname "br1" oifname "br0" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
+}
+chain publish {
 }
 }
 "#;
@@ -1500,4 +1570,294 @@ fn an_isolated_set_of_bridges(via: &str) {
     check(&[("c2", c4, true), ("c1", c4, false)], "the set emptied");
     assert!(!sb.ok("nft list ruleset").contains("isolation"));
     assert!(!sb.ok("iptables-legacy-save").contains("NATCTL-ISOLATION"));
+}
+
+/// The Docker bridge network of [`NET`] in IPv6 (IPv6 on, no DAD waits): wan
+/// (2001:db8:ff::2) — host (wan0 2001:db8:ff::1; br0 fd00:88::1/64; br1 fd00:89::1/64) — c1
+/// (fd00:88::2) and c3 (fd00:88::3) on br0, c2 (fd00:89::2) on br1. IPv4 as in [`NET`] too.
+const NET6: &str = r#"
+sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
+sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+sysctl -qw net.ipv6.conf.all.forwarding=1
+ip link set lo up
+for n in wan c1 c2 c3; do
+  ip netns add $n; ip -n $n link set lo up
+  ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+done
+ip link add wan0 type veth peer name eth0 netns wan
+ip addr add 192.0.2.1/24 dev wan0; ip addr add 2001:db8:ff::1/64 dev wan0 nodad; ip link set wan0 up
+ip -n wan addr add 192.0.2.2/24 dev eth0; ip -n wan addr add 2001:db8:ff::2/64 dev eth0 nodad
+ip -n wan link set eth0 up
+for b in 0 1; do
+  ip link add br$b type bridge; ip addr add 10.8$((8 + b)).0.1/16 dev br$b
+  ip addr add fd00:8$((8 + b))::1/64 dev br$b nodad; ip link set br$b up
+done
+attach() {
+  ip link add $2 type veth peer name eth0 netns $1; ip link set $2 master $3 up
+  ip -n $1 addr add $4/16 dev eth0; ip -n $1 addr add $6/64 dev eth0 nodad
+  ip -n $1 link set eth0 up; ip -n $1 route add default via $5; ip -n $1 -6 route add default via $7
+}
+attach c1 vc1 br0 10.88.0.2 10.88.0.1 fd00:88::2 fd00:88::1
+attach c3 vc3 br0 10.88.0.3 10.88.0.1 fd00:88::3 fd00:88::1
+attach c2 vc2 br1 10.89.0.2 10.89.0.1 fd00:89::2 fd00:89::1
+sysctl -qw net.ipv4.ip_forward=1
+"#;
+
+#[test]
+fn docker_bridge_in_ipv6_with_real_traffic() {
+    for call in [1, 0] {
+        docker_bridge_in_ipv6(call);
+    }
+}
+
+/// The IPv6 Docker scenario on nf_tables, with br_netfilter's bridge-nf-call-ip6tables `call`:
+/// outside to a published port (the client's own address seen), the way out masqueraded,
+/// from the host (its own address; ::1 is not published and is refused at once), hairpin and
+/// a neighbour in Docker's order, UDP flows forgotten on unpublish, isolation, a drop policy
+/// in another ip6 table warned about; the rules read back with `nft -j list ruleset`.
+fn docker_bridge_in_ipv6(call: u8) {
+    let via = "nftables";
+    let what = format!("bridge-nf-call-ip6tables={call}");
+    let sb = Sandbox::new();
+    sb.ok(NET6);
+    sb.ok(&format!(
+        "sysctl -qw net.bridge.bridge-nf-call-ip6tables={call}"
+    ));
+    server_on(&sb, 6, "tcp", "c1", 80);
+    server_on(&sb, 6, "udp", "c1", 5353);
+    server_on(&sb, 6, "tcp", "wan", 8000);
+    server_on(&sb, 6, "tcp", "c2", 80);
+    // Nothing yet.
+    assert!(connect(&sb, "wan", "2001:db8:ff::1", 8080).starts_with("failed"));
+    assert!(connect(&sb, "c1", "2001:db8:ff::2", 8000).starts_with("failed"));
+
+    natctl_ok(&sb, via, "masquerade add fd00:88::/64 --not-out br0");
+    let o = natctl_ok(&sb, via, "publish add 8080 [fd00:88::2]:80");
+    let err = text(&o.stderr);
+    if call == 1 {
+        assert!(
+            err.contains("natctl: set hairpin on vc1 of br0"),
+            "{what}: {err}"
+        );
+    } else {
+        assert!(!err.contains("hairpin"), "{what}: {err}");
+    }
+    // No route_localnet for IPv6: nothing of it is said or done.
+    assert!(!err.contains("route_localnet"), "{what}: {err}");
+    natctl_ok(
+        &sb,
+        via,
+        "publish add [2001:db8:ff::1]:8081 [fd00:88::2]:80",
+    );
+    natctl_ok(
+        &sb,
+        via,
+        "publish add [::]:5353 [fd00:88::2]:5353 --proto udp",
+    );
+
+    // Outside in: the container sees the client's own address.
+    assert_eq!(
+        connect(&sb, "wan", "2001:db8:ff::1", 8080),
+        "c1 sees 2001:db8:ff::2",
+        "{what}"
+    );
+    assert_eq!(
+        connect(&sb, "wan", "2001:db8:ff::1", 8081),
+        "c1 sees 2001:db8:ff::2",
+        "{what}"
+    );
+    // Out: masqueraded behind the host's wan address.
+    assert_eq!(
+        connect(&sb, "c1", "2001:db8:ff::2", 8000),
+        "wan sees 2001:db8:ff::1",
+        "{what}"
+    );
+    // From the host to its own address; ::1 is not DNATed, so refused at once.
+    assert_eq!(
+        connect(&sb, "", "2001:db8:ff::1", 8080),
+        "c1 sees 2001:db8:ff::1",
+        "{what}"
+    );
+    assert_eq!(
+        connect(&sb, "", "::1", 8080),
+        "failed: ConnectionRefusedError",
+        "{what}"
+    );
+    // Hairpin, and the neighbour (masqueraded when routed, its own address when bridged).
+    assert_eq!(
+        connect(&sb, "c1", "2001:db8:ff::1", 8080),
+        "c1 sees fd00:88::1",
+        "{what}"
+    );
+    let want = if call == 1 {
+        "c1 sees fd00:88::3"
+    } else {
+        "c1 sees fd00:88::1"
+    };
+    assert_eq!(connect(&sb, "c3", "2001:db8:ff::1", 8080), want, "{what}");
+    // A container of another bridge.
+    assert!(
+        connect(&sb, "c2", "2001:db8:ff::1", 8080).starts_with("c1 sees"),
+        "{what}"
+    );
+
+    // UDP: a flow from a fixed port reaches c1; unpublishing forgets it.
+    assert_eq!(
+        ask(&sb, "wan", "udp", 40000, "2001:db8:ff::1", 5353),
+        "c1 sees 2001:db8:ff::2",
+        "{what}"
+    );
+    let flows = |sb: &Sandbox| {
+        sb.ok("conntrack -L -f ipv6 -p udp --dport 5353 2>/dev/null")
+            .lines()
+            .count()
+    };
+    assert_eq!(flows(&sb), 1, "{what}");
+
+    // The rules, in nft's own JSON: the ip6 table holds the DNAT to [fd00:88::2]:80.
+    let j = Jv::parse(&sb.ok("nft -j list table ip6 natctl"));
+    let rules: Vec<String> = j
+        .at("nftables")
+        .arr()
+        .iter()
+        .filter_map(|o| o.get("rule").map(|r| r.to_json()))
+        .collect();
+    let dnat = rules
+        .iter()
+        .find(|r| r.contains("\"dnat\"") && r.contains("8081"))
+        .unwrap_or_else(|| panic!("{what}: no dnat of 8081 in {rules:?}"));
+    for want in [
+        r#""dnat":{"addr":"fd00:88::2","port":80}"#,
+        r#""right":"2001:db8:ff::1""#,
+    ] {
+        assert!(dnat.contains(want), "{what}: {want} not in {dnat}");
+    }
+    let l = listed(&sb, via);
+    let p = l
+        .iter()
+        .find(|r| r.s("spec") == "publish 8080 [fd00:88::2]:80 --proto tcp")
+        .unwrap_or_else(|| panic!("{what}: {:?}", specs(&l)));
+    assert!(
+        p.s("packets").parse::<u64>().unwrap() >= 3,
+        "{}",
+        p.to_json()
+    );
+    // IPv6 ids are apart from IPv4 ones (handles count per table).
+    assert!(
+        p.s("id").parse::<u64>().unwrap() > 1_000_000_000,
+        "{}",
+        p.to_json()
+    );
+    assert_eq!(p.s("match"), "tcp dport 8080");
+    assert_eq!(p.s("target"), "dnat to [fd00:88::2]:80");
+
+    let o = natctl_ok(&sb, via, "publish del 5353 [fd00:88::2]:5353 --proto udp");
+    assert!(
+        text(&o.stderr).contains(
+            "natctl: removed 1 conntrack entries of publish 5353 [fd00:88::2]:5353 --proto udp"
+        ),
+        "{what}: {}",
+        text(&o.stderr)
+    );
+    assert_eq!(flows(&sb), 0, "{what}");
+
+    // Isolation holds for IPv6: c2 on br1 reached c1 before, not after.
+    assert!(
+        connect(&sb, "c2", "fd00:88::2", 80).starts_with("c1 sees"),
+        "{what}"
+    );
+    natctl_ok(&sb, via, "isolate add br0 br1");
+    assert!(
+        connect(&sb, "c2", "fd00:88::2", 80).starts_with("failed"),
+        "{what}"
+    );
+    assert!(
+        connect(&sb, "c1", "fd00:89::2", 80).starts_with("failed"),
+        "{what}"
+    );
+    natctl_ok(&sb, via, "isolate del br0 br1");
+    natctl_ok(&sb, via, "isolate add br0");
+    natctl_ok(&sb, via, "isolate add br1");
+    assert!(
+        connect(&sb, "c2", "fd00:88::2", 80).starts_with("failed"),
+        "{what}"
+    );
+
+    // A drop policy in another ip6 table's forward chain is warned about.
+    sb.ok("nft add table ip6 fw
+           nft add chain ip6 fw fw1 '{ type filter hook forward priority 0; policy drop; }'");
+    let o = natctl_ok(&sb, via, "snat add fd00:89::/64 --to 2001:db8:ff::1");
+    assert!(
+        text(&o.stderr).contains(
+            "natctl: warning: table ip6 fw, chain fw1 (hook forward, priority 0) has policy drop"
+        ),
+        "{what}: {}",
+        text(&o.stderr)
+    );
+    sb.ok("nft delete table ip6 fw");
+
+    // Deleting every rule leaves neither table.
+    natctl_ok(
+        &sb,
+        via,
+        "-b - <<'EOF'
+masquerade del fd00:88::/64 --not-out br0
+snat del fd00:89::/64 --to 2001:db8:ff::1
+publish del 8080 [fd00:88::2]:80
+publish del [2001:db8:ff::1]:8081 [fd00:88::2]:80
+isolate del br0
+isolate del br1
+EOF",
+    );
+    assert_eq!(sb.ok("nft list tables"), "", "{what}");
+}
+
+#[test]
+fn ipv6_input_is_checked_and_the_iptables_path_refuses_it() {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    for via in VIAS {
+        for (args, code, says) in [
+            (
+                "publish add [::1]:8080 [fd00:88::2]:80",
+                2,
+                "[::1] cannot be published",
+            ),
+            (
+                "publish add 192.0.2.1:8080 [fd00:88::2]:80",
+                2,
+                "different address families",
+            ),
+            ("publish add 8080 fd00:88::2:80", 2, "expected DEST:PORT"),
+            ("publish add fd00::1:8080 [fd00:88::2]:80", 2, "in brackets"),
+            (
+                "snat add fd00:88::/64 --to 192.0.2.1",
+                2,
+                "different address families",
+            ),
+            (
+                "masquerade add fd00:88::1/64",
+                2,
+                "host bits set; the subnet is fd00:88::/64",
+            ),
+            ("masquerade add fd00:88::/129", 2, "(0 to 128)"),
+        ] {
+            let o = natctl(&sb, via, args);
+            let err = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(code), "--via {via} {args}: {err}");
+            assert!(
+                err.contains(says) && err.lines().count() == 1,
+                "--via {via} {args}: {err}"
+            );
+        }
+    }
+    let o = natctl(&sb, "iptables", "masquerade add fd00:88::/64");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("IPv6 rules need --via nftables"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(sb.ok("nft list tables"), "");
 }

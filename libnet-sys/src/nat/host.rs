@@ -36,7 +36,7 @@ pub struct Prepared {
     pub notes: Vec<String>,
     pub hints: Vec<String>,
     /// The interface each destination is routed out of, for the rules that need it.
-    pub ways: Vec<(Ipv4Addr, IfName)>,
+    pub ways: Vec<(IpAddr, IfName)>,
     turned: Vec<Turned>,
 }
 
@@ -50,10 +50,10 @@ enum Way {
     Stays,
 }
 
-fn route_out(k: &mut Kernel, dst: Ipv4Addr) -> Result<Way> {
+fn route_out(k: &mut Kernel, dst: IpAddr) -> Result<Way> {
     let mut way = Way::Stays;
     let asked = k.nl()?.transact(
-        route::get_route(IpAddr::V4(dst)),
+        route::get_route(dst),
         &dst.to_string(),
         Access::Read,
         &mut |m| {
@@ -97,7 +97,7 @@ fn neighbour(trace: &Trace, dst: Ipv4Addr, dev: &str) -> Option<[u8; 6]> {
 
 /// Turns on what published ports to `dests` need; a destination not behind a local interface
 /// needs nothing. When a step fails, what the steps before it turned on is turned back.
-pub fn prepare(trace: Trace, dests: &[Ipv4Addr]) -> Result<Prepared> {
+pub fn prepare(trace: Trace, dests: &[IpAddr]) -> Result<Prepared> {
     let mut p = Prepared {
         notes: Vec::new(),
         hints: Vec::new(),
@@ -116,13 +116,14 @@ pub fn prepare(trace: Trace, dests: &[Ipv4Addr]) -> Result<Prepared> {
     }
 }
 
-fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[Ipv4Addr]) -> Result<()> {
+fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[IpAddr]) -> Result<()> {
     let mut k = Kernel::new(trace);
     let mut bridges = Bridges::new(trace, None);
     for &dst in dests {
         let oif = match route_out(&mut k, dst)? {
             Way::Out(oif) => oif,
             Way::Stays => continue,
+            Way::Unreachable if dst.is_ipv6() => continue,
             Way::Unreachable => {
                 p.hints.push(format!(
                     "no route leads to {dst} yet: for 127.0.0.1 to reach it, turn \
@@ -138,18 +139,26 @@ fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[Ipv4Addr]) -> Result<()
         )?;
         let Some(dev) = link.name else { continue };
         p.ways.push((dst, dev));
-        let key = Key::conf(false, dev.as_str(), "route_localnet");
-        let c = sysctl::set(&trace, &key, 1)?;
-        if c.changed() {
-            p.notes.push(format!(
-                "set {key}=1 (so 127.0.0.1 may be routed to {dst} on {dev})"
-            ));
-            p.turned.push(Turned::Sysctl(key, c.old));
+        // IPv6 has no route_localnet: ::1 is never published (see Rule::parse).
+        if let IpAddr::V4(v4) = dst {
+            let key = Key::conf(false, dev.as_str(), "route_localnet");
+            let c = sysctl::set(&trace, &key, 1)?;
+            if c.changed() {
+                p.notes.push(format!(
+                    "set {key}=1 (so 127.0.0.1 may be routed to {v4} on {dev})"
+                ));
+                p.turned.push(Turned::Sysctl(key, c.old));
+            }
         }
-        if link.kind != "bridge" || !bridged_back(&trace)? {
+        if link.kind != "bridge" || !bridged_back(&trace, dst)? {
             continue;
         }
-        let known = port_of(&mut bridges, &trace, &dev, dst)?;
+        // Where an IPv4 destination was last seen; an IPv6 one is looked for nowhere (no
+        // /proc/net/arp for it), so every port gets hairpin.
+        let known = match dst {
+            IpAddr::V4(v4) => port_of(&mut bridges, &trace, &dev, v4)?,
+            IpAddr::V6(_) => None,
+        };
         let b = bridges.bridge(&dev, Detail::Full)?;
         let off: Vec<IfName> = b
             .ports
@@ -198,10 +207,14 @@ pub fn check_isolated(trace: Trace, names: &[&IfName]) -> Result<()> {
     Ok(())
 }
 
-/// Whether br_netfilter hands bridged IPv4 to the netfilter hooks here, so that a packet
-/// DNATed back to its own bridge is bridged, not routed.
-fn bridged_back(trace: &Trace) -> Result<bool> {
-    let key = sysctl::bridge_nf("bridge-nf-call-iptables");
+/// Whether br_netfilter hands bridged packets of `dst`'s family to the netfilter hooks here,
+/// so that a packet DNATed back to its own bridge is bridged, not routed.
+fn bridged_back(trace: &Trace, dst: IpAddr) -> Result<bool> {
+    let key = sysctl::bridge_nf(if dst.is_ipv6() {
+        "bridge-nf-call-ip6tables"
+    } else {
+        "bridge-nf-call-iptables"
+    });
     if !sysctl::exists(&key) {
         return Ok(false);
     }

@@ -3,9 +3,9 @@
 //! (`ERESTART`) and it is rebuilt from a fresh read, rather than two natctl runs both making
 //! the table, or both adding the same rule.
 
-use super::nft::{self as enc, Found, FAMILY, TABLE};
+use super::nft::{self as enc, nfproto, Found, FAMILIES, TABLE};
 use super::xt::XtNat;
-use super::{Proto, Rule};
+use super::{Family, Proto, Rule};
 use crate::error::{Error, Result};
 use crate::ifname::IfName;
 use crate::netlink::ctnetlink;
@@ -13,19 +13,24 @@ use crate::netlink::nft::{self, NETLINK_NETFILTER};
 use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
 use crate::xtables::{Target, Xtables, VERDICT_DROP};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 /// How many times a transaction is rebuilt after another writer committed first.
 pub(crate) const RETRIES: usize = 200;
 
-/// natctl's table as read: the generation it was read at, and its rules.
+/// natctl's tables as read: the generation it was read at, which of the two tables exist
+/// (IPv4's, IPv6's), and their rules.
 pub struct State {
     pub genid: u32,
-    pub exists: bool,
+    pub exists: [bool; 2],
     pub rules: Vec<Found>,
 }
 
 impl State {
+    pub fn has(&self, f: Family) -> bool {
+        self.exists[f as usize]
+    }
+
     /// The kernel rules (own and helpers) of a spec.
     pub fn of(&self, spec: &str) -> impl Iterator<Item = &Found> {
         let spec = spec.to_string();
@@ -35,8 +40,8 @@ impl State {
     }
 }
 
-/// One natctl rule as `list` shows it: its id (the handle of its first kernel rule), its
-/// spec, and the counters of its own kernel rules summed.
+/// One natctl rule as `list` shows it: its id (the handle of its first kernel rule; see
+/// [`Found::id`]), its spec, and the counters of its own kernel rules summed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listed {
     pub id: u64,
@@ -59,12 +64,12 @@ pub enum Change {
 /// routed out of (from [`super::host::prepare`]).
 #[derive(Default)]
 pub struct Opts {
-    pub ways: Vec<(Ipv4Addr, IfName)>,
+    pub ways: Vec<(IpAddr, IfName)>,
 }
 
 impl Opts {
     /// The interface `dest` is routed out of, when it has one.
-    pub fn way(&self, dest: Ipv4Addr) -> Option<&IfName> {
+    pub fn way(&self, dest: IpAddr) -> Option<&IfName> {
         self.ways.iter().find(|(d, _)| *d == dest).map(|(_, i)| i)
     }
 
@@ -151,47 +156,42 @@ impl NftNat {
     }
 
     /// As `read`, with the rules only when `rules`: adding needs only the generation and
-    /// whether the table is there, as the kernel refuses a rule's key when it exists.
+    /// whether the tables are there, as the kernel refuses a rule's key when it exists.
     fn read_with(&mut self, rules: bool) -> Result<State> {
         let genid = self.genid()?;
-        // A rule dump of a table that is not there is merely empty; the table itself says.
-        let table = self.nl.transact(
-            nft::get_table(FAMILY, TABLE),
-            TABLE,
-            Access::Read,
-            &mut |_| Ok(()),
-        );
-        match table {
-            Err(e) if e.is(libc::ENOENT) => {
-                return Ok(State {
-                    genid,
-                    exists: false,
-                    rules: Vec::new(),
-                })
-            }
-            other => other?,
-        }
-        if !rules {
-            return Ok(State {
-                genid,
-                exists: true,
-                rules: Vec::new(),
-            });
-        }
-        let rules = self.nl.dump(
-            || nft::dump_rules(FAMILY, TABLE),
-            TABLE,
-            Vec::new,
-            |v: &mut Vec<Found>, m| {
-                v.push(enc::parse_rule(m)?);
-                Ok(())
-            },
-        );
-        Ok(State {
+        let mut st = State {
             genid,
-            exists: true,
-            rules: rules?,
-        })
+            exists: [false; 2],
+            rules: Vec::new(),
+        };
+        for f in FAMILIES {
+            let name = enc::table_name(f);
+            // A rule dump of a table that is not there is merely empty; the table itself says.
+            let table = self.nl.transact(
+                nft::get_table(nfproto(f), TABLE),
+                &name,
+                Access::Read,
+                &mut |_| Ok(()),
+            );
+            match table {
+                Err(e) if e.is(libc::ENOENT) => continue,
+                other => other?,
+            }
+            st.exists[f as usize] = true;
+            if rules {
+                let found = self.nl.dump(
+                    || nft::dump_rules(nfproto(f), TABLE),
+                    &name,
+                    Vec::new,
+                    |v: &mut Vec<Found>, m| {
+                        v.push(enc::parse_rule(m)?);
+                        Ok(())
+                    },
+                )?;
+                st.rules.extend(found);
+            }
+        }
+        Ok(st)
     }
 
     /// Makes `changes` in one transaction; `objects[i]` names change i in errors (a batch
@@ -233,7 +233,7 @@ impl NftNat {
             if let Some(l) = out.iter_mut().find(|l| &l.spec == spec) {
                 l.packets += f.packets;
                 l.bytes += f.bytes;
-                l.id = l.id.min(f.handle);
+                l.id = l.id.min(f.id());
                 continue;
             }
             // A comment that no longer parses is someone's hand edit; it is shown as found.
@@ -241,7 +241,7 @@ impl NftNat {
                 continue;
             };
             out.push(Listed {
-                id: f.handle,
+                id: f.id(),
                 rule,
                 spec: spec.clone(),
                 packets: f.packets,
@@ -252,7 +252,7 @@ impl NftNat {
         Ok(out)
     }
 
-    /// Removes natctl's table, whether or not it is there; no other table is touched.
+    /// Removes natctl's tables, whether or not they are there; no other table is touched.
     pub fn flush(&mut self) -> Result<()> {
         self.nl.batch(enc::flush(), None)
     }
@@ -352,55 +352,90 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
     // Each message with the spec of the rule it adds, so a later line of the same batch that
     // deletes that rule takes its messages back out.
     let mut msgs: Vec<(Msg, String, Option<String>)> = Vec::new();
-    if !st.exists && changes.iter().any(|(c, _)| matches!(c, Change::Add(_))) {
-        msgs.extend(enc::setup().into_iter().map(|(m, o)| (m, o, None)));
-    }
     let present = st.rules.iter().filter_map(|f| f.spec.clone()).collect();
     let id = |n: u64| {
         st.rules
             .iter()
-            .find(|f| f.handle == n && !f.helper)
+            .find(|f| f.id() == n && !f.helper)
             .and_then(|f| f.spec.clone())
     };
     let walked = walk(present, id, changes, |step, object| {
         match step {
-            Step::Add(r, spec) => msgs.extend(
-                enc::add(r, &opts.lower(r), object)
-                    .into_iter()
-                    .map(|(m, o)| (m, o, Some(spec.clone()))),
-            ),
+            Step::Add(r, spec) => {
+                let lowered = opts.lower(r);
+                for &f in r.families() {
+                    msgs.extend(
+                        enc::add(r, &lowered, f, object)
+                            .into_iter()
+                            .map(|(m, o)| (m, o, Some(spec.clone()))),
+                    );
+                }
+            }
             Step::Del(spec) => {
                 let queued = msgs.len();
                 msgs.retain(|(_, _, s)| s.as_deref() != Some(spec.as_str()));
                 if msgs.len() == queued {
+                    let mut tables: Vec<Family> = Vec::new();
                     for f in st.of(&spec) {
-                        let m = nft::del_rule(FAMILY, TABLE, &f.chain, f.handle);
+                        let m = nft::del_rule(nfproto(f.family), TABLE, &f.chain, f.handle);
+                        msgs.push((m, object.to_string(), None));
+                        if !tables.contains(&f.family) {
+                            tables.push(f.family);
+                        }
+                    }
+                    for f in tables {
+                        let m = nft::del_counter(nfproto(f), TABLE, &enc::key(&spec));
                         msgs.push((m, object.to_string(), None));
                     }
-                    let m = nft::del_counter(FAMILY, TABLE, &enc::key(&spec));
-                    msgs.push((m, object.to_string(), None));
                 }
             }
         }
         Ok(())
     })?;
-    if walked.present.is_empty() && !msgs.is_empty() {
-        msgs = Vec::new();
-        if st.exists {
-            let m = nft::del_table(FAMILY, TABLE);
-            msgs.push((m, format!("table ip {TABLE}"), None));
+    if msgs.is_empty() {
+        return Ok((Vec::new(), walked.notes));
+    }
+    // What is left in each family: a table is made first when a rule needs it; a table that
+    // holds nothing of natctl's any more goes in the same transaction (the rule deletes before
+    // it are then moot, but harmless); the isolation chain goes with the last bridge of the
+    // isolated set. A spec that does not parse is someone's hand edit: its tables stay.
+    let left: Vec<Option<Rule>> = walked
+        .present
+        .iter()
+        .map(|s| Rule::from_spec(s).ok())
+        .collect();
+    let holds = |f: Family| {
+        left.iter()
+            .any(|r| r.as_ref().map_or(true, |r| r.families().contains(&f)))
+    };
+    let mut setup = Vec::new();
+    for f in FAMILIES {
+        let name = format!("table {}", enc::table_name(f));
+        match (st.has(f), holds(f)) {
+            (false, true) => setup.extend(enc::setup(f).into_iter().map(|(m, o)| (m, o, None))),
+            (true, false) => msgs.push((nft::del_table(nfproto(f), TABLE), name, None)),
+            _ => {}
         }
-    } else {
-        // The isolation chain goes with the last bridge of the isolated set.
-        let isolated =
-            |s: &String| Rule::from_spec(s).is_ok_and(|r| matches!(r, Rule::Isolated { .. }));
-        let had = st.rules.iter().any(|f| f.chain == enc::ISOLATION);
-        if had && !walked.present.iter().any(isolated) {
-            let m = nft::del_chain(FAMILY, TABLE, enc::ISOLATION);
+        if !holds(f) {
+            continue;
+        }
+        let isolated = left
+            .iter()
+            .any(|r| matches!(r, Some(Rule::Isolated { .. })));
+        let had = st
+            .rules
+            .iter()
+            .any(|r| r.family == f && r.chain == enc::ISOLATION);
+        if had && !isolated {
+            let m = nft::del_chain(nfproto(f), TABLE, enc::ISOLATION);
             msgs.push((m, format!("chain {}", enc::ISOLATION), None));
         }
     }
-    let msgs = msgs.into_iter().map(|(m, o, _)| (m, o)).collect();
+    let msgs = setup
+        .into_iter()
+        .chain(msgs)
+        .map(|(m, o, _)| (m, o))
+        .collect();
     Ok((msgs, walked.notes))
 }
 
@@ -409,7 +444,7 @@ fn settled(st: &State, changes: &[(Change, String)]) -> bool {
     changes.iter().all(|(c, _)| match c {
         Change::Add(r) => st.of(&r.spec()).next().is_some(),
         Change::Del(r, _) => st.of(&r.spec()).next().is_none(),
-        Change::DelId(id, _) => st.rules.iter().all(|f| f.handle != *id),
+        Change::DelId(id, _) => st.rules.iter().all(|f| f.id() != *id),
     })
 }
 
@@ -424,10 +459,11 @@ pub fn forward_drops(trace: Trace) -> Vec<String> {
     for c in chains.unwrap_or_default() {
         let family = match c.family {
             nft::NFPROTO_IPV4 => "ip",
+            nft::NFPROTO_IPV6 => "ip6",
             nft::NFPROTO_INET => "inet",
             _ => continue,
         };
-        let ours = c.family == FAMILY && c.table == TABLE;
+        let ours = enc::family_of(c.family).is_some() && c.table == TABLE;
         if c.hooknum == nft::NF_INET_FORWARD && c.policy == Some(libc::NF_DROP as u32) && !ours {
             v.push(format!(
                 "table {family} {}, chain {} (hook forward, priority {}) has policy drop",

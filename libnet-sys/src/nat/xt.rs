@@ -20,11 +20,12 @@
 //! put back.
 
 use super::ops::{walk, Change, Listed, Opts, Step, RETRIES};
-use super::{tag, untag, Action, Lowered, Out, Place, Rule, BASE_TAG};
+use super::{tag, untag, Action, Family, Lowered, Out, Place, Rule, BASE_TAG};
 use crate::error::{Error, Result};
 use crate::trace::Trace;
 use crate::xtables::rule::{self as xr, IptIp};
 use crate::xtables::{Entry, Table, Target, Xtables, VERDICT_DROP};
+use std::net::{IpAddr, Ipv4Addr};
 
 pub const PUBLISH: &str = "NATCTL";
 pub const POSTROUTING: &str = "NATCTL-POSTROUTING";
@@ -58,6 +59,14 @@ fn jumps(table: &str) -> Vec<(&'static str, bool, &'static str, Vec<u8>)> {
     }
 }
 
+/// An IPv4 address of a rule on this path (IPv6 ones are refused before they get here).
+fn v4(a: IpAddr) -> Result<Ipv4Addr> {
+    match a {
+        IpAddr::V4(a) => Ok(a),
+        IpAddr::V6(a) => Err(Error::invalid(a.to_string(), "not an IPv4 address")),
+    }
+}
+
 /// The entry of one kernel rule, tagged `comment`.
 pub fn encode(l: &Lowered, comment: &str) -> Result<Entry> {
     let oif = match &l.oif {
@@ -66,8 +75,11 @@ pub fn encode(l: &Lowered, comment: &str) -> Result<Entry> {
         Out::IsNot(i) => Some((i.as_str(), true)),
     };
     let ip = IptIp {
-        src: l.src.map(|s| (s.addr, s.prefix)),
-        dst: l.dst.map(|d| (d, 32)),
+        src: l
+            .src
+            .map(|s| v4(s.addr).map(|a| (a, s.prefix)))
+            .transpose()?,
+        dst: l.dst.map(|d| v4(d).map(|a| (a, 32))).transpose()?,
         iniface: l.iif.as_ref().map(|i| i.as_str()),
         outiface: oif,
         proto: l.l4.map_or(0, |(p, _)| p.number()),
@@ -79,8 +91,8 @@ pub fn encode(l: &Lowered, comment: &str) -> Result<Entry> {
     m.extend(xr::comment(comment)?);
     let target = match l.action {
         Action::Masquerade => xr::masquerade(),
-        Action::Snat(a) => xr::snat(a),
-        Action::Dnat(a, p) => xr::dnat(a, p),
+        Action::Snat(a) => xr::snat(v4(a)?),
+        Action::Dnat(a, p) => xr::dnat(v4(a)?, p),
         Action::Drop => Target::Verdict(VERDICT_DROP),
         Action::Isolation => Target::Jump(ISOLATION.to_string()),
     };
@@ -143,8 +155,15 @@ impl XtNat {
 
     fn try_apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
         let mut create: Vec<&str> = Vec::new();
-        for (c, _) in changes {
+        for (c, object) in changes {
             if let Change::Add(r) = c {
+                if !r.families().contains(&Family::V4) {
+                    return Err(Error::state(
+                        object.clone(),
+                        "IPv6 rules need --via nftables (this path speaks only the IPv4 \
+                         iptables ABI)",
+                    ));
+                }
                 create.extend(opts.lower(r).iter().map(|l| place(l.place).0));
             }
         }
