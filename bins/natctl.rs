@@ -64,7 +64,8 @@ kernel calls:
 natctl changes only its own tables (ip natctl, ip6 natctl) or chains (NATCTL,
 NATCTL-POSTROUTING, NATCTL-FORWARD, NATCTL-ISOLATION and the jumps to them); every rule
 carries a comment \"natctl:SPEC\" by which list and del find it. Addresses may be IPv6
-(fd00:88::/64, [2001:db8::1]:8080, [fd00:88::2]:80; nftables only); [::1] cannot be
+(fd00:88::/64, [2001:db8::1]:8080, [fd00:88::2]:80), on iptables through the ip6tables
+ABI (IP6T_SO_GET_INFO, IP6T_SO_GET_ENTRIES, IP6T_SO_SET_REPLACE); [::1] cannot be
 published (the kernel never routes ::1 off the host).
 ";
 

@@ -1605,20 +1605,33 @@ sysctl -qw net.ipv4.ip_forward=1
 "#;
 
 #[test]
-fn docker_bridge_in_ipv6_with_real_traffic() {
+fn docker_bridge_in_ipv6_with_real_traffic_nftables() {
     for call in [1, 0] {
-        docker_bridge_in_ipv6(call);
+        docker_bridge_in_ipv6("nftables", call);
     }
 }
 
-/// The IPv6 Docker scenario on nf_tables, with br_netfilter's bridge-nf-call-ip6tables `call`:
+#[test]
+fn docker_bridge_in_ipv6_with_real_traffic_iptables() {
+    for call in [1, 0] {
+        docker_bridge_in_ipv6("iptables", call);
+    }
+}
+
+/// natctl's IPv6 publishes of the scenario below as `ip6tables-legacy-save` prints them.
+const SAVED_XT6_NATCTL: &str = r#"-A NATCTL -p tcp -m tcp --dport 8080 -m comment --comment "natctl:publish 8080 [fd00:88::2]:80 --proto tcp" -j DNAT --to-destination [fd00:88::2]:80
+-A NATCTL -d 2001:db8:ff::1/128 -p tcp -m tcp --dport 8081 -m comment --comment "natctl:publish [2001:db8:ff::1]:8081 [fd00:88::2]:80 --proto tcp" -j DNAT --to-destination [fd00:88::2]:80
+-A NATCTL -p udp -m udp --dport 5353 -m comment --comment "natctl:publish 5353 [fd00:88::2]:5353 --proto udp" -j DNAT --to-destination [fd00:88::2]:5353"#;
+
+/// The IPv6 Docker scenario on kernel path `via`, with br_netfilter's bridge-nf-call-ip6tables
+/// `call`:
 /// outside to a published port (the client's own address seen), the way out masqueraded,
 /// from the host (its own address; ::1 is not published and is refused at once), hairpin and
 /// a neighbour in Docker's order, UDP flows forgotten on unpublish, isolation, a drop policy
-/// in another ip6 table warned about; the rules read back with `nft -j list ruleset`.
-fn docker_bridge_in_ipv6(call: u8) {
-    let via = "nftables";
-    let what = format!("bridge-nf-call-ip6tables={call}");
+/// in another ip6 table warned about; the rules read back with `nft -j list table ip6 natctl`
+/// or `ip6tables-legacy-save` (exact lines, and restorable).
+fn docker_bridge_in_ipv6(via: &str, call: u8) {
+    let what = format!("--via {via}, bridge-nf-call-ip6tables={call}");
     let sb = Sandbox::new();
     sb.ok(NET6);
     sb.ok(&format!(
@@ -1715,8 +1728,55 @@ fn docker_bridge_in_ipv6(call: u8) {
     };
     assert_eq!(flows(&sb), 1, "{what}");
 
+    if via == "iptables" {
+        // The rules, in ip6tables' own words; what it saved it restores, unchanged.
+        let save = sb.ok("ip6tables-legacy-save");
+        assert_eq!(
+            chain_rules(&save, "nat", "NATCTL").join("\n"),
+            SAVED_XT6_NATCTL,
+            "{what}"
+        );
+        assert_eq!(
+            chain_rules(&save, "nat", "OUTPUT"),
+            [
+                r#"-A OUTPUT ! -d ::1/128 -m addrtype --dst-type LOCAL -m comment --comment "natctl:base" -j NATCTL"#
+            ],
+            "{what}"
+        );
+        let post = chain_rules(&save, "nat", "NATCTL-POSTROUTING");
+        for want in [
+            r#"-A NATCTL-POSTROUTING -s fd00:88::/64 ! -o br0 -m comment --comment "natctl:masquerade fd00:88::/64 --not-out br0" -j MASQUERADE"#,
+            r#"-A NATCTL-POSTROUTING -d fd00:88::2/128 -i br0 -o br0 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 [fd00:88::2]:80 --proto tcp" -j MASQUERADE"#,
+        ] {
+            assert!(post.contains(&want), "{what}: missing {want:?} in\n{save}");
+        }
+        // With its counters (-c), so the counts list shows below survive the round trip.
+        let counted = sb.ok("ip6tables-legacy-save -c");
+        let o = sb.sh_input("ip6tables-legacy-restore -c", Some(&counted));
+        assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "{what}: {}",
+            text(&o.stderr)
+        );
+        let tidy_save = |s: &str| -> Vec<String> {
+            s.lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| uncount(l).0)
+                .collect()
+        };
+        assert_eq!(
+            tidy_save(&sb.ok("ip6tables-legacy-save -c")),
+            tidy_save(&counted),
+            "{what}"
+        );
+        assert!(!sb.ok("nft list tables").contains("natctl"), "{what}");
+    }
     // The rules, in nft's own JSON: the ip6 table holds the DNAT to [fd00:88::2]:80.
-    let j = Jv::parse(&sb.ok("nft -j list table ip6 natctl"));
+    let j = Jv::parse(&if via == "nftables" {
+        sb.ok("nft -j list table ip6 natctl")
+    } else {
+        r#"{"nftables": []}"#.to_string()
+    });
     let rules: Vec<String> = j
         .at("nftables")
         .arr()
@@ -1726,7 +1786,12 @@ fn docker_bridge_in_ipv6(call: u8) {
     let dnat = rules
         .iter()
         .find(|r| r.contains("\"dnat\"") && r.contains("8081"))
-        .unwrap_or_else(|| panic!("{what}: no dnat of 8081 in {rules:?}"));
+        .cloned()
+        .unwrap_or_else(|| {
+            // Checked in ip6tables' words above.
+            assert_eq!(via, "iptables", "{what}: no dnat of 8081 in {rules:?}");
+            r#""dnat":{"addr":"fd00:88::2","port":80}, "right":"2001:db8:ff::1""#.into()
+        });
     for want in [
         r#""dnat":{"addr":"fd00:88::2","port":80}"#,
         r#""right":"2001:db8:ff::1""#,
@@ -1744,11 +1809,13 @@ fn docker_bridge_in_ipv6(call: u8) {
         p.to_json()
     );
     // IPv6 ids are apart from IPv4 ones (handles count per table).
-    assert!(
-        p.s("id").parse::<u64>().unwrap() > 1_000_000_000,
-        "{}",
-        p.to_json()
-    );
+    if via == "nftables" {
+        assert!(
+            p.s("id").parse::<u64>().unwrap() > 1_000_000_000,
+            "{}",
+            p.to_json()
+        );
+    }
     assert_eq!(p.s("match"), "tcp dport 8080");
     assert_eq!(p.s("target"), "dnat to [fd00:88::2]:80");
 
@@ -1811,10 +1878,17 @@ isolate del br1
 EOF",
     );
     assert_eq!(sb.ok("nft list tables"), "", "{what}");
+    for save in ["iptables-legacy-save", "ip6tables-legacy-save"] {
+        let s = sb.ok(save);
+        assert!(
+            !s.contains("natctl") && !s.contains("NATCTL"),
+            "{what}: {save}:\n{s}"
+        );
+    }
 }
 
 #[test]
-fn ipv6_input_is_checked_and_the_iptables_path_refuses_it() {
+fn ipv6_input_is_checked_on_both_paths() {
     let sb = Sandbox::new();
     sb.ok(NET);
     for via in VIAS {
@@ -1852,12 +1926,5 @@ fn ipv6_input_is_checked_and_the_iptables_path_refuses_it() {
             );
         }
     }
-    let o = natctl(&sb, "iptables", "masquerade add fd00:88::/64");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o.stderr).contains("IPv6 rules need --via nftables"),
-        "{}",
-        text(&o.stderr)
-    );
     assert_eq!(sb.ok("nft list tables"), "");
 }

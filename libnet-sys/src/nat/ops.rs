@@ -12,7 +12,7 @@ use crate::netlink::ctnetlink;
 use crate::netlink::nft::{self, NETLINK_NETFILTER};
 use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
-use crate::xtables::{Target, Xtables, VERDICT_DROP};
+use crate::xtables::{Abi, Target, Xtables, VERDICT_DROP};
 use std::net::IpAddr;
 
 /// How many times a transaction is rebuilt after another writer committed first.
@@ -471,7 +471,10 @@ pub fn forward_drops(trace: Trace) -> Vec<String> {
             ));
         }
     }
-    if let Ok(x) = Xtables::open(trace) {
+    for (abi, tool) in [(Abi::V4, "iptables"), (Abi::V6, "ip6tables")] {
+        let Ok(x) = Xtables::open(trace, abi) else {
+            continue;
+        };
         // Reading a table this namespace lacks would make it: look only at one it has.
         if x.tables().is_ok_and(|t| t.iter().any(|n| n == "filter")) {
             let forward = x
@@ -479,7 +482,9 @@ pub fn forward_drops(trace: Trace) -> Vec<String> {
                 .ok()
                 .and_then(|t| t.chain("FORWARD").cloned());
             if forward.is_some_and(|c| c.tail.target == Target::Verdict(VERDICT_DROP)) {
-                v.push("iptables (legacy) table filter, chain FORWARD has policy DROP".into());
+                v.push(format!(
+                    "{tool} (legacy) table filter, chain FORWARD has policy DROP"
+                ));
             }
         }
     }
