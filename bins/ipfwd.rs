@@ -32,7 +32,7 @@ routes (the main table unless table T):
 \t\t\t\t\t[-4|-6] default|CIDR [via GW] [dev IF] [metric N] [table T]
 \t\t\t\t\twith via GW or dev IF or both
 \troute del ROUTE [--if-exists]\tdelete the first route matching what ROUTE gives;
-\t\t\t\twith --if-exists none matching is a note, exit 0
+\t\t\t\t\twith --if-exists none matching is a note, exit 0
 \troute show [-4|-6] [table T]\tthe routes of a table, IPv4 then IPv6
 options (before the command):
 \t-h, --help\t\tthis text

@@ -1928,3 +1928,57 @@ fn ipv6_input_is_checked_on_both_paths() {
     }
     assert_eq!(sb.ok("nft list tables"), "");
 }
+
+#[test]
+fn ipv4_and_ipv6_rules_live_side_by_side() {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    for via in VIAS {
+        // Adds that read no rules (masquerade, snat, isolate) must not touch the other
+        // family's table; deletes take only their own.
+        for args in [
+            "masquerade add 10.88.0.0/16 --not-out br0",
+            "masquerade add fd00:88::/64 --not-out br0",
+            "snat add fd00:89::/64 --to 2001:db8:ff::1",
+            "isolate add br0 br1",
+            "masquerade add 10.89.0.0/16 --not-out br1",
+        ] {
+            natctl_ok(&sb, via, args);
+        }
+        let mut got = specs(&listed(&sb, via));
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "isolate br0 br1",
+                "masquerade 10.88.0.0/16 --not-out br0",
+                "masquerade 10.89.0.0/16 --not-out br1",
+                "masquerade fd00:88::/64 --not-out br0",
+                "snat fd00:89::/64 --to 2001:db8:ff::1",
+            ],
+            "--via {via}"
+        );
+        natctl_ok(&sb, via, "masquerade del fd00:88::/64 --not-out br0");
+        natctl_ok(&sb, via, "snat del fd00:89::/64 --to 2001:db8:ff::1");
+        natctl_ok(&sb, via, "isolate del br0 br1");
+        let mut got = specs(&listed(&sb, via));
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "masquerade 10.88.0.0/16 --not-out br0",
+                "masquerade 10.89.0.0/16 --not-out br1"
+            ],
+            "--via {via}"
+        );
+        if via == "nftables" {
+            assert_eq!(sb.ok("nft list tables"), "table ip natctl\n");
+        } else {
+            let s = sb.ok("ip6tables-legacy-save");
+            assert!(!s.contains("NATCTL"), "{s}");
+        }
+        natctl_ok(&sb, via, "-b - <<'EOF'\nmasquerade del 10.88.0.0/16 --not-out br0\nmasquerade del 10.89.0.0/16 --not-out br1\nEOF");
+        assert_eq!(listed(&sb, via).len(), 0, "--via {via}");
+    }
+    assert_eq!(sb.ok("nft list tables"), "");
+}

@@ -23,6 +23,8 @@ pub(crate) const RETRIES: usize = 200;
 pub struct State {
     pub genid: u32,
     pub exists: [bool; 2],
+    /// Whether `rules` were read (an add of anything but a publish reads only the tables).
+    pub read_rules: bool,
     pub rules: Vec<Found>,
 }
 
@@ -162,6 +164,7 @@ impl NftNat {
         let mut st = State {
             genid,
             exists: [false; 2],
+            read_rules: rules,
             rules: Vec::new(),
         };
         for f in FAMILIES {
@@ -404,7 +407,14 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
         .iter()
         .map(|s| Rule::from_spec(s).ok())
         .collect();
+    // Without the rules read (adds only), what else each table holds is not known: it holds.
     let holds = |f: Family| {
+        !st.read_rules
+            || left
+                .iter()
+                .any(|r| r.as_ref().map_or(true, |r| r.families().contains(&f)))
+    };
+    let needs = |f: Family| {
         left.iter()
             .any(|r| r.as_ref().map_or(true, |r| r.families().contains(&f)))
     };
@@ -412,7 +422,9 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
     for f in FAMILIES {
         let name = format!("table {}", enc::table_name(f));
         match (st.has(f), holds(f)) {
-            (false, true) => setup.extend(enc::setup(f).into_iter().map(|(m, o)| (m, o, None))),
+            (false, _) if needs(f) => {
+                setup.extend(enc::setup(f).into_iter().map(|(m, o)| (m, o, None)))
+            }
             (true, false) => msgs.push((nft::del_table(nfproto(f), TABLE), name, None)),
             _ => {}
         }
