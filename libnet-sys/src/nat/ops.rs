@@ -13,6 +13,7 @@ use crate::netlink::nft::{self, NETLINK_NETFILTER};
 use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
 use crate::xtables::{Abi, Target, Xtables, VERDICT_DROP};
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 /// How many times a transaction is rebuilt after another writer committed first.
@@ -154,17 +155,16 @@ impl NftNat {
 
     /// The generation, then natctl's rules (none, and `exists` false, without its table).
     pub fn read(&mut self) -> Result<State> {
-        self.read_with(true)
+        self.read_with(Reading::All)
     }
 
-    /// As `read`, with the rules only when `rules`: adding needs only the generation and
-    /// whether the tables are there, as the kernel refuses a rule's key when it exists.
-    fn read_with(&mut self, rules: bool) -> Result<State> {
+    /// As `read`, with as many rules as `what` needs.
+    fn read_with(&mut self, what: Reading) -> Result<State> {
         let genid = self.genid()?;
         let mut st = State {
             genid,
             exists: [false; 2],
-            read_rules: rules,
+            read_rules: what == Reading::All,
             rules: Vec::new(),
         };
         for f in FAMILIES {
@@ -181,9 +181,10 @@ impl NftNat {
                 other => other?,
             }
             st.exists[f as usize] = true;
-            if rules {
+            if what != Reading::Tables {
+                let chain = (what == Reading::Publishes).then_some(enc::PUBLISH);
                 let found = self.nl.dump(
-                    || nft::dump_rules(nfproto(f), TABLE),
+                    || nft::dump_rules(nfproto(f), TABLE, chain),
                     &name,
                     Vec::new,
                     |v: &mut Vec<Found>, m| {
@@ -202,7 +203,7 @@ impl NftNat {
     /// there, or deleting one that is not, is an error and nothing is sent.
     pub fn apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
         for _ in 0..RETRIES {
-            let st = self.read_with(needs_rules(changes))?;
+            let st = self.read_with(reading(changes))?;
             let (msgs, notes) = plan(&st, changes, opts)?;
             if msgs.is_empty() {
                 return Ok(notes);
@@ -267,13 +268,28 @@ pub(crate) enum Step<'a> {
     Del(String),
 }
 
-/// Whether checking `changes` needs the rules present, not only whether the table is: a
-/// delete does, and so does a publish (its host port may be held by another). Adding any other
-/// rule needs no read, as the kernel refuses its key when it exists.
-fn needs_rules(changes: &[(Change, String)]) -> bool {
-    changes
-        .iter()
-        .any(|(c, _)| !matches!(c, Change::Add(r) if !matches!(r, Rule::Publish { .. })))
+/// How much of natctl's tables a transaction reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Only whether the tables are there: adding a masquerade, snat or isolation, whose key
+    /// the kernel refuses when the rule exists.
+    Tables,
+    /// The chain of published ports too: adding publishes (a host port may be held by
+    /// another), a quarter of the rules (a publish's helpers live in postrouting).
+    Publishes,
+    /// Every rule: a delete needs the handles.
+    All,
+}
+
+fn reading(changes: &[(Change, String)]) -> Reading {
+    let publish = |c: &Change| matches!(c, Change::Add(Rule::Publish { .. }));
+    if changes.iter().any(|(c, _)| !matches!(c, Change::Add(_))) {
+        Reading::All
+    } else if changes.iter().any(|(c, _)| publish(c)) {
+        Reading::Publishes
+    } else {
+        Reading::Tables
+    }
 }
 
 /// What is left after [`walk`]: notes on changes that needed nothing, and the specs present
@@ -290,12 +306,22 @@ pub(crate) struct Walked {
 /// (a note), and so is a delete of what is gone with `--if-exists`. `id` resolves a delete by
 /// id.
 pub(crate) fn walk<'a>(
-    mut present: Vec<String>,
+    present: Vec<String>,
     id: impl Fn(u64) -> Option<String>,
     changes: &'a [(Change, String)],
     mut step: impl FnMut(Step<'a>, &str) -> Result<()>,
 ) -> Result<Walked> {
     let mut notes = Vec::new();
+    // The specs as a set, and the publishes among them read once: a batch of thousands of
+    // lines checks each against these, not against every spec parsed again.
+    let mut present: HashSet<String> = present.into_iter().collect();
+    let mut publishes: Vec<(String, Rule)> = present
+        .iter()
+        .filter_map(|s| match Rule::from_spec(s) {
+            Ok(r @ Rule::Publish { .. }) => Some((s.clone(), r)),
+            _ => None,
+        })
+        .collect();
     for (c, object) in changes {
         let refuse = |errno| Error::errno("check", object.clone(), errno);
         let spec = match c {
@@ -318,16 +344,16 @@ pub(crate) fn walk<'a>(
                 if here {
                     return Err(refuse(libc::EEXIST));
                 }
-                if let Some(holder) = present
-                    .iter()
-                    .find(|s| Rule::from_spec(s).is_ok_and(|h| h.overlaps(r)))
-                {
+                if let Some((holder, _)) = publishes.iter().find(|(_, h)| h.overlaps(r)) {
                     return Err(Error::state(
                         object.clone(),
                         format!("its host port is already published by {holder} (see natctl list)"),
                     ));
                 }
-                present.push(spec.clone());
+                if matches!(r, Rule::Publish { .. }) {
+                    publishes.push((spec.clone(), r.clone()));
+                }
+                present.insert(spec.clone());
                 step(Step::Add(r, spec), object)?;
             }
             Change::Del(_, if_exists) | Change::DelId(_, if_exists) => {
@@ -338,12 +364,16 @@ pub(crate) fn walk<'a>(
                     }
                     return Err(refuse(libc::ENOENT));
                 }
-                present.retain(|s| s != &spec);
+                present.remove(&spec);
+                publishes.retain(|(s, _)| s != &spec);
                 step(Step::Del(spec), object)?;
             }
         }
     }
-    Ok(Walked { notes, present })
+    Ok(Walked {
+        notes,
+        present: present.into_iter().collect(),
+    })
 }
 
 /// A transaction's messages, each with the object it is about.
