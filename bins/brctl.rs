@@ -302,11 +302,9 @@ impl cli::Program for Ctx<'_> {
         if args.len() < cmd.min || args.len() > cmd.max {
             let n = args.len();
             let which = if n < cmd.min { "too few" } else { "too many" };
-            return Err(Failure::usage(format!(
-                "{}: {which} arguments ({n})\n{}",
-                cmd.name,
-                command_usage(cmd)
-            )));
+            let mut f = Failure::usage(format!("{}: {which} arguments ({n})", cmd.name));
+            f.then.push(command_usage(cmd));
+            return Err(f);
         }
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let c = cmd.name;
@@ -321,11 +319,26 @@ impl cli::Program for Ctx<'_> {
             }
             "delbr" => {
                 let br = name(c, a[0])?;
-                match self.br.del_bridge(&br) {
-                    Err(e) if if_exists && (e.is(libc::ENXIO) || e.is(libc::ENODEV)) => {
-                        cli::gone("brctl", &mutate_error(c, &a, &e))
+                if let Err(e) = self.br.del_bridge(&br) {
+                    // SIOCBRDELBR's EPERM means "not a bridge" and "not allowed" alike (in a
+                    // user namespace that does not own the network namespace): asked which.
+                    let found = e
+                        .is(libc::EPERM)
+                        .then(|| self.br.bridge(&br, Detail::Summary));
+                    let gone = |x: &Error| x.is(libc::ENXIO) || x.is(libc::ENODEV);
+                    let (failed, missing) = match found {
+                        Some(Ok(_)) => (cli::failure(&head, &e), false),
+                        // Not there at all: said as such.
+                        Some(Err(x)) if !x.is(libc::EOPNOTSUPP) => {
+                            (mutate_error(c, &a, &x), gone(&x))
+                        }
+                        _ => (mutate_error(c, &a, &e), gone(&e)),
+                    };
+                    // With --if-exists, a bridge that is not there is a note.
+                    if !(if_exists && missing) {
+                        return Err(failed);
                     }
-                    other => other.map_err(|e| mutate_error(c, &a, &e))?,
+                    cli::gone("brctl", &failed);
                 }
             }
             "addif" | "delif" => self.ports(c, &a, if_exists)?,
@@ -367,8 +380,8 @@ impl Ctx<'_> {
                     .map(|q| q.to_string())
                     .collect();
                 if !done.is_empty() {
-                    f.message.push_str(&format!(
-                        "\nbrctl: {c} {br}: undone for {} (all or nothing)",
+                    f.then.push(format!(
+                        "brctl: {c} {br}: undone for {} (all or nothing)",
                         undone.join(" ")
                     ));
                 }
@@ -454,8 +467,9 @@ impl Ctx<'_> {
                     Err(f) => {
                         // bridge-utils reports each missing bridge and goes on with the rest.
                         let _ = self.out.flush();
-                        eprintln!("{}", f.line("brctl"));
-                        status = EXIT_FAIL;
+                        f.report("brctl");
+                        // A bad name is a usage error (2) whatever the other names do.
+                        status = status.max(f.status);
                     }
                 }
             }
@@ -472,13 +486,12 @@ impl Ctx<'_> {
 
     fn showmacs(&mut self, n: &str) -> Result<i32, Failure> {
         let br = name("showmacs", n)?;
-        let mut fdb = self.br.fdb(&br).map_err(|e| match e.os_errno() {
+        let fdb = self.br.fdb(&br).map_err(|e| match e.os_errno() {
             Some(errno) if e.object == br.as_str() => {
                 Failure::compat(format!("read of forward table failed: {}", strerror(errno)))
             }
             _ => read_error("showmacs", &e),
         })?;
-        fdb.sort_by_key(|e| e.mac);
         let text = if self.json {
             json_fdb(&fdb)
         } else {
@@ -540,6 +553,7 @@ fn read_error(c: &str, e: &Error) -> Failure {
         message: format!("{c}: {e}"),
         status,
         bare: false,
+        then: Vec::new(),
     }
 }
 
@@ -569,7 +583,11 @@ fn mutate_error(c: &str, a: &[&str], e: &Error) -> Failure {
         ("delif", Some(_)) => format!("can't delete {port} from {br}: {}", e.reason()),
         ("hairpin", Some(_)) => format!("can't set {port} to hairpin on bridge {br}: {}", e.reason()),
         (_, Some(libc::ERANGE)) => format!("the kernel refuses this value: {}", e.reason()),
-        (_, Some(_)) => format!("set {} failed: {}", set_thing(c), e.reason()),
+        (_, Some(_)) => match set_thing(c) {
+            Some(what) => format!("set {what} failed: {}", e.reason()),
+            // No fixed sentence for it: the kernel's step and words.
+            None => e.to_string(),
+        },
     };
     let status = if e.is_invalid() {
         EXIT_USAGE
@@ -580,12 +598,13 @@ fn mutate_error(c: &str, a: &[&str], e: &Error) -> Failure {
         message: format!("{head}: {why}"),
         status,
         bare: false,
+        then: Vec::new(),
     }
 }
 
 /// bridge-utils' name for what a set command sets, as in `set forward delay failed: ...`.
-fn set_thing(c: &str) -> &'static str {
-    match c {
+fn set_thing(c: &str) -> Option<&'static str> {
+    Some(match c {
         "setageing" => "ageing time",
         "setbridgeprio" => "bridge priority",
         "setfd" => "forward delay",
@@ -593,8 +612,9 @@ fn set_thing(c: &str) -> &'static str {
         "setmaxage" => "max age",
         "setpathcost" => "path cost",
         "setportprio" => "port priority",
-        _ => "stp status",
-    }
+        "stp" => "stp status",
+        _ => return None,
+    })
 }
 
 fn text_show(bridges: &[Bridge]) -> String {

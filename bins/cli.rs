@@ -29,6 +29,8 @@ pub struct Failure {
     /// Printed without the program's name: a message kept byte for byte from the tool this
     /// program replaces, because scripts match it.
     pub bare: bool,
+    /// Lines printed after it, as they are (brctl's usage line, an undo's report).
+    pub then: Vec<String>,
 }
 
 impl Failure {
@@ -37,6 +39,7 @@ impl Failure {
             message: message.into(),
             status: EXIT_USAGE,
             bare: false,
+            then: Vec::new(),
         }
     }
     pub fn fail(message: impl Into<String>) -> Failure {
@@ -44,6 +47,7 @@ impl Failure {
             message: message.into(),
             status: EXIT_FAIL,
             bare: false,
+            then: Vec::new(),
         }
     }
     pub fn compat(message: impl Into<String>) -> Failure {
@@ -51,6 +55,7 @@ impl Failure {
             message: message.into(),
             status: EXIT_FAIL,
             bare: true,
+            then: Vec::new(),
         }
     }
 
@@ -60,6 +65,18 @@ impl Failure {
             self.message.clone()
         } else {
             format!("{prog}: {}", self.message)
+        }
+    }
+
+    /// Says it on stderr: its line, then the lines after it.
+    pub fn report(&self, prog: &str) {
+        say(&self.line(prog));
+        self.report_then();
+    }
+
+    fn report_then(&self) {
+        for l in &self.then {
+            say(l);
         }
     }
 }
@@ -137,28 +154,37 @@ pub fn drive<P: Program>(
     let (common, rest) = match parse_common(args, spec.option_commands) {
         Ok(v) => v,
         Err(f) => {
-            eprintln!("{prog}: {}", f.message);
-            eprint!("{}", (spec.usage)());
+            say(&format!("{prog}: {}", f.message));
+            say_text(&(spec.usage)());
             return f.status;
         }
     };
-    if common.help {
-        print!("{}", (spec.usage)());
-        return EXIT_OK;
-    }
-    if common.version {
-        println!("{}", spec.version);
-        return EXIT_OK;
+    if common.help || common.version {
+        let text = if common.help {
+            (spec.usage)()
+        } else {
+            format!("{}\n", spec.version)
+        };
+        return match print(&text) {
+            Ok(()) => EXIT_OK,
+            Err(f) => {
+                f.report(prog);
+                f.status
+            }
+        };
     }
     if let Some(v) = &common.via {
         if spec.vias.is_empty() {
-            eprintln!(
+            say(&format!(
                 "{prog}: --via {v}: {prog}'s steps have one kernel path each; --via does not apply"
-            );
+            ));
             return EXIT_USAGE;
         }
         if !spec.vias.contains(&v.as_str()) {
-            eprintln!("{prog}: --via {v}: expected {}", spec.vias.join(" or "));
+            say(&format!(
+                "{prog}: --via {v}: expected {}",
+                spec.vias.join(" or ")
+            ));
             return EXIT_USAGE;
         }
     }
@@ -170,21 +196,21 @@ pub fn drive<P: Program>(
     let mut p = match make(&common, trace) {
         Ok(p) => p,
         Err(f) => {
-            eprintln!("{}", f.line(prog));
+            f.report(prog);
             return f.status;
         }
     };
     match &common.batch {
         Some(path) => batch(prog, &mut p, path, &rest),
         None if rest.is_empty() => {
-            eprintln!("{prog}: no command given");
-            eprint!("{}", (spec.usage)());
+            say(&format!("{prog}: no command given"));
+            say_text(&(spec.usage)());
             EXIT_USAGE
         }
         None => match p.run(&rest) {
             Ok(status) => status,
             Err(f) => {
-                eprintln!("{}", f.line(prog));
+                f.report(prog);
                 f.status
             }
         },
@@ -193,16 +219,16 @@ pub fn drive<P: Program>(
 
 fn batch<P: Program>(prog: &str, p: &mut P, path: &str, rest: &[String]) -> i32 {
     if !rest.is_empty() {
-        eprintln!(
+        say(&format!(
             "{prog}: -b takes its commands from the file; unexpected '{}'",
             rest[0]
-        );
+        ));
         return EXIT_USAGE;
     }
     let lines = match read_batch(path) {
         Ok(l) => l,
         Err(f) => {
-            eprintln!("{prog}: {}", f.message);
+            say(&format!("{prog}: {}", f.message));
             return f.status;
         }
     };
@@ -210,11 +236,14 @@ fn batch<P: Program>(prog: &str, p: &mut P, path: &str, rest: &[String]) -> i32 
         match p.run(&words) {
             Ok(EXIT_OK) => {}
             Ok(status) => {
-                eprintln!("{prog}: {path}: line {n}: stopped here (earlier lines are done)");
+                say(&format!(
+                    "{prog}: {path}: line {n}: stopped here (earlier lines are done)"
+                ));
                 return status;
             }
             Err(f) => {
-                eprintln!("{prog}: {path}: line {n}: {}", f.message);
+                say(&format!("{prog}: {path}: line {n}: {}", f.message));
+                f.report_then();
                 return f.status;
             }
         }
@@ -222,7 +251,8 @@ fn batch<P: Program>(prog: &str, p: &mut P, path: &str, rest: &[String]) -> i32 
     match p.finish() {
         Ok(()) => EXIT_OK,
         Err(f) => {
-            eprintln!("{prog}: {path}: {}", f.message);
+            say(&format!("{prog}: {path}: {}", f.message));
+            f.report_then();
             f.status
         }
     }
@@ -236,7 +266,11 @@ pub fn read_batch(path: &str) -> Result<Vec<(usize, Vec<String>)>, Failure> {
     let res = if path == "-" {
         std::io::stdin().read_to_string(&mut text)
     } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
+        // A file the user names is opened with the user's rights, even by a program given
+        // capabilities: its first line would come back in an error.
+        libnet_sys::caps::as_caller(|| std::fs::File::open(path))
+            .map_err(|e| Failure::fail(format!("batch file {path}: {e}")))?
+            .and_then(|mut f| f.read_to_string(&mut text))
     };
     res.map_err(|e| {
         let why = e
@@ -263,6 +297,84 @@ pub fn read_batch(path: &str) -> Result<Vec<(usize, Vec<String>)>, Failure> {
         .collect())
 }
 
+/// One line on stderr (the newline added), in one `write(2)` so that lines of runs in
+/// parallel do not interleave; what it quotes is made printable (see [`printable`]). A stderr
+/// that cannot take it (full, closed) is ignored: there is nowhere left to say so.
+pub fn say(line: &str) {
+    let mut s = printable(line);
+    s.push('\n');
+    let _ = write_fd(libc::STDERR_FILENO, s.as_bytes());
+}
+
+/// Text (a usage text, several lines) on stderr as it is; a failure to write is ignored.
+pub fn say_text(text: &str) {
+    let _ = write_fd(libc::STDERR_FILENO, text.as_bytes());
+}
+
+/// Text on stdout, written now and whole; a failure to write is the command's failure.
+pub fn print(text: &str) -> Result<(), Failure> {
+    write_fd(libc::STDOUT_FILENO, text.as_bytes()).map_err(|errno| {
+        Failure::fail(format!(
+            "writing output: {}",
+            libnet_sys::error::strerror(errno)
+        ))
+    })
+}
+
+/// `write(2)` until all of `b` is written (as few calls as the kernel allows: one for a line).
+fn write_fd(fd: libc::c_int, mut b: &[u8]) -> Result<(), i32> {
+    while !b.is_empty() {
+        // SAFETY: a valid buffer of b.len() bytes.
+        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
+        if n < 0 {
+            let errno = libnet_sys::error::last_errno();
+            if errno == libc::EINTR {
+                continue;
+            }
+            return Err(errno);
+        }
+        if n == 0 {
+            return Err(libc::EIO);
+        }
+        b = &b[n as usize..];
+    }
+    Ok(())
+}
+
+/// The longest word an error quotes whole; a longer one is cut, its length said.
+const WORD_MAX: usize = 128;
+
+/// A line made safe to print: control characters but tab escaped (a newline in an argument
+/// would split the one line into two), and a huge word (a 1 MB argument) cut to its start.
+pub fn printable(line: &str) -> String {
+    let mut out = String::with_capacity(line.len().min(4096));
+    for (i, word) in line.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let shown: String = if word.len() > WORD_MAX {
+            let mut cut = WORD_MAX;
+            while !word.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}... ({} bytes)", &word[..cut], word.len())
+        } else {
+            word.to_string()
+        };
+        for c in shown.chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() && c != '\t' => {
+                    let _ = write!(out, "\\x{:02x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out
+}
+
 /// A name from the command line: checked, never truncated.
 pub fn name(cmd: &str, s: &str) -> Result<libnet_sys::IfName, Failure> {
     libnet_sys::IfName::new(s).map_err(|e| Failure::usage(format!("{cmd} {e}")))
@@ -283,17 +395,75 @@ pub fn take_if_exists(words: &[&str]) -> (bool, Vec<String>) {
 /// Says on stderr that a delete with `--if-exists` found its object gone: the failure it
 /// would have been, as a note.
 pub fn gone(prog: &str, f: &Failure) {
-    eprintln!(
+    say(&format!(
         "{prog}: note: {} (--if-exists: nothing to delete)",
         f.message
-    );
+    ));
+}
+
+/// The value after an option: `--opt VALUE` or `--opt=VALUE`.
+pub fn opt_value<'a>(
+    c: &str,
+    a: &[&'a str],
+    i: &mut usize,
+    opt: &str,
+) -> Result<Option<&'a str>, Failure> {
+    let w = a[*i];
+    if let Some(v) = w.strip_prefix(opt).and_then(|r| r.strip_prefix('=')) {
+        return Ok(Some(v));
+    }
+    if w != opt {
+        return Ok(None);
+    }
+    *i += 1;
+    a.get(*i)
+        .copied()
+        .map(Some)
+        .ok_or_else(|| Failure::usage(format!("{c}: {opt} needs a value")))
+}
+
+/// A namespace from the command line: a name under /run/netns, a path, or a process ID.
+pub fn ns_target(c: &str, s: &str) -> Result<libnet_sys::netns::NsTarget, Failure> {
+    libnet_sys::netns::NsTarget::parse(s).map_err(|e| failure(&format!("{c}: namespace"), &e))
+}
+
+/// A number from the command line, in `lo..=hi`.
+pub fn number<T>(head: &str, what: &str, v: &str, lo: u64, hi: u64) -> Result<T, Failure>
+where
+    T: TryFrom<u64>,
+{
+    v.parse::<u64>()
+        .ok()
+        .filter(|n| (lo..=hi).contains(n))
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "{head}: bad {what} '{v}': expected a whole number, {lo} to {hi}"
+            ))
+        })
+}
+
+/// An address from the command line.
+pub fn addr(head: &str, what: &str, v: &str) -> Result<std::net::IpAddr, Failure> {
+    v.parse().map_err(|_| {
+        Failure::usage(format!(
+            "{head}: bad {what} '{v}': expected an IPv4 or IPv6 address"
+        ))
+    })
 }
 
 /// Writes a result to stdout now (so it comes before any later error on stderr).
 pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
-        .map_err(|e| Failure::fail(format!("writing output: {e}")))
+        .map_err(|e| write_failure(e.raw_os_error().unwrap_or(libc::EIO)))
+}
+
+fn write_failure(errno: i32) -> Failure {
+    Failure::fail(format!(
+        "writing output: {}",
+        libnet_sys::error::strerror(errno)
+    ))
 }
 
 /// The sentence for a kernel refusal that is about permission.
@@ -302,8 +472,8 @@ pub fn emit(out: &mut impl std::io::Write, text: &str) -> Result<(), Failure> {
 /// and CAP_SETUID, the network CAP_NET_ADMIN.
 pub fn permission_reason(e: &Error) -> Option<String> {
     use libnet_sys::caps::{
-        has_effective, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID, CAP_SETUID,
-        CAP_SYS_ADMIN, CAP_SYS_PTRACE,
+        has_effective, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID,
+        CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
     };
     if !(e.is(libc::EPERM) || e.is(libc::EACCES)) {
         return None;
@@ -315,6 +485,7 @@ pub fn permission_reason(e: &Error) -> Option<String> {
         "open" | "unlink" | "mkdir" | "write" | "flock" => (CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE"),
         "setgroups" | "setgid" => (CAP_SETGID, "CAP_SETGID"),
         "setuid" => (CAP_SETUID, "CAP_SETUID"),
+        "chown" => (CAP_CHOWN, "CAP_CHOWN"),
         "socket(AF_INET, SOCK_RAW)" => (CAP_NET_RAW, "CAP_NET_RAW"),
         _ => (CAP_NET_ADMIN, "CAP_NET_ADMIN"),
     };
@@ -357,6 +528,7 @@ pub fn failure_because(head: &str, e: &Error, why: String) -> Failure {
             EXIT_FAIL
         },
         bare: false,
+        then: Vec::new(),
     }
 }
 

@@ -93,7 +93,7 @@ struct Ctx<'a> {
 pub fn main(args: Vec<String>) -> i32 {
     cli::drive(&SPEC, &args, |common, trace| {
         let iptables = common.via.as_deref() == Some("iptables");
-        let nat = Nat::open(iptables, trace, |m| eprintln!("natctl: {m}"))
+        let nat = Nat::open(iptables, trace, |m| cli::say(&format!("natctl: {m}")))
             .map_err(|e| cli::failure(if iptables { "iptables" } else { "netlink" }, &e))?;
         Ok(Ctx {
             nat,
@@ -170,6 +170,11 @@ impl cli::Program for Ctx<'_> {
                 return Err(Failure::usage(format!(
                     "{head}: expected {kind} add or {kind} del; see natctl --help"
                 )))
+            }
+            ["del", ..] => {
+                return Err(Failure::usage(
+                    "del: which rule? del ID (the id natctl list shows), or KIND del SPEC",
+                ))
             }
             [] => return Err(Failure::usage("no command given")),
             [c, ..] => {
@@ -253,8 +258,8 @@ fn match_target(r: &Rule) -> (String, String) {
 }
 
 impl Ctx<'_> {
-    /// Turns on what the published ports need of the host, then makes the changes; when they
-    /// cannot be made, turns back what it turned on.
+    /// Makes the changes, then turns on what the published ports need of the host; when that
+    /// cannot be done, takes the changes back.
     fn commit(&mut self, changes: &[(Change, String)]) -> Result<(), Error> {
         let mut dests: Vec<IpAddr> = changes
             .iter()
@@ -290,48 +295,63 @@ impl Ctx<'_> {
             .flatten()
             .collect();
         host::check_isolated(self.trace, &isolated)?;
-        let mut host = host::prepare(self.trace, &dests)?;
+        // Where each destination is routed: a publish's neighbour helper names that interface.
         let opts = Opts {
-            ways: host.ways.clone(),
+            ways: host::ways(self.trace, &dests)?,
         };
-        let notes = match self.nat.apply(changes, &opts) {
-            Ok(n) => n,
+        // Rules first, then the switches they need: a run killed in between leaves rules
+        // without their switches (127.0.0.1 and hairpin not working yet), never route_localnet
+        // or hairpin on with no rule (route_localnet on a bridge alone is CVE-2020-8558's
+        // exposure). When the switches cannot be turned on, the rules are taken back.
+        let notes = self.nat.apply(changes, &opts)?;
+        for n in &notes {
+            cli::say(&format!("natctl: note: {n}"));
+        }
+        // A publish that was there already, or a delete of what was gone, changed nothing: it
+        // is neither taken back nor has flows to forget.
+        let noted = |r: &Rule| notes.iter().any(|n| n.starts_with(&r.spec()));
+        let deleted: Vec<Rule> = deleted.into_iter().filter(|r| !noted(r)).collect();
+        let host = match host::prepare(self.trace, &dests) {
+            Ok(h) => h,
             Err(e) => {
-                for left in host.undo(self.trace) {
-                    eprintln!("natctl: could not turn back: {left}");
+                let back: Vec<(Change, String)> = changes
+                    .iter()
+                    .filter_map(|(c, line)| match c {
+                        Change::Add(r) if !noted(r) => {
+                            Some((Change::Del(r.clone(), false), line.clone()))
+                        }
+                        _ => None,
+                    })
+                    .chain(deleted.iter().map(|r| (Change::Add(r.clone()), r.spec())))
+                    .collect();
+                if let Err(b) = self.nat.apply(&back, &opts) {
+                    cli::say(&format!(
+                        "natctl: could not take the rules back: {}",
+                        b.reason()
+                    ));
                 }
                 return Err(e);
             }
         };
-        for n in &notes {
-            eprintln!("natctl: note: {n}");
-        }
-        // Only what was deleted now has flows to forget.
-        let deleted: Vec<Rule> = deleted
-            .into_iter()
-            .filter(|r| !notes.iter().any(|n| n.starts_with(&r.spec())))
-            .collect();
         for r in &deleted {
             match ops::forget_flows(self.trace, r) {
                 Ok(0) => {}
-                Ok(n) => eprintln!(
-                    "natctl: {}removed {n} conntrack entries of {} (flows it sent)",
+                Ok(n) => cli::say(&format!("natctl: {}removed {n} conntrack entries of {} (flows it sent)",
                     if self.trace.dry_run { "would have " } else { "" },
-                    r.spec()
-                ),
-                Err(e) => eprintln!(
+                    r.spec())),
+                Err(e) => cli::say(&format!(
                     "natctl: warning: {}: the rule is gone, but its old flows stay in conntrack: {}",
                     r.spec(),
                     e.reason()
-                ),
+                )),
             }
         }
         let done = if self.trace.dry_run { "would " } else { "" };
         for n in &host.notes {
-            eprintln!("natctl: {done}{n}");
+            cli::say(&format!("natctl: {done}{n}"));
         }
         for h in &host.hints {
-            eprintln!("natctl: note: {h}");
+            cli::say(&format!("natctl: note: {h}"));
         }
         let forwards = changes.iter().any(|(c, _)| {
             matches!(
@@ -341,11 +361,11 @@ impl Ctx<'_> {
         });
         if forwards {
             for w in ops::forward_drops(self.trace) {
-                eprintln!(
+                cli::say(&format!(
                     "natctl: warning: {w}: forwarded traffic of published ports and masqueraded \
                      subnets is dropped there unless a rule of that chain accepts it (natctl's \
                      rules cannot override a drop in another table)"
-                );
+                ));
             }
         }
         Ok(())

@@ -17,7 +17,7 @@ commands:
 \tdel NAME [NAME...] [--if-exists]
 \t\t\t\tremove names (processes inside keep their namespace);
 \t\t\t\twith --if-exists a name gone already is a note, exit 0
-\tlist\t\t\tnamed namespaces: name, nsid, number of processes
+\tlist\t\t\tnamed namespaces: name, nsid, number of processes (or placeholder)
 \tidentify [PID]\t\tthe names of PID's namespace (default: this process's)
 \tpids NAME\t\tthe processes in a named namespace
 \tattach NAME PID\t\tname the namespace a running process is in
@@ -34,7 +34,8 @@ commands:
 NAME: a name under /run/netns, at most 255 bytes, no '/', not . or ..
 Run by a user who is not root (nsexec holding file capabilities), or with --user, exec drops
 every capability (bounding, ambient, effective, permitted, inheritable) before CMD runs; the
-bounding set needs CAP_SETPCAP to empty, without it no_new_privs is set instead.
+bounding set needs CAP_SETPCAP to empty, without it no_new_privs is set instead, and always
+for a user who is not root (who gets only root's files of /etc/netns/NAME bound).
 options (before the command):
 \t-h, --help\t\tthis text
 \t-V, --version\t\tprogram version
@@ -46,7 +47,7 @@ kernel calls:
 \tadd\t\tmkdir, flock, mount MS_SHARED (a bind mount first), open O_EXCL,
 \t\t\tunshare(CLONE_NEWNET), mount MS_BIND /proc/thread-self/ns/net, setns back
 \tattach\t\tthe same, mount MS_BIND /proc/PID/ns/net instead of unshare
-\tdel\t\tumount2 MNT_DETACH, unlink
+\tdel\t\tumount2 MNT_DETACH|UMOUNT_NOFOLLOW, unlinkat
 \tlist\t\tRTM_GETNSID NETNSA_FD per name; stat of /proc/*/ns/net
 \texec\t\tsetns(CLONE_NEWNET) or unshare, unshare(CLONE_NEWNS), mount MS_REC|MS_SLAVE /,
 \t\t\tumount2 /sys, mount sysfs, mount MS_BIND per /etc/netns/NAME entry, execvp
@@ -138,6 +139,7 @@ impl cli::Program for Ctx<'_> {
                                     None => j.raw("null"),
                                 };
                                 j.key("pids").raw(x.pids);
+                                j.key("placeholder").raw(x.placeholder);
                             });
                         }
                     });
@@ -150,7 +152,11 @@ impl cli::Program for Ctx<'_> {
                         rows.push([
                             x.name.clone(),
                             x.nsid.map(|i| i.to_string()).unwrap_or_else(|| "-".into()),
-                            x.pids.to_string(),
+                            if x.placeholder {
+                                "placeholder".into()
+                            } else {
+                                x.pids.to_string()
+                            },
                         ]);
                     }
                     cli::table(&rows)
@@ -307,11 +313,9 @@ impl Ctx<'_> {
         let t = self.trace;
         let warnings = exec::enter(&t, &target).map_err(|e| cli::failure(&head, &e))?;
         for w in warnings {
-            eprintln!("nsexec: {head}: {w}");
+            cli::say(&format!("nsexec: {head}: {w}"));
         }
-        // SAFETY: getuid has no preconditions.
-        let root = unsafe { libc::getuid() } == 0;
-        if who.is_some() || !root {
+        if who.is_some() || !libnet_sys::caps::caller_is_root() {
             libnet_sys::caps::limit_future().map_err(|e| cli::failure(&head, &e))?;
             if let Some((uid, gid)) = who {
                 exec::become_user(&t, uid, gid).map_err(|e| cli::failure(&head, &e))?;
@@ -336,6 +340,7 @@ impl Ctx<'_> {
             message: format!("{head}: {why}"),
             status,
             bare: false,
+            then: Vec::new(),
         })
     }
 }

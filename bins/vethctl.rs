@@ -4,9 +4,8 @@
 //! veth pairs are made only through netlink: the kernel has no ioctl for them. The ethtool
 //! ioctl can still find a veth's peer (`--via ethtool` for show), by index only.
 
-use crate::cli::{self, name, Failure, Json, EXIT_OK};
+use crate::cli::{self, name, ns_target, opt_value, Failure, Json, EXIT_OK};
 use libnet_sys::ifname::Mac;
-use libnet_sys::netns::NsTarget;
 use libnet_sys::veth::{PeerLookup, PeerNs, Veth, VethSpec, Veths};
 use libnet_sys::Error;
 
@@ -108,31 +107,6 @@ impl cli::Program for Ctx<'_> {
     }
 }
 
-/// The value after an option: `--opt VALUE` or `--opt=VALUE`.
-fn opt_value<'a>(
-    c: &str,
-    a: &[&'a str],
-    i: &mut usize,
-    opt: &str,
-) -> Result<Option<&'a str>, Failure> {
-    let w = a[*i];
-    if let Some(v) = w.strip_prefix(opt).and_then(|r| r.strip_prefix('=')) {
-        return Ok(Some(v));
-    }
-    if w != opt {
-        return Ok(None);
-    }
-    *i += 1;
-    a.get(*i)
-        .copied()
-        .map(Some)
-        .ok_or_else(|| Failure::usage(format!("{c}: {opt} needs a value")))
-}
-
-fn ns_target(c: &str, s: &str) -> Result<NsTarget, Failure> {
-    NsTarget::parse(s).map_err(|e| cli::failure(&format!("{c}: namespace"), &e))
-}
-
 fn mac(head: &str, s: &str) -> Result<Mac, Failure> {
     Mac::parse(s).map_err(|e| cli::failure(head, &e))
 }
@@ -223,6 +197,12 @@ impl Ctx<'_> {
         let head = format!("del {}", a.join(" "));
         loop {
             match self.veths.del(&names) {
+                Ok(notes) => {
+                    for note in notes {
+                        cli::say(&format!("vethctl: note: {note}"));
+                    }
+                    return Ok(());
+                }
                 // With --if-exists a name that is gone is a note; the others are deleted.
                 Err(e) if if_exists && e.is(libc::ENODEV) => {
                     cli::gone("vethctl", &failure(&head, &e));
@@ -231,7 +211,7 @@ impl Ctx<'_> {
                         return Ok(());
                     }
                 }
-                other => return other.map_err(|e| failure(&head, &e)),
+                Err(e) => return Err(failure(&head, &e)),
             }
         }
     }

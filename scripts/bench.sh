@@ -36,6 +36,18 @@
 #      vs one `nft -f FILE` of the same rules; and the xtables path, `natctl --via iptables`, vs iptables-legacy
 #      (one-shot and growth) and vs `iptables-legacy-restore --noflush` of NATN (rows say "not built yet"
 #      while `natctl --via iptables list` fails)
+#   9. embedded builds (issue 18; not in the default PARTS: PARTS="1 9"): stripped sizes of the
+#      glibc, musl and aarch64 multicalls (scripts/build-multicall.sh, --musl, --target aarch64,
+#      built first) beside busybox-static's whole binary and bridge-utils' brctl; start-up of the
+#      musl multicall against the glibc one, called as brctl through a link: `--version`, and
+#      `brctl show` on an idle namespace (one bridge, one port), beside the static release
+#      brctl, bridge-utils, and `busybox true` (Debian's busybox brctl has no show), interleaved
+#      in one table
+#   10. the overlay's kernel steps (issue 13), on a VXLAN device tvx over a veth toa: one-shot
+#      `vxlanctl add`+`del` vs `ip link add/del type vxlan`, `fdbctl add`+`del` vs `bridge fdb
+#      add/del ... self`, `neighctl add`+`del` (both --via paths) vs `ip neigh add/del` and net-tools'
+#      `arp -s`/`arp -d`; and OVN FDB and OVN neighbour entries made and deleted with one `-b FILE`
+#      vs `bridge -batch` / `ip -batch` of the same lines (rows say "not built" for a program missing)
 #
 # Deleting bridges is what makes this slow: ~16 ms per bridge whatever does it (a per-bridge RCU
 # barrier), ~16 s per 1000, and it cannot be overlapped (parallel group deletes take as long).
@@ -54,10 +66,11 @@
 #   REPS       batch creation runs per method, order alternating (3); each costs ~N x 16 ms to undo
 #   EXTRA      extra batch rounds allowed when runs were disturbed by other load (1)
 #   DELN       pairs for the multi-delete comparison (200); the one-by-one side costs ~17 ms a pair
-#   PARTS      which parts to run (default "1 2 3 4 5 6 7 8"; e.g. PARTS="1 5" for vethctl/ifctl alone;
+#   PARTS      which parts to run (default "1 2 3 4 5 6 7 8 10"; e.g. PARTS="1 5" for vethctl/ifctl alone;
 #              part 1, sizes, always runs)
 #   NAT_SIZES  part 8: publishes already in the table for the growth tables ("0 100 500 1000 10000")
 #   NATN       part 8: publishes in the batch files (10000)
+#   OVN        part 10: FDB and neighbour entries in the batch files (1000)
 #   BATCH_VIA_NETLINK=1   also time `brctl --via netlink -b FILE` in the batch part (+REPS x N x 16 ms)
 #   BIN        directory holding our brctl and netplumb (default: build target/release with cargo)
 #   SHARED_BENCH  the shared C helpers (default: <project>/../shared/bench); built into a temp copy
@@ -111,7 +124,7 @@ RUNS_BIG=${RUNS_BIG:-10}
 N=${N:-1000}
 REPS=${REPS:-3}
 DELN=${DELN:-200}
-PARTS=" ${PARTS:-1 2 3 4 5 6 7 8} "
+PARTS=" ${PARTS:-1 2 3 4 5 6 7 8 10} "
 part() { [ "${PARTS#* $1 }" != "$PARTS" ]; }
 [ $((N % 2)) = 0 ] && [ "$N" -ge 2 ] || die "N must be even and >= 2 (bridges are paired two by two)"
 
@@ -126,6 +139,9 @@ PEER_IPT=${PEER_IPT:-/usr/sbin/iptables-legacy}
 PEER_IPT_RESTORE=${PEER_IPT_RESTORE:-/usr/sbin/iptables-legacy-restore}
 NAT_SIZES=${NAT_SIZES:-0 100 500 1000 10000}
 NATN=${NATN:-10000}
+OVN=${OVN:-1000}
+PEER_BRIDGE=${PEER_BRIDGE:-/sbin/bridge}
+PEER_ARP=${PEER_ARP:-/usr/sbin/arp}
 
 missing=()
 need() { # need TOOL PACKAGE
@@ -143,6 +159,8 @@ need cmp diffutils
 need awk gawk/mawk
 need nsenter util-linux
 part 7 && need "$PEER_SYSCTL" procps
+part 9 && need file file
+part 10 && { need "$PEER_BRIDGE" iproute2; need "$PEER_ARP" net-tools; }
 part 8 && { need "$PEER_NFT" nftables; need "$PEER_IPT" iptables; need "$PEER_IPT_RESTORE" iptables; }
 [ -n "${BIN:-}" ] || need cargo "cargo (or set BIN= to prebuilt binaries)"
 [ -d "$SHARED_BENCH" ] || missing+=("the shared helpers at $SHARED_BENCH (set SHARED_BENCH)")
@@ -213,6 +231,9 @@ IFCTL=$BIN/ifctl
 NSEXEC=$BIN/nsexec
 IPFWD=$BIN/ipfwd
 NATCTL=$BIN/natctl
+NEIGHCTL=$BIN/neighctl
+VXLANCTL=$BIN/vxlanctl
+FDBCTL=$BIN/fdbctl
 for b in "$OURS" "$NETPLUMB" "$VETHCTL" "$IFCTL" "$NSEXEC" "$IPFWD"; do [ -x "$b" ] || die "no $b"; done
 echo "# ours: $("$OURS" -V 2>&1 | head -1)"
 
@@ -766,6 +787,117 @@ SZ_NATCTL=$(stat -c %s "$TMP/strip.bin")
 "$PEER_IP" link del nb0
 fi
 
+# ================================================================ 9. embedded builds
+if part 9; then
+echo
+echo "## 9. embedded multicalls: sizes, and start-up called as brctl (a link); $RUNS_SHOW runs"
+MC_GLIBC=$ROOT/target/multicall/netplumb
+MC_MUSL=$ROOT/target/multicall-musl/netplumb
+MC_ARM=$ROOT/target/multicall-aarch64/netplumb
+BUSYBOX=${PEER_BUSYBOX:-/bin/busybox}
+for f in "$MC_GLIBC" "$MC_MUSL" "$MC_ARM"; do
+    [ -x "$f" ] || die "no $f: run scripts/build-multicall.sh (and --musl, --target aarch64) first"
+done
+[ -x "$BUSYBOX" ] || die "no $BUSYBOX (Debian package busybox-static)"
+printf '  %-44s %10s  %s\n' binary stripped_B "file(1)"
+for f in "$MC_GLIBC" "$MC_MUSL" "$MC_ARM" "$BUSYBOX" "$PEER_BRCTL"; do
+    cp "$(readlink -f "$f")" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
+    printf '  %-44s %10d  %s\n' "$f" "$(stat -c %s "$TMP/strip.bin")" "$(file -b "$f" | cut -d, -f1-2,5)"
+done
+mkdir -p "$TMP/mc-glibc" "$TMP/mc-musl"
+ln -sf "$MC_GLIBC" "$TMP/mc-glibc/brctl"; ln -sf "$MC_MUSL" "$TMP/mc-musl/brctl"
+"$PEER_IP" link add tbr0 type bridge && "$PEER_IP" link add tva type veth peer name tvb &&
+    "$PEER_IP" link set tva master tbr0 || die "setting up tbr0/tva failed"
+sb "$TMP/t-emb" -n "$RUNS_SHOW" -w 10 -- \
+    "$TMP/mc-glibc/brctl" --version :: "$TMP/mc-musl/brctl" --version :: "$OURS" --version \
+    :: "$BUSYBOX" true :: "$TMP/mc-glibc/brctl" show :: "$TMP/mc-musl/brctl" show :: "$OURS" show \
+    :: "$PEER_BRCTL" show
+[ "$(fails "$TMP/t-emb")" = 0 ] || warn "embedded table: $(fails "$TMP/t-emb") failed runs"
+cmp -s <("$PEER_BRCTL" show 2>&1) <("$TMP/mc-musl/brctl" show 2>&1) || warn "9: the musl multicall's show differs from bridge-utils'"
+EV_G=$(med "$TMP/t-emb" 1); EV_M=$(med "$TMP/t-emb" 2); EV_BB=$(med "$TMP/t-emb" 4)
+ES_G=$(med "$TMP/t-emb" 5); ES_M=$(med "$TMP/t-emb" 6); ES_BU=$(med "$TMP/t-emb" 8)
+echo "  musl/glibc: --version $(ratio "$EV_M" "$EV_G"), show $(ratio "$ES_M" "$ES_G"); musl --version / busybox true $(ratio "$EV_M" "$EV_BB"); musl show / bridge-utils $(ratio "$ES_M" "$ES_BU")"
+echo "  peak RSS, median of 5 (KiB): show glibc multicall $(rss "$TMP/mc-glibc/brctl" show)  musl multicall $(rss "$TMP/mc-musl/brctl" show)  release brctl $(rss "$OURS" show)  bridge-utils $(rss "$PEER_BRCTL" show)  busybox true $(rss "$BUSYBOX" true)"
+"$PEER_IP" link del tva; "$PEER_IP" link del tbr0
+fi
+
+# ================================================================ 10. overlay: vxlanctl, fdbctl, neighctl
+if part 10; then
+echo
+echo "## 10. the overlay's kernel steps: veth pair toa/tob (up), 192.0.2.1/24 on toa, a VXLAN device tvx (VNI 42,"
+echo "   local 192.0.2.1, on toa, up) for the FDB entries; neighbour entries on toa; OVN=$OVN"
+[ -x "$NEIGHCTL" ] || die "no $NEIGHCTL"
+"$PEER_IP" link add toa type veth peer name tob && "$PEER_IP" addr add 192.0.2.1/24 dev toa \
+    && "$PEER_IP" link set toa up && "$PEER_IP" link set tob up \
+    && "$PEER_IP" link add tvx type vxlan id 42 local 192.0.2.1 dev toa dstport 4789 nolearning \
+    && "$PEER_IP" link set tvx up || die "setting up toa/tob/tvx failed"
+# m9 FILE ROW : the median, or n/a when a run of that row failed (as m8); a program not built is n/a
+m9() { if awk -v r="$2" 'NR == r + 1 { f = ($NF == 0) } END { exit !f }' "$1"; then med "$1" "$2"; else echo n/a; fi; }
+NB9="not built yet"
+V9=(); [ -x "$VXLANCTL" ] && V9=(:: "$VXLANCTL" add tvx2 id 43 local 192.0.2.1 dev toa :: "$VXLANCTL" del tvx2)
+F9=(); [ -x "$FDBCTL" ] && F9=(:: "$FDBCTL" add tvx 02:00:00:00:09:01 dst 192.0.2.2 :: "$FDBCTL" del tvx 02:00:00:00:09:01)
+
+echo
+echo "## 10a. VXLAN device add + del (VNI 43 on toa), one process each, interleaved; $RUNS runs"
+sb "$TMP/t-vx" -n "$RUNS" -w 2 -- \
+    "$PEER_IP" link add tvx2 type vxlan id 43 local 192.0.2.1 dev toa dstport 4789 :: "$PEER_IP" link del tvx2 "${V9[@]}"
+VXA_IP=$(m9 "$TMP/t-vx" 1); VXD_IP=$(m9 "$TMP/t-vx" 2); VXA_US=n/a; VXD_US=n/a
+[ ${#V9[@]} -gt 0 ] && { VXA_US=$(m9 "$TMP/t-vx" 3); VXD_US=$(m9 "$TMP/t-vx" 4); }
+
+echo
+echo "## 10b. FDB entry add + del on tvx (02:00:00:00:09:01 dst 192.0.2.2), interleaved; $RUNS_SHOW runs"
+sb "$TMP/t-fdb" -n "$RUNS_SHOW" -w 10 -- \
+    "$PEER_BRIDGE" fdb add 02:00:00:00:09:01 dev tvx dst 192.0.2.2 self permanent \
+    :: "$PEER_BRIDGE" fdb del 02:00:00:00:09:01 dev tvx self "${F9[@]}"
+FA_BR=$(m9 "$TMP/t-fdb" 1); FD_BR=$(m9 "$TMP/t-fdb" 2); FA_US=n/a; FD_US=n/a
+[ ${#F9[@]} -gt 0 ] && { FA_US=$(m9 "$TMP/t-fdb" 3); FD_US=$(m9 "$TMP/t-fdb" 4); }
+
+echo
+echo "## 10c. neighbour entry add + del on toa (198.51.100.7 at 02:00:00:00:09:07), interleaved; $RUNS_SHOW runs"
+NM=02:00:00:00:09:07
+sb "$TMP/t-nb" -n "$RUNS_SHOW" -w 10 -- \
+    "$PEER_IP" neigh add 198.51.100.7 lladdr $NM dev toa nud permanent :: "$PEER_IP" neigh del 198.51.100.7 dev toa \
+    :: "$NEIGHCTL" add toa 198.51.100.7 $NM :: "$NEIGHCTL" del toa 198.51.100.7 \
+    :: "$NEIGHCTL" --via ioctl add toa 198.51.100.7 $NM :: "$NEIGHCTL" --via ioctl del toa 198.51.100.7 \
+    :: "$PEER_ARP" -i toa -s 198.51.100.7 $NM :: "$PEER_ARP" -i toa -d 198.51.100.7
+NA_IP=$(m9 "$TMP/t-nb" 1); ND_IP=$(m9 "$TMP/t-nb" 2); NA_US=$(m9 "$TMP/t-nb" 3); ND_US=$(m9 "$TMP/t-nb" 4)
+NA_IOC=$(m9 "$TMP/t-nb" 5); ND_IOC=$(m9 "$TMP/t-nb" 6); NA_ARP=$(m9 "$TMP/t-nb" 7); ND_ARP=$(m9 "$TMP/t-nb" 8)
+[ -z "$("$PEER_IP" neigh show 198.51.100.7 dev toa)" ] || warn "10c: 198.51.100.7 is still on toa"
+
+echo
+echo "## 10d. $OVN FDB entries on tvx and $OVN neighbour entries on toa, each made and deleted by one process with"
+echo "   the same lines as the peer's batch; $RUNS_BIG runs, interleaved"
+D9=/run/ov; mkdir -p "$D9" || die "cannot make $D9"
+mac9() { printf '02:00:%02x:%02x:%02x:%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+ip9() { echo "10.$(($1 >> 16 & 255)).$(($1 >> 8 & 255)).$(($1 & 255 | 1))"; }
+for ((i = 0; i < OVN; i++)); do
+    m=$(mac9 "$i"); a=$(ip9 $((i * 2)))
+    echo "fdb add $m dev tvx dst 192.0.2.$((i % 250 + 2)) self permanent" >&3
+    echo "fdb del $m dev tvx self" >&4
+    echo "add tvx $m dst 192.0.2.$((i % 250 + 2))" >&5
+    echo "del tvx $m" >&6
+    echo "neigh add $a lladdr $m dev toa nud permanent" >&7
+    echo "neigh del $a dev toa" >&8
+    echo "add toa $a $m" >&9
+    echo "del toa $a" >&10
+done 3>"$D9/br.add" 4>"$D9/br.del" 5>"$D9/fdb.add" 6>"$D9/fdb.del" 7>"$D9/ip.add" 8>"$D9/ip.del" 9>"$D9/nb.add" 10>"$D9/nb.del"
+FB9=(); [ -x "$FDBCTL" ] && FB9=(:: "$FDBCTL" -b "$D9/fdb.add" :: "$FDBCTL" -b "$D9/fdb.del")
+sb "$TMP/t-fb" -n "$RUNS_BIG" -w 1 -- \
+    "$PEER_BRIDGE" -batch "$D9/br.add" :: "$PEER_BRIDGE" -batch "$D9/br.del" "${FB9[@]}"
+FB_BR=$(m9 "$TMP/t-fb" 1); FBD_BR=$(m9 "$TMP/t-fb" 2); FB_US=n/a; FBD_US=n/a
+[ ${#FB9[@]} -gt 0 ] && { FB_US=$(m9 "$TMP/t-fb" 3); FBD_US=$(m9 "$TMP/t-fb" 4); }
+sb "$TMP/t-nbb" -n "$RUNS_BIG" -w 1 -- \
+    "$PEER_IP" -batch "$D9/ip.add" :: "$PEER_IP" -batch "$D9/ip.del" \
+    :: "$NEIGHCTL" -b "$D9/nb.add" :: "$NEIGHCTL" -b "$D9/nb.del" \
+    :: "$NEIGHCTL" --via ioctl -b "$D9/nb.add" :: "$NEIGHCTL" --via ioctl -b "$D9/nb.del"
+NB_IP=$(m9 "$TMP/t-nbb" 1); NBD_IP=$(m9 "$TMP/t-nbb" 2); NB9_US=$(m9 "$TMP/t-nbb" 3); NBD9_US=$(m9 "$TMP/t-nbb" 4)
+NB9_IOC=$(m9 "$TMP/t-nbb" 5); NBD9_IOC=$(m9 "$TMP/t-nbb" 6)
+[ -z "$("$PEER_IP" neigh show dev toa)" ] || warn "10d: neighbour entries are left on toa"
+"$PEER_IP" link del tvx; "$PEER_IP" link del toa
+cp "$(readlink -f "$NEIGHCTL")" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/dev/null
+SZ_NEIGHCTL=$(stat -c %s "$TMP/strip.bin")
+fi
+
 # ================================================================ summary
 if part 2; then
 R_ADD_BU=$(ratio "$ADD_US" "$ADD_BU"); R_ADD_IP=$(ratio "$ADD_US" "$ADD_IP")
@@ -882,6 +1014,25 @@ else
     row "--via iptables -b $NATN (us)" "n/a" "" "" "" "" "ours/restore <= 1.00" "$NOT_BUILT (iptables-legacy-restore --noflush $XB_IPT; of an empty nat table $XB_RESET)"
 fi
 row "stripped bytes natctl" "$SZ_NATCTL" "" "" "" "" "-" "info"
+fi
+if part 10; then
+# ratios against iproute2's ip/bridge; net-tools' arp and the other path beside them in the result column
+r9() { case "$1/$2" in *n/a*|/*|*/) echo n/a ;; *) ratio "$1" "$2" ;; esac; }
+pm9() { local r; r=$(r9 "$1" "$2"); if [ "$r" = n/a ]; then echo "n/a: $NB9, or a run failed (see its table)"; else pmle "$r" "$3"; fi; }
+row "vxlanctl add (us)" "$VXA_US" "" "$VXA_IP" "" "$(r9 "$VXA_US" "$VXA_IP")" "ours/ip <= 0.60" "$(pm9 "$VXA_US" "$VXA_IP" 0.60)"
+row "  vxlanctl del (us)" "$VXD_US" "" "$VXD_IP" "" "$(r9 "$VXD_US" "$VXD_IP")" "ours/ip <= 0.60" "$(pm9 "$VXD_US" "$VXD_IP" 0.60)"
+row "fdbctl add (us)" "$FA_US" "" "$FA_BR" "" "$(r9 "$FA_US" "$FA_BR")" "ours/bridge <= 0.60" "$(pm9 "$FA_US" "$FA_BR" 0.60) (bridge fdb add $FA_BR)"
+row "  fdbctl del (us)" "$FD_US" "" "$FD_BR" "" "$(r9 "$FD_US" "$FD_BR")" "ours/bridge <= 0.60" "$(pm9 "$FD_US" "$FD_BR" 0.60) (bridge fdb del $FD_BR)"
+row "neighctl add (us)" "$NA_US" "" "$NA_IP" "" "$(r9 "$NA_US" "$NA_IP")" "ours/ip <= 0.60" "$(pm9 "$NA_US" "$NA_IP" 0.60) (arp -s $NA_ARP, ours/arp $(r9 "$NA_US" "$NA_ARP"))"
+row "  neighctl add --via ioctl (us)" "$NA_IOC" "" "$NA_IP" "" "$(r9 "$NA_IOC" "$NA_IP")" "ours/ip <= 0.60" "$(pm9 "$NA_IOC" "$NA_IP" 0.60) (ours/arp -s $(r9 "$NA_IOC" "$NA_ARP"))"
+row "  neighctl del (us)" "$ND_US" "" "$ND_IP" "" "$(r9 "$ND_US" "$ND_IP")" "ours/ip <= 0.60" "$(pm9 "$ND_US" "$ND_IP" 0.60) (arp -d $ND_ARP)"
+row "  neighctl del --via ioctl (us)" "$ND_IOC" "" "$ND_IP" "" "$(r9 "$ND_IOC" "$ND_IP")" "ours/ip <= 0.60" "$(pm9 "$ND_IOC" "$ND_IP" 0.60) (ours/arp -d $(r9 "$ND_IOC" "$ND_ARP"))"
+row "fdbctl -b $OVN add (us)" "$FB_US" "" "$FB_BR" "" "$(r9 "$FB_US" "$FB_BR")" "ours/batch <= 1.00" "$(pm9 "$FB_US" "$FB_BR" 1.00) (bridge -batch $FB_BR)"
+row "  fdbctl -b $OVN del (us)" "$FBD_US" "" "$FBD_BR" "" "$(r9 "$FBD_US" "$FBD_BR")" "ours/batch <= 1.00" "$(pm9 "$FBD_US" "$FBD_BR" 1.00) (bridge -batch $FBD_BR)"
+row "neighctl -b $OVN add (us)" "$NB9_US" "" "$NB_IP" "" "$(r9 "$NB9_US" "$NB_IP")" "ours/batch <= 1.00" "$(pm9 "$NB9_US" "$NB_IP" 1.00) (ip -batch $NB_IP)"
+row "  -b $OVN add --via ioctl (us)" "$NB9_IOC" "" "$NB_IP" "" "$(r9 "$NB9_IOC" "$NB_IP")" "ours/batch <= 1.00" "$(pm9 "$NB9_IOC" "$NB_IP" 1.00)"
+row "  neighctl -b $OVN del (us)" "$NBD9_US" "" "$NBD_IP" "" "$(r9 "$NBD9_US" "$NBD_IP")" "ours/batch <= 1.00" "$(pm9 "$NBD9_US" "$NBD_IP" 1.00) (--via ioctl $NBD9_IOC, ours/ip $(r9 "$NBD9_IOC" "$NBD_IP"))"
+row "stripped bytes neighctl" "$SZ_NEIGHCTL" "" "" "" "" "-" "info"
 fi
 row "stripped bytes brctl" "${SZ[$OURS]}" "${SZ[$PEER_BRCTL]}" "${SZ[$PEER_IP]}" "" "" "-" "info (netplumb ${SZ[$NETPLUMB]})"
 row "shared libs (ldd)" "${LIBS[$OURS]}" "${LIBS[$PEER_BRCTL]}" "${LIBS[$PEER_IP]}" "" "" "-" "info (netplumb ${LIBS[$NETPLUMB]})"

@@ -2,8 +2,9 @@
 # install.sh: installs netplumb's programs and man pages the way distribution packages lay
 # them out, and records what it installed so that --uninstall removes exactly that.
 #
-#   PREFIX/sbin/{brctl,vethctl,ifctl,nsexec,ipfwd,natctl}    the programs, or with --multicall
-#   PREFIX/sbin/netplumb + those six names as symlinks to it  the multicall binary
+#   PREFIX/sbin/{brctl,vethctl,ifctl,nsexec,ipfwd,natctl,...} the programs, or with --multicall
+#   PREFIX/sbin/netplumb + those names as symlinks to it      the multicall binary
+#                                   (the programs: bins/lib.rs PROGRAMS, the multicall's table)
 #   PREFIX/share/man/man8/*.8, PREFIX/share/man/man7/netplumb.7
 #   PREFIX/share/netplumb/manifest                            what was installed
 #
@@ -15,8 +16,12 @@
 # is left in place and named.
 set -euo pipefail
 
-PROGRAMS=(brctl vethctl ifctl nsexec ipfwd natctl)
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The programs: the multicall's table in bins/lib.rs, `("NAME", NAME::main),` a line, so that a
+# new program installs without a second list to keep, and a build for another architecture
+# (which cannot be run here to ask it) installs all the same.
+mapfile -t PROGRAMS < <(sed -n '/^pub const PROGRAMS/,/^];/s/^ *("\([a-z0-9]*\)", .*/\1/p' "$SRC/bins/lib.rs")
+[ ${#PROGRAMS[@]} -gt 0 ] || { echo "install.sh: no programs in $SRC/bins/lib.rs PROGRAMS" >&2; exit 1; }
 
 usage() {
     cat <<'EOF'
@@ -29,12 +34,14 @@ PREFIX/share/man/man8 and man7, and records them in PREFIX/share/netplumb/manife
   --prefix DIR    where to install (default /usr/local; absolute)
   --destdir DIR   a staging root prepended to every path, as for a package build
                   (default: $DESTDIR, else none)
-  --multicall     install the multicall binary netplumb, and brctl, vethctl, ifctl,
-                  nsexec, ipfwd and natctl as symlinks to it
+  --multicall     install the multicall binary netplumb, and each program (brctl,
+                  vethctl, ifctl, nsexec, ipfwd, natctl, ...) as a symlink to it
   --from DIR      where the built programs are (default: target/release, and for
                   --multicall target/multicall, where scripts/build-multicall.sh puts
                   the small one; target/ is $CARGO_TARGET_DIR when that is set).
-                  --multicall --from target/release installs the static one.
+                  --multicall --from target/release installs the static one,
+                  --from target/multicall-musl or target/multicall-aarch64 the
+                  embedded builds (scripts/build-multicall.sh --musl, --target aarch64)
   --force         replace files that a netplumb install did not put there
                   (without it, such a file stops the install before anything changes)
   --uninstall     remove what the manifest lists, and the manifest, and nothing else

@@ -20,7 +20,7 @@
 # has been made; np_undo reads it backwards and removes exactly those things. teardown.sh
 # does the same for a run kept with --keep.
 
-NP_PROGRAMS="brctl vethctl ifctl nsexec ipfwd natctl"
+NP_PROGRAMS="brctl vethctl ifctl nsexec ipfwd natctl neighctl vxlanctl fdbctl"
 NP_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NP_REPO=$(dirname "$NP_LIB_DIR")
 NP_MODE=sandbox
@@ -349,7 +349,15 @@ np_undo_one() {
         # runs; one that ends meanwhile is no failure.
         if [ "$(np_starttime "$1")" = "$2" ] && [ "$(np_procstate "$1")" != Z ]; then
             np_try kill "$1" 2>/dev/null || [ "$(np_procstate "$1")" = "" ] || [ "$(np_procstate "$1")" = Z ]
+            np_wait_gone "$1"
         fi
+        ;;
+    tree)
+        # A directory of a program's data (etcd's) the run made, only ever under the run dirs.
+        case $1 in
+        "$NP_RUN_ROOT"/*/*) [ ! -d "$1" ] || np_try rm -r "$1" ;;
+        *) np_say "refusing to remove $1: not under $NP_RUN_ROOT" >&2 && return 1 ;;
+        esac
         ;;
     *) np_say "unknown record line: $kind $*" >&2 && return 1 ;;
     esac
@@ -378,6 +386,18 @@ np_undo() {
 # field 2 has no spaces here).
 np_starttime() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null; }
 np_procstate() { awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null; }
+
+# Waits (at most 5 s) until process PID has ended (gone, or a zombie, which it then reaps when
+# it is this shell's child), so what it was writing can be removed after it.
+np_wait_gone() {
+    local i s
+    for ((i = 0; i < 100; i++)); do
+        s=$(np_procstate "$1")
+        [ -n "$s" ] && [ "$s" != Z ] || break
+        sleep 0.05
+    done
+    wait "$1" 2>/dev/null || true
+}
 
 # ---- steps that make something, each recorded when made ----
 

@@ -13,9 +13,9 @@ Removes what a run of a worked script kept (--keep) made, last made first, exact
 record /run/netplumb-scripts/NAME/made lists it (the namespaces, veth pairs, bridges,
 natctl rules and natctl's table when the run made it, the forwarding switches when the run
 turned it on, hosts-file lines and the files and directories they needed, processes the run
-started), and nothing else; then the record. NAME is two-namespaces, bridge-net,
-docker-bridge or docker-modes; with none, every kept run. Something already gone is passed
-over; a step that fails leaves the record in place.
+started, the data directories it made for them), and nothing else; then the record. NAME is
+two-namespaces, bridge-net, docker-bridge, docker-modes or overlay-net; with none, every kept
+run. Something already gone is passed over; a step that fails leaves the record in place.
 
 It acts in the namespaces it is started in, where the kept run was: --here (the default)
 inside a sandbox, refused in the host's network namespace; --host for a run kept with

@@ -12,7 +12,18 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const PROGRAMS: &[&str] = &["brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl"];
+const PROGRAMS: &[&str] = &[
+    "brctl",
+    "vethctl",
+    "ifctl",
+    "nsexec",
+    "ipfwd",
+    "natctl",
+    "neighctl",
+    "vxlanctl",
+    "fdbctl",
+    "overlayctl",
+];
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh")
@@ -263,7 +274,11 @@ fn the_programs_install_as_packages_lay_them_out_and_uninstall_leaves_nothing_of
             "the install made {a}"
         );
     }
-    assert_eq!(added.len(), 6 + 6 + 1 + 1 + 1 + 1, "added: {added:?}");
+    assert_eq!(
+        added.len(),
+        2 * PROGRAMS.len() + 1 + 1 + 1 + 1,
+        "added: {added:?}"
+    );
 
     ok(&install(&["--uninstall", "--destdir", d]), "uninstall");
     assert_eq!(
@@ -335,6 +350,82 @@ fn the_multicall_binary_installs_with_a_link_per_program_that_dispatches_by_name
         before,
         "--uninstall leaves what was there before"
     );
+}
+
+/// The programs a multicall binary holds, from its usage line "(programs: a, b, c)".
+fn programs_of(multicall: &Path) -> Vec<String> {
+    let help = help_of(multicall);
+    let list = help
+        .split_once("(programs: ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(list, _)| list)
+        .unwrap_or_else(|| panic!("no program list in netplumb --help: {help}"));
+    list.split(", ").map(str::to_string).collect()
+}
+
+#[test]
+fn an_embedded_image_gets_one_binary_and_a_link_per_program_and_runs_from_its_own_root() {
+    // A build directory other than target's, as scripts/build-multicall.sh --musl or
+    // --target aarch64 makes (install.sh never runs what it installs, so the test build's
+    // static multicall stands in for either), staged busybox-style into an image root.
+    let s = Scratch::new("image");
+    let build = s.0.join("multicall-musl");
+    std::fs::create_dir(&build).unwrap();
+    std::fs::copy(build_dir().join("netplumb"), build.join("netplumb")).unwrap();
+    let image = s.0.join("image");
+    let d = image.to_str().unwrap();
+    ok(
+        &install(&[
+            "--multicall",
+            "--from",
+            build.to_str().unwrap(),
+            "--prefix",
+            "/usr",
+            "--destdir",
+            d,
+        ]),
+        "install --multicall --from multicall-musl into an image",
+    );
+    // Every program of the multicall's own table gets its link, and nothing else is a file
+    // in sbin but the one binary.
+    let programs = programs_of(&build.join("netplumb"));
+    let mut want: Vec<String> = programs.iter().map(|p| format!("usr/sbin/{p}")).collect();
+    want.push("usr/sbin/netplumb".to_string());
+    want.sort();
+    let sbin: Vec<String> = tree(&image)
+        .into_keys()
+        .filter(|k| k.starts_with("usr/sbin/"))
+        .collect();
+    assert_eq!(
+        sbin, want,
+        "the image's sbin: the binary and a link per program"
+    );
+    // Run from inside the image (chroot): the binary needs nothing the image lacks.
+    // SAFETY: geteuid has no preconditions.
+    let chroot: Vec<&str> = if unsafe { libc::geteuid() } == 0 {
+        vec!["chroot"]
+    } else {
+        vec!["unshare", "--user", "--map-root-user", "chroot"]
+    };
+    for p in &programs {
+        let link = image.join("usr/sbin").join(p);
+        assert_eq!(
+            std::fs::read_link(&link).unwrap(),
+            PathBuf::from("netplumb")
+        );
+        let out = Command::new(chroot[0])
+            .args(&chroot[1..])
+            .arg(d)
+            .arg(format!("/usr/sbin/{p}"))
+            .arg("--version")
+            .output()
+            .expect("run chroot");
+        let version = ok(&out, &format!("chroot IMAGE /usr/sbin/{p} --version"));
+        assert!(
+            version.starts_with(&format!("{p} (netplumb) ")),
+            "{p} in the image: {version}"
+        );
+    }
 }
 
 #[test]

@@ -1077,7 +1077,7 @@ fn dry_run_and_explain() {
     let o = nsx(&sb, "--explain del c");
     let err = text(&o.stderr);
     assert!(
-        err.contains("umount2(\"/run/netns/c\", MNT_DETACH)")
+        err.contains("umount2(\"/run/netns/c\", MNT_DETACH|UMOUNT_NOFOLLOW)")
             && err.contains("unlink(\"/run/netns/c\")"),
         "{err}"
     );

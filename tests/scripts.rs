@@ -203,6 +203,106 @@ fn docker_bridge_refuses_bad_options_before_making_anything() {
     }
 }
 
+/// The etcd data directory a run of overlay-net.sh printed in its steps.
+fn etcd_data_dir(out: &str) -> String {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("+ nsexec exec h1 etcd --name h1 --data-dir "))
+        .unwrap_or_else(|| panic!("no etcd step in the output: {out}"));
+    let dir = line.split_whitespace().nth(8).expect("the data dir");
+    dir.trim_end_matches("/h1").to_string()
+}
+
+/// No process on this machine runs with `dir` in its command line (the run's etcd members
+/// are stopped), and the directory is gone.
+fn etcd_gone(dir: &str) {
+    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&cmdline).contains(dir),
+            "process {:?} still runs with {dir}",
+            e.file_name()
+        );
+    }
+    assert!(!Path::new(dir).exists(), "{dir} is still there");
+}
+
+#[test]
+fn overlay_net_two_hosts_by_hand_with_etcd() {
+    let o = run("overlay-net.sh", &[]);
+    let out = ok_with(
+        &o,
+        &[
+            "+ nsexec exec h1 etcdctl --endpoints http://192.0.2.1:2379 put /netplumb/v1/networks/ov1 'vni=4097 subnet=10.20.0.0/24'",
+            "+ nsexec exec h2 etcdctl --endpoints http://192.0.2.2:2379 get --print-value-only /netplumb/v1/networks/ov1",
+            "+ nsexec exec h2 brctl addbr ov1",
+            "+ nsexec exec h2 vxlanctl add vx-ov1 id 4097 local 192.0.2.2 dev eth0 nolearning proxy --master ov1 --up",
+            "+ nsexec exec h2 fdbctl append vx-ov1 00:00:00:00:00:00 dst 192.0.2.1",
+            "+ nsexec exec h1 vethctl add veth-c1 peer eth0 --peer-netns c1 --master ov1 --mtu 1450 --peer-mac 02:42:0a:14:00:02 --up",
+            "+ nsexec exec h1 fdbctl add vx-ov1 02:42:0a:14:00:03 dst 192.0.2.2",
+            // Both neighbour paths, one on each host.
+            "+ nsexec exec h1 neighctl --via ioctl add vx-ov1 10.20.0.3 02:42:0a:14:00:03",
+            "+ nsexec exec h2 neighctl --via netlink add vx-ov1 10.20.0.2 02:42:0a:14:00:02",
+            "proof ok: c1 on h1 reaches c2 on h2 (10.20.0.3)",
+            "proof ok: c2 on h2 reaches c1 on h1 (10.20.0.2)",
+            "proof ok: c1 reaches c2 with 1450-byte packets, don't-fragment set",
+            "proof ok: a 1451-byte packet with don't-fragment set does not pass",
+            "proof ok: no ARP request crossed the underlay (the VXLAN devices answered every one)",
+            "== overlay-net: 6 proofs held, 0 failed",
+            "+ nsexec del h1",
+        ],
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("proof ok: h2 received c1's pings as VXLAN on UDP 4789 (")),
+        "{}",
+        show_out(&o)
+    );
+    etcd_gone(&etcd_data_dir(&out));
+}
+
+#[test]
+fn overlay_net_three_hosts() {
+    let o = run("overlay-net.sh", &["--hosts", "3"]);
+    let out = ok_with(
+        &o,
+        &[
+            "+ nsexec exec h3 fdbctl append vx-ov1 00:00:00:00:00:00 dst 192.0.2.1",
+            "+ nsexec exec h3 fdbctl append vx-ov1 00:00:00:00:00:00 dst 192.0.2.2",
+            "+ nsexec exec h1 neighctl --via ioctl add vx-ov1 10.20.0.4 02:42:0a:14:00:04",
+            "proof ok: c3 on h3 reaches c1 on h1 (10.20.0.2)",
+            "proof ok: c2 on h2 reaches c3 on h3 (10.20.0.4)",
+            "== overlay-net: 10 proofs held, 0 failed",
+        ],
+    );
+    etcd_gone(&etcd_data_dir(&out));
+}
+
+#[test]
+fn overlay_net_fails_a_proof_without_neighbour_entries_and_still_stops_etcd() {
+    // neighctl says yes to add and makes nothing: the VXLAN devices cannot answer ARP.
+    let bin = Doctored::new("neighctl", "'--via ioctl'|'--via netlink'");
+    let o = run_in(&bin.0, "overlay-net.sh", &[]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{}", show_out(&o));
+    assert!(
+        out.contains("proof FAILED: c1 on h1 reaches c2 on h2 (10.20.0.3)"),
+        "{}",
+        show_out(&o)
+    );
+    assert!(out.contains("\n+ nsexec del h1\n"), "{}", show_out(&o));
+    etcd_gone(&etcd_data_dir(&out));
+    for args in [&["--hosts", "4"][..], &["--hosts"], &["--bogus"]] {
+        let o = run("overlay-net.sh", args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", show_out(&o));
+        assert!(
+            o.stdout.is_empty() && text(&o.stderr).starts_with("overlay-net: "),
+            "{args:?}: {}",
+            show_out(&o)
+        );
+    }
+}
+
 #[test]
 fn docker_modes_each_mode_by_hand() {
     let o = run("docker-modes.sh", &[]);
@@ -302,6 +402,7 @@ fn every_script_has_help() {
         "bridge-net.sh",
         "docker-bridge.sh",
         "docker-modes.sh",
+        "overlay-net.sh",
         "teardown.sh",
         "demo.sh",
     ] {
@@ -320,35 +421,43 @@ fn every_script_has_help() {
     }
 }
 
-/// A program directory whose natctl takes no masquerade step (it says yes and does nothing),
-/// the other programs this build's: the way out then has no masquerade.
-struct NoMasquerade(PathBuf);
+/// The programs the scripts use (lib-demo.sh's NP_PROGRAMS).
+const PROGRAMS: &[&str] = &[
+    "brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl", "neighctl", "vxlanctl", "fdbctl",
+];
 
-impl NoMasquerade {
-    fn new() -> NoMasquerade {
-        let dir =
-            std::env::temp_dir().join(format!("netplumb-scripts-test-{}", std::process::id()));
+/// A program directory where one program takes no step of one kind (it says yes and does
+/// nothing), the other programs this build's.
+struct Doctored(PathBuf);
+
+impl Doctored {
+    /// `prog` exits 0 at once when its first two words match the shell pattern `words`.
+    fn new(prog: &str, words: &str) -> Doctored {
+        let dir = std::env::temp_dir().join(format!(
+            "netplumb-scripts-test-{prog}-{}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a scratch directory");
-        for p in ["brctl", "vethctl", "ifctl", "nsexec", "ipfwd"] {
+        for p in PROGRAMS.iter().filter(|p| **p != prog) {
             std::os::unix::fs::symlink(bin_dir().join(p), dir.join(p)).expect("symlink");
         }
-        let natctl = dir.join("natctl");
+        let path = dir.join(prog);
         std::fs::write(
-            &natctl,
+            &path,
             format!(
-                "#!/bin/sh\ncase \"$1 $2\" in 'masquerade add'|'masquerade del') exit 0 ;; esac\nexec '{}' \"$@\"\n",
-                NATCTL
+                "#!/bin/sh\ncase \"$1 $2\" in {words}) exit 0 ;; esac\nexec '{}' \"$@\"\n",
+                bin_dir().join(prog).display()
             ),
         )
-        .expect("write natctl");
+        .expect("write the doctored program");
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&natctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        NoMasquerade(dir)
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        Doctored(dir)
     }
 }
 
-impl Drop for NoMasquerade {
+impl Drop for Doctored {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
@@ -356,7 +465,8 @@ impl Drop for NoMasquerade {
 
 #[test]
 fn a_failed_proof_fails_the_script() {
-    let bin = NoMasquerade::new();
+    // Without masquerade, the way out fails its proof.
+    let bin = Doctored::new("natctl", "'masquerade add'|'masquerade del'");
     let o = run_in(&bin.0, "docker-bridge.sh", &[]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{}", show_out(&o));
@@ -578,6 +688,47 @@ fn teardown_of_docker_modes_removes_its_table_hosts_files_and_switch() {
         "{}",
         show_out(&o)
     );
+}
+
+#[test]
+fn teardown_of_a_kept_overlay_net_stops_its_etcd_members_and_removes_their_data() {
+    let sb = Sandbox::new();
+    let o = keep_then_teardown(
+        &sb,
+        &Kept {
+            script: "overlay-net.sh",
+            lines: &[
+                "== overlay-net: 6 proofs held, 0 failed",
+                "== kept (--keep): what this run made stays, recorded in /run/netplumb-scripts/overlay-net/made",
+                "   remove it with: scripts/teardown.sh overlay-net",
+            ],
+            links: &[("ul", ""), ("ul1", "ul"), ("ul2", "ul")],
+            netns: &["h1", "h2", "c1", "c2"],
+            holds: &["/run/netplumb-scripts:"],
+            teardown_args: "overlay-net",
+            teardown_lines: &["+ nsexec del h1", "+ nsexec del c2", "+ brctl delbr ul"],
+        },
+    );
+    let out = text(&o.stdout);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("+ kill ")).count(),
+        2,
+        "one kill per etcd member: {out}"
+    );
+    let data = out
+        .lines()
+        .find_map(|l| l.strip_prefix("+ rm -r "))
+        .unwrap_or_else(|| panic!("no data dir removed: {out}"));
+    assert!(
+        data.starts_with("/run/netplumb-scripts/overlay-net/etcd."),
+        "{data}"
+    );
+    // The members ran while kept (keep_then_teardown saw the run refused again); now none
+    // runs with that data dir, and the dir is gone from the sandbox's /run.
+    etcd_gone(data);
+    assert!(!sb
+        .ok(&format!("ls -d {data} 2>/dev/null || true"))
+        .contains(data));
 }
 
 #[test]

@@ -4,47 +4,15 @@
 
 use netplumb::PROGRAMS;
 
-#[no_mangle]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    let argv0 = std::env::args_os().next().unwrap_or_default();
-    let called = std::path::Path::new(&argv0)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut args = match netplumb::args() {
-        Ok(a) => a,
-        Err(why) => return netplumb::run("netplumb", |_| 2, Err(why)),
-    };
-    let names: Vec<&str> = PROGRAMS.iter().map(|(n, _)| *n).collect();
-    let usage = format!(
-        "usage: netplumb PROGRAM [ARGS...]   (programs: {})\n       \
-         or a link to netplumb named as the program; see netplumb(7)",
-        names.join(", ")
-    );
-    let by_name = PROGRAMS.iter().find(|(n, _)| *n == called);
-    let prog = match by_name {
-        Some(p) => Some(p),
-        None if !args.is_empty() => {
-            let first = args.remove(0);
-            match first.as_str() {
-                "-h" | "--help" => {
-                    println!("{usage}");
-                    return 0;
-                }
-                "-V" | "--version" => {
-                    println!("netplumb {}", env!("CARGO_PKG_VERSION"));
-                    return 0;
-                }
-                _ => PROGRAMS.iter().find(|(n, _)| *n == first),
-            }
-        }
-        None => None,
-    };
-    match prog {
-        Some((name, main)) => netplumb::run(name, *main, Ok(args)),
-        None => {
-            eprintln!("{usage}");
-            2
-        }
+netplumb::c_main!(called_as);
+
+/// By the name it is called as (a link named `brctl`), else as `netplumb PROGRAM ARGS...`.
+fn called_as(argv: &[&[u8]]) -> i32 {
+    let args = netplumb::start(argv);
+    let argv0 = argv.first().copied().unwrap_or_default();
+    let called = argv0.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    match PROGRAMS.iter().find(|(n, _)| n.as_bytes() == called) {
+        Some((name, main)) => netplumb::run(name, *main, args),
+        None => netplumb::run("netplumb", netplumb::multicall, args),
     }
 }

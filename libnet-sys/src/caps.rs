@@ -9,6 +9,9 @@ pub const CAP_NET_ADMIN: u32 = 12;
 /// through.
 pub const CAP_NET_RAW: u32 = 13;
 
+/// `CAP_CHOWN` from <linux/capability.h>.
+pub const CAP_CHOWN: u32 = 0;
+
 /// `CAP_DAC_OVERRIDE` from <linux/capability.h>.
 pub const CAP_DAC_OVERRIDE: u32 = 1;
 
@@ -41,18 +44,86 @@ struct Data {
 
 /// Whether the calling thread holds `cap` in its effective set.
 pub fn has_effective(cap: u32) -> bool {
+    get().is_ok_and(|d| d[(cap / 32) as usize].effective & (1 << (cap % 32)) != 0)
+}
+
+/// Whether the user who ran this program is root (real uid 0). A user who is not, running an
+/// nsexec given file capabilities (or set-user-ID), is an unprivileged caller: what they name
+/// is opened with their rights, what is made for them is root's, what runs for them has no
+/// capability and `no_new_privs`.
+pub fn caller_is_root() -> bool {
+    // SAFETY: getuid has no preconditions.
+    unsafe { libc::getuid() == 0 }
+}
+
+fn get() -> crate::Result<[Data; 2]> {
     let mut h = Header {
         version: VERSION_3,
         pid: 0,
     };
     let mut d = [Data::default(); 2];
     // SAFETY: capget with version 3 writes exactly two Data structs.
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) };
-    r == 0 && d[(cap / 32) as usize].effective & (1 << (cap % 32)) != 0
+    if unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) } < 0 {
+        return Err(crate::error::Error::last_os("capget", ""));
+    }
+    Ok(d)
+}
+
+fn set(d: &[Data; 2], what: &'static str) -> crate::Result<()> {
+    let mut h = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    // SAFETY: capset with version 3 reads exactly two Data structs.
+    if unsafe { libc::syscall(libc::SYS_capset, &mut h as *mut Header, d.as_ptr()) } < 0 {
+        return Err(crate::error::Error::last_os("capset", what));
+    }
+    Ok(())
+}
+
+/// Runs `f` (an open of a file the user named) with the caller's own rights: for a caller who
+/// is not root, the file-system ids are the real ones and no capability is effective while `f`
+/// runs, so a file the user could not read is refused as it would be to them. Root keeps its
+/// rights.
+pub fn as_caller<T>(f: impl FnOnce() -> T) -> crate::Result<T> {
+    if caller_is_root() {
+        return Ok(f());
+    }
+    let saved = get()?;
+    let mut none = saved;
+    for d in &mut none {
+        d.effective = 0;
+    }
+    // SAFETY: getuid/getgid/geteuid/getegid have no preconditions; setfsuid/setfsgid to the
+    // real or the effective id is always allowed.
+    let (ruid, rgid, euid, egid) = unsafe {
+        (
+            libc::getuid(),
+            libc::getgid(),
+            libc::geteuid(),
+            libc::getegid(),
+        )
+    };
+    // SAFETY: as above.
+    unsafe {
+        libc::setfsgid(rgid);
+        libc::setfsuid(ruid);
+    }
+    let r = set(&none, "no effective capability").map(|()| f());
+    // SAFETY: as above.
+    unsafe {
+        libc::setfsuid(euid);
+        libc::setfsgid(egid);
+    }
+    // Back to what it was (the permitted set still holds it all).
+    set(&saved, "the effective capabilities back")?;
+    r
 }
 
 /// Before an exec that must start with nothing: empties the bounding set (when CAP_SETPCAP
-/// allows; else sets no_new_privs, so no exec can gain a capability back) and the ambient set.
+/// allows) and the ambient set, and sets no_new_privs (so no exec can gain a capability or a
+/// set-user-ID back) when the bounding set could not be emptied or the caller is not root:
+/// a user given nsexec's capabilities must not reach euid 0 through a set-user-ID program.
 /// The effective set is left for what still needs it (changing user), before [`clear`].
 pub fn limit_future() -> crate::Result<()> {
     use crate::error::Error;
@@ -70,7 +141,7 @@ pub fn limit_future() -> crate::Result<()> {
             break;
         }
     }
-    if !bounding_dropped {
+    if !bounding_dropped || !caller_is_root() {
         // SAFETY: as above.
         if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
             return Err(Error::last_os("prctl(PR_SET_NO_NEW_PRIVS)", ""));
@@ -95,15 +166,5 @@ pub fn limit_future() -> crate::Result<()> {
 
 /// Empties the effective, permitted and inheritable sets.
 pub fn clear() -> crate::Result<()> {
-    use crate::error::Error;
-    let mut h = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
-    let d = [Data::default(); 2];
-    // SAFETY: capset with version 3 reads exactly two Data structs.
-    if unsafe { libc::syscall(libc::SYS_capset, &mut h as *mut Header, d.as_ptr()) } < 0 {
-        return Err(Error::last_os("capset", "every capability"));
-    }
-    Ok(())
+    set(&[Data::default(); 2], "every capability")
 }

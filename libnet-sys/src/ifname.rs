@@ -43,11 +43,14 @@ impl IfName {
         }
         if let Some(&c) = name
             .iter()
-            .find(|&&c| c == b'/' || c == b':' || c == 0 || c.is_ascii_whitespace())
+            .find(|&&c| c == b'/' || c == b':' || c == b'%' || c == 0 || c.is_ascii_whitespace())
         {
             let what = match c {
                 b'/' => "'/'",
                 b':' => "':'",
+                // The kernel takes a name with '%' as a template (dev_alloc_name: br%d makes
+                // br0), so the interface made or renamed would not be the one named.
+                b'%' => "'%' (the kernel would take it as a template such as br%d)",
                 0 => "a NUL byte",
                 _ => "white space",
             };
@@ -112,6 +115,23 @@ pub struct Mac(pub [u8; 6]);
 impl Mac {
     /// `02:00:00:00:00:01` (one or two hex digits a byte, `:` or `-` between them).
     pub fn parse(s: &str) -> Result<Mac> {
+        let m = Mac::parse_any(s)?;
+        let bad =
+            |why: &str| Error::invalid(s.to_string(), format!("bad MAC address '{s}': {why}"));
+        if m[0] & 1 != 0 {
+            return Err(bad(
+                "it is a multicast address (the first byte is odd); a device needs a unicast one",
+            ));
+        }
+        if m == [0; 6] {
+            return Err(bad("all zero is not a device address"));
+        }
+        Ok(Mac(m))
+    }
+
+    /// Six bytes written as [`Mac::parse`] reads them, any address (all zeros, multicast):
+    /// for the places that take those, such as a VXLAN device's flooding entry.
+    pub fn parse_any(s: &str) -> Result<[u8; 6]> {
         let bad =
             |why: &str| Error::invalid(s.to_string(), format!("bad MAC address '{s}': {why}"));
         let parts: Vec<&str> = s.split([':', '-']).collect();
@@ -125,15 +145,7 @@ impl Mac {
             }
             *b = u8::from_str_radix(p, 16).map_err(|_| bad("not hex"))?;
         }
-        if m[0] & 1 != 0 {
-            return Err(bad(
-                "it is a multicast address (the first byte is odd); a device needs a unicast one",
-            ));
-        }
-        if m == [0; 6] {
-            return Err(bad("all zero is not a device address"));
-        }
-        Ok(Mac(m))
+        Ok(m)
     }
 }
 

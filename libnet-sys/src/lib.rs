@@ -15,17 +15,22 @@
 pub mod bridge;
 pub mod caps;
 pub mod error;
+pub mod etcd;
+pub mod fdb;
 pub mod iface;
 pub mod ifname;
 pub mod ioctl;
 pub mod kernel;
 pub mod nat;
+pub mod neigh;
 pub mod netlink;
 pub mod netns;
+pub mod overlay;
 pub mod route;
 pub mod sysfs;
 pub mod trace;
 pub mod veth;
+pub mod vxlan;
 pub mod xtables;
 
 pub use error::{Error, Result};

@@ -81,6 +81,9 @@ impl Trace {
     }
 
     fn emit(&self, line: fmt::Arguments) {
-        let _ = writeln!(std::io::stderr().lock(), "{}: {}", self.prog, line);
+        // One write(2) a line: runs in parallel do not interleave inside a line.
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(format!("{}: {}\n", self.prog, line).as_bytes());
     }
 }

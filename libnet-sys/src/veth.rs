@@ -4,14 +4,14 @@
 
 use crate::error::{Error, Result};
 use crate::ifname::{IfName, Mac};
-use crate::kernel::Kernel;
+use crate::kernel::{open_ns, Kernel, OpenNs};
 use crate::netlink::rtnl;
-use crate::netlink::rtnl::link::{self, LinkAttr, VethEnd};
+use crate::netlink::rtnl::link::{self, LinkAttr, NewLink};
 use crate::netns::{self, NsTarget};
 use crate::sysfs;
 use crate::trace::Trace;
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 /// `ETH_MIN_MTU` / `ETH_MAX_MTU` from <linux/if_ether.h>: what a veth accepts.
 pub const MTU_RANGE: (u32, u32) = (68, 65535);
@@ -73,37 +73,6 @@ pub struct Veths {
     k: Kernel,
 }
 
-/// A namespace opened for a step, and the words to name it in a message.
-struct OpenNs {
-    fd: OwnedFd,
-    shown: String,
-}
-
-fn open_ns(t: &NsTarget) -> Result<OpenNs> {
-    let fd = t.open().map_err(|e| unknown_ns(t, e))?;
-    Ok(OpenNs {
-        fd,
-        shown: format!("namespace {t}"),
-    })
-}
-
-/// A target that cannot be opened, said in the user's terms. Like a missing interface, it is
-/// the system's state (exit 1), not bad input.
-fn unknown_ns(t: &NsTarget, e: Error) -> Error {
-    if !e.is(libc::ENOENT) {
-        return e;
-    }
-    let why = match t {
-        NsTarget::Name(n) => format!("no namespace named {n} (no {}/{n})", netns::RUN_DIR),
-        NsTarget::Pid(p) => format!("no process {p}"),
-        NsTarget::Path(p) => format!("no namespace file {p}"),
-    };
-    Error::state(t.to_string(), why)
-}
-
-/// The kernel's index group numbers are u32; `del` borrows an unused one from this range.
-const GROUP_BASE: u32 = 0x7665_7400; // "vet\0"
-
 impl Veths {
     pub fn new(trace: Trace) -> Veths {
         Veths {
@@ -134,10 +103,10 @@ impl Veths {
             ));
         }
         let master = match &spec.master {
-            Some(br) => Some(self.bridge_index(br, ns.as_ref())?),
+            Some(br) => Some(self.k.bridge_index(br, ns.as_ref())?),
             None => None,
         };
-        let end = |name: IfName, ns: &Option<OpenNs>, mac: Option<Mac>, up: bool| VethEnd {
+        let end = |name: IfName, ns: &Option<OpenNs>, mac: Option<Mac>, up: bool| NewLink {
             name,
             netns_fd: ns.as_ref().map(|n| n.fd.as_raw_fd()),
             mtu: spec.mtu,
@@ -160,32 +129,17 @@ impl Veths {
             return Ok(());
         }
         let up = link::set_flags_named(&spec.peer, link::IFF_UP, link::IFF_UP);
-        let res = self.in_ns(peer_ns.as_ref(), |k| {
+        let res = self.k.in_ns(peer_ns.as_ref(), |k| {
             k.nl()?.request(up, spec.peer.as_str())
         });
         if res.is_err() {
             // Not half made: the pair goes again (deleting one end deletes both).
-            let _ = self.in_ns(ns.as_ref(), |k| {
+            let _ = self.k.in_ns(ns.as_ref(), |k| {
                 let index = k.link(&spec.name)?.index;
                 k.nl()?.request(link::del_link(index), spec.name.as_str())
             });
         }
         res
-    }
-
-    /// Runs `f` on this namespace's sockets, or on fresh ones made inside `ns`.
-    fn in_ns<T>(
-        &mut self,
-        ns: Option<&OpenNs>,
-        f: impl FnOnce(&mut Kernel) -> Result<T>,
-    ) -> Result<T> {
-        match ns {
-            None => f(&mut self.k),
-            Some(ns) => {
-                let trace = self.k.trace;
-                netns::within(&ns.fd, || f(&mut Kernel::new(trace)))
-            }
-        }
     }
 
     /// Whether two optional namespaces (`None`: ours) are one.
@@ -202,28 +156,6 @@ impl Veths {
         netns::same(a, b)
     }
 
-    /// The index of bridge `br` in the namespace the first end is born in.
-    fn bridge_index(&mut self, br: &IfName, ns: Option<&OpenNs>) -> Result<u32> {
-        let l = match self.in_ns(ns, |k| k.link(br)) {
-            // Said as the master, and where it was looked for (NAME's namespace, not ours).
-            Err(e) if e.is(libc::ENODEV) => {
-                let place = ns.map(|n| n.shown.as_str()).unwrap_or("this namespace");
-                return Err(Error::state(
-                    br.to_string(),
-                    format!("master {br}: no such device in {place}"),
-                ));
-            }
-            other => other?,
-        };
-        if l.bridge.is_none() {
-            return Err(Error::state(
-                br.to_string(),
-                format!("master {br} is not a bridge"),
-            ));
-        }
-        Ok(l.index)
-    }
-
     /// The kernel's `EEXIST` does not say which end's name is taken: look in each end's
     /// namespace (only now, on the failure path) and say it.
     fn which_exists(
@@ -233,8 +165,9 @@ impl Veths {
         peer_ns: &Option<OpenNs>,
         e: Error,
     ) -> Error {
-        let mut taken =
-            |name: &IfName, ns: &Option<OpenNs>| self.in_ns(ns.as_ref(), |k| k.link(name)).is_ok();
+        let mut taken = |name: &IfName, ns: &Option<OpenNs>| {
+            self.k.in_ns(ns.as_ref(), |k| k.link(name)).is_ok()
+        };
         let place = |ns: &Option<OpenNs>| {
             ns.as_ref()
                 .map(|n| n.shown.clone())
@@ -276,59 +209,14 @@ impl Veths {
         Ok(l)
     }
 
-    /// Deletes the pairs of the named ends. One name: one `RTM_DELLINK`. Several: they are put
-    /// in an interface group no other link of the namespace uses and deleted by one
-    /// `RTM_DELLINK` of that group, which the kernel unregisters as one batch (one set of RCU
-    /// waits for all of them instead of one each). Every name is checked before anything
-    /// changes; a failure part-way puts the groups back.
-    pub fn del(&mut self, names: &[IfName]) -> Result<()> {
-        let mut links: Vec<link::Link> = Vec::new();
-        for n in names {
-            let l = self.veth_link(n)?;
-            if !links.iter().any(|x| x.index == l.index) {
-                links.push(l);
-            }
-        }
-        if let [one] = links.as_slice() {
-            let name = one.name.map(|n| n.to_string()).unwrap_or_default();
-            return self.k.nl()?.request(link::del_link(one.index), &name);
-        }
-        let group = self.free_group()?;
-        for (i, l) in links.iter().enumerate() {
-            let name = l.name.map(|n| n.to_string()).unwrap_or_default();
-            if let Err(e) = self
-                .k
-                .nl()?
-                .request(link::set_link(l.index, LinkAttr::Group(group)), &name)
-            {
-                self.restore_groups(&links[..i]);
-                return Err(e);
-            }
-        }
-        let res = self
-            .k
-            .nl()?
-            .request(link::del_group(group), &format!("group {group:#x}"));
-        if res.is_err() {
-            self.restore_groups(&links);
-        }
-        res
-    }
-
-    fn restore_groups(&mut self, links: &[link::Link]) {
-        for l in links {
-            if let Ok(nl) = self.k.nl() {
-                let _ = nl.request(link::set_link(l.index, LinkAttr::Group(l.group)), "");
-            }
-        }
-    }
-
-    /// An interface group no link of this namespace is in.
-    fn free_group(&mut self) -> Result<u32> {
-        let used: Vec<u32> = self.k.links()?.iter().map(|l| l.group).collect();
-        (GROUP_BASE..GROUP_BASE + 0x100)
-            .find(|g| !used.contains(g))
-            .ok_or_else(|| Error::state("group", "no free interface group to delete by"))
+    /// Deletes the pairs of the named ends (deleting one end deletes both), every name checked
+    /// first: [`Kernel::del_links`].
+    pub fn del(&mut self, names: &[IfName]) -> Result<Vec<String>> {
+        let links = names
+            .iter()
+            .map(|n| self.veth_link(n))
+            .collect::<Result<Vec<_>>>()?;
+        self.k.del_links(links)
     }
 
     /// Moves one end into a namespace (`IFLA_NET_NS_FD`).
@@ -377,7 +265,7 @@ impl Veths {
                 Some(id) => {
                     let ids = match &mut ids {
                         Some(m) => m,
-                        None => ids.insert(self.nsid_names()),
+                        None => ids.insert(self.k.nsid_names()),
                     };
                     let ns = ids
                         .get(&id)
@@ -420,20 +308,6 @@ impl Veths {
         }
         let msg = link::get_link_by_index(index, None, rtnl::RTEXT_FILTER_SKIP_STATS);
         self.k.get_link(msg, &index).ok().and_then(|l| l.name)
-    }
-
-    /// The ids this namespace gives the named namespaces that have one.
-    fn nsid_names(&mut self) -> HashMap<i32, String> {
-        let mut m = HashMap::new();
-        for name in netns::names() {
-            let Ok(fd) = NsTarget::Name(name.clone()).open() else {
-                continue;
-            };
-            if let Ok(Some(id)) = self.k.nsid(&fd, &name) {
-                m.insert(id, name);
-            }
-        }
-        m
     }
 
     fn list_ethtool(&mut self, only: Option<&IfName>) -> Result<Vec<Veth>> {

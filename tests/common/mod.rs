@@ -11,6 +11,8 @@
 //! parallel, so scratch files a test writes inside the sandbox belong under /run.
 #![allow(dead_code)]
 
+pub mod etcd;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
@@ -21,6 +23,10 @@ pub const IFCTL: &str = env!("CARGO_BIN_EXE_ifctl");
 pub const NSEXEC: &str = env!("CARGO_BIN_EXE_nsexec");
 pub const IPFWD: &str = env!("CARGO_BIN_EXE_ipfwd");
 pub const NATCTL: &str = env!("CARGO_BIN_EXE_natctl");
+pub const NEIGHCTL: &str = env!("CARGO_BIN_EXE_neighctl");
+pub const VXLANCTL: &str = env!("CARGO_BIN_EXE_vxlanctl");
+pub const OVERLAYCTL: &str = env!("CARGO_BIN_EXE_overlayctl");
+pub const FDBCTL: &str = env!("CARGO_BIN_EXE_fdbctl");
 
 /// Shell lines that make hosts h1 and h2 (named namespaces, quiet: no IPv6), each with a veth
 /// `<h>e` inside and its peer `<h>p` up outside, ready to be put on a bridge.
@@ -111,8 +117,13 @@ impl Sandbox {
         }
     }
 
+    /// The holder's PID: its namespaces are the sandbox's.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// The command line that runs `prog` inside the sandbox.
-    fn enter(&self) -> Command {
+    pub fn enter(&self) -> Command {
         let mut c = Command::new("nsenter");
         c.arg("-t").arg(self.pid.to_string());
         if self.userns {
@@ -139,6 +150,10 @@ impl Sandbox {
             .env("NSEXEC", NSEXEC)
             .env("IPFWD", IPFWD)
             .env("NATCTL", NATCTL)
+            .env("OVERLAYCTL", OVERLAYCTL)
+            .env("NEIGHCTL", NEIGHCTL)
+            .env("VXLANCTL", VXLANCTL)
+            .env("FDBCTL", FDBCTL)
             .env("LC_ALL", "C");
         c.stdin(if input.is_some() {
             Stdio::piped()
@@ -557,6 +572,60 @@ impl Sandbox {
         let v = Jv::parse(&self.ok("ip -j -d link show"));
         v.to_json_without(&|k| k.contains("timer") || k == "operstate")
     }
+}
+
+impl Sandbox {
+    /// The namespace as tools nobody here wrote see it, one line per link, address, route or
+    /// rule (so that a difference reads as one): `ip -d -j link`, `ip -j addr`, routes of every
+    /// table (4 and 6), `nft -j list ruleset`, `iptables-legacy-save`, /run/netns and
+    /// /etc/netns, the forwarding switches. What changes by itself is left out (timers,
+    /// operstate, packet counters), and the JSON keys `skip` names.
+    pub fn state(&self, skip: &dyn Fn(&str) -> bool) -> String {
+        let json = |cmd: &str| {
+            let v = Jv::parse(&self.ok(cmd));
+            let items = match v.get("nftables") {
+                Some(n) => n.arr().to_vec(),
+                None => v.arr().to_vec(),
+            };
+            items
+                .iter()
+                .map(|i| {
+                    i.to_json_without(&|k| {
+                        k.contains("timer")
+                            || ["operstate", "packets", "bytes"].contains(&k)
+                            || skip(k)
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let rest = self.ok(
+            "iptables-legacy-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'
+             find /run/netns /etc/netns -printf '%p %y %m %u\\n' 2>/dev/null | sort
+             grep -r . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding \
+                /proc/sys/net/ipv4/conf/*/route_localnet /proc/sys/net/ipv4/conf/*/rp_filter \
+                /proc/sys/net/ipv6/conf/*/forwarding 2>/dev/null || true",
+        );
+        [
+            json("ip -d -j link show"),
+            json("ip -j addr show"),
+            json("ip -j route show table all"),
+            json("ip -6 -j route show table all"),
+            json("nft -j list ruleset"),
+            rest,
+        ]
+        .join("\n")
+    }
+}
+
+/// The lines of `b` that are not in `a` (`+`) and the other way round (`-`).
+pub fn diff_lines(a: &str, b: &str) -> String {
+    let gone = a.lines().filter(|l| !b.lines().any(|m| m == *l));
+    let new = b.lines().filter(|l| !a.lines().any(|m| m == *l));
+    gone.map(|l| format!("- {l}"))
+        .chain(new.map(|l| format!("+ {l}")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A `sleep` started in the sandbox to hold a namespace by PID (see [`Sandbox::sleeper`]).

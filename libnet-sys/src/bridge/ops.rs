@@ -399,8 +399,15 @@ impl Bridges {
     }
 
     /// The forwarding database as `brforward` has it: sysfs, `BRCTL_GET_FDB_ENTRIES`, or an
-    /// `AF_BRIDGE` `RTM_GETNEIGH` dump.
+    /// `AF_BRIDGE` `RTM_GETNEIGH` dump; sorted by MAC, as bridge-utils shows it (the paths
+    /// walk the table in different orders).
     pub fn fdb(&mut self, bridge: &IfName) -> Result<Vec<FdbEntry>> {
+        let mut v = self.fdb_unsorted(bridge)?;
+        v.sort_by_key(|e| e.mac);
+        Ok(v)
+    }
+
+    fn fdb_unsorted(&mut self, bridge: &IfName) -> Result<Vec<FdbEntry>> {
         match self.path(Via::Netlink) {
             Via::Sysfs => {
                 let trace = self.sysfs_checked(bridge)?;

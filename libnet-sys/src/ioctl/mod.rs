@@ -4,6 +4,7 @@
 //! ioctls on a socket act in the network namespace of the socket, which is the caller's: unlike
 //! sysfs, this path is always namespace-correct.
 
+pub mod arp;
 pub mod bridge;
 pub mod ethtool;
 pub mod iface;

@@ -35,8 +35,6 @@ enum Turned {
 pub struct Prepared {
     pub notes: Vec<String>,
     pub hints: Vec<String>,
-    /// The interface each destination is routed out of, for the rules that need it.
-    pub ways: Vec<(IpAddr, IfName)>,
     turned: Vec<Turned>,
 }
 
@@ -95,13 +93,31 @@ fn neighbour(trace: &Trace, dst: Ipv4Addr, dev: &str) -> Option<[u8; 6]> {
     Some(mac)
 }
 
+/// The interface each destination is routed out of (those that are routed out of one), for
+/// the rules that name it.
+pub fn ways(trace: Trace, dests: &[IpAddr]) -> Result<Vec<(IpAddr, IfName)>> {
+    let mut k = Kernel::new(trace);
+    let mut v = Vec::new();
+    for &dst in dests {
+        if let Way::Out(oif) = route_out(&mut k, dst)? {
+            let link = k.get_link(
+                crate::netlink::rtnl::link::get_link_by_index(oif, None, 0),
+                &oif,
+            )?;
+            if let Some(dev) = link.name {
+                v.push((dst, dev));
+            }
+        }
+    }
+    Ok(v)
+}
+
 /// Turns on what published ports to `dests` need; a destination not behind a local interface
 /// needs nothing. When a step fails, what the steps before it turned on is turned back.
 pub fn prepare(trace: Trace, dests: &[IpAddr]) -> Result<Prepared> {
     let mut p = Prepared {
         notes: Vec::new(),
         hints: Vec::new(),
-        ways: Vec::new(),
         turned: Vec::new(),
     };
     match prepare_into(&mut p, trace, dests) {
@@ -138,7 +154,6 @@ fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[IpAddr]) -> Result<()> 
             &oif,
         )?;
         let Some(dev) = link.name else { continue };
-        p.ways.push((dst, dev));
         // IPv6 has no route_localnet: ::1 is never published (see Rule::parse).
         if let IpAddr::V4(v4) = dst {
             let key = Key::conf(false, dev.as_str(), "route_localnet");

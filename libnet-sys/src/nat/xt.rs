@@ -144,7 +144,14 @@ impl XtNat {
                 }
                 continue;
             };
-            let have = xt.tables()?;
+            let have = match xt.tables() {
+                Ok(have) => have,
+                // In a user namespace the list stays the initial root's (mode 0440), while the
+                // tables themselves are the namespace's: read all of natctl's, which makes any
+                // this namespace lacked, as iptables -L does.
+                Err(e) if e.is(libc::EACCES) => TABLES.iter().map(|(n, _)| n.to_string()).collect(),
+                Err(e) => return Err(e),
+            };
             for (name, _) in TABLES {
                 if have.iter().any(|t| t == name) || create.contains(&(f, name)) {
                     let read = xt.read(name)?;

@@ -95,20 +95,24 @@ pub fn attrs(mut buf: &[u8]) -> impl Iterator<Item = Result<Attr<'_>>> {
 
 impl<'a> Attr<'a> {
     fn fixed<const N: usize>(&self) -> Result<[u8; N]> {
-        self.value
-            .get(..N)
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| {
-                Error::malformed(
-                    "netlink",
-                    format!(
-                        "attribute {} is {} bytes, expected {}",
-                        self.ty,
-                        self.value.len(),
-                        N
-                    ),
-                )
-            })
+        match self.value.get(..N).and_then(|s| s.try_into().ok()) {
+            Some(v) => Ok(v),
+            None => Err(self.wrong_size(N)),
+        }
+    }
+    /// Out of line: every typed read of every parser shares this one error path.
+    #[cold]
+    #[inline(never)]
+    fn wrong_size(&self, expected: usize) -> Error {
+        Error::malformed(
+            "netlink",
+            format!(
+                "attribute {} is {} bytes, expected {}",
+                self.ty,
+                self.value.len(),
+                expected
+            ),
+        )
     }
     pub fn u8(&self) -> Result<u8> {
         Ok(self.fixed::<1>()?[0])
@@ -130,6 +134,13 @@ impl<'a> Attr<'a> {
     }
     pub fn be64(&self) -> Result<u64> {
         Ok(u64::from_be_bytes(self.fixed()?))
+    }
+    /// An IPv4 or IPv6 address, by its length (4 or 16 bytes).
+    pub fn ip(&self) -> Result<std::net::IpAddr> {
+        match self.value.len() {
+            4 => Ok(std::net::Ipv4Addr::from(self.fixed::<4>()?).into()),
+            _ => Ok(std::net::Ipv6Addr::from(self.fixed::<16>()?).into()),
+        }
     }
     pub fn array<const N: usize>(&self) -> Result<[u8; N]> {
         self.fixed()

@@ -20,6 +20,9 @@ pub enum Kind {
     BeI32,
     Str,
     Mac,
+    /// A link-layer address of any length (`NDA_LLADDR`: 6 bytes on Ethernet, 4 on an IPv4
+    /// tunnel), shown as `Mac` is.
+    HwAddr,
     /// An IPv4 or IPv6 address, by its length.
     Ip,
     BridgeId,
@@ -213,14 +216,8 @@ fn value(a: &Attr, kind: Kind) -> String {
             String::from_utf8_lossy(a.str_bytes()).escape_default()
         )),
         Kind::Mac => a.array::<6>().map(|m| mac(&m)),
-        Kind::Ip => match a.value.len() {
-            4 => a
-                .array::<4>()
-                .map(|b| std::net::Ipv4Addr::from(b).to_string()),
-            _ => a
-                .array::<16>()
-                .map(|b| std::net::Ipv6Addr::from(b).to_string()),
-        },
+        Kind::HwAddr => Ok(mac(a.value)),
+        Kind::Ip => a.ip().map(|ip| ip.to_string()),
         Kind::BridgeId => a.array::<8>().map(|b| BridgeId::from_bytes(&b).to_string()),
         Kind::Flag => Ok(String::new()),
         Kind::Bytes | Kind::Nest(_) | Kind::IfInfo(_) | Kind::LinkInfo | Kind::Exprs => {

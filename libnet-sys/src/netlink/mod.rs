@@ -1,6 +1,6 @@
 //! Netlink, hand-rolled: messages and attributes ([`msg`], [`attr`]), the socket with acks,
 //! extended acks and dumps ([`socket`]), a decoder that prints any message by name
-//! ([`decode`]), and one module per kernel family: [`rtnl`] (NETLINK_ROUTE), [`nft`]
+//! ([`decode`]), attribute spaces declared once ([`space`]), and one module per kernel family: [`rtnl`] (NETLINK_ROUTE), [`nft`]
 //! (NETLINK_NETFILTER, nf_tables), [`ctnetlink`] (NETLINK_NETFILTER, conntrack).
 
 pub mod attr;
@@ -10,6 +10,7 @@ pub mod msg;
 pub mod nft;
 pub mod rtnl;
 pub mod socket;
+pub mod space;
 
 pub use attr::{attrs, messages, Attr, MsgRef};
 pub use msg::Msg;

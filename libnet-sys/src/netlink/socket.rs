@@ -15,7 +15,7 @@ use super::msg::Msg;
 use super::*;
 use crate::error::{last_errno, strerror, Cause, Error, Result};
 use crate::trace::{Access, Trace};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 pub struct NlSocket {
     fd: OwnedFd,
@@ -25,6 +25,13 @@ pub struct NlSocket {
     seq: u32,
     buf: Vec<u8>,
     pub trace: Trace,
+}
+
+/// The descriptor, for a caller that polls it or checks what is queued on it.
+impl AsRawFd for NlSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
 }
 
 /// How many times a dump is restarted when the kernel flags it inconsistent (`NLM_F_DUMP_INTR`).
@@ -206,44 +213,65 @@ impl NlSocket {
         };
         let mut count = 0usize;
         let mut interrupted = false;
+        // One policy for a reply that cannot be taken part-way (a decoder refused a message, a
+        // datagram is malformed): remember the first error and keep reading, without handing
+        // on, up to this request's NLMSG_DONE or ack, so nothing of it stays queued for the
+        // next request on the socket (`-b` mode) to read as its own. Replies to an earlier
+        // request are skipped, as `batch` skips them.
+        let mut failed: Option<Error> = None;
         loop {
-            let n = self.recv()?;
+            let n = match self.recv() {
+                Ok(n) => n,
+                Err(e) => return Err(failed.unwrap_or(e)),
+            };
             let buf = std::mem::take(&mut self.buf);
-            let res = (|| {
-                for m in messages(&buf[..n]) {
-                    let m = m?;
-                    if m.pid != self.pid || m.seq != seq {
-                        return Err(Error::malformed(
-                            step,
-                            format!(
-                                "reply with seq {} for port {}, expected seq {} for port {}",
-                                m.seq, m.pid, seq, self.pid
-                            ),
-                        ));
+            let mut done = false;
+            for m in messages(&buf[..n]) {
+                let m = match m {
+                    Ok(m) => m,
+                    Err(e) => {
+                        // The rest of this datagram cannot be framed; later ones still can.
+                        failed.get_or_insert(e);
+                        break;
                     }
-                    interrupted |= m.flags & NLM_F_DUMP_INTR != 0;
-                    match m.ty {
-                        NLMSG_ERROR | NLMSG_DONE => {
-                            return self.finish(&m, step, object, access, count).map(Some)
+                };
+                if m.pid != self.pid || m.seq != seq {
+                    continue;
+                }
+                interrupted |= m.flags & NLM_F_DUMP_INTR != 0;
+                match m.ty {
+                    NLMSG_ERROR | NLMSG_DONE => {
+                        let end = self.finish(&m, step, object, access, count);
+                        if let Err(e) = end {
+                            failed.get_or_insert(e);
                         }
-                        NLMSG_NOOP => {}
-                        _ => {
-                            count += 1;
-                            each(&m)?;
-                            if single {
+                        done = true;
+                        break;
+                    }
+                    NLMSG_NOOP => {}
+                    _ if failed.is_some() => {}
+                    _ => {
+                        count += 1;
+                        if let Err(e) = each(&m) {
+                            failed = Some(e);
+                        }
+                        if single {
+                            if failed.is_none() {
                                 self.trace.outcome(access, Ok(format_args!("1 message(s)")));
-                                return Ok(Some(()));
                             }
+                            done = true;
+                            break;
                         }
                     }
                 }
-                Ok(None)
-            })();
+            }
             self.buf = buf;
-            match res? {
-                Some(()) if interrupted => return Err(Error::errno(step, object, libc::EINTR)),
-                Some(()) => return Ok(()),
-                None => {}
+            if done {
+                return match failed {
+                    Some(e) => Err(e),
+                    None if interrupted => Err(Error::errno(step, object, libc::EINTR)),
+                    None => Ok(()),
+                };
             }
         }
     }

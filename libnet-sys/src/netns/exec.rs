@@ -3,11 +3,14 @@
 //! a sysfs that shows this namespace, and `/etc/netns/NAME/*` bound over `/etc/*`. Then the
 //! caller drops privileges and execs in place: no parent lingers.
 
-use super::named::{loopback_up, mount, setns, umount, unshare};
+use super::named::{loopback_up, mount, mount_as, setns, umount, unshare};
+use super::walk::{fstat, Dir};
 use super::NsTarget;
+use crate::caps::caller_is_root;
 use crate::error::{last_errno, Error, Result};
 use crate::trace::Trace;
 use std::ffi::CString;
+use std::os::fd::AsRawFd;
 
 /// Where per-namespace files for `/etc` live, as iproute2 keeps them.
 pub const ETC_DIR: &str = "/etc/netns";
@@ -83,25 +86,43 @@ pub fn enter(trace: &Trace, target: &Target) -> Result<Vec<String>> {
 }
 
 /// Each file of `/etc/netns/NAME/` bound over its `/etc` counterpart. A symlink there is not
-/// followed, and an entry without a counterpart is skipped with a warning.
+/// followed, and an entry without a counterpart is skipped with a warning. For a caller who is
+/// not root, only root's files in root's directories are bound: a user's own file over `/etc`
+/// would be read by every set-user-ID program the command runs.
 fn bind_etc(trace: &Trace, name: &str, warnings: &mut Vec<String>) -> Result<()> {
-    let dir = format!("{ETC_DIR}/{name}");
-    match std::fs::symlink_metadata(&dir) {
-        Ok(md) if md.file_type().is_symlink() => {
+    let dir = match Dir::open(&format!("{ETC_DIR}/{name}")) {
+        Ok(d) => d,
+        Err(e) if e.is(libc::ENOENT) => return Ok(()),
+        Err(e) => {
             warnings.push(format!(
-                "{dir} is a symlink; not followed, nothing bound from it"
+                "nothing bound from {ETC_DIR}/{name}: {}",
+                e.reason()
             ));
             return Ok(());
         }
-        Ok(md) if md.is_dir() => {}
-        _ => return Ok(()),
-    }
-    let entries = super::entries_of(&dir);
-    for e in entries {
-        let src = format!("{dir}/{e}");
+    };
+    let root = caller_is_root();
+    for e in dir.entries()? {
+        let src = dir.child(&e);
         let dst = format!("/etc/{e}");
-        if std::fs::symlink_metadata(&src).is_ok_and(|m| m.file_type().is_symlink()) {
+        // O_PATH: the entry itself, whatever it is; the bind is from this fd, so what was
+        // checked is what is bound.
+        let fd = match dir.open_at(&e, libc::O_PATH) {
+            Ok(fd) => fd,
+            Err(err) => {
+                warnings.push(format!("{src} not bound: {}", err.reason()));
+                continue;
+            }
+        };
+        let st = fstat(fd.as_raw_fd(), &src)?;
+        if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
             warnings.push(format!("{src} is a symlink; not followed, not bound"));
+            continue;
+        }
+        if !root && st.st_uid != 0 {
+            warnings.push(format!(
+                "{src} not bound: not owned by root (a user who is not root gets root's files only)"
+            ));
             continue;
         }
         if std::fs::symlink_metadata(&dst).is_err() {
@@ -110,7 +131,15 @@ fn bind_etc(trace: &Trace, name: &str, warnings: &mut Vec<String>) -> Result<()>
             ));
             continue;
         }
-        if let Err(err) = mount(trace, &src, &dst, Some("none"), libc::MS_BIND, "MS_BIND") {
+        let from = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        if let Err(err) = mount_as(
+            trace,
+            (&from, &src),
+            (&dst, &dst),
+            Some("none"),
+            libc::MS_BIND,
+            "MS_BIND",
+        ) {
             warnings.push(format!("{src} not bound over {dst}: {}", err.reason()));
         }
     }

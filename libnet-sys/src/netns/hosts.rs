@@ -4,11 +4,13 @@
 
 use super::check_name;
 use super::exec::ETC_DIR;
-use super::named::sys;
+use super::walk::{fstat, Dir};
+use crate::caps::caller_is_root;
 use crate::error::{Error, Result};
 use crate::trace::{Access, Trace};
-use std::ffi::CString;
+use std::io::{Read, Write};
 use std::net::IpAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// What a new hosts file starts with, so the namespace keeps resolving localhost once it is
 /// bound over /etc/hosts.
@@ -36,79 +38,90 @@ pub fn check_hostname(h: &str) -> Result<()> {
     }
 }
 
-fn no_symlink(path: &str) -> Result<Option<std::fs::Metadata>> {
-    match std::fs::symlink_metadata(path) {
-        Ok(md) if md.file_type().is_symlink() => Err(Error::state(
-            path.to_string(),
-            format!("{path} is a symlink; it is not followed"),
-        )),
-        Ok(md) => Ok(Some(md)),
-        Err(_) => Ok(None),
+/// `/etc/netns/NAME`, walked to without following a symlink; None when it is not there.
+fn dir_of(name: &str) -> Result<Option<Dir>> {
+    check_name(name)?;
+    match Dir::open(&format!("{ETC_DIR}/{name}")) {
+        Err(e) if e.is(libc::ENOENT) => Ok(None),
+        r => r.map(Some),
     }
+}
+
+/// A hosts file opened from its directory: a regular file, never a symlink (refused), a FIFO
+/// (not waited on) or a device.
+fn open_hosts(dir: &Dir, flags: libc::c_int, mode: libc::mode_t) -> Result<(OwnedFd, libc::stat)> {
+    let path = dir.child("hosts");
+    let fd = dir.create_at("hosts", flags | libc::O_NONBLOCK, mode)?;
+    let st = fstat(fd.as_raw_fd(), &path)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(Error::state(
+            path.clone(),
+            format!("{path} is not a regular file"),
+        ));
+    }
+    Ok((fd, st))
 }
 
 /// The file's text ("" when there is none yet).
 pub fn read(name: &str) -> Result<String> {
-    let path = path_of(name)?;
-    for dir in [ETC_DIR.to_string(), format!("{ETC_DIR}/{name}")] {
-        no_symlink(&dir)?;
-    }
-    if no_symlink(&path)?.is_none() {
+    let Some(dir) = dir_of(name)? else {
         return Ok(String::new());
-    }
-    std::fs::read_to_string(&path)
-        .map_err(|e| Error::errno("read", path, e.raw_os_error().unwrap_or(libc::EIO)))
+    };
+    let fd = match open_hosts(&dir, libc::O_RDONLY, 0) {
+        Err(e) if e.is(libc::ENOENT) => return Ok(String::new()),
+        r => r?.0,
+    };
+    let mut text = String::new();
+    std::fs::File::from(fd)
+        .read_to_string(&mut text)
+        .map_err(|e| {
+            Error::errno(
+                "read",
+                dir.child("hosts"),
+                e.raw_os_error().unwrap_or(libc::EIO),
+            )
+        })?;
+    Ok(text)
 }
 
 /// Writes the whole text in place (same inode: bind mounts of it see the change), making the
 /// directories first when they are missing.
 fn write(trace: &Trace, name: &str, text: &str) -> Result<()> {
     let path = path_of(name)?;
-    for dir in [ETC_DIR.to_string(), format!("{ETC_DIR}/{name}")] {
-        if no_symlink(&dir)?.is_none() {
-            let d = CString::new(dir.as_str()).map_err(|_| Error::invalid(dir.clone(), "NUL"))?;
-            sys(
-                trace,
-                "mkdir",
-                &dir,
-                format_args!("mkdir(\"{dir}\", 0755)"),
-                || {
-                    // SAFETY: a valid C string.
-                    unsafe { libc::mkdir(d.as_ptr(), 0o755) }
-                },
-            )?;
-        }
-    }
-    no_symlink(&path)?;
+    let dir = Dir::open_or_make(trace, &format!("{ETC_DIR}/{name}"))?;
     trace.request(
         Access::Write,
         format_args!("write \"{path}\" ({} bytes, in place)", text.len()),
     );
-    if !trace.sends(Access::Write) {
+    let Some(dir) = dir.filter(|_| trace.sends(Access::Write)) else {
         trace.outcome(Access::Write, Ok(format_args!("0")));
         return Ok(());
-    }
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let res = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()));
-    match res {
-        Ok(()) => {
-            trace.outcome(Access::Write, Ok(format_args!("{}", text.len())));
-            Ok(())
+    };
+    // Made new (O_EXCL says so) it is the caller's to give to root, or to remove again.
+    let opened = match open_hosts(&dir, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o644) {
+        Err(e) if e.is(libc::EEXIST) => {
+            open_hosts(&dir, libc::O_WRONLY, 0).map(|(fd, st)| (fd, st.st_uid))
         }
-        Err(e) => {
-            let errno = e.raw_os_error().unwrap_or(libc::EIO);
-            trace.outcome(Access::Write, Err(errno));
-            Err(Error::errno("write", path, errno))
+        Ok((fd, _)) => dir.keep_made("hosts", &fd).map(|()| (fd, 0)),
+        Err(e) => Err(e),
+    };
+    let res = opened.and_then(|(fd, owner)| {
+        if !caller_is_root() && owner != 0 {
+            return Err(Error::state(
+                path.clone(),
+                format!("{path} is not owned by root; not used for a user who is not root"),
+            ));
         }
+        let mut f = std::fs::File::from(fd);
+        f.set_len(0)
+            .and_then(|()| f.write_all(text.as_bytes()))
+            .map_err(|e| Error::errno("write", path.clone(), e.raw_os_error().unwrap_or(libc::EIO)))
+    });
+    match &res {
+        Ok(()) => trace.outcome(Access::Write, Ok(format_args!("{}", text.len()))),
+        Err(e) => trace.outcome(Access::Write, Err(e.os_errno().unwrap_or(libc::EIO))),
     }
+    res
 }
 
 /// The line's host names (words after the address), comments cut.

@@ -5,6 +5,7 @@
 pub mod exec;
 pub mod hosts;
 pub mod named;
+pub mod walk;
 
 use crate::error::{last_errno, Error, Result};
 use std::ffi::CString;
@@ -51,20 +52,27 @@ impl NsTarget {
     pub fn open(&self) -> Result<OwnedFd> {
         let path = self.path();
         let shown = self.to_string();
-        let c = CString::new(path.clone())
-            .map_err(|_| Error::invalid(shown.clone(), "a path cannot contain a NUL byte"))?;
-        // A name is a file under RUN_DIR: a symlink planted there is not followed.
-        let nofollow = match self {
-            NsTarget::Name(_) => libc::O_NOFOLLOW,
-            _ => 0,
+        let fd = match self {
+            // A name is a file under RUN_DIR, reached without following a symlink.
+            NsTarget::Name(n) => walk::Dir::open(RUN_DIR)
+                .and_then(|d| d.open_at(n, libc::O_RDONLY))
+                .map_err(|e| match e.os_errno() {
+                    Some(errno) => Error::errno("open", path.clone(), errno),
+                    None => e,
+                })?,
+            _ => {
+                let c = CString::new(path.clone()).map_err(|_| {
+                    Error::invalid(shown.clone(), "a path cannot contain a NUL byte")
+                })?;
+                // SAFETY: c is a valid C string; the result is checked.
+                let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+                if fd < 0 {
+                    return Err(Error::last_os("open", path));
+                }
+                // SAFETY: fd is fresh and ours.
+                unsafe { OwnedFd::from_raw_fd(fd) }
+            }
         };
-        // SAFETY: c is a valid C string; the result is checked.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | nofollow) };
-        if fd < 0 {
-            return Err(Error::last_os("open", path));
-        }
-        // SAFETY: fd is fresh and ours.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         // SAFETY: NS_GET_NSTYPE takes no argument and returns the CLONE_NEW* type.
         let ty = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE as _) };
         if ty < 0 {
@@ -117,22 +125,11 @@ fn setns(fd: &OwnedFd, step: &'static str) -> Result<()> {
     Ok(())
 }
 
-/// The names under [`RUN_DIR`], sorted; none when it does not exist.
+/// The names under [`RUN_DIR`], sorted; none when it does not exist or cannot be read.
 pub fn names() -> Vec<String> {
-    entries_of(RUN_DIR)
-}
-
-/// The entries of a directory, sorted; none when it cannot be read.
-pub(crate) fn entries_of(dir: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
+    walk::Dir::open(RUN_DIR)
+        .and_then(|d| d.entries())
+        .unwrap_or_default()
 }
 
 /// Whether two open namespaces are the same one (same nsfs inode).

@@ -5,6 +5,7 @@
 //!
 //! Nothing outside [`RUN_DIR`] is created or removed, and no symlink in it is followed.
 
+use super::walk::Dir;
 use super::{check_name, NsTarget, RUN_DIR};
 use crate::error::{last_errno, Error, Result};
 use crate::trace::{Access, Trace};
@@ -50,14 +51,34 @@ pub(crate) fn mount(
     flags: libc::c_ulong,
     flag_names: &str,
 ) -> Result<()> {
+    mount_as(
+        trace,
+        (src, src),
+        (target, target),
+        fstype,
+        flags,
+        flag_names,
+    )
+}
+
+/// `mount(2)` on (path, shown) pairs: the path may reach a file through an fd
+/// (`/proc/self/fd/N`), the trace and errors show the path a person knows.
+pub(crate) fn mount_as(
+    trace: &Trace,
+    (src, src_shown): (&str, &str),
+    (target, shown): (&str, &str),
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    flag_names: &str,
+) -> Result<()> {
     let (s, t) = (cstr(src)?, cstr(target)?);
     let f = fstype.map(cstr).transpose()?;
     sys(
         trace,
         "mount",
-        target,
+        shown,
         format_args!(
-            "mount(\"{src}\", \"{target}\", {}, {flag_names})",
+            "mount(\"{src_shown}\", \"{shown}\", {}, {flag_names})",
             fstype
                 .map(|x| format!("\"{x}\""))
                 .unwrap_or_else(|| "NULL".into())
@@ -80,14 +101,24 @@ pub(crate) fn mount(
 
 /// `umount2(target, MNT_DETACH)`, traced.
 pub(crate) fn umount(trace: &Trace, target: &str) -> Result<()> {
+    umount_as(trace, (target, target), libc::MNT_DETACH, "MNT_DETACH")
+}
+
+/// `umount2(2)` on a (path, shown) pair, as [`mount_as`].
+fn umount_as(
+    trace: &Trace,
+    (target, shown): (&str, &str),
+    flags: libc::c_int,
+    flag_names: &str,
+) -> Result<()> {
     let t = cstr(target)?;
     sys(
         trace,
         "umount2",
-        target,
-        format_args!("umount2(\"{target}\", MNT_DETACH)"),
+        shown,
+        format_args!("umount2(\"{shown}\", {flag_names})"),
         // SAFETY: a valid C string.
-        || unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH) },
+        || unsafe { libc::umount2(t.as_ptr(), flags) },
     )
     .map(|_| ())
 }
@@ -124,113 +155,143 @@ pub fn path_of(name: &str) -> Result<String> {
     Ok(format!("{RUN_DIR}/{name}"))
 }
 
-/// The file of a named namespace: present, and a file, not a symlink planted there.
-pub(crate) fn existing(name: &str) -> Result<(String, std::fs::Metadata)> {
+/// [`RUN_DIR`], walked to without following a symlink.
+pub(crate) fn run_dir_open() -> Result<Dir> {
+    Dir::open(RUN_DIR)
+}
+
+/// The file of a named namespace: present, and a file, not a symlink planted there. Returns
+/// the directory it is in (reached without following a symlink) and its metadata.
+pub(crate) fn existing(name: &str) -> Result<(Dir, libc::stat)> {
     let path = path_of(name)?;
-    let md = std::fs::symlink_metadata(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::state(
-                name.to_string(),
-                format!("no namespace named {name} (no {path})"),
-            )
-        } else {
-            Error::errno("lstat", path.clone(), e.raw_os_error().unwrap_or(libc::EIO))
-        }
-    })?;
-    if md.file_type().is_symlink() {
+    let missing = || {
+        Error::state(
+            name.to_string(),
+            format!("no namespace named {name} (no {path})"),
+        )
+    };
+    let dir = run_dir_open().map_err(|e| if e.is(libc::ENOENT) { missing() } else { e })?;
+    let st = dir
+        .stat_at(name)
+        .map_err(|e| if e.is(libc::ENOENT) { missing() } else { e })?;
+    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
         return Err(Error::state(
             name.to_string(),
             format!("{path} is a symlink, not a namespace file; it is not followed"),
         ));
     }
-    Ok((path, md))
+    Ok((dir, st))
+}
+
+/// Whether a name is only the empty file an `add` or `attach` makes before its mount: left
+/// by one that was killed part-way (no namespace is mounted on it: it is on the directory's
+/// own file system).
+fn is_placeholder(dir: &Dir, st: &libc::stat) -> bool {
+    st.st_mode & libc::S_IFMT == libc::S_IFREG
+        && st.st_size == 0
+        && dir.stat().is_ok_and(|d| d.st_dev == st.st_dev)
+}
+
+/// [`RUN_DIR`] locked, and its top mount to work in.
+struct RunDir {
+    /// The `flock`, on the directory as first opened.
+    _lock: Dir,
+    /// The directory as reached after it became a mount point (None: a dry run did not make
+    /// it).
+    dir: Option<Dir>,
 }
 
 /// `/run/netns` as `ip netns add` leaves it: a directory (never a symlink), made a shared mount
 /// point (a bind mount onto itself the first time), all under `flock` on the directory so two
-/// runs at once cannot stack bind mounts. The lock goes with the returned fd.
-fn run_dir(trace: &Trace) -> Result<OwnedFd> {
-    match std::fs::symlink_metadata(RUN_DIR) {
-        Ok(md) if md.file_type().is_symlink() || !md.is_dir() => {
-            return Err(Error::state(
-                RUN_DIR,
-                format!("{RUN_DIR} is not a directory (a symlink is not followed)"),
-            ))
-        }
-        Ok(_) => {}
-        Err(_) => {
-            let d = cstr(RUN_DIR)?;
-            match sys(
-                trace,
-                "mkdir",
-                RUN_DIR,
-                format_args!("mkdir(\"{RUN_DIR}\", 0755)"),
-                // SAFETY: a valid C string.
-                || unsafe { libc::mkdir(d.as_ptr(), 0o755) },
-            ) {
-                Err(e) if !e.is(libc::EEXIST) => return Err(e),
-                _ => {}
-            }
-        }
-    }
-    if !trace.sends(Access::Write) && std::fs::metadata(RUN_DIR).is_err() {
-        // A dry run did not make it: there is nothing to lock or mount.
-        return NsTarget::Path("/proc/self/ns/net".into()).open();
-    }
-    let d = cstr(RUN_DIR)?;
-    // SAFETY: a valid C string; the result is checked.
-    let fd = unsafe {
-        libc::open(
-            d.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
+/// runs at once cannot stack bind mounts. The lock goes with the returned value.
+fn run_dir(trace: &Trace) -> Result<Option<RunDir>> {
+    let Some(first) = Dir::open_or_make(trace, RUN_DIR)? else {
+        return Ok(None);
     };
-    if fd < 0 {
-        return Err(Error::last_os("open", RUN_DIR));
-    }
-    // SAFETY: fd is fresh and ours.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     // SAFETY: flock on our fd.
-    if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX) } < 0 {
+    if unsafe { libc::flock(first.fd().as_raw_fd(), libc::LOCK_EX) } < 0 {
         return Err(Error::last_os("flock", RUN_DIR));
     }
     let shared = libc::MS_REC | libc::MS_SHARED;
-    match mount(trace, "", RUN_DIR, Some("none"), shared, "MS_REC|MS_SHARED") {
+    let here = first.proc_path();
+    match mount_as(
+        trace,
+        ("", ""),
+        (&here, RUN_DIR),
+        Some("none"),
+        shared,
+        "MS_REC|MS_SHARED",
+    ) {
         Ok(()) => {}
-        // Not a mount point yet: make it one, then shared.
+        // Not a mount point yet: make it one, then shared (the mount on top is reached by
+        // walking to it again).
         Err(e) if e.is(libc::EINVAL) => {
-            mount(
+            let bind = libc::MS_BIND | libc::MS_REC;
+            mount_as(
                 trace,
-                RUN_DIR,
-                RUN_DIR,
+                (&here, RUN_DIR),
+                (&here, RUN_DIR),
                 Some("none"),
-                libc::MS_BIND | libc::MS_REC,
+                bind,
                 "MS_BIND|MS_REC",
             )?;
-            mount(trace, "", RUN_DIR, Some("none"), shared, "MS_REC|MS_SHARED")?;
+            let top = run_dir_open()?;
+            let top_path = top.proc_path();
+            mount_as(
+                trace,
+                ("", ""),
+                (&top_path, RUN_DIR),
+                Some("none"),
+                shared,
+                "MS_REC|MS_SHARED",
+            )?;
         }
         Err(e) => return Err(e),
     }
-    Ok(fd)
+    Ok(Some(RunDir {
+        dir: Some(run_dir_open()?),
+        _lock: first,
+    }))
 }
 
-/// Creates the empty file a namespace is bound onto; `EEXIST` says the name is taken.
-fn placeholder(trace: &Trace, name: &str, path: &str) -> Result<()> {
-    let p = cstr(path)?;
-    let fd = sys(
-        trace,
-        "open",
-        path,
-        format_args!("open(\"{path}\", O_RDONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 0)"),
-        // SAFETY: a valid C string; the fd is closed below.
-        || unsafe {
-            libc::open(
-                p.as_ptr(),
-                libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-                0,
-            )
-        },
-    )
+/// Creates the empty file a namespace is bound onto; `EEXIST` says the name is taken. One left
+/// by a killed run (nothing mounted on it) is taken back. None under --dry-run.
+fn placeholder(
+    trace: &Trace,
+    dir: Option<&Dir>,
+    name: &str,
+    path: &str,
+) -> Result<Option<OwnedFd>> {
+    let p = cstr(name)?;
+    let flags = libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let create = || {
+        sys(
+            trace,
+            "open",
+            path,
+            format_args!("open(\"{path}\", O_RDONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 0)"),
+            // SAFETY: a valid C string and an open directory fd (there is always one when the
+            // call is sent); the fd is owned below.
+            || {
+                dir.map_or(-1, |d| unsafe {
+                    libc::openat(d.fd().as_raw_fd(), p.as_ptr(), flags, 0)
+                })
+            },
+        )
+    };
+    let fd = match (create(), dir) {
+        (Err(e), Some(d)) if e.is(libc::EEXIST) => {
+            // Under the lock no other add is between its placeholder and its mount: an empty
+            // file with nothing mounted is a killed run's, and is taken back.
+            if d.stat_at(name).is_ok_and(|st| is_placeholder(d, &st)) {
+                unlink_at(trace, d, name, path)?;
+                create()
+            } else {
+                Err(e)
+            }
+        }
+        (r, _) => r,
+    }
     .map_err(|e| {
         if e.is(libc::EEXIST) {
             Error::state(
@@ -241,30 +302,46 @@ fn placeholder(trace: &Trace, name: &str, path: &str) -> Result<()> {
             e
         }
     })?;
-    if trace.sends(Access::Write) {
-        // SAFETY: the fd open() just returned.
-        unsafe { libc::close(fd) };
+    if !trace.sends(Access::Write) {
+        return Ok(None);
     }
-    Ok(())
+    // SAFETY: the fd openat just returned.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    if let Some(d) = dir {
+        d.keep_made(name, &fd)?;
+    }
+    Ok(Some(fd))
 }
 
-/// Undoes a half-made name: the bind mount if there is one, then the file.
-fn remove(trace: &Trace, path: &str) -> Result<()> {
-    // Not mounted (EINVAL) is fine: the file may be only a placeholder.
-    match umount(trace, path) {
-        Err(e) if !e.is(libc::EINVAL) => return Err(e),
-        _ => {}
-    }
-    let p = cstr(path)?;
+/// `unlinkat(dir, name)`, traced as `unlink("path")`.
+fn unlink_at(trace: &Trace, dir: &Dir, name: &str, path: &str) -> Result<()> {
+    let p = cstr(name)?;
     sys(
         trace,
         "unlink",
         path,
         format_args!("unlink(\"{path}\")"),
-        // SAFETY: a valid C string.
-        || unsafe { libc::unlink(p.as_ptr()) },
+        // SAFETY: a valid C string and an open directory fd.
+        || unsafe { libc::unlinkat(dir.fd().as_raw_fd(), p.as_ptr(), 0) },
     )
     .map(|_| ())
+}
+
+/// Undoes a half-made name: the bind mount if there is one, then the file. The unmount does
+/// not follow a symlink (`UMOUNT_NOFOLLOW`), and both reach the name from the directory's fd.
+fn remove(trace: &Trace, dir: &Dir, name: &str) -> Result<()> {
+    let path = dir.child(name);
+    // Not mounted (EINVAL) is fine: the file may be only a placeholder.
+    match umount_as(
+        trace,
+        (&dir.via_fd(name), &path),
+        libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW,
+        "MNT_DETACH|UMOUNT_NOFOLLOW",
+    ) {
+        Err(e) if !e.is(libc::EINVAL) => return Err(e),
+        _ => {}
+    }
+    unlink_at(trace, dir, name, &path)
 }
 
 /// Binds the namespace at `source` (a `/proc/.../ns/net`) onto a new `/run/netns/NAME`, with
@@ -276,12 +353,24 @@ fn bind_name(
     inside: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     let path = path_of(name)?;
-    let _lock = run_dir(trace)?;
-    placeholder(trace, name, &path)?;
-    let res =
-        mount(trace, source, &path, Some("none"), libc::MS_BIND, "MS_BIND").and_then(|()| inside());
-    if res.is_err() {
-        let _ = remove(trace, &path);
+    let run = run_dir(trace)?;
+    let dir = run.as_ref().and_then(|r| r.dir.as_ref());
+    let file = placeholder(trace, dir, name, &path)?;
+    let target = file
+        .as_ref()
+        .map(|f| format!("/proc/self/fd/{}", f.as_raw_fd()))
+        .unwrap_or_else(|| path.clone());
+    let res = mount_as(
+        trace,
+        (source, source),
+        (&target, &path),
+        Some("none"),
+        libc::MS_BIND,
+        "MS_BIND",
+    )
+    .and_then(|()| inside());
+    if let (Err(_), Some(d)) = (&res, dir) {
+        let _ = remove(trace, d, name);
     }
     res
 }
@@ -290,8 +379,12 @@ fn bind_name(
 /// "none" container's one link).
 pub fn add(trace: &Trace, name: &str, lo_up: bool) -> Result<()> {
     let path = path_of(name)?;
-    // A taken name is said before a namespace is made for nothing (O_EXCL still decides).
-    if std::fs::symlink_metadata(&path).is_ok() {
+    // A taken name is said before a namespace is made for nothing (O_EXCL still decides; a
+    // killed run's placeholder is taken back there).
+    let taken = run_dir_open()
+        .ok()
+        .and_then(|d| Some(!is_placeholder(&d, &d.stat_at(name).ok()?)));
+    if taken == Some(true) {
         return Err(Error::state(
             name.to_string(),
             format!("a namespace named {name} exists ({path})"),
@@ -306,11 +399,16 @@ pub fn add(trace: &Trace, name: &str, lo_up: bool) -> Result<()> {
             Ok(())
         }
     });
-    // Back home however it went: every later step (and batch line) belongs there.
-    if trace.sends(Access::Write) {
-        setns(trace, &home, "our own namespace")?;
-    }
-    made
+    // Back home however it went: every later step (and batch line) belongs there. When the
+    // add failed, its error is the one to tell (in a user namespace a mount's EPERM is the
+    // cause, and the setns back fails for the same reason).
+    let back = if trace.sends(Access::Write) {
+        setns(trace, &home, "our own namespace")
+    } else {
+        Ok(())
+    };
+    // (A failed add stops a batch there, so nothing runs in the wrong namespace after it.)
+    made.and(back)
 }
 
 /// Loopback up, in the namespace this thread is in.
@@ -341,15 +439,15 @@ pub fn attach(trace: &Trace, name: &str, pid: u32) -> Result<()> {
 /// `nsexec del NAME...`: every name checked first, then each unmounted and removed. Processes
 /// still inside keep their namespace alive.
 pub fn del(trace: &Trace, names: &[String]) -> Result<()> {
-    let paths = names
-        .iter()
-        .map(|n| existing(n).map(|(p, _)| p))
-        .collect::<Result<Vec<_>>>()?;
+    for n in names {
+        existing(n)?;
+    }
+    let dir = run_dir_open()?;
     // The unlink must be able to follow the unmount: a name unmounted and then left behind (a
     // read-only /run/netns, no write permission on it) is a namespace lost. Asked of the kernel
     // as the unlink will be judged (effective ids and capabilities), before anything changes.
-    if let Some(first) = paths.first() {
-        let d = cstr(RUN_DIR)?;
+    if let Some(first) = names.first() {
+        let d = cstr(&dir.proc_path())?;
         // SAFETY: a valid C string; faccessat only reads it.
         let r = unsafe {
             libc::faccessat(
@@ -360,11 +458,11 @@ pub fn del(trace: &Trace, names: &[String]) -> Result<()> {
             )
         };
         if r < 0 {
-            return Err(Error::last_os("unlink", first.clone()));
+            return Err(Error::last_os("unlink", dir.child(first)));
         }
     }
-    for p in paths {
-        remove(trace, &p)?;
+    for n in names {
+        remove(trace, &dir, n)?;
     }
     Ok(())
 }
@@ -389,50 +487,69 @@ pub struct Named {
     pub nsid: Option<i32>,
     /// How many processes are in it.
     pub pids: usize,
+    /// Only the empty file of an `add` or `attach` killed part-way: no namespace. `add` of the
+    /// same name takes it back.
+    pub placeholder: bool,
+}
+
+/// A namespace's nsfs identity: (device, inode).
+type NsId = (u64, u64);
+
+fn id_of(st: &libc::stat) -> NsId {
+    (st.st_dev, st.st_ino)
 }
 
 /// The names under /run/netns that are namespace files (symlinks and other strays skipped),
-/// with their identities, sorted by name.
-fn entries() -> Vec<(String, (u64, u64))> {
-    super::names()
-        .into_iter()
-        .filter(|n| existing(n).is_ok_and(|(_, md)| md.is_file()))
-        .filter_map(|n| {
-            let id = ns_id(&format!("{RUN_DIR}/{n}")).ok()?;
-            Some((n, id))
-        })
-        .collect()
+/// with their identities (None: a killed run's placeholder), sorted by name. No /run/netns is
+/// no names; one that cannot be read is an error.
+fn entries() -> Result<Vec<(String, Option<NsId>)>> {
+    let dir = match run_dir_open() {
+        Err(e) if e.is(libc::ENOENT) => return Ok(Vec::new()),
+        r => r?,
+    };
+    let mut v = Vec::new();
+    for n in dir.entries()? {
+        // One removed while this reads is not listed.
+        let Ok(st) = dir.stat_at(&n) else { continue };
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+            continue;
+        }
+        let id = (!is_placeholder(&dir, &st)).then(|| id_of(&st));
+        v.push((n, id));
+    }
+    Ok(v)
 }
 
 /// Every process's namespace identity: (pid, (dev, ino)), by PID. Processes that end while
-/// this reads, or that are not ours to read, are left out.
-fn process_namespaces() -> Vec<(u32, (u64, u64))> {
-    let mut v: Vec<(u32, (u64, u64))> = std::fs::read_dir("/proc")
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-                .filter_map(|pid| Some((pid, ns_id(&format!("/proc/{pid}/ns/net")).ok()?)))
-                .collect()
-        })
-        .unwrap_or_default();
+/// this reads, or that are not ours to read, are left out; a /proc that cannot be read is an
+/// error.
+fn process_namespaces() -> Result<Vec<(u32, (u64, u64))>> {
+    let d = std::fs::read_dir("/proc")
+        .map_err(|e| Error::errno("open", "/proc", e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let mut v: Vec<(u32, (u64, u64))> = d
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, ns_id(&format!("/proc/{pid}/ns/net")).ok()?)))
+        .collect();
     v.sort();
-    v
+    Ok(v)
 }
 
 /// `nsexec list`
 pub fn list(trace: &Trace) -> Result<Vec<Named>> {
-    let procs = process_namespaces();
+    let procs = process_namespaces()?;
     let mut k = crate::kernel::Kernel::new(*trace);
     let mut out = Vec::new();
-    for (name, id) in entries() {
-        let nsid = match NsTarget::Name(name.clone()).open() {
-            Ok(fd) => k.nsid(&fd, &name)?,
-            Err(_) => None,
+    for (name, id) in entries()? {
+        let nsid = match (id, NsTarget::Name(name.clone()).open()) {
+            (Some(_), Ok(fd)) => k.nsid(&fd, &name)?,
+            _ => None,
         };
         out.push(Named {
-            pids: procs.iter().filter(|(_, p)| *p == id).count(),
+            pids: procs.iter().filter(|(_, p)| Some(*p) == id).count(),
             name,
             nsid,
+            placeholder: id.is_none(),
         });
     }
     Ok(out)
@@ -448,20 +565,33 @@ pub fn identify(pid: Option<u32>) -> Result<Vec<String>> {
         (Some(libc::ENOENT), Some(p)) => Error::state(p.to_string(), format!("no process {p}")),
         _ => e,
     })?;
-    Ok(entries()
+    Ok(entries()?
         .into_iter()
-        .filter(|(_, x)| *x == id)
+        .filter(|(_, x)| *x == Some(id))
         .map(|(n, _)| n)
         .collect())
 }
 
 /// `nsexec pids NAME`: the processes in a named namespace, by PID.
 pub fn pids(name: &str) -> Result<Vec<u32>> {
-    let (path, _) = existing(name)?;
-    let id = ns_id(&path)?;
-    Ok(process_namespaces()
+    let (dir, st) = existing(name)?;
+    if is_placeholder(&dir, &st) {
+        return Err(unfinished(name));
+    }
+    let id = id_of(&st);
+    Ok(process_namespaces()?
         .into_iter()
         .filter(|(_, x)| *x == id)
         .map(|(p, _)| p)
         .collect())
+}
+
+fn unfinished(name: &str) -> Error {
+    Error::state(
+        name.to_string(),
+        format!(
+            "{RUN_DIR}/{name} is only the placeholder of an add that was stopped part-way \
+             (no namespace); nsexec add {name} takes it back"
+        ),
+    )
 }

@@ -38,6 +38,9 @@ pub const VERDICT_ACCEPT: i32 = -(libc::NF_ACCEPT) - 1;
 pub const IPT_IP: usize = 84;
 /// `struct ip6t_ip6` (133 bytes, padded to 136), IPv6's.
 pub const IP6T_IP6: usize = 136;
+/// `struct ipt_entry` (`struct ip6t_entry`) without its matches and target.
+const IPT_ENTRY: usize = 112;
+const IP6T_ENTRY: usize = 168;
 const IPT_GETINFO: usize = 84;
 const IPT_GET_ENTRIES: usize = 40;
 const IPT_REPLACE: usize = 96;
@@ -71,8 +74,8 @@ impl Abi {
     /// The entry without its matches and target: `struct ipt_entry`, `struct ip6t_entry`.
     fn entry_len(self) -> usize {
         match self {
-            Abi::V4 => 112,
-            Abi::V6 => 168,
+            Abi::V4 => IPT_ENTRY,
+            Abi::V6 => IP6T_ENTRY,
         }
     }
 
@@ -353,7 +356,7 @@ impl Table {
     }
 
     /// Reads a `IPT_SO_GET_ENTRIES` blob, with the hook offsets `IPT_SO_GET_INFO` gave.
-    fn parse(name: &str, abi: Abi, info: &Info, blob: &[u8]) -> Result<Table> {
+    pub fn parse(name: &str, abi: Abi, info: &Info, blob: &[u8]) -> Result<Table> {
         let bad = |why: String| Error {
             object: format!("table {name}"),
             ..Error::malformed(abi.opt("IPT_SO_GET_ENTRIES"), why)
@@ -479,19 +482,60 @@ impl Table {
             }
         }
         let end = end.ok_or_else(|| bad("no closing ERROR entry".into()))?;
-        Ok(Table {
+        let t = Table {
             name: name.to_string(),
             abi,
             valid_hooks: info.valid_hooks,
             chains,
             end,
             read_entries: info.num_entries,
-        })
+        };
+        // natctl replaces what it read: a blob this model cannot write back byte for byte (a
+        // standard target of another size, padding that is not zero, offsets it would lay
+        // out otherwise) is refused, never rewritten into something else.
+        if !t.writes_back(info, blob)? {
+            return Err(bad(
+                "it cannot be written back exactly as it was read; it is left alone".into(),
+            ));
+        }
+        Ok(t)
+    }
+
+    /// Whether serializing gives `blob` back: every byte but the kernel's own (each entry's
+    /// `nfcache`, `comefrom` and counters, which the kernel ignores or sets), and the same
+    /// hook entries and underflows.
+    fn writes_back(&self, info: &Info, blob: &[u8]) -> Result<bool> {
+        let (again, hook_entry, underflow) = self.serialize()?;
+        if again.len() != blob.len() {
+            return Ok(false);
+        }
+        for h in (0..HOOKS.len()).filter(|h| info.valid_hooks & (1 << h) != 0) {
+            if hook_entry[h] != info.hook_entry[h] || underflow[h] != info.underflow[h] {
+                return Ok(false);
+            }
+        }
+        let (ip, at, entry) = (
+            self.abi.ip_len(),
+            self.abi.offsets_at(),
+            self.abi.entry_len(),
+        );
+        let mut off = 0;
+        while off < blob.len() {
+            let next = u16_at(&blob[off..], at + 2) as usize;
+            let (a, b) = (&blob[off..off + next], &again[off..off + next]);
+            // ipt_ip (ip6t_ip6), then target_offset and next_offset; then the matches and the
+            // target.
+            if a[..ip] != b[..ip] || a[at..at + 4] != b[at..at + 4] || a[entry..] != b[entry..] {
+                return Ok(false);
+            }
+            off += next;
+        }
+        Ok(true)
     }
 
     /// The blob for `IPT_SO_SET_REPLACE`: entries laid out again, jumps, hook entries and
     /// underflows computed from the new offsets. Returns (blob, hook_entry, underflow).
-    fn serialize(&self) -> Result<(Vec<u8>, [u32; 5], [u32; 5])> {
+    pub fn serialize(&self) -> Result<(Vec<u8>, [u32; 5], [u32; 5])> {
         // Offsets first: a jump can point forward.
         let mut starts: Vec<(&str, usize)> = Vec::new();
         let mut off = 0;
@@ -584,12 +628,12 @@ impl Table {
 
 /// `struct ipt_getinfo`, the answer part.
 #[derive(Clone, Copy, Debug)]
-struct Info {
-    valid_hooks: u32,
-    hook_entry: [u32; 5],
-    underflow: [u32; 5],
-    num_entries: u32,
-    size: u32,
+pub struct Info {
+    pub valid_hooks: u32,
+    pub hook_entry: [u32; 5],
+    pub underflow: [u32; 5],
+    pub num_entries: u32,
+    pub size: u32,
 }
 
 /// The raw IPv4 (IPv6) socket the xtables calls of one ABI go through.
@@ -875,5 +919,80 @@ impl Xtables {
             ..e
         })?;
         Ok(old)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// filter as iptables lays it out: INPUT, FORWARD (a jump to a user chain), OUTPUT, the
+    /// user chain, the closing ERROR entry; parsed back from its own blob.
+    fn filter() -> (Table, Info, Vec<u8>) {
+        let builtin = |h: usize| Chain {
+            name: HOOKS[h].into(),
+            hook: Some(h),
+            head: None,
+            rules: Vec::new(),
+            tail: Entry::verdict(VERDICT_ACCEPT),
+        };
+        let mut fwd = builtin(2);
+        let mut jump = Entry::verdict(0);
+        jump.target = Target::Jump("OTHER".into());
+        fwd.rules.push(jump);
+        let mut end = Entry::verdict(0);
+        end.target = Target::Ext(error_target("ERROR"));
+        let t = Table {
+            name: "filter".into(),
+            valid_hooks: 0b1110,
+            chains: vec![builtin(1), fwd, builtin(3), Chain::user("OTHER")],
+            end,
+            read_entries: 6,
+        };
+        let (blob, hook_entry, underflow) = t.serialize().unwrap();
+        let info = Info {
+            valid_hooks: t.valid_hooks,
+            hook_entry,
+            underflow,
+            num_entries: 7,
+            size: blob.len() as u32,
+        };
+        (t, info, blob)
+    }
+
+    #[test]
+    fn a_blob_is_parsed_only_when_it_writes_back_the_same() {
+        let (_, info, blob) = filter();
+        let t = Table::parse("filter", &info, &blob).unwrap();
+        assert_eq!(t.serialize().unwrap().0, blob);
+        // The kernel's own fields (comefrom, counters) may be anything.
+        let mut k = blob.clone();
+        k[92..112].fill(0x5a);
+        assert!(Table::parse("filter", &info, &k).is_ok());
+        // Padding that is not zero in INPUT's policy (a standard target, 40 bytes at 112).
+        let mut p = blob.clone();
+        p[IPT_ENTRY + XT_HEADER + 4] = 1;
+        let e = Table::parse("filter", &info, &p).unwrap_err();
+        assert!(e.reason().contains("cannot be written back"), "{e}");
+        // A standard target 8 bytes longer than its struct, the rest of the table moved on.
+        let mut l = blob[..IPT_ENTRY].to_vec();
+        l[90..92].copy_from_slice(&((IPT_ENTRY + STANDARD_TARGET + 8) as u16).to_ne_bytes());
+        let mut t = blob[IPT_ENTRY..IPT_ENTRY + STANDARD_TARGET].to_vec();
+        t[..2].copy_from_slice(&((STANDARD_TARGET + 8) as u16).to_ne_bytes());
+        l.extend_from_slice(&t);
+        l.extend_from_slice(&[0; 8]);
+        l.extend_from_slice(&blob[IPT_ENTRY + STANDARD_TARGET..]);
+        let shift = |v: u32| if v > 0 { v + 8 } else { v };
+        let mut moved = info;
+        moved.hook_entry = info.hook_entry.map(shift);
+        moved.underflow = info.underflow.map(shift);
+        moved.underflow[1] = 0;
+        moved.size += 8;
+        // The jump in FORWARD points 8 bytes further too.
+        let j = (info.hook_entry[2] + 8) as usize + IPT_ENTRY + XT_HEADER;
+        let v = u32_at(&l, j) + 8;
+        l[j..j + 4].copy_from_slice(&v.to_ne_bytes());
+        let e = Table::parse("filter", &moved, &l).unwrap_err();
+        assert!(e.reason().contains("cannot be written back"), "{e}");
     }
 }

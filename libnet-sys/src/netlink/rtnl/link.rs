@@ -1,6 +1,6 @@
 //! `RTM_NEWLINK` / `RTM_DELLINK` / `RTM_GETLINK` / `RTM_SETLINK`: the requests, and a reader
 //! that turns a link message into the bridge model (bridge data from `IFLA_INFO_DATA`, port data
-//! from `IFLA_INFO_SLAVE_DATA`).
+//! from `IFLA_INFO_SLAVE_DATA`) and a VXLAN device's `IFLA_VXLAN_*`.
 
 use super::*;
 use crate::bridge::{Bridge, BridgeId, Port};
@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::ifname::IfName;
 use crate::netlink::attr::{attrs, Attr, MsgRef};
 use crate::netlink::msg::Msg;
+use crate::netlink::space::attr_space;
 use crate::netlink::*;
 
 /// `ip link add NAME type bridge`
@@ -21,10 +22,11 @@ pub fn new_bridge(name: &IfName) -> Msg {
     .nest(IFLA_LINKINFO, |m| m.bytes(IFLA_INFO_KIND, b"bridge"))
 }
 
-/// One end of a veth pair: its name, and optionally the namespace it is born in (an open
-/// namespace fd), its MTU and its address, and whether it comes up at once.
+/// A new link's own attributes (one end of a veth pair, a VXLAN device): its name, and
+/// optionally the namespace it is born in (an open namespace fd), its MTU and its address, and
+/// whether it comes up at once.
 #[derive(Clone, Debug)]
-pub struct VethEnd {
+pub struct NewLink {
     pub name: IfName,
     pub netns_fd: Option<i32>,
     pub mtu: Option<u32>,
@@ -32,9 +34,9 @@ pub struct VethEnd {
     pub up: bool,
 }
 
-impl VethEnd {
-    pub fn named(name: IfName) -> VethEnd {
-        VethEnd {
+impl NewLink {
+    pub fn named(name: IfName) -> NewLink {
+        NewLink {
             name,
             netns_fd: None,
             mtu: None,
@@ -83,7 +85,7 @@ pub const VETH_INFO_PEER: u16 = 1;
 /// born straight into its namespace (the peer is an `ifinfomsg` and attributes nested in
 /// `VETH_INFO_PEER`). The kernel brings each end up and enslaves the first to `master` in the
 /// same request, and unregisters both if any of it fails.
-pub fn new_veth(end: &VethEnd, peer: &VethEnd, master: Option<u32>) -> Msg {
+pub fn new_veth(end: &NewLink, peer: &NewLink, master: Option<u32>) -> Msg {
     let m = Msg::new(
         RTM_NEWLINK,
         NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE,
@@ -94,6 +96,108 @@ pub fn new_veth(end: &VethEnd, peer: &VethEnd, master: Option<u32>) -> Msg {
             m.nest(VETH_INFO_PEER, |m| {
                 peer.attrs(m.header(&peer.header()), None)
             })
+        })
+    })
+}
+
+attr_space! {
+    /// A VXLAN device's `IFLA_INFO_DATA` (<linux/if_link.h>; 31 to 33 are newer than its 6.1
+    /// copy, and this kernel sends them).
+    pub struct VxlanAttrs, schema VXLAN_ATTRS {
+        IFLA_VXLAN_ID = 1: U32 => id,
+        /// The multicast group, or the one remote VTEP (IPv4).
+        IFLA_VXLAN_GROUP = 2: Ip => group,
+        /// The lower (underlay) device's ifindex.
+        IFLA_VXLAN_LINK = 3: U32 => link,
+        IFLA_VXLAN_LOCAL = 4: Ip => local,
+        IFLA_VXLAN_TTL = 5: U8 => ttl,
+        IFLA_VXLAN_TOS = 6: U8 => tos,
+        IFLA_VXLAN_LEARNING = 7: U8 => learning,
+        /// Seconds a learnt entry lives.
+        IFLA_VXLAN_AGEING = 8: U32 => ageing,
+        IFLA_VXLAN_LIMIT = 9: U32 => limit,
+        /// `struct ifla_vxlan_port_range { __be16 low, high; }`: UDP source ports.
+        IFLA_VXLAN_PORT_RANGE = 10: Bytes => port_range,
+        /// Answer ARP/NDP from the neighbour table instead of flooding it to the VTEPs.
+        IFLA_VXLAN_PROXY = 11: U8 => proxy,
+        IFLA_VXLAN_RSC = 12: U8 => rsc,
+        IFLA_VXLAN_L2MISS = 13: U8 => l2miss,
+        IFLA_VXLAN_L3MISS = 14: U8 => l3miss,
+        /// The UDP destination port.
+        IFLA_VXLAN_PORT = 15: Be16 => port,
+        IFLA_VXLAN_GROUP6 = 16: Ip => group6,
+        IFLA_VXLAN_LOCAL6 = 17: Ip => local6,
+        IFLA_VXLAN_UDP_CSUM = 18: U8 => udp_csum,
+        IFLA_VXLAN_UDP_ZERO_CSUM6_TX = 19: U8 => udp_zero_csum6_tx,
+        IFLA_VXLAN_UDP_ZERO_CSUM6_RX = 20: U8 => udp_zero_csum6_rx,
+        IFLA_VXLAN_REMCSUM_TX = 21: U8 => remcsum_tx,
+        IFLA_VXLAN_REMCSUM_RX = 22: U8 => remcsum_rx,
+        IFLA_VXLAN_GBP = 23: Flag => gbp,
+        IFLA_VXLAN_REMCSUM_NOPARTIAL = 24: Flag => remcsum_nopartial,
+        IFLA_VXLAN_COLLECT_METADATA = 25: U8 => collect_metadata,
+        IFLA_VXLAN_LABEL = 26: Be32 => label,
+        IFLA_VXLAN_GPE = 27: Flag => gpe,
+        IFLA_VXLAN_TTL_INHERIT = 28: Flag => ttl_inherit,
+        IFLA_VXLAN_DF = 29: U8 => df,
+        IFLA_VXLAN_VNIFILTER = 30: U8 => vnifilter,
+        IFLA_VXLAN_LOCALBYPASS = 31: U8 => localbypass,
+        IFLA_VXLAN_LABEL_POLICY = 32: U32 => label_policy,
+        IFLA_VXLAN_RESERVED_BITS = 33: Bytes => reserved_bits,
+    }
+}
+
+/// What a new VXLAN device's `IFLA_INFO_DATA` says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VxlanData {
+    pub vni: u32,
+    /// The address its UDP socket binds to and sends from (IPv6: `IFLA_VXLAN_LOCAL6`).
+    pub local: Option<std::net::IpAddr>,
+    /// The underlay device's ifindex.
+    pub lower: Option<u32>,
+    /// UDP destination port.
+    pub port: u16,
+    pub learning: bool,
+    pub proxy: bool,
+    pub ttl: Option<u8>,
+    pub ageing: Option<u32>,
+}
+
+/// `ip link add NAME [mtu N] [master B] [up] type vxlan id VNI [dev LOWER] [proxy] [ttl N]
+/// [ageing S] [local ADDR] [nolearning] dstport PORT`: one message, in iproute2's order (the
+/// options it writes as it reads them, then id, local, learning and port).
+pub fn new_vxlan(dev: &NewLink, master: Option<u32>, vx: &VxlanData) -> Msg {
+    let m = Msg::new(
+        RTM_NEWLINK,
+        NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE,
+    )
+    .header(&dev.header());
+    dev.attrs(m, master).nest(IFLA_LINKINFO, |m| {
+        m.bytes(IFLA_INFO_KIND, b"vxlan").nest(IFLA_INFO_DATA, |m| {
+            let m = match vx.lower {
+                Some(ix) => m.u32(IFLA_VXLAN_LINK, ix),
+                None => m,
+            };
+            let m = if vx.proxy {
+                m.u8(IFLA_VXLAN_PROXY, 1)
+            } else {
+                m
+            };
+            let m = match vx.ttl {
+                Some(t) => m.u8(IFLA_VXLAN_TTL, t),
+                None => m,
+            };
+            let m = match vx.ageing {
+                Some(a) => m.u32(IFLA_VXLAN_AGEING, a),
+                None => m,
+            };
+            let m = m.u32(IFLA_VXLAN_ID, vx.vni);
+            let m = match vx.local {
+                Some(std::net::IpAddr::V4(a)) => m.bytes(IFLA_VXLAN_LOCAL, &a.octets()),
+                Some(std::net::IpAddr::V6(a)) => m.bytes(IFLA_VXLAN_LOCAL6, &a.octets()),
+                None => m,
+            };
+            m.u8(IFLA_VXLAN_LEARNING, vx.learning as u8)
+                .be16(IFLA_VXLAN_PORT, vx.port)
         })
     })
 }
@@ -306,6 +410,8 @@ pub struct Link {
     pub bridge: Option<Bridge>,
     /// `IFLA_INFO_SLAVE_KIND` is "bridge" (or `IFLA_PROTINFO` on AF_BRIDGE): a bridge port.
     pub port: Option<Port>,
+    /// `IFLA_INFO_KIND` is "vxlan": its `IFLA_VXLAN_*`.
+    pub vxlan: Option<VxlanAttrs>,
 }
 
 pub fn parse_link(m: &MsgRef) -> Result<Link> {
@@ -370,6 +476,12 @@ fn parse_link_info(info: &Attr, link: &mut Link) -> Result<()> {
         link.bridge = Some(match data {
             Some(d) => parse_bridge(&d)?,
             None => Bridge::default(),
+        });
+    }
+    if kind == b"vxlan" {
+        link.vxlan = Some(match data {
+            Some(d) => VxlanAttrs::parse(d.value)?,
+            None => VxlanAttrs::default(),
         });
     }
     if slave_kind == b"bridge" {

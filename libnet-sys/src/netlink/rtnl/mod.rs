@@ -1,6 +1,7 @@
 //! rtnetlink (`NETLINK_ROUTE`): message types, family headers and attribute spaces from
 //! <linux/rtnetlink.h>, <linux/if_link.h> and <linux/neighbour.h>. [`link`] builds and reads
-//! `RTM_*LINK`, [`addr`] `RTM_*ADDR`, [`route`] `RTM_*ROUTE`, [`neigh`] reads the bridge forwarding database.
+//! `RTM_*LINK`, [`addr`] `RTM_*ADDR`, [`route`] `RTM_*ROUTE`, [`neigh`] `RTM_*NEIGH` (neighbour
+//! entries of every family, forwarding-database entries among them).
 
 pub mod addr;
 pub mod link;
@@ -156,20 +157,6 @@ pub const IFLA_BRPORT_MESSAGE_AGE_TIMER: u16 = 21;
 pub const IFLA_BRPORT_FORWARD_DELAY_TIMER: u16 = 22;
 pub const IFLA_BRPORT_HOLD_TIMER: u16 = 23;
 
-// <linux/neighbour.h>
-pub const NDA_DST: u16 = 1;
-pub const NDA_LLADDR: u16 = 2;
-pub const NDA_CACHEINFO: u16 = 3;
-pub const NDA_VLAN: u16 = 5;
-pub const NDA_IFINDEX: u16 = 8;
-pub const NDA_MASTER: u16 = 9;
-pub const NTF_SELF: u8 = 0x02;
-pub const NTF_MASTER: u8 = 0x04;
-pub const NUD_REACHABLE: u16 = 0x02;
-pub const NUD_STALE: u16 = 0x04;
-pub const NUD_NOARP: u16 = 0x40;
-pub const NUD_PERMANENT: u16 = 0x80;
-
 pub const AF_UNSPEC: u8 = libc::AF_UNSPEC as u8;
 pub const AF_BRIDGE: u8 = libc::AF_BRIDGE as u8;
 /// iproute2 asks for links with AF_PACKET; the kernel treats it as "all families".
@@ -320,18 +307,10 @@ const VETH_PEER_ATTRS: &[Def] = &[
     Def(IFLA_NET_NS_PID, "IFLA_NET_NS_PID", Kind::U32),
 ];
 
-const NEIGH_ATTRS: &[Def] = &[
-    Def(NDA_DST, "NDA_DST", Kind::Bytes),
-    Def(NDA_LLADDR, "NDA_LLADDR", Kind::Mac),
-    Def(NDA_CACHEINFO, "NDA_CACHEINFO", Kind::Bytes),
-    Def(NDA_VLAN, "NDA_VLAN", Kind::U16),
-    Def(NDA_IFINDEX, "NDA_IFINDEX", Kind::U32),
-    Def(NDA_MASTER, "NDA_MASTER", Kind::U32),
-];
-
 pub fn info_data_schema(kind: &[u8]) -> &'static [Def] {
     match kind {
         b"bridge" => BR_ATTRS,
+        b"vxlan" => link::VXLAN_ATTRS,
         b"veth" => &[Def(
             link::VETH_INFO_PEER,
             "VETH_INFO_PEER",
@@ -427,14 +406,14 @@ pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [De
                 return (None, &[]);
             };
             let text = format!(
-                "ndmsg{{family={}, ifindex={}, state={:#x}, flags={:#x}, type={}}}",
+                "ndmsg{{family={}, ifindex={}, state={}, flags={}, type={}}}",
                 family_name(h.family),
                 h.ifindex,
-                h.state,
-                h.flags,
+                neigh::state_names(h.state),
+                neigh::flag_names(h.flags),
                 h.ty
             );
-            (Some((text, 12)), NEIGH_ATTRS)
+            (Some((text, 12)), neigh::NEIGH_ATTRS)
         }
         _ => (None, &[]),
     }
