@@ -137,6 +137,8 @@ options (before the command):
 \t--dry-run\t\tprint the requests that would change something; change nothing
 \t-j, --json\t\tJSON output for show, showmacs, showstp
 \t-b, --batch FILE\tone command a line from FILE (- for stdin), one process, one socket
+delbr and delif take --if-exists anywhere after the command: a bridge or port gone already
+is then a note on stderr, exit 0
 kernel calls, by path (* = default):
 \taddbr\t\tioctl* SIOCBRADDBR\t\tnetlink RTM_NEWLINK kind bridge\tsysfs: uses the ioctl
 \tdelbr\t\tioctl* SIOCBRDELBR\t\tnetlink RTM_DELLINK\t\tsysfs: uses the ioctl
@@ -288,6 +290,15 @@ impl cli::Program for Ctx<'_> {
                 "never heard of command [{word}]; see brctl --help"
             )));
         };
+        let mut if_exists = false;
+        let taken;
+        let args = if matches!(cmd.name, "delbr" | "delif") {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            (if_exists, taken) = cli::take_if_exists(&a);
+            &taken[..]
+        } else {
+            args
+        };
         if args.len() < cmd.min || args.len() > cmd.max {
             let n = args.len();
             let which = if n < cmd.min { "too few" } else { "too many" };
@@ -314,15 +325,23 @@ impl cli::Program for Ctx<'_> {
                     let found = e
                         .is(libc::EPERM)
                         .then(|| self.br.bridge(&br, Detail::Summary));
-                    return Err(match found {
-                        Some(Ok(_)) => cli::failure(&head, &e),
+                    let gone = |x: &Error| x.is(libc::ENXIO) || x.is(libc::ENODEV);
+                    let (failed, missing) = match found {
+                        Some(Ok(_)) => (cli::failure(&head, &e), false),
                         // Not there at all: said as such.
-                        Some(Err(x)) if !x.is(libc::EOPNOTSUPP) => mutate_error(c, &a, &x),
-                        _ => mutate_error(c, &a, &e),
-                    });
+                        Some(Err(x)) if !x.is(libc::EOPNOTSUPP) => {
+                            (mutate_error(c, &a, &x), gone(&x))
+                        }
+                        _ => (mutate_error(c, &a, &e), gone(&e)),
+                    };
+                    // With --if-exists, a bridge that is not there is a note.
+                    if !(if_exists && missing) {
+                        return Err(failed);
+                    }
+                    cli::gone("brctl", &failed);
                 }
             }
-            "addif" | "delif" => self.ports(c, &a)?,
+            "addif" | "delif" => self.ports(c, &a, if_exists)?,
             "hairpin" | "setpathcost" | "setportprio" => self.set_port(c, &head, &a)?,
             "setageing" | "setfd" | "sethello" | "setmaxage" | "setbridgeprio" | "stp" => {
                 self.set_bridge(c, &head, &a)?
@@ -339,7 +358,8 @@ impl cli::Program for Ctx<'_> {
 impl Ctx<'_> {
     /// addif/delif of one or more interfaces: all or nothing. If one fails, the ones done
     /// before it are undone.
-    fn ports(&mut self, c: &str, a: &[&str]) -> Result<(), Failure> {
+    /// With `if_exists`, a delif of a port (or bridge) that is gone is a note.
+    fn ports(&mut self, c: &str, a: &[&str], if_exists: bool) -> Result<(), Failure> {
         let add = c == "addif";
         let br = name(c, a[0])?;
         let ports = a[1..]
@@ -349,6 +369,10 @@ impl Ctx<'_> {
         for (i, p) in ports.iter().enumerate() {
             if let Err(e) = self.br.set_port_of(&br, p, add) {
                 let mut f = mutate_error(c, &[a[0], a[1 + i]], &e);
+                if if_exists && (e.is(libc::ENODEV) || e.is(libc::EINVAL)) {
+                    cli::gone("brctl", &f);
+                    continue;
+                }
                 let done = &ports[..i];
                 let undone: Vec<String> = done
                     .iter()

@@ -380,6 +380,27 @@ pub fn name(cmd: &str, s: &str) -> Result<libnet_sys::IfName, Failure> {
     libnet_sys::IfName::new(s).map_err(|e| Failure::usage(format!("{cmd} {e}")))
 }
 
+/// `--if-exists`, anywhere among a delete's words: whether it is there, and the words without
+/// it. With it, deleting what is gone already is a note and exit 0 (a runtime's teardown, as
+/// CNI's DEL, may run twice).
+pub fn take_if_exists(words: &[&str]) -> (bool, Vec<String>) {
+    let rest: Vec<String> = words
+        .iter()
+        .filter(|w| **w != "--if-exists")
+        .map(|w| w.to_string())
+        .collect();
+    (rest.len() != words.len(), rest)
+}
+
+/// Says on stderr that a delete with `--if-exists` found its object gone: the failure it
+/// would have been, as a note.
+pub fn gone(prog: &str, f: &Failure) {
+    say(&format!(
+        "{prog}: note: {} (--if-exists: nothing to delete)",
+        f.message
+    ));
+}
+
 /// The value after an option: `--opt VALUE` or `--opt=VALUE`.
 pub fn opt_value<'a>(
     c: &str,

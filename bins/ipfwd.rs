@@ -31,7 +31,8 @@ routes (the main table unless table T):
 \troute add ROUTE\t\t\tadd a route; ROUTE is
 \t\t\t\t\t[-4|-6] default|CIDR [via GW] [dev IF] [metric N] [table T]
 \t\t\t\t\twith via GW or dev IF or both
-\troute del ROUTE\t\t\tdelete the first route matching what ROUTE gives
+\troute del ROUTE [--if-exists]\tdelete the first route matching what ROUTE gives;
+\t\t\t\t\twith --if-exists none matching is a note, exit 0
 \troute show [-4|-6] [table T]\tthe routes of a table, IPv4 then IPv6
 options (before the command):
 \t-h, --help\t\tthis text
@@ -107,9 +108,22 @@ impl cli::Program for Ctx<'_> {
                 res.map_err(|e| route_failure(&head, &r, true, &e))
             }
             ["route", "del", rest @ ..] => {
-                let r = route_request(&head, rest, false)?;
-                let res = self.routes.del(&r);
-                res.map_err(|e| route_failure(&head, &r, false, &e))
+                let (if_exists, rest) = cli::take_if_exists(rest);
+                let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+                let r = route_request(&head, &rest, false)?;
+                match self.routes.del(&r) {
+                    // No such route (or its interface gone, and the route with it).
+                    Err(e)
+                        if if_exists
+                            && [libc::ESRCH, libc::ENOENT, libc::ENODEV]
+                                .iter()
+                                .any(|n| e.is(*n)) =>
+                    {
+                        cli::gone("ipfwd", &route_failure(&head, &r, false, &e));
+                        Ok(())
+                    }
+                    res => res.map_err(|e| route_failure(&head, &r, false, &e)),
+                }
             }
             ["route", "show", rest @ ..] => self.route_show(&head, rest),
             ["route", ..] => Err(Failure::usage(format!(

@@ -3,12 +3,13 @@
 //! table of natctl's own.
 
 use crate::cli::{self, Failure, Json, EXIT_OK};
+use libnet_sys::ifname::IfName;
 use libnet_sys::nat::host;
-use libnet_sys::nat::ops::{self, Change, Listed, Nat};
-use libnet_sys::nat::Rule;
+use libnet_sys::nat::ops::{self, Change, Listed, Nat, Opts};
+use libnet_sys::nat::{with_port, Family, Rule};
 use libnet_sys::{Error, Trace};
 use std::fmt::Write as _;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 const VERSION: &str = concat!("natctl (netplumb) ", env!("CARGO_PKG_VERSION"));
 
@@ -22,12 +23,21 @@ commands (each one transaction: all of it happens or none):
 \t\t\t\tsource NAT to a fixed address
 \tpublish add|del [HOSTIP:]PORT[-PORT] DEST:PORT[-PORT] [--proto tcp|udp] [--in IF]
 \t\t\t\tconnections to the host's PORT go to DEST (Docker's -p),
-\t\t\t\tfrom outside, from the host (127.0.0.1 too) and hairpin;
-\t\t\t\tadd turns on route_localnet toward DEST and hairpin on
-\t\t\t\tDEST's bridge port, and says so; del of a udp
-\t\t\t\tport deletes the conntrack entries it sent to DEST
+\t\t\t\tfrom outside, from the host (127.0.0.1 too), from
+\t\t\t\tDEST's neighbours and DEST itself (hairpin); a port
+\t\t\t\tanother publish holds is refused, the same publish
+\t\t\t\tagain is a note; add turns on route_localnet toward
+\t\t\t\tDEST and, with br_netfilter, hairpin on DEST's bridge
+\t\t\t\tport (every port while DEST is not known yet), and
+\t\t\t\tsays so; del of a udp port deletes the conntrack
+\t\t\t\tentries it sent to DEST
 \tisolate add|del BRIDGE1 BRIDGE2\tno forwarding between the two bridges, either way
+\tisolate add|del BRIDGE\t\tBRIDGE joins (leaves) the isolated set, Docker's model:
+\t\t\t\twhat enters from one bridge of the set may not leave
+\t\t\t\tby another (one rule per bridge, not one per pair)
 \tdel ID\t\t\t\tdelete the rule list shows with this id
+\t\t\t\tevery del takes --if-exists: what is gone already
+\t\t\t\tis a note on stderr, exit 0
 \tlist [-j]\t\t\tnatctl's rules: id, kind, match, target, packets, bytes
 \tflush\t\t\t\tremove natctl's table or chains (and nothing else)
 options (before the command):
@@ -51,9 +61,12 @@ kernel calls:
 \tboth\t\tRTM_GETROUTE, /proc/sys/net/ipv4/conf/IF/route_localnet,
 \t\t\tIFLA_BRPORT_MODE (publish add); IPCTNL_MSG_CT_GET + CT_DELETE
 \t\t\t(udp publish del); NFT_MSG_GETCHAIN dump (drop-policy warning)
-natctl changes only its own table (ip natctl) or chains (NATCTL, NATCTL-POSTROUTING,
-NATCTL-FORWARD and the jumps to them); every rule carries a comment
-\"natctl:SPEC\" by which list and del find it.
+natctl changes only its own tables (ip natctl, ip6 natctl) or chains (NATCTL,
+NATCTL-POSTROUTING, NATCTL-FORWARD, NATCTL-ISOLATION and the jumps to them); every rule
+carries a comment \"natctl:SPEC\" by which list and del find it. Addresses may be IPv6
+(fd00:88::/64, [2001:db8::1]:8080, [fd00:88::2]:80), on iptables through the ip6tables
+ABI (IP6T_SO_GET_INFO, IP6T_SO_GET_ENTRIES, IP6T_SO_SET_REPLACE); [::1] cannot be
+published (the kernel never routes ::1 off the host).
 ";
 
 fn usage_text() -> String {
@@ -99,6 +112,7 @@ fn failure(head: &str, e: &Error) -> Failure {
         Some(libc::ENOENT) if e.step == "check" => {
             "there is no such natctl rule (see natctl list)".to_string()
         }
+        None if e.step == "check" && !e.is_invalid() => e.reason(),
         Some(libc::ENOBUFS) => {
             "the kernel's answer was lost and the table does not show the change; run \
              natctl list to see where things stand"
@@ -111,8 +125,17 @@ fn failure(head: &str, e: &Error) -> Failure {
 
 impl cli::Program for Ctx<'_> {
     fn run(&mut self, words: &[String]) -> Result<i32, Failure> {
-        let w: Vec<&str> = words.iter().map(String::as_str).collect();
-        let head = w.join(" ");
+        let head = words.join(" ");
+        // `--if-exists` may stand anywhere in a delete: what is gone already is then a note.
+        let all: Vec<&str> = words.iter().map(String::as_str).collect();
+        let (if_exists, rest) = cli::take_if_exists(&all);
+        let w: Vec<&str> = rest.iter().map(String::as_str).collect();
+        let deletes = matches!(w.as_slice(), ["del", ..] | [_, "del", ..]);
+        if if_exists && !deletes {
+            return Err(Failure::usage(format!(
+                "{head}: --if-exists goes with a delete (KIND del ..., del ID)"
+            )));
+        }
         let change = match w.as_slice() {
             ["list"] => return self.list().map(|_| EXIT_OK),
             ["list", "-j" | "--json"] => {
@@ -128,18 +151,19 @@ impl cli::Program for Ctx<'_> {
                 self.nat.flush().map_err(|e| failure(&head, &e))?;
                 return Ok(EXIT_OK);
             }
-            ["del", id] => {
-                Change::DelId(id.parse().map_err(|_| {
+            ["del", id] => Change::DelId(
+                id.parse().map_err(|_| {
                     Failure::usage(format!("{head}: bad id '{id}' (see natctl list)"))
-                })?)
-            }
+                })?,
+                if_exists,
+            ),
             [kind @ ("masquerade" | "snat" | "publish" | "isolate"), op @ ("add" | "del"), rest @ ..] =>
             {
                 let rule = Rule::parse(kind, rest).map_err(|e| cli::failure(&head, &e))?;
                 if *op == "add" {
                     Change::Add(rule)
                 } else {
-                    Change::Del(rule)
+                    Change::Del(rule, if_exists)
                 }
             }
             [kind @ ("masquerade" | "snat" | "publish" | "isolate"), ..] => {
@@ -196,11 +220,12 @@ fn match_target(r: &Rule) -> (String, String) {
         Out::IsNot(i) => format!(" oifname != \"{i}\""),
     };
     match r {
-        Rule::Masquerade { subnet, out: o } => {
-            (format!("ip saddr {subnet}{}", out(o)), "masquerade".into())
-        }
+        Rule::Masquerade { subnet, out: o } => (
+            format!("{} saddr {subnet}{}", subnet.family().name(), out(o)),
+            "masquerade".into(),
+        ),
         Rule::Snat { subnet, to, out: o } => (
-            format!("ip saddr {subnet}{}", out(o)),
+            format!("{} saddr {subnet}{}", subnet.family().name(), out(o)),
             format!("snat to {to}"),
         ),
         Rule::Publish {
@@ -213,16 +238,20 @@ fn match_target(r: &Rule) -> (String, String) {
         } => {
             let mut m = String::new();
             if let Some(h) = host {
-                let _ = write!(m, "ip daddr {h} ");
+                let _ = write!(m, "{} daddr {h} ", Family::of(*h).name());
             }
             if let Some(i) = in_if {
                 let _ = write!(m, "iifname \"{i}\" ");
             }
             let _ = write!(m, "{} dport {ports}", proto.name());
-            (m, format!("dnat to {dest}:{dports}"))
+            (m, format!("dnat to {}:{dports}", with_port(*dest)))
         }
         Rule::Isolate { a, b } => (
             format!("iifname \"{a}\" oifname \"{b}\" and back"),
+            "drop".into(),
+        ),
+        Rule::Isolated { br } => (
+            format!("iifname \"{br}\" oifname != \"{br}\" jump isolation; oifname \"{br}\""),
             "drop".into(),
         ),
     }
@@ -232,7 +261,7 @@ impl Ctx<'_> {
     /// Makes the changes, then turns on what the published ports need of the host; when that
     /// cannot be done, takes the changes back.
     fn commit(&mut self, changes: &[(Change, String)]) -> Result<(), Error> {
-        let mut dests: Vec<Ipv4Addr> = changes
+        let mut dests: Vec<IpAddr> = changes
             .iter()
             .filter_map(|(c, _)| match c {
                 Change::Add(Rule::Publish { dest, .. }) => Some(*dest),
@@ -243,7 +272,7 @@ impl Ctx<'_> {
         dests.sort();
         dests.dedup();
         // The rules deleted, to forget their flows after: a delete by id is looked up first.
-        let listed = if changes.iter().any(|(c, _)| matches!(c, Change::DelId(_))) {
+        let listed = if changes.iter().any(|(c, _)| matches!(c, Change::DelId(..))) {
             self.nat.list()?
         } else {
             Vec::new()
@@ -251,28 +280,51 @@ impl Ctx<'_> {
         let deleted: Vec<Rule> = changes
             .iter()
             .filter_map(|(c, _)| match c {
-                Change::Del(r) => Some(r.clone()),
-                Change::DelId(id) => listed.iter().find(|l| l.id == *id).map(|l| l.rule.clone()),
+                Change::Del(r, _) => Some(r.clone()),
+                Change::DelId(id, _) => listed.iter().find(|l| l.id == *id).map(|l| l.rule.clone()),
                 Change::Add(_) => None,
             })
             .collect();
+        let isolated: Vec<&IfName> = changes
+            .iter()
+            .filter_map(|(c, _)| match c {
+                Change::Add(Rule::Isolate { a, b }) => Some(vec![a, b]),
+                Change::Add(Rule::Isolated { br }) => Some(vec![br]),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        host::check_isolated(self.trace, &isolated)?;
+        // Where each destination is routed: a publish's neighbour helper names that interface.
+        let opts = Opts {
+            ways: host::ways(self.trace, &dests)?,
+        };
         // Rules first, then the switches they need: a run killed in between leaves rules
         // without their switches (127.0.0.1 and hairpin not working yet), never route_localnet
         // or hairpin on with no rule (route_localnet on a bridge alone is CVE-2020-8558's
         // exposure). When the switches cannot be turned on, the rules are taken back.
-        self.nat.apply(changes)?;
+        let notes = self.nat.apply(changes, &opts)?;
+        for n in &notes {
+            cli::say(&format!("natctl: note: {n}"));
+        }
+        // A publish that was there already, or a delete of what was gone, changed nothing: it
+        // is neither taken back nor has flows to forget.
+        let noted = |r: &Rule| notes.iter().any(|n| n.starts_with(&r.spec()));
+        let deleted: Vec<Rule> = deleted.into_iter().filter(|r| !noted(r)).collect();
         let host = match host::prepare(self.trace, &dests) {
             Ok(h) => h,
             Err(e) => {
                 let back: Vec<(Change, String)> = changes
                     .iter()
                     .filter_map(|(c, line)| match c {
-                        Change::Add(r) => Some((Change::Del(r.clone()), line.clone())),
+                        Change::Add(r) if !noted(r) => {
+                            Some((Change::Del(r.clone(), false), line.clone()))
+                        }
                         _ => None,
                     })
                     .chain(deleted.iter().map(|r| (Change::Add(r.clone()), r.spec())))
                     .collect();
-                if let Err(b) = self.nat.apply(&back) {
+                if let Err(b) = self.nat.apply(&back, &opts) {
                     cli::say(&format!(
                         "natctl: could not take the rules back: {}",
                         b.reason()

@@ -14,7 +14,9 @@ const USAGE: &str = "\
 Usage: nsexec [options] COMMAND
 commands:
 \tadd NAME [--lo-up]\ta named namespace, as ip netns add makes one (--lo-up: loopback up)
-\tdel NAME [NAME...]\tremove names (processes inside keep their namespace)
+\tdel NAME [NAME...] [--if-exists]
+\t\t\t\tremove names (processes inside keep their namespace);
+\t\t\t\twith --if-exists a name gone already is a note, exit 0
 \tlist\t\t\tnamed namespaces: name, nsid, number of processes (or placeholder)
 \tidentify [PID]\t\tthe names of PID's namespace (default: this process's)
 \tpids NAME\t\tthe processes in a named namespace
@@ -104,8 +106,24 @@ impl cli::Program for Ctx<'_> {
                 named::add(t, n, lo_up).map_err(fail)?;
             }
             ["del", names @ ..] if !names.is_empty() => {
-                let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-                named::del(t, &names).map_err(fail)?;
+                let (if_exists, mut names) = cli::take_if_exists(names);
+                // With --if-exists a name gone already is a note; the others are deleted.
+                while let Err(e) = named::del(t, &names) {
+                    let gone = if_exists
+                        && names.contains(&e.object)
+                        && !named::list(t)
+                            .map_err(fail)?
+                            .iter()
+                            .any(|x| x.name == e.object);
+                    if !gone {
+                        return Err(fail(e));
+                    }
+                    cli::gone("nsexec", &fail(e.clone()));
+                    names.retain(|n| n != &e.object);
+                    if names.is_empty() {
+                        break;
+                    }
+                }
             }
             ["list"] => {
                 let v = named::list(t).map_err(fail)?;

@@ -18,7 +18,9 @@ commands:
 \t    [--peer-mac MAC] [--master BRIDGE] [--up]
 \t\t\tmake a veth pair in one request, each end born in its namespace
 \t\t\t(with --up the peer comes up in a second request, just after)
-\tdel NAME [NAME...]\tdelete pairs (several: one kernel batch, by interface group)
+\tdel NAME [NAME...] [--if-exists]
+\t\t\t\tdelete pairs (several: one kernel batch, by interface group);
+\t\t\t\twith --if-exists a name gone already is a note, exit 0
 \tnetns NAME NS\t\tmove one end into a namespace
 \tshow [NAME]\t\tveths with their peer, the peer's namespace, master, state,
 \t\t\t\tmtu and mac
@@ -184,18 +186,34 @@ impl Ctx<'_> {
     }
 
     fn del(&mut self, a: &[&str]) -> Result<(), Failure> {
+        let (if_exists, a) = cli::take_if_exists(a);
         if a.is_empty() {
             return Err(Failure::usage("del: which pairs? del NAME [NAME...]"));
         }
-        let names = a
+        let mut names = a
             .iter()
             .map(|n| name("del", n))
             .collect::<Result<Vec<_>, _>>()?;
         let head = format!("del {}", a.join(" "));
-        for note in self.veths.del(&names).map_err(|e| failure(&head, &e))? {
-            cli::say(&format!("vethctl: note: {note}"));
+        loop {
+            match self.veths.del(&names) {
+                Ok(notes) => {
+                    for note in notes {
+                        cli::say(&format!("vethctl: note: {note}"));
+                    }
+                    return Ok(());
+                }
+                // With --if-exists a name that is gone is a note; the others are deleted.
+                Err(e) if if_exists && e.is(libc::ENODEV) => {
+                    cli::gone("vethctl", &failure(&head, &e));
+                    names.retain(|n| n.as_str() != e.object);
+                    if names.is_empty() {
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(failure(&head, &e)),
+            }
         }
-        Ok(())
     }
 
     fn netns(&mut self, a: &[&str]) -> Result<(), Failure> {

@@ -31,9 +31,9 @@
 #      one-shot `natctl publish add PORT 10.88.0.2:80` (+ del) vs `nft add rule ip t publish tcp dport PORT
 #      dnat to 10.88.0.2:80` (+ delete by handle; table ip t is nft's own, laid out like natctl's) vs
 #      `iptables-legacy -t nat -A NATCTLBENCH ... -j DNAT` (+ -D), with each table already holding 0, 100,
-#      500, 1000 publishes' worth of rules (NAT_SIZES; a publish is 1 DNAT + 2 helper masquerades, for
-#      every tool), flushed and refilled for every size; NATN publishes as one `natctl -b FILE` vs one
-#      `nft -f FILE` of the same rules; and the xtables path, `natctl --via iptables`, vs iptables-legacy
+#      500, 1000, 10000 publishes' worth of rules (NAT_SIZES; a publish is 1 DNAT + 3 helper masquerades,
+#      for every tool), flushed and refilled for every size; NATN (10000) publishes as one `natctl -b FILE`
+#      vs one `nft -f FILE` of the same rules; and the xtables path, `natctl --via iptables`, vs iptables-legacy
 #      (one-shot and growth) and vs `iptables-legacy-restore --noflush` of NATN (rows say "not built yet"
 #      while `natctl --via iptables list` fails)
 #   9. embedded builds (issue 18; not in the default PARTS: PARTS="1 9"): stripped sizes of the
@@ -68,8 +68,8 @@
 #   DELN       pairs for the multi-delete comparison (200); the one-by-one side costs ~17 ms a pair
 #   PARTS      which parts to run (default "1 2 3 4 5 6 7 8 10"; e.g. PARTS="1 5" for vethctl/ifctl alone;
 #              part 1, sizes, always runs)
-#   NAT_SIZES  part 8: publishes already in the table for the growth tables ("0 100 500 1000")
-#   NATN       part 8: publishes in the batch files (1000)
+#   NAT_SIZES  part 8: publishes already in the table for the growth tables ("0 100 500 1000 10000")
+#   NATN       part 8: publishes in the batch files (10000)
 #   OVN        part 10: FDB and neighbour entries in the batch files (1000)
 #   BATCH_VIA_NETLINK=1   also time `brctl --via netlink -b FILE` in the batch part (+REPS x N x 16 ms)
 #   BIN        directory holding our brctl and netplumb (default: build target/release with cargo)
@@ -137,8 +137,8 @@ PEER_SYSCTL=${PEER_SYSCTL:-/sbin/sysctl}
 PEER_NFT=${PEER_NFT:-/usr/sbin/nft}
 PEER_IPT=${PEER_IPT:-/usr/sbin/iptables-legacy}
 PEER_IPT_RESTORE=${PEER_IPT_RESTORE:-/usr/sbin/iptables-legacy-restore}
-NAT_SIZES=${NAT_SIZES:-0 100 500 1000}
-NATN=${NATN:-1000}
+NAT_SIZES=${NAT_SIZES:-0 100 500 1000 10000}
+NATN=${NATN:-10000}
 OVN=${OVN:-1000}
 PEER_BRIDGE=${PEER_BRIDGE:-/sbin/bridge}
 PEER_ARP=${PEER_ARP:-/usr/sbin/arp}
@@ -594,7 +594,7 @@ fi
 if part 8; then
 echo
 echo "## 8. natctl: publish PORT -> 10.88.0.2:80; peers nft (its own table ip t) and iptables-legacy (chains NATCTLBENCH,"
-echo "   NATCTLBENCH-POST); a publish is 1 DNAT + 2 helper masquerades for every tool; NAT_SIZES=\"$NAT_SIZES\" NATN=$NATN"
+echo "   NATCTLBENCH-POST); a publish is 1 DNAT + 3 helper masquerades for every tool; NAT_SIZES=\"$NAT_SIZES\" NATN=$NATN"
 [ -x "$NATCTL" ] || die "no $NATCTL"
 # Netfilter state belongs to the network namespace of whoever talks to it: check once more that this
 # is the scratch namespace before making any rule (the xtables lock lives in our own tmpfs /run).
@@ -625,6 +625,7 @@ nft_file() {
     for ((i = 0; i < $1; i++)); do
         echo "    ip saddr 127.0.0.0/8 ip daddr ${DEST%:*} tcp dport ${DEST#*:} masquerade"
         echo "    ip saddr ${DEST%:*} ip daddr ${DEST%:*} tcp dport ${DEST#*:} masquerade"
+        echo "    ip daddr ${DEST%:*} iifname \"nb0\" oifname \"nb0\" tcp dport ${DEST#*:} masquerade"
     done
     echo '  }'
     echo '}'
@@ -638,6 +639,7 @@ ipt_file() {
     for ((i = 0; i < $1; i++)); do
         echo "-A NATCTLBENCH-POST -s 127.0.0.0/8 -d ${DEST%:*}/32 -p tcp --dport ${DEST#*:} -j MASQUERADE"
         echo "-A NATCTLBENCH-POST -s ${DEST%:*}/32 -d ${DEST%:*}/32 -p tcp --dport ${DEST#*:} -j MASQUERADE"
+        echo "-A NATCTLBENCH-POST -d ${DEST%:*}/32 -i nb0 -o nb0 -p tcp --dport ${DEST#*:} -j MASQUERADE"
     done
     echo COMMIT
 }
@@ -660,7 +662,7 @@ nat_reset() {
 # counts: DNAT/masquerade rules in an nf_tables table (nftc TABLE) or in the legacy nat table (iptc)
 nftc() { "$PEER_NFT" list table ip "$1" 2>/dev/null | awk '/dnat to/ { d++ } /masquerade/ { m++ } END { printf "%d/%d", d, m }'; }
 iptc() { "$PEER_IPT" -t nat -S 2>/dev/null | awk '/-j DNAT/ { d++ } /-j MASQUERADE/ { m++ } END { printf "%d/%d", d, m }'; }
-want() { echo "$1/$((2 * $1))"; }
+want() { echo "$1/$((3 * $1))"; }
 # nft_next: the handle the next rule in table t gets (handles count up per table; deleting frees none),
 # found by one echoed add + delete of the probe rule.  In the tables below every run adds exactly one
 # rule to t, so spawnbench's run index (-b BASE, {i}) is the handle of that run's rule: delete by it.
@@ -709,7 +711,7 @@ PUB_NIPT=n/a; PUBD_NIPT=n/a
 [ $NIPT = 1 ] || echo "  $NOT_BUILT"
 
 echo
-echo "## 8b. growth: the same add + del with S publishes (S DNAT + 2S masquerade rules) already in each tool's table;"
+echo "## 8b. growth: the same add + del with S publishes (S DNAT + 3S masquerade rules) already in each tool's table;"
 echo "   natctl, nft and iptables-legacy interleaved (natctl's and nft's tables are separate nf_tables tables, the legacy"
 echo "   nat table is xtables'); natctl --via iptables in a table of its own, the legacy table then holding only its S;"
 echo "   everything flushed and refilled for every S; $RUNS runs"
@@ -727,7 +729,7 @@ for s in $NAT_SIZES; do
     [ "$(nftc natctl)/$(nftc t)/$(iptc)" = "$(want "$s")/$(want "$s")/$(want "$s")" ] \
         || warn "8b: tables changed at $s: natctl $(nftc natctl), t $(nftc t), legacy $(iptc)"
     G[natctl.$s]=$(m8 "$TMP/t-g$s" 1); G[natctl-del.$s]=$(m8 "$TMP/t-g$s" 2)
-    G[nft.$s]=$(m8 "$TMP/t-g$s" 3); G[ipt.$s]=$(m8 "$TMP/t-g$s" 5)
+    G[nft.$s]=$(m8 "$TMP/t-g$s" 3); G[nft-del.$s]=$(m8 "$TMP/t-g$s" 4); G[ipt.$s]=$(m8 "$TMP/t-g$s" 5)
     G[natctl-cpu.$s]=$(c8 "$TMP/t-g$s" 1); G[nft-cpu.$s]=$(c8 "$TMP/t-g$s" 3); G[ipt-cpu.$s]=$(c8 "$TMP/t-g$s" 5)
     G[nipt.$s]=n/a; G[nipt-cpu.$s]=n/a
     if [ $NIPT = 1 ]; then
@@ -751,7 +753,7 @@ echo "  natctl publish del, median wall us: $(for s in $NAT_SIZES; do printf '@%
 S0=$(awk '{ print $1 }' <<<"$NAT_SIZES"); SMAX=$(awk '{ print $NF }' <<<"$NAT_SIZES")
 
 echo
-echo "## 8c. $NATN publishes in one process: natctl -b FILE vs nft -f FILE ($NATN dnat + $((2 * NATN)) masquerade rules and"
+echo "## 8c. $NATN publishes in one process: natctl -b FILE vs nft -f FILE ($NATN dnat + $((3 * NATN)) masquerade rules and"
 echo "   table t's chains, like natctl's), each run into an empty ruleset; $RUNS_BIG runs"
 nat_reset
 fill "$NATN" natctl; fill "$NATN" nft
@@ -984,7 +986,16 @@ for s in $NAT_SIZES; do
 done
 R_FLAT=$(r8 "${G[natctl.$SMAX]}" "${G[natctl.$S0]}")
 row "add growth @$SMAX/@$S0 (x)" "$R_FLAT" "" "" "" "" "ours <= 1.25 (flat)" "$(pmle "$R_FLAT" 1.25) (nft $(r8 "${G[nft.$SMAX]}" "${G[nft.$S0]}"), iptables-legacy $(r8 "${G[ipt.$SMAX]}" "${G[ipt.$S0]}"); CPU: ours $(r8 "${G[natctl-cpu.$SMAX]}" "${G[natctl-cpu.$S0]}"), nft $(r8 "${G[nft-cpu.$SMAX]}" "${G[nft-cpu.$S0]}"), iptables-legacy $(r8 "${G[ipt-cpu.$SMAX]}" "${G[ipt-cpu.$S0]}"))"
+# issue 15's goals at the largest size: add and del each flat (<= 1.3x their own cost on an empty
+# table) and <= 0.5x nft's rule add / delete by handle at the same size; the batch <= 0.5x nft -f
+R_DFLAT=$(r8 "${G[natctl-del.$SMAX]}" "${G[natctl-del.$S0]}")
+R_ADDN=$(r8 "${G[natctl.$SMAX]}" "${G[nft.$SMAX]}"); R_DELN=$(r8 "${G[natctl-del.$SMAX]}" "${G[nft-del.$SMAX]}")
+row "add @$SMAX/@$S0, issue 15 (x)" "$R_FLAT" "" "" "" "" "ours <= 1.30 (flat)" "$(pmle "$R_FLAT" 1.30)"
+row "del @$SMAX/@$S0, issue 15 (x)" "$R_DFLAT" "" "" "" "" "ours <= 1.30 (flat)" "$(pmle "$R_DFLAT" 1.30) (del ${G[natctl-del.$S0]} -> ${G[natctl-del.$SMAX]} us)"
+row "add @$SMAX ours/nft (x)" "$R_ADDN" "" "" "" "" "ours/nft <= 0.50" "$(pmle "$R_ADDN" 0.50) (nft add rule ${G[nft.$SMAX]} us)"
+row "del @$SMAX ours/nft (x)" "$R_DELN" "" "" "" "" "ours/nft <= 0.50" "$(pmle "$R_DELN" 0.50) (nft delete rule handle ${G[nft-del.$SMAX]} us)"
 R_NB=$(r8 "$NB_US" "$NB_NFT")
+row "batch $NATN ours/nft-f, issue 15" "$R_NB" "" "" "" "" "ours/nft-f <= 0.50" "$(pmle "$R_NB" 0.50)"
 row "batch $NATN publishes -b (us)" "$NB_US" "" "" "" "" "ours/nft-f <= 1.00" "$(pmle "$R_NB" 1.00) (nft -f $NB_NFT, ours/nft-f $R_NB)"
 row "  natctl flush @$NATN (us)" "$NB_FLUSH" "" "" "" "" "-" "info (nft delete table $NB_NFTDEL)"
 if [ $NIPT = 1 ]; then

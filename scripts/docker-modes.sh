@@ -21,7 +21,7 @@ leads to a namespace wan (203.0.113.2):
               its server is reached at c1's address
   user-defined networks
               br-net1 (172.18.0.0/16, container a1) and br-net2 (172.19.0.0/16, b1): the
-              host routes between them until `natctl isolate add` cuts it; then a1 is
+              host routes between them until both join natctl's isolated set; then a1 is
               connected to net2 with a second veth (eth1) as `docker network connect` does,
               and resolves b1 by name through its namespace's hosts file (`--link`)
 
@@ -70,8 +70,10 @@ np_bridge br-net2 172.19.0.1/16
 np_container a1 veth-a1 br-net1 172.18.0.2/16 172.18.0.1
 np_container b1 veth-b1 br-net2 172.19.0.2/16 172.19.0.1
 np_prove_ping "networks: before isolation, the host routes a1 to b1 (172.19.0.2)" a1 172.19.0.2
-np_say "# Docker keeps its networks apart: no forwarding between the two bridges, either way"
-np_nat isolate add br-net1 br-net2
+np_say "# Docker keeps its networks apart: each bridge joins the isolated set (one rule each);"
+np_say "# what enters from one bridge of the set may not leave by another"
+np_nat isolate add br-net1
+np_nat isolate add br-net2
 np_prove_no_ping "networks: isolated, a1 no longer reaches b1 through the host" a1 172.19.0.2
 np_prove_no_ping "networks: isolated, b1 no longer reaches a1 through the host" b1 172.18.0.2
 np_say "# docker network connect net2 a1: a second veth pair, eth1 in a1, a port of br-net2"

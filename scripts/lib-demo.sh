@@ -338,6 +338,7 @@ np_undo_one() {
     link) ! np_link_exists "$1" || np_try vethctl del "$1" ;;
     bridge) ! np_link_exists "$1" || { np_try ifctl down "$1" && np_try brctl delbr "$1"; } ;;
     forward) np_try ipfwd off ;;
+    forward6) np_try ipfwd off --ipv6 ;;
     nat) np_try natctl "$1" del "${@:2}" ;;
     nattable) [ "$(natctl -j list)" != "[]" ] || np_try natctl flush ;;
     hosts) np_try nsexec hosts "$1" del "$2" ;;
@@ -448,6 +449,19 @@ np_forward_on() {
     np_capture ipfwd on || np_die "step failed: ipfwd on"
     case $NP_OUT in *"-> 1"*) np_made forward 0 ;; esac
 }
+# IPv6 forwarding (net.ipv6.conf.all.forwarding), recorded to be turned back like IPv4's.
+np_forward6_on() {
+    np_capture ipfwd on --ipv6 || np_die "step failed: ipfwd on --ipv6"
+    case $NP_OUT in *"-> 1"*) np_made forward6 0 ;; esac
+}
+# Waits until no IPv6 address of namespace NS ("-": this one) is still tentative (duplicate
+# address detection, about a second after an address is added): one in use before that fails.
+np_wait_dad() {
+    np_in "$1"
+    np_wait_for "${NP_IN[@]}" python3 -c 'import sys
+sys.exit(any(int(l.split()[4], 16) & 0x40 for l in open("/proc/net/if_inet6")))' ||
+        np_die "IPv6 addresses in ${1/-/the host} stayed tentative (duplicate address detection)"
+}
 
 # natctl KIND add ARGS...: one rule, recorded as KIND ARGS (undone with KIND del ARGS). The
 # first rule of a run whose natctl table was not there records that too, so teardown removes
@@ -513,7 +527,7 @@ np_prove_no_ping() {
     np_proof $? "$1"
 }
 
-# The TCP peer-address echo the proofs use, written into the run dir: `server NAME PORT`
+# The TCP peer-address echo the proofs use, written into the run dir: `server NAME PORT [6]`
 # answers one connection with "NAME sees PEER-ADDRESS"; `client ADDR PORT`
 # prints what it hears. Every use runs under `timeout`.
 np_write_peer_echo() {
@@ -522,9 +536,14 @@ import socket, sys
 if sys.argv[1] == "server":
     name, port = sys.argv[2], int(sys.argv[3])
     ready = "%s/%s-%d.ready" % (sys.path[0], name, port)
-    s = socket.socket()
+    v6 = sys.argv[4:] == ["6"]
+    if v6:
+        ready = ready[:-len(".ready")] + "-6.ready"
+    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
+    if v6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind(("::" if v6 else "0.0.0.0", port))
     s.listen(4)
     open(ready, "w").close()
     c, peer = s.accept()
@@ -564,15 +583,16 @@ np_wait_for() {
     done
 }
 
-# np_server NAME NS PORT: a peer-address echo server in NS (see np_in) on PORT, in the
-# background for at most 20 s; returns once it listens.
+# np_server NAME NS PORT [6]: a peer-address echo server in NS (see np_in) on PORT (IPv6 only
+# with 6), in the background for at most 20 s; returns once it listens.
 np_server() {
-    local name=$1 port=$3
+    local name=$1 port=$3 fam=${4:-}
+    local at="$NP_RUN/$name-$port${fam:+-$fam}"
     np_in "$2"
-    rm -f "$NP_RUN/$name-$port.ready"
-    np_background "$NP_RUN/$name-$port.log" timeout 20 "${NP_IN[@]}" python3 "$NP_RUN/peer-echo.py" server "$name" "$port"
-    if ! np_wait_for test -e "$NP_RUN/$name-$port.ready"; then
-        cat "$NP_RUN/$name-$port.log" >&2
+    rm -f "$at.ready"
+    np_background "$at.log" timeout 20 "${NP_IN[@]}" python3 "$NP_RUN/peer-echo.py" server "$name" "$port" $fam
+    if ! np_wait_for test -e "$at.ready"; then
+        cat "$at.log" >&2
         np_die "the server $name did not listen on port $port within 5 s"
     fi
 }

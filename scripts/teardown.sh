@@ -11,7 +11,7 @@ Usage: scripts/teardown.sh [--here | --host] [--explain] [NAME...]
 
 Removes what a run of a worked script kept (--keep) made, last made first, exactly as its
 record /run/netplumb-scripts/NAME/made lists it (the namespaces, veth pairs, bridges,
-natctl rules and natctl's table when the run made it, the forwarding switch when the run
+natctl rules and natctl's table when the run made it, the forwarding switches when the run
 turned it on, hosts-file lines and the files and directories they needed, processes the run
 started, the data directories it made for them), and nothing else; then the record. NAME is
 two-namespaces, bridge-net, docker-bridge, docker-modes or overlay-net; with none, every kept

@@ -34,14 +34,25 @@ sysctl -qw net.ipv4.ip_forward=1
 /// A server in namespace `ns` on `proto` ("tcp" or "udp") `port` that answers each connection
 /// (each datagram) with "NS sees PEER-ADDRESS" and ends by itself after 30 s.
 fn server(sb: &Sandbox, proto: &str, ns: &str, port: u16) {
+    server_on(sb, 4, proto, ns, port)
+}
+
+/// As [`server`], on IPv4 (`ip` 4) or IPv6 (6) only.
+fn server_on(sb: &Sandbox, ip: u8, proto: &str, ns: &str, port: u16) {
     let listening = if proto == "udp" { "-lun" } else { "-ltn" };
+    let (fam, any) = if ip == 6 {
+        ("AF_INET6", "::")
+    } else {
+        ("AF_INET", "0.0.0.0")
+    };
     sb.ok(&format!(
         r#"ip netns exec {ns} timeout 30 python3 -c '
 import socket
 udp = "{proto}" == "udp"
-s = socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+s = socket.socket(socket.{fam}, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", {port}))
+"{fam}" == "AF_INET6" and s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind(("{any}", {port}))
 udp or s.listen(8)
 while True:
     if udp:
@@ -49,7 +60,7 @@ while True:
     else:
         c, a = s.accept(); c.sendall(("{ns} sees %s\n" % a[0]).encode()); c.close()
 ' >/dev/null 2>&1 &
-        i=0; until ip netns exec {ns} ss {listening} | grep -q ":{port} "; do
+        i=0; until ip netns exec {ns} ss -{ip} {listening} | grep -q ":{port} "; do
           i=$((i+1)); [ $i -lt 200 ] || exit 1; sleep 0.02; done"#
     ));
 }
@@ -67,14 +78,21 @@ fn ask(sb: &Sandbox, ns: &str, proto: &str, sport: u16, addr: &str, port: u16) -
     } else {
         format!("ip netns exec {ns} ")
     };
+    // An IPv6 address (a colon in it) is asked over IPv6.
+    let (fam, any) = if addr.contains(':') {
+        ("AF_INET6", "::")
+    } else {
+        ("AF_INET", "0.0.0.0")
+    };
     let o = sb.sh(&format!(
         r#"{pre}timeout 10 python3 -c '
 import socket
 udp = "{proto}" == "udp"
 try:
-    s = socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM); s.settimeout(2)
+    s = socket.socket(socket.{fam}, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+    s.settimeout(2)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    {sport} and s.bind(("0.0.0.0", {sport}))
+    {sport} and s.bind(("{any}", {sport}))
     s.connect(("{addr}", {port}))
     udp and s.send(b"?")
     print(s.recv(100).decode().strip())
@@ -239,7 +257,26 @@ fn assert_kept(before: &[String], now: &[String], what: &str) {
 /// Everything natctl could touch in the tables, counters masked (traffic of its own, such as
 /// IGMP reports, moves them): the whole nf_tables ruleset and the whole legacy one.
 fn state(sb: &Sandbox) -> String {
-    sb.ok("nft list ruleset") + &masked(&xt_save(sb))
+    let nft: String = sb
+        .ok("nft list ruleset")
+        .lines()
+        .map(|l| match l.find("packets ") {
+            Some(i) => {
+                let rest = &l[i..];
+                let end = rest
+                    .find(" bytes ")
+                    .and_then(|b| {
+                        rest[b + 7..]
+                            .find(|c: char| !c.is_ascii_digit())
+                            .map(|e| b + 7 + e)
+                    })
+                    .unwrap_or(rest.len());
+                format!("{}packets - bytes -{}\n", &l[..i], &rest[end..])
+            }
+            None => format!("{l}\n"),
+        })
+        .collect();
+    nft + &masked(&xt_save(sb))
 }
 
 /// The lines of `save` (plain `iptables-legacy-save`) in `table` that append to `chain`.
@@ -363,7 +400,10 @@ fn docker_bridge_with_real_traffic(via: &str) {
         .at("nftables")
         .arr()
         .iter()
-        .filter_map(|o| o.get("table").map(|t| t.s("name")))
+        .filter_map(|o| {
+            o.get("table")
+                .map(|t| format!("{} {}", t.s("family"), t.s("name")))
+        })
         .collect();
     if via == "nftables" {
         let ours = ruleset(&sb, "natctl");
@@ -378,11 +418,17 @@ fn docker_bridge_with_real_traffic(via: &str) {
         ] {
             assert!(ours.contains(want), "missing {want:?} in\n{ours}");
         }
-        assert_eq!(tables, ["other", "natctl"]);
+        // Isolation holds for IPv6 too: its rules are in ip6 natctl as well.
+        assert_eq!(tables, ["ip other", "ip natctl", "ip6 natctl"]);
+        let ours6 = sb.ok("nft list table ip6 natctl");
+        assert!(
+            ours6.contains(r#"iifname "br1" oifname "br0" counter"#),
+            "{ours6}"
+        );
     } else {
         check_iptables_rules(&sb.ok("iptables-legacy-save"));
         // The iptables path makes nothing in nf_tables.
-        assert_eq!(tables, ["other"]);
+        assert_eq!(tables, ["ip other"]);
     }
 
     // list: each rule once, with counters that saw the traffic; on the iptables path in the
@@ -541,6 +587,11 @@ fn bad_input_and_conflicts_change_nothing_on_either_path() {
         ("publish add 8080 10.88.0.2", 2, "DEST:PORT"),
         ("snat add 10.88.0.0/16", 2, "--to ADDR"),
         ("isolate add br0 br0", 2, "from itself"),
+        (
+            "isolate add br0 nosuch",
+            1,
+            "isolate add br0 nosuch: no bridge (no interface) named nosuch",
+        ),
         ("del 12345", 1, "no such natctl rule"),
         ("del x", 2, "bad id"),
         ("frobnicate", 2, "unknown command"),
@@ -944,6 +995,7 @@ fn drop_policies_on_the_forward_hook_are_warned_about(via: &str) {
     let (err, warned) = run("snat add 10.90.0.0/16 --to 192.0.2.1");
     assert_eq!(warned, [nft_drop, xt_drop], "--via {via}: {err}");
     assert_eq!(err.lines().count(), 2, "--via {via}: {err}");
+    sb.ok("ip link add br2 type bridge");
     assert_eq!(run("isolate add br0 br2").0, "", "--via {via}");
 
     sb.ok("nft delete table inet fw");
@@ -965,8 +1017,9 @@ fn tidy(save: &str) -> String {
 }
 
 /// The rules of the round trip below, as each path's save tool prints them (see [`tidy`]): on
-/// nftables the chains of table ip natctl, which end the listing (named objects of natctl's
-/// own may come before them), on iptables the whole of it.
+/// nftables the chains of table ip natctl (named objects of natctl's own may come before them)
+/// and table ip6 natctl (isolation holds for IPv6 too), which end the listing; on iptables the
+/// whole of it.
 const SAVED_NFT: &str = r#"chain prerouting {
 type nat hook prerouting priority dstnat - 1; policy accept;
 fib daddr type local jump publish comment "natctl:base"
@@ -981,10 +1034,13 @@ ip saddr 10.88.0.0/16 oifname != "br0" counter packets 0 bytes 0 masquerade comm
 ip saddr 10.90.0.0/16 counter packets 0 bytes 0 snat to 192.0.2.1 comment "natctl:snat 10.90.0.0/16 --to 192.0.2.1"
 ip saddr 127.0.0.0/8 ip daddr 10.88.0.2 tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
 ip saddr 10.88.0.2 ip daddr 10.88.0.2 tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
+ip daddr 10.88.0.2 iifname "br0" oifname "br0" tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
 ip saddr 127.0.0.0/8 ip daddr 10.88.0.3 udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 ip saddr 10.88.0.3 ip daddr 10.88.0.3 udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
+ip daddr 10.88.0.3 iifname "br0" oifname "br0" udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 ip saddr 127.0.0.0/8 ip daddr 10.88.0.2 tcp dport 443 masquerade comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
 ip saddr 10.88.0.2 ip daddr 10.88.0.2 tcp dport 443 masquerade comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
+ip daddr 10.88.0.2 iifname "br0" oifname "br0" tcp dport 443 masquerade comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
 }
 chain forward {
 type filter hook forward priority filter - 1; policy accept;
@@ -997,6 +1053,29 @@ iifname "wan0" udp dport 5000 counter packets 0 bytes 0 dnat to 10.88.0.3:6000 c
 iifname "wan0" udp dport 5001 counter packets 0 bytes 0 dnat to 10.88.0.3:6001 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 iifname "wan0" udp dport 5002 counter packets 0 bytes 0 dnat to 10.88.0.3:6002 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 ip daddr 192.0.2.1 tcp dport 8443 counter packets 0 bytes 0 dnat to 10.88.0.2:443 comment "natctl:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp"
+}
+}
+table ip6 natctl {
+counter natctl-b0e97f85e6df4b1d {
+packets 0 bytes 0
+}
+chain prerouting {
+type nat hook prerouting priority dstnat - 1; policy accept;
+fib daddr type local jump publish comment "natctl:base"
+}
+chain output {
+type nat hook output priority -101; policy accept;
+ip6 daddr != ::1 fib daddr type local jump publish comment "natctl:base"
+}
+chain postrouting {
+type nat hook postrouting priority srcnat + 1; policy accept;
+}
+chain forward {
+type filter hook forward priority filter - 1; policy accept;
+iifname "br0" oifname "br1" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
+iifname "br1" oifname "br0" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
+}
+chain publish {
 }
 }
 "#;
@@ -1029,10 +1108,13 @@ COMMIT
 -A NATCTL-POSTROUTING -s 10.90.0.0/16 -m comment --comment "natctl:snat 10.90.0.0/16 --to 192.0.2.1" -j SNAT --to-source 192.0.2.1
 -A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.2/32 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 10.88.0.2/32 -d 10.88.0.2/32 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" -j MASQUERADE
+-A NATCTL-POSTROUTING -d 10.88.0.2/32 -i br0 -o br0 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.3/32 -p udp -m udp --dport 6000:6002 -m comment --comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 10.88.0.3/32 -d 10.88.0.3/32 -p udp -m udp --dport 6000:6002 -m comment --comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j MASQUERADE
+-A NATCTL-POSTROUTING -d 10.88.0.3/32 -i br0 -o br0 -p udp -m udp --dport 6000:6002 -m comment --comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 127.0.0.0/8 -d 10.88.0.2/32 -p tcp -m tcp --dport 443 -m comment --comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp" -j MASQUERADE
 -A NATCTL-POSTROUTING -s 10.88.0.2/32 -d 10.88.0.2/32 -p tcp -m tcp --dport 443 -m comment --comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp" -j MASQUERADE
+-A NATCTL-POSTROUTING -d 10.88.0.2/32 -i br0 -o br0 -p tcp -m tcp --dport 443 -m comment --comment "natctl+:publish 192.0.2.1:8443 10.88.0.2:443 --proto tcp" -j MASQUERADE
 COMMIT
 "#;
 
@@ -1123,4 +1205,780 @@ fn what_natctl_wrote_saves_and_restores_unchanged(via: &str) {
     check(&sb.ok(save), &rest, "after publish del");
     natctl_ok(&sb, via, "publish add 192.0.2.1:8443 10.88.0.2:443");
     sorted_specs("after the rule was deleted and added again");
+}
+
+#[test]
+fn hairpin_and_neighbours_in_the_normal_order_nftables() {
+    hairpin_and_neighbours_in_the_normal_order("nftables");
+}
+
+#[test]
+fn hairpin_and_neighbours_in_the_normal_order_iptables() {
+    hairpin_and_neighbours_in_the_normal_order("iptables");
+}
+
+/// Docker's order: the port is published as the container starts, before it has sent anything
+/// (its address is in no neighbour table, its MAC in no FDB). Still the container reaches its
+/// own published port through the host's address, and so does its neighbour on the same
+/// bridge, whether br_netfilter hands bridged packets to the firewall or not; publishing again
+/// is no error.
+fn hairpin_and_neighbours_in_the_normal_order(via: &str) {
+    for call in [1, 0] {
+        let sb = Sandbox::new();
+        sb.ok(NET);
+        sb.ok(&format!(
+            "sysctl -qw net.bridge.bridge-nf-call-iptables={call}"
+        ));
+        server(&sb, "tcp", "c1", 80);
+        let o = natctl_ok(&sb, via, "publish add 8080 10.88.0.2:80");
+        let err = text(&o.stderr);
+        let hairpin = |port: &str| sb.link(port).s("linkinfo.info_slave_data.hairpin");
+        if call == 1 {
+            // c1 is not known yet: every port of br0 gets hairpin, and natctl says so.
+            assert!(
+                err.contains("natctl: set hairpin on vc1 of br0 (10.88.0.2 is not yet known"),
+                "--via {via}: {err}"
+            );
+            assert_eq!(hairpin("vc1"), "true");
+            assert_eq!(hairpin("vc3"), "true");
+        } else {
+            // Routed, not bridged: no port needs hairpin.
+            assert!(!err.contains("hairpin"), "--via {via}: {err}");
+            assert_eq!(hairpin("vc1"), "false");
+        }
+        let what = format!("--via {via}, bridge-nf-call-iptables={call}");
+        assert_eq!(
+            connect(&sb, "c1", "192.0.2.1", 8080),
+            "c1 sees 10.88.0.1",
+            "{what}"
+        );
+        // The neighbour: with br_netfilter the answer is bridged back through conntrack
+        // and c1 may see c3's own address; routed, natctl masquerades it.
+        let seen = connect(&sb, "c3", "192.0.2.1", 8080);
+        let want = if call == 1 {
+            "c1 sees 10.88.0.3"
+        } else {
+            "c1 sees 10.88.0.1"
+        };
+        assert_eq!(seen, want, "{what}");
+        assert_eq!(
+            connect(&sb, "wan", "192.0.2.1", 8080),
+            "c1 sees 192.0.2.2",
+            "{what}"
+        );
+        // The same publish again (0.0.0.0 is every address, as without one) is done already.
+        let before = state(&sb);
+        for again in [
+            "publish add 8080 10.88.0.2:80",
+            "publish add 0.0.0.0:8080 10.88.0.2:80",
+        ] {
+            let o = natctl_ok(&sb, via, again);
+            assert_eq!(
+                text(&o.stderr),
+                "natctl: note: publish 8080 10.88.0.2:80 --proto tcp is there already: nothing added\n",
+                "{what}: {again}"
+            );
+            assert_eq!(state(&sb), before, "{what}: {again}");
+        }
+    }
+}
+
+#[test]
+fn a_host_port_is_published_once_nftables() {
+    a_host_port_is_published_once("nftables");
+}
+
+#[test]
+fn a_host_port_is_published_once_iptables() {
+    a_host_port_is_published_once("iptables");
+}
+
+/// A second publish of a host port held already can never match: refused, naming the holder
+/// (per protocol and host address; every address overlaps each one), nothing changed.
+fn a_host_port_is_published_once(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    natctl_ok(&sb, via, "publish add 8080 10.88.0.2:80");
+    natctl_ok(
+        &sb,
+        via,
+        "publish add 192.0.2.1:9000-9010 10.88.0.2:9000-9010",
+    );
+    let before = state(&sb);
+    for (args, holder) in [
+        (
+            "publish add 8080 10.88.0.3:80",
+            "publish 8080 10.88.0.2:80 --proto tcp",
+        ),
+        (
+            "publish add 8000-8090 10.88.0.3:80",
+            "publish 8080 10.88.0.2:80 --proto tcp",
+        ),
+        (
+            "publish add 192.0.2.1:8080 10.88.0.3:80",
+            "publish 8080 10.88.0.2:80 --proto tcp",
+        ),
+        (
+            "publish add 9010 10.88.0.3:80",
+            "publish 192.0.2.1:9000-9010 10.88.0.2:9000-9010 --proto tcp",
+        ),
+        (
+            "publish add 192.0.2.1:9005 10.88.0.3:80",
+            "publish 192.0.2.1:9000-9010 10.88.0.2:9000-9010 --proto tcp",
+        ),
+    ] {
+        let o = natctl(&sb, via, args);
+        assert_eq!(o.status.code(), Some(1), "--via {via} {args}");
+        assert_eq!(
+            text(&o.stderr),
+            format!(
+                "natctl: {args}: its host port is already published by {holder} (see natctl list)\n"
+            ),
+            "--via {via} {args}"
+        );
+        assert_eq!(state(&sb), before, "--via {via} {args} changed the rules");
+    }
+    // Another protocol, another host address, ports beside the range: all free.
+    for args in [
+        "publish add 8080 10.88.0.3:80 --proto udp",
+        "publish add 127.0.0.1:9005 10.88.0.3:80",
+        "publish add 9011 10.88.0.3:80",
+    ] {
+        natctl_ok(&sb, via, args);
+    }
+    assert_eq!(listed(&sb, via).len(), 5, "--via {via}");
+}
+
+#[test]
+fn nothing_is_left_once_nothing_is_held() {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    sb.ok(OTHER_XT);
+    let xt_before = masked(&xt_save(&sb));
+    for via in VIAS {
+        natctl_ok(
+            &sb,
+            via,
+            "-b - <<'EOF'\nmasquerade add 10.88.0.0/16 --not-out br0\npublish add 8080 10.88.0.2:80\nisolate add br0 br1\nEOF",
+        );
+        let l = listed(&sb, via);
+        let publish = l.iter().find(|r| r.s("kind") == "publish").unwrap();
+        let id = publish.s("id");
+        natctl_ok(&sb, via, "isolate del br0 br1");
+        natctl_ok(&sb, via, "masquerade del 10.88.0.0/16 --not-out br0");
+        if via == "iptables" {
+            // filter holds nothing of natctl's any more: NATCTL-FORWARD and its jump went.
+            let save = sb.ok("iptables-legacy-save");
+            assert!(!save.contains("NATCTL-FORWARD"), "{save}");
+            assert!(save.contains(":NATCTL "), "{save}");
+        }
+        natctl_ok(&sb, via, &format!("del {id}"));
+        assert_eq!(listed(&sb, via).len(), 0);
+        // The table went in the transaction of the last delete; the legacy chains and jumps too.
+        assert_eq!(sb.ok("nft list tables"), "", "--via {via}");
+        assert_eq!(masked(&xt_save(&sb)), xt_before, "--via {via}");
+    }
+}
+
+#[test]
+fn if_exists_deletes_of_what_is_gone_are_notes_nftables() {
+    if_exists_deletes_of_what_is_gone_are_notes("nftables");
+}
+
+#[test]
+fn if_exists_deletes_of_what_is_gone_are_notes_iptables() {
+    if_exists_deletes_of_what_is_gone_are_notes("iptables");
+}
+
+/// A teardown run twice (CNI's DEL): `--if-exists` makes deleting what is gone a note, exit 0,
+/// nothing changed; without it, it is the error it always was.
+fn if_exists_deletes_of_what_is_gone_are_notes(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    natctl_ok(&sb, via, "masquerade add 10.88.0.0/16");
+    let before = state(&sb);
+    for (args, note) in [
+        (
+            "publish del 8080 10.88.0.2:80 --if-exists",
+            "publish 8080 10.88.0.2:80 --proto tcp is not there: nothing deleted",
+        ),
+        (
+            "masquerade del --if-exists 10.99.0.0/16",
+            "masquerade 10.99.0.0/16 is not there: nothing deleted",
+        ),
+        (
+            "isolate del br0 br1 --if-exists",
+            "isolate br0 br1 is not there: nothing deleted",
+        ),
+        (
+            "del 12345 --if-exists",
+            "no rule has id 12345: nothing deleted",
+        ),
+    ] {
+        let o = natctl_ok(&sb, via, args);
+        assert_eq!(
+            text(&o.stderr),
+            format!("natctl: note: {note}\n"),
+            "--via {via} {args}"
+        );
+        assert_eq!(state(&sb), before, "--via {via} {args}");
+        let without = args.replace(" --if-exists", "");
+        let o = natctl(&sb, via, &without);
+        assert_eq!(o.status.code(), Some(1), "--via {via} {without}");
+        assert!(
+            text(&o.stderr).contains("no such natctl rule"),
+            "--via {via} {without}"
+        );
+    }
+    // What is there is deleted as ever; a batch may mix both.
+    natctl_ok(
+        &sb,
+        via,
+        "-b - <<'EOF'\nmasquerade del 10.88.0.0/16 --if-exists\npublish del 8080 10.88.0.2:80 --if-exists\nEOF",
+    );
+    assert_eq!(listed(&sb, via).len(), 0);
+    let o = natctl(&sb, via, "publish add 8080 10.88.0.2:80 --if-exists");
+    assert_eq!(o.status.code(), Some(2), "--via {via}");
+}
+
+#[test]
+fn an_isolated_set_of_bridges_nftables() {
+    an_isolated_set_of_bridges("nftables");
+}
+
+#[test]
+fn an_isolated_set_of_bridges_iptables() {
+    an_isolated_set_of_bridges("iptables");
+}
+
+/// Docker's isolation: bridges join an isolated set one at a time (one rule each); what enters
+/// from one bridge of the set may not leave by another, while a bridge outside the set and the
+/// way out stay open. Real pings both ways, and the rules in nft's and iptables' own words.
+fn an_isolated_set_of_bridges(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    sb.ok("ip netns add c4; ip -n c4 link set lo up
+           ip link add br2 type bridge; ip addr add 10.90.0.1/16 dev br2; ip link set br2 up
+           ip link add vc4 type veth peer name eth0 netns c4; ip link set vc4 master br2 up
+           ip -n c4 addr add 10.90.0.2/16 dev eth0; ip -n c4 link set eth0 up
+           ip -n c4 route add default via 10.90.0.1");
+    natctl_ok(&sb, via, "masquerade add 10.88.0.0/16 --not-out br0");
+    let reach = |from: &str, to: &str| {
+        sb.sh(&format!("ip netns exec {from} ping -c1 -W1 {to}"))
+            .status
+            .success()
+    };
+    let (c1, c2, c4, wan) = ("10.88.0.2", "10.89.0.2", "10.90.0.2", "192.0.2.2");
+    let check = |want: &[(&str, &str, bool)], what: &str| {
+        for (from, to, ok) in want {
+            assert_eq!(reach(from, to), *ok, "--via {via} {what}: {from} -> {to}");
+        }
+    };
+    check(&[("c1", c2, true), ("c2", c1, true)], "no isolation yet");
+    natctl_ok(&sb, via, "isolate add br0");
+    // One bridge alone isolates nothing.
+    check(&[("c1", c2, true)], "br0 alone in the set");
+    natctl_ok(&sb, via, "isolate add br1");
+    check(
+        &[
+            ("c1", c2, false),
+            ("c2", c1, false),
+            ("c1", c4, true),
+            ("c4", c2, true),
+            ("c1", wan, true),
+        ],
+        "br0 and br1 in the set",
+    );
+    natctl_ok(&sb, via, "isolate add br2");
+    check(
+        &[("c1", c4, false), ("c4", c2, false), ("c1", wan, true)],
+        "br0, br1 and br2 in the set",
+    );
+    // The rules: one jump and one drop per bridge, in the path's own words.
+    if via == "nftables" {
+        let ours = ruleset(&sb, "natctl");
+        for br in ["br0", "br1", "br2"] {
+            for want in [
+                format!(
+                    "iifname \"{br}\" oifname != \"{br}\" jump isolation comment \"natctl+:isolate {br}\""
+                ),
+                format!("oifname \"{br}\" counter packets"),
+            ] {
+                assert!(ours.contains(&want), "missing {want:?} in\n{ours}");
+            }
+        }
+        let j = Jv::parse(&sb.ok("nft -j list chain ip natctl isolation"));
+        let drops = j
+            .at("nftables")
+            .arr()
+            .iter()
+            .filter(|o| o.get("rule").is_some())
+            .count();
+        assert_eq!(drops, 3, "{}", j.to_json());
+    } else {
+        let save = sb.ok("iptables-legacy-save");
+        let rule = |br: &str| {
+            [
+                format!("-A NATCTL-FORWARD -i {br} ! -o {br} -m comment --comment \"natctl+:isolate {br}\" -j NATCTL-ISOLATION"),
+                format!("-A NATCTL-ISOLATION -o {br} -m comment --comment \"natctl:isolate {br}\" -j DROP"),
+            ]
+        };
+        let (fwd, iso): (Vec<String>, Vec<String>) = ["br0", "br1", "br2"]
+            .iter()
+            .map(|b| rule(b))
+            .map(|[a, b]| (a, b))
+            .unzip();
+        assert_eq!(
+            chain_rules(&save, "filter", "NATCTL-FORWARD"),
+            fwd,
+            "{save}"
+        );
+        assert_eq!(
+            chain_rules(&save, "filter", "NATCTL-ISOLATION"),
+            iso,
+            "{save}"
+        );
+    }
+    let l = listed(&sb, via);
+    let isolated: Vec<String> = specs(&l)
+        .into_iter()
+        .filter(|s| s.starts_with("isolate"))
+        .collect();
+    assert_eq!(isolated, ["isolate br0", "isolate br1", "isolate br2"]);
+    let br1 = l.iter().find(|r| r.s("spec") == "isolate br1").unwrap();
+    assert!(
+        br1.s("packets").parse::<u64>().unwrap() >= 1,
+        "{}",
+        br1.to_json()
+    );
+    // Leaving the set: br0 reaches everyone again, br1 and br2 stay apart.
+    natctl_ok(&sb, via, "isolate del br0");
+    check(
+        &[("c1", c2, true), ("c4", c1, true), ("c2", c4, false)],
+        "br0 left the set",
+    );
+    let o = natctl(&sb, via, "isolate add nosuch");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        text(&o.stderr),
+        "natctl: isolate add nosuch: no bridge (no interface) named nosuch\n"
+    );
+    // The last ones deleted: nothing of natctl's isolation is left.
+    natctl_ok(&sb, via, "isolate add br0 br2");
+    natctl_ok(&sb, via, "isolate del br1");
+    natctl_ok(&sb, via, "isolate del br2");
+    check(&[("c2", c4, true), ("c1", c4, false)], "the set emptied");
+    assert!(!sb.ok("nft list ruleset").contains("isolation"));
+    assert!(!sb.ok("iptables-legacy-save").contains("NATCTL-ISOLATION"));
+}
+
+/// The Docker bridge network of [`NET`] in IPv6 (IPv6 on, no DAD waits): wan
+/// (2001:db8:ff::2) — host (wan0 2001:db8:ff::1; br0 fd00:88::1/64; br1 fd00:89::1/64) — c1
+/// (fd00:88::2) and c3 (fd00:88::3) on br0, c2 (fd00:89::2) on br1. IPv4 as in [`NET`] too.
+const NET6: &str = r#"
+sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
+sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+sysctl -qw net.ipv6.conf.all.forwarding=1
+ip link set lo up
+for n in wan c1 c2 c3; do
+  ip netns add $n; ip -n $n link set lo up
+  ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+done
+ip link add wan0 type veth peer name eth0 netns wan
+ip addr add 192.0.2.1/24 dev wan0; ip addr add 2001:db8:ff::1/64 dev wan0 nodad; ip link set wan0 up
+ip -n wan addr add 192.0.2.2/24 dev eth0; ip -n wan addr add 2001:db8:ff::2/64 dev eth0 nodad
+ip -n wan link set eth0 up
+for b in 0 1; do
+  ip link add br$b type bridge; ip addr add 10.8$((8 + b)).0.1/16 dev br$b
+  ip addr add fd00:8$((8 + b))::1/64 dev br$b nodad; ip link set br$b up
+done
+attach() {
+  ip link add $2 type veth peer name eth0 netns $1; ip link set $2 master $3 up
+  ip -n $1 addr add $4/16 dev eth0; ip -n $1 addr add $6/64 dev eth0 nodad
+  ip -n $1 link set eth0 up; ip -n $1 route add default via $5; ip -n $1 -6 route add default via $7
+}
+attach c1 vc1 br0 10.88.0.2 10.88.0.1 fd00:88::2 fd00:88::1
+attach c3 vc3 br0 10.88.0.3 10.88.0.1 fd00:88::3 fd00:88::1
+attach c2 vc2 br1 10.89.0.2 10.89.0.1 fd00:89::2 fd00:89::1
+sysctl -qw net.ipv4.ip_forward=1
+"#;
+
+#[test]
+fn docker_bridge_in_ipv6_with_real_traffic_nftables() {
+    for call in [1, 0] {
+        docker_bridge_in_ipv6("nftables", call);
+    }
+}
+
+#[test]
+fn docker_bridge_in_ipv6_with_real_traffic_iptables() {
+    for call in [1, 0] {
+        docker_bridge_in_ipv6("iptables", call);
+    }
+}
+
+/// natctl's IPv6 publishes of the scenario below as `ip6tables-legacy-save` prints them.
+const SAVED_XT6_NATCTL: &str = r#"-A NATCTL -p tcp -m tcp --dport 8080 -m comment --comment "natctl:publish 8080 [fd00:88::2]:80 --proto tcp" -j DNAT --to-destination [fd00:88::2]:80
+-A NATCTL -d 2001:db8:ff::1/128 -p tcp -m tcp --dport 8081 -m comment --comment "natctl:publish [2001:db8:ff::1]:8081 [fd00:88::2]:80 --proto tcp" -j DNAT --to-destination [fd00:88::2]:80
+-A NATCTL -p udp -m udp --dport 5353 -m comment --comment "natctl:publish 5353 [fd00:88::2]:5353 --proto udp" -j DNAT --to-destination [fd00:88::2]:5353"#;
+
+/// The IPv6 Docker scenario on kernel path `via`, with br_netfilter's bridge-nf-call-ip6tables
+/// `call`:
+/// outside to a published port (the client's own address seen), the way out masqueraded,
+/// from the host (its own address; ::1 is not published and is refused at once), hairpin and
+/// a neighbour in Docker's order, UDP flows forgotten on unpublish, isolation, a drop policy
+/// in another ip6 table warned about; the rules read back with `nft -j list table ip6 natctl`
+/// or `ip6tables-legacy-save` (exact lines, and restorable).
+fn docker_bridge_in_ipv6(via: &str, call: u8) {
+    let what = format!("--via {via}, bridge-nf-call-ip6tables={call}");
+    let sb = Sandbox::new();
+    sb.ok(NET6);
+    sb.ok(&format!(
+        "sysctl -qw net.bridge.bridge-nf-call-ip6tables={call}"
+    ));
+    server_on(&sb, 6, "tcp", "c1", 80);
+    server_on(&sb, 6, "udp", "c1", 5353);
+    server_on(&sb, 6, "tcp", "wan", 8000);
+    server_on(&sb, 6, "tcp", "c2", 80);
+    // Nothing yet.
+    assert!(connect(&sb, "wan", "2001:db8:ff::1", 8080).starts_with("failed"));
+    assert!(connect(&sb, "c1", "2001:db8:ff::2", 8000).starts_with("failed"));
+
+    natctl_ok(&sb, via, "masquerade add fd00:88::/64 --not-out br0");
+    let o = natctl_ok(&sb, via, "publish add 8080 [fd00:88::2]:80");
+    let err = text(&o.stderr);
+    if call == 1 {
+        assert!(
+            err.contains("natctl: set hairpin on vc1 of br0"),
+            "{what}: {err}"
+        );
+    } else {
+        assert!(!err.contains("hairpin"), "{what}: {err}");
+    }
+    // No route_localnet for IPv6: nothing of it is said or done.
+    assert!(!err.contains("route_localnet"), "{what}: {err}");
+    natctl_ok(
+        &sb,
+        via,
+        "publish add [2001:db8:ff::1]:8081 [fd00:88::2]:80",
+    );
+    natctl_ok(
+        &sb,
+        via,
+        "publish add [::]:5353 [fd00:88::2]:5353 --proto udp",
+    );
+
+    // Outside in: the container sees the client's own address.
+    assert_eq!(
+        connect(&sb, "wan", "2001:db8:ff::1", 8080),
+        "c1 sees 2001:db8:ff::2",
+        "{what}"
+    );
+    assert_eq!(
+        connect(&sb, "wan", "2001:db8:ff::1", 8081),
+        "c1 sees 2001:db8:ff::2",
+        "{what}"
+    );
+    // Out: masqueraded behind the host's wan address.
+    assert_eq!(
+        connect(&sb, "c1", "2001:db8:ff::2", 8000),
+        "wan sees 2001:db8:ff::1",
+        "{what}"
+    );
+    // From the host to its own address; ::1 is not DNATed, so refused at once.
+    assert_eq!(
+        connect(&sb, "", "2001:db8:ff::1", 8080),
+        "c1 sees 2001:db8:ff::1",
+        "{what}"
+    );
+    assert_eq!(
+        connect(&sb, "", "::1", 8080),
+        "failed: ConnectionRefusedError",
+        "{what}"
+    );
+    // Hairpin, and the neighbour (masqueraded when routed, its own address when bridged).
+    assert_eq!(
+        connect(&sb, "c1", "2001:db8:ff::1", 8080),
+        "c1 sees fd00:88::1",
+        "{what}"
+    );
+    let want = if call == 1 {
+        "c1 sees fd00:88::3"
+    } else {
+        "c1 sees fd00:88::1"
+    };
+    assert_eq!(connect(&sb, "c3", "2001:db8:ff::1", 8080), want, "{what}");
+    // A container of another bridge.
+    assert!(
+        connect(&sb, "c2", "2001:db8:ff::1", 8080).starts_with("c1 sees"),
+        "{what}"
+    );
+
+    // UDP: a flow from a fixed port reaches c1; unpublishing forgets it.
+    assert_eq!(
+        ask(&sb, "wan", "udp", 40000, "2001:db8:ff::1", 5353),
+        "c1 sees 2001:db8:ff::2",
+        "{what}"
+    );
+    let flows = |sb: &Sandbox| {
+        sb.ok("conntrack -L -f ipv6 -p udp --dport 5353 2>/dev/null")
+            .lines()
+            .count()
+    };
+    assert_eq!(flows(&sb), 1, "{what}");
+
+    if via == "iptables" {
+        // The rules, in ip6tables' own words; what it saved it restores, unchanged.
+        let save = sb.ok("ip6tables-legacy-save");
+        assert_eq!(
+            chain_rules(&save, "nat", "NATCTL").join("\n"),
+            SAVED_XT6_NATCTL,
+            "{what}"
+        );
+        assert_eq!(
+            chain_rules(&save, "nat", "OUTPUT"),
+            [
+                r#"-A OUTPUT ! -d ::1/128 -m addrtype --dst-type LOCAL -m comment --comment "natctl:base" -j NATCTL"#
+            ],
+            "{what}"
+        );
+        let post = chain_rules(&save, "nat", "NATCTL-POSTROUTING");
+        for want in [
+            r#"-A NATCTL-POSTROUTING -s fd00:88::/64 ! -o br0 -m comment --comment "natctl:masquerade fd00:88::/64 --not-out br0" -j MASQUERADE"#,
+            r#"-A NATCTL-POSTROUTING -d fd00:88::2/128 -i br0 -o br0 -p tcp -m tcp --dport 80 -m comment --comment "natctl+:publish 8080 [fd00:88::2]:80 --proto tcp" -j MASQUERADE"#,
+        ] {
+            assert!(post.contains(&want), "{what}: missing {want:?} in\n{save}");
+        }
+        // With its counters (-c), so the counts list shows below survive the round trip.
+        let counted = sb.ok("ip6tables-legacy-save -c");
+        let o = sb.sh_input("ip6tables-legacy-restore -c", Some(&counted));
+        assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "{what}: {}",
+            text(&o.stderr)
+        );
+        let tidy_save = |s: &str| -> Vec<String> {
+            s.lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| uncount(l).0)
+                .collect()
+        };
+        assert_eq!(
+            tidy_save(&sb.ok("ip6tables-legacy-save -c")),
+            tidy_save(&counted),
+            "{what}"
+        );
+        assert!(!sb.ok("nft list tables").contains("natctl"), "{what}");
+    }
+    // The rules, in nft's own JSON: the ip6 table holds the DNAT to [fd00:88::2]:80.
+    let j = Jv::parse(&if via == "nftables" {
+        sb.ok("nft -j list table ip6 natctl")
+    } else {
+        r#"{"nftables": []}"#.to_string()
+    });
+    let rules: Vec<String> = j
+        .at("nftables")
+        .arr()
+        .iter()
+        .filter_map(|o| o.get("rule").map(|r| r.to_json()))
+        .collect();
+    let dnat = rules
+        .iter()
+        .find(|r| r.contains("\"dnat\"") && r.contains("8081"))
+        .cloned()
+        .unwrap_or_else(|| {
+            // Checked in ip6tables' words above.
+            assert_eq!(via, "iptables", "{what}: no dnat of 8081 in {rules:?}");
+            r#""dnat":{"addr":"fd00:88::2","port":80}, "right":"2001:db8:ff::1""#.into()
+        });
+    for want in [
+        r#""dnat":{"addr":"fd00:88::2","port":80}"#,
+        r#""right":"2001:db8:ff::1""#,
+    ] {
+        assert!(dnat.contains(want), "{what}: {want} not in {dnat}");
+    }
+    let l = listed(&sb, via);
+    let p = l
+        .iter()
+        .find(|r| r.s("spec") == "publish 8080 [fd00:88::2]:80 --proto tcp")
+        .unwrap_or_else(|| panic!("{what}: {:?}", specs(&l)));
+    assert!(
+        p.s("packets").parse::<u64>().unwrap() >= 3,
+        "{}",
+        p.to_json()
+    );
+    // IPv6 ids are apart from IPv4 ones (handles count per table).
+    if via == "nftables" {
+        assert!(
+            p.s("id").parse::<u64>().unwrap() > 1_000_000_000,
+            "{}",
+            p.to_json()
+        );
+    }
+    assert_eq!(p.s("match"), "tcp dport 8080");
+    assert_eq!(p.s("target"), "dnat to [fd00:88::2]:80");
+
+    let o = natctl_ok(&sb, via, "publish del 5353 [fd00:88::2]:5353 --proto udp");
+    assert!(
+        text(&o.stderr).contains(
+            "natctl: removed 1 conntrack entries of publish 5353 [fd00:88::2]:5353 --proto udp"
+        ),
+        "{what}: {}",
+        text(&o.stderr)
+    );
+    assert_eq!(flows(&sb), 0, "{what}");
+
+    // Isolation holds for IPv6: c2 on br1 reached c1 before, not after.
+    assert!(
+        connect(&sb, "c2", "fd00:88::2", 80).starts_with("c1 sees"),
+        "{what}"
+    );
+    natctl_ok(&sb, via, "isolate add br0 br1");
+    assert!(
+        connect(&sb, "c2", "fd00:88::2", 80).starts_with("failed"),
+        "{what}"
+    );
+    assert!(
+        connect(&sb, "c1", "fd00:89::2", 80).starts_with("failed"),
+        "{what}"
+    );
+    natctl_ok(&sb, via, "isolate del br0 br1");
+    natctl_ok(&sb, via, "isolate add br0");
+    natctl_ok(&sb, via, "isolate add br1");
+    assert!(
+        connect(&sb, "c2", "fd00:88::2", 80).starts_with("failed"),
+        "{what}"
+    );
+
+    // A drop policy in another ip6 table's forward chain is warned about.
+    sb.ok("nft add table ip6 fw
+           nft add chain ip6 fw fw1 '{ type filter hook forward priority 0; policy drop; }'");
+    let o = natctl_ok(&sb, via, "snat add fd00:89::/64 --to 2001:db8:ff::1");
+    assert!(
+        text(&o.stderr).contains(
+            "natctl: warning: table ip6 fw, chain fw1 (hook forward, priority 0) has policy drop"
+        ),
+        "{what}: {}",
+        text(&o.stderr)
+    );
+    sb.ok("nft delete table ip6 fw");
+
+    // Deleting every rule leaves neither table.
+    natctl_ok(
+        &sb,
+        via,
+        "-b - <<'EOF'
+masquerade del fd00:88::/64 --not-out br0
+snat del fd00:89::/64 --to 2001:db8:ff::1
+publish del 8080 [fd00:88::2]:80
+publish del [2001:db8:ff::1]:8081 [fd00:88::2]:80
+isolate del br0
+isolate del br1
+EOF",
+    );
+    assert_eq!(sb.ok("nft list tables"), "", "{what}");
+    for save in ["iptables-legacy-save", "ip6tables-legacy-save"] {
+        let s = sb.ok(save);
+        assert!(
+            !s.contains("natctl") && !s.contains("NATCTL"),
+            "{what}: {save}:\n{s}"
+        );
+    }
+}
+
+#[test]
+fn ipv6_input_is_checked_on_both_paths() {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    for via in VIAS {
+        for (args, code, says) in [
+            (
+                "publish add [::1]:8080 [fd00:88::2]:80",
+                2,
+                "[::1] cannot be published",
+            ),
+            (
+                "publish add 192.0.2.1:8080 [fd00:88::2]:80",
+                2,
+                "different address families",
+            ),
+            ("publish add 8080 fd00:88::2:80", 2, "expected DEST:PORT"),
+            ("publish add fd00::1:8080 [fd00:88::2]:80", 2, "in brackets"),
+            (
+                "snat add fd00:88::/64 --to 192.0.2.1",
+                2,
+                "different address families",
+            ),
+            (
+                "masquerade add fd00:88::1/64",
+                2,
+                "host bits set; the subnet is fd00:88::/64",
+            ),
+            ("masquerade add fd00:88::/129", 2, "(0 to 128)"),
+        ] {
+            let o = natctl(&sb, via, args);
+            let err = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(code), "--via {via} {args}: {err}");
+            assert!(
+                err.contains(says) && err.lines().count() == 1,
+                "--via {via} {args}: {err}"
+            );
+        }
+    }
+    assert_eq!(sb.ok("nft list tables"), "");
+}
+
+#[test]
+fn ipv4_and_ipv6_rules_live_side_by_side() {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    for via in VIAS {
+        // Adds that read no rules (masquerade, snat, isolate) must not touch the other
+        // family's table; deletes take only their own.
+        for args in [
+            "masquerade add 10.88.0.0/16 --not-out br0",
+            "masquerade add fd00:88::/64 --not-out br0",
+            "snat add fd00:89::/64 --to 2001:db8:ff::1",
+            "isolate add br0 br1",
+            "masquerade add 10.89.0.0/16 --not-out br1",
+        ] {
+            natctl_ok(&sb, via, args);
+        }
+        let mut got = specs(&listed(&sb, via));
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "isolate br0 br1",
+                "masquerade 10.88.0.0/16 --not-out br0",
+                "masquerade 10.89.0.0/16 --not-out br1",
+                "masquerade fd00:88::/64 --not-out br0",
+                "snat fd00:89::/64 --to 2001:db8:ff::1",
+            ],
+            "--via {via}"
+        );
+        natctl_ok(&sb, via, "masquerade del fd00:88::/64 --not-out br0");
+        natctl_ok(&sb, via, "snat del fd00:89::/64 --to 2001:db8:ff::1");
+        natctl_ok(&sb, via, "isolate del br0 br1");
+        let mut got = specs(&listed(&sb, via));
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "masquerade 10.88.0.0/16 --not-out br0",
+                "masquerade 10.89.0.0/16 --not-out br1"
+            ],
+            "--via {via}"
+        );
+        if via == "nftables" {
+            assert_eq!(sb.ok("nft list tables"), "table ip natctl\n");
+        } else {
+            let s = sb.ok("ip6tables-legacy-save");
+            assert!(!s.contains("NATCTL"), "{s}");
+        }
+        natctl_ok(&sb, via, "-b - <<'EOF'\nmasquerade del 10.88.0.0/16 --not-out br0\nmasquerade del 10.89.0.0/16 --not-out br1\nEOF");
+        assert_eq!(listed(&sb, via).len(), 0, "--via {via}");
+    }
+    assert_eq!(sb.ok("nft list tables"), "");
 }

@@ -125,6 +125,43 @@ fn docker_bridge_masquerades_the_way_out_and_publishes_the_way_in() {
 }
 
 #[test]
+fn docker_bridge_ipv6_proves_both_families() {
+    let o = run("docker-bridge.sh", &["--ipv6"]);
+    let out = ok_with(
+        &o,
+        &[
+            "+ ifctl addr add wan0 2001:db8:ff::1/64",
+            "+ ifctl addr add docker0 fd00:17::1/64",
+            "+ nsexec exec c1 ifctl addr add eth0 fd00:17::2/64",
+            "+ nsexec exec c2 ipfwd route add -6 default via fd00:17::1",
+            "+ ipfwd on --ipv6",
+            "+ natctl masquerade add fd00:17::/64 --not-out docker0",
+            "+ natctl publish add 8080 '[fd00:17::2]:80'",
+            "proof ok: c1 connects to wan (203.0.113.2:9000), masqueraded: wan sees 203.0.113.1",
+            "proof ok: IPv6: c1 reaches c2 (fd00:17::3)",
+            "proof ok: IPv6: c2 reaches c1 (fd00:17::2)",
+            "proof ok: IPv6: c1 reaches its gateway, docker0 (fd00:17::1)",
+            // The outside sees the host's IPv6 address (masquerade), and the container behind
+            // the published port the outside client's own.
+            "proof ok: IPv6: c1 connects to wan ([2001:db8:ff::2]:9000), masqueraded: wan sees 2001:db8:ff::1",
+            "proof ok: IPv6: wan connects to the host's published port ([2001:db8:ff::1]:8080), served by c1: c1 sees 2001:db8:ff::2",
+            "== docker-bridge: 10 proofs held, 0 failed",
+            "+ natctl publish del 8080 '[fd00:17::2]:80'",
+            "+ ipfwd off --ipv6",
+            "+ brctl delbr docker0",
+        ],
+    );
+    // Both families' rules, side by side in natctl's list.
+    for want in [
+        "dnat to 172.17.0.2:80",
+        "dnat to [fd00:17::2]:80",
+        "ip6 saddr fd00:17::/64",
+    ] {
+        assert!(out.contains(want), "no {want:?} in {out}");
+    }
+}
+
+#[test]
 fn docker_bridge_takes_a_container_count_and_a_subnet() {
     let o = run(
         "docker-bridge.sh",
@@ -287,7 +324,8 @@ fn docker_modes_each_mode_by_hand() {
             "c1-too sees 172.17.0.3",
             // user-defined networks: routed, then isolated, then connected, then linked.
             "proof ok: networks: before isolation, the host routes a1 to b1 (172.19.0.2)",
-            "+ natctl isolate add br-net1 br-net2",
+            "+ natctl isolate add br-net1",
+            "+ natctl isolate add br-net2",
             "proof ok: networks: isolated, a1 no longer reaches b1 through the host",
             "proof ok: networks: isolated, b1 no longer reaches a1 through the host",
             "+ vethctl add veth-a1-net2 peer eth1 --peer-netns a1 --master br-net2 --up",
@@ -637,7 +675,8 @@ fn teardown_of_docker_modes_removes_its_table_hosts_files_and_switch() {
                 "+ nsexec --explain hosts a1 del b1",
                 "+ rm /etc/netns/a1/hosts",
                 "+ rmdir /etc/netns",
-                "+ natctl --explain isolate del br-net1 br-net2",
+                "+ natctl --explain isolate del br-net2",
+                "+ natctl --explain isolate del br-net1",
                 // natctl's table was made by this run: it goes too.
                 "+ natctl --explain flush",
                 "+ ipfwd --explain off",

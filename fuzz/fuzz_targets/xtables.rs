@@ -4,7 +4,7 @@
 //! and what that writes must parse again.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use libnet_sys::xtables::{Info, Table};
+use libnet_sys::xtables::{Abi, Info, Table};
 
 /// The hooks and counts, from the first 48 bytes of the input (the answer part of
 /// `struct ipt_getinfo`); the rest is the blob.
@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (head, blob) = data.split_at(48);
-    let Ok(t) = Table::parse("nat", &info(head, blob.len()), blob) else {
+    let Ok(t) = Table::parse("nat", Abi::V4, &info(head, blob.len()), blob) else {
         return;
     };
     let _ = t.summary();
@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
         num_entries: t.entries() as u32,
         size: b1.len() as u32,
     };
-    let t2 = Table::parse("nat", &again, &b1).expect("what we wrote parses");
+    let t2 = Table::parse("nat", Abi::V4, &again, &b1).expect("what we wrote parses");
     let (b2, ..) = t2.serialize().expect("and serializes again");
     assert_eq!(
         b1, b2,

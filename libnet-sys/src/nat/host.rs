@@ -4,6 +4,15 @@
 //! with br_netfilter a container's connection to its own published port can be bridged back
 //! out the port it came in on. Both are switches natctl turns on and reports; `undo` turns
 //! back what it turned when the rules that needed them could not be made.
+//!
+//! Hairpin is needed only while br_netfilter hands bridged packets to iptables
+//! (`net.bridge.bridge-nf-call-iptables=1`): it DNATs a container's packet on the bridge and,
+//! the destination being on the same bridge, bridges it on instead of routing it. Without
+//! br_netfilter the packet is routed out of the bridge device, which may send it to any port.
+//! The container's port is the one its address was last seen behind; before it has sent
+//! anything (the usual order: ports are published as a container starts) that is not known,
+//! so every port of the bridge then gets hairpin, as Docker does for all its ports when it
+//! runs without its userland proxy. A port attached later is not covered: natctl says so.
 
 use crate::bridge::ops::Bridges;
 use crate::bridge::{Detail, PortSetting};
@@ -39,10 +48,10 @@ enum Way {
     Stays,
 }
 
-fn route_out(k: &mut Kernel, dst: Ipv4Addr) -> Result<Way> {
+fn route_out(k: &mut Kernel, dst: IpAddr) -> Result<Way> {
     let mut way = Way::Stays;
     let asked = k.nl()?.transact(
-        route::get_route(IpAddr::V4(dst)),
+        route::get_route(dst),
         &dst.to_string(),
         Access::Read,
         &mut |m| {
@@ -84,9 +93,28 @@ fn neighbour(trace: &Trace, dst: Ipv4Addr, dev: &str) -> Option<[u8; 6]> {
     Some(mac)
 }
 
+/// The interface each destination is routed out of (those that are routed out of one), for
+/// the rules that name it.
+pub fn ways(trace: Trace, dests: &[IpAddr]) -> Result<Vec<(IpAddr, IfName)>> {
+    let mut k = Kernel::new(trace);
+    let mut v = Vec::new();
+    for &dst in dests {
+        if let Way::Out(oif) = route_out(&mut k, dst)? {
+            let link = k.get_link(
+                crate::netlink::rtnl::link::get_link_by_index(oif, None, 0),
+                &oif,
+            )?;
+            if let Some(dev) = link.name {
+                v.push((dst, dev));
+            }
+        }
+    }
+    Ok(v)
+}
+
 /// Turns on what published ports to `dests` need; a destination not behind a local interface
 /// needs nothing. When a step fails, what the steps before it turned on is turned back.
-pub fn prepare(trace: Trace, dests: &[Ipv4Addr]) -> Result<Prepared> {
+pub fn prepare(trace: Trace, dests: &[IpAddr]) -> Result<Prepared> {
     let mut p = Prepared {
         notes: Vec::new(),
         hints: Vec::new(),
@@ -104,13 +132,14 @@ pub fn prepare(trace: Trace, dests: &[Ipv4Addr]) -> Result<Prepared> {
     }
 }
 
-fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[Ipv4Addr]) -> Result<()> {
+fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[IpAddr]) -> Result<()> {
     let mut k = Kernel::new(trace);
     let mut bridges = Bridges::new(trace, None);
     for &dst in dests {
         let oif = match route_out(&mut k, dst)? {
             Way::Out(oif) => oif,
             Way::Stays => continue,
+            Way::Unreachable if dst.is_ipv6() => continue,
             Way::Unreachable => {
                 p.hints.push(format!(
                     "no route leads to {dst} yet: for 127.0.0.1 to reach it, turn \
@@ -125,39 +154,86 @@ fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[Ipv4Addr]) -> Result<()
             &oif,
         )?;
         let Some(dev) = link.name else { continue };
-        let key = Key::conf(false, dev.as_str(), "route_localnet");
-        let c = sysctl::set(&trace, &key, 1)?;
-        if c.changed() {
-            p.notes.push(format!(
-                "set {key}=1 (so 127.0.0.1 may be routed to {dst} on {dev})"
-            ));
-            p.turned.push(Turned::Sysctl(key, c.old));
+        // IPv6 has no route_localnet: ::1 is never published (see Rule::parse).
+        if let IpAddr::V4(v4) = dst {
+            let key = Key::conf(false, dev.as_str(), "route_localnet");
+            let c = sysctl::set(&trace, &key, 1)?;
+            if c.changed() {
+                p.notes.push(format!(
+                    "set {key}=1 (so 127.0.0.1 may be routed to {v4} on {dev})"
+                ));
+                p.turned.push(Turned::Sysctl(key, c.old));
+            }
         }
-        if link.kind != "bridge" {
+        if link.kind != "bridge" || !bridged_back(&trace, dst)? {
             continue;
         }
-        match port_of(&mut bridges, &trace, &dev, dst)? {
-            Some(port) => {
-                let b = bridges.bridge(&dev, Detail::Full)?;
-                let on = b
-                    .ports
-                    .iter()
-                    .any(|x| x.name.as_ref() == Some(&port) && x.hairpin);
-                if !on {
-                    bridges.set_port(&dev, &port, PortSetting::Hairpin, 1)?;
-                    p.notes.push(format!(
-                        "set hairpin on {port} of {dev} (so {dst} may reach its own published port)"
-                    ));
-                    p.turned.push(Turned::Hairpin(dev, port));
-                }
-            }
-            None => p.hints.push(format!(
-                "{dst} is not yet known on {dev}: for it to reach its own published port, turn \
-                 hairpin on for its bridge port (brctl hairpin {dev} PORT on)"
-            )),
+        // Where an IPv4 destination was last seen; an IPv6 one is looked for nowhere (no
+        // /proc/net/arp for it), so every port gets hairpin.
+        let known = match dst {
+            IpAddr::V4(v4) => port_of(&mut bridges, &trace, &dev, v4)?,
+            IpAddr::V6(_) => None,
+        };
+        let b = bridges.bridge(&dev, Detail::Full)?;
+        let off: Vec<IfName> = b
+            .ports
+            .iter()
+            .filter(|x| !x.hairpin && (known.is_none() || x.name == known))
+            .filter_map(|x| x.name)
+            .collect();
+        for port in off {
+            bridges.set_port(&dev, &port, PortSetting::Hairpin, 1)?;
+            p.notes.push(match known {
+                Some(_) => format!(
+                    "set hairpin on {port} of {dev} (so {dst} may reach its own published port)"
+                ),
+                None => format!(
+                    "set hairpin on {port} of {dev} ({dst} is not yet known on {dev}: so it may \
+                     reach its own published port from whichever port it is behind)"
+                ),
+            });
+            p.turned.push(Turned::Hairpin(dev, port));
+        }
+        if known.is_none() {
+            p.hints.push(format!(
+                "a port attached to {dev} later needs hairpin for its container to reach its \
+                 own published port through br_netfilter (brctl hairpin {dev} PORT on)"
+            ));
         }
     }
     Ok(())
+}
+
+/// Isolating an interface that does not exist is a mistake (nft would match its name should
+/// it come): refused, naming it.
+pub fn check_isolated(trace: Trace, names: &[&IfName]) -> Result<()> {
+    let mut k = Kernel::new(trace);
+    for n in names {
+        match k.link(n) {
+            Err(e) if e.is(libc::ENODEV) => {
+                return Err(Error::state(
+                    n.to_string(),
+                    format!("no bridge (no interface) named {n}"),
+                ))
+            }
+            other => other?,
+        };
+    }
+    Ok(())
+}
+
+/// Whether br_netfilter hands bridged packets of `dst`'s family to the netfilter hooks here,
+/// so that a packet DNATed back to its own bridge is bridged, not routed.
+fn bridged_back(trace: &Trace, dst: IpAddr) -> Result<bool> {
+    let key = sysctl::bridge_nf(if dst.is_ipv6() {
+        "bridge-nf-call-ip6tables"
+    } else {
+        "bridge-nf-call-iptables"
+    });
+    if !sysctl::exists(&key) {
+        return Ok(false);
+    }
+    Ok(sysctl::get(trace, &key)? == 1)
 }
 
 /// The bridge port behind which `dst` was last seen: its address from the neighbour table, its

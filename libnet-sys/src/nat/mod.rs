@@ -14,7 +14,18 @@ pub mod xt;
 use crate::error::{Error, Result};
 use crate::ifname::IfName;
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// `ADDR:PORT` or `[V6ADDR]:PORT` split into its address and port; `None` without an address
+/// (or an IPv6 one without brackets, whose colons cannot be told from the port's).
+fn addr_port(s: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (a, p) = rest.split_once("]:")?;
+        return Some((a, p));
+    }
+    let (a, p) = s.rsplit_once(':')?;
+    (!a.contains(':')).then_some((a, p))
+}
 
 /// The comment of a kernel rule natctl made for a rule of its own: `natctl:SPEC`.
 const TAG: &str = "natctl:";
@@ -40,48 +51,135 @@ pub fn untag(comment: &str) -> Option<(&str, bool)> {
     }
 }
 
-/// An IPv4 prefix with its host bits clear.
+/// The address family of a rule: IPv4 rules live in table `ip natctl`, IPv6 ones in
+/// `ip6 natctl`; isolation (interfaces only) in both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub fn of(a: IpAddr) -> Family {
+        if a.is_ipv6() {
+            Family::V6
+        } else {
+            Family::V4
+        }
+    }
+
+    /// The address length in bits.
+    pub fn bits(self) -> u8 {
+        match self {
+            Family::V4 => 32,
+            Family::V6 => 128,
+        }
+    }
+
+    /// nft's word for its addresses: `ip` or `ip6`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::V4 => "ip",
+            Family::V6 => "ip6",
+        }
+    }
+}
+
+/// An IPv4 or IPv6 prefix with its host bits clear.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Subnet {
-    pub addr: Ipv4Addr,
+    pub addr: IpAddr,
     pub prefix: u8,
+}
+
+/// An address as a 128-bit number (an IPv4 one in the low 32 bits).
+fn bits_of(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(a) => u32::from(a) as u128,
+        IpAddr::V6(a) => u128::from(a),
+    }
 }
 
 impl Subnet {
     pub fn parse(s: &str) -> Result<Subnet> {
         let bad = |why: String| Error::invalid(s.to_string(), why);
         let (a, p) = match s.split_once('/') {
-            Some((a, p)) => (a, p),
-            None => (s, "32"),
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
         };
-        let addr: Ipv4Addr = a
-            .parse()
-            .map_err(|_| bad(format!("bad subnet '{s}' (expected e.g. 10.88.0.0/16)")))?;
-        let prefix: u8 = p
-            .parse()
-            .ok()
-            .filter(|p| *p <= 32)
-            .ok_or_else(|| bad(format!("bad prefix length in '{s}' (0 to 32)")))?;
-        let mask = Self::mask_of(prefix);
-        if u32::from(addr) & !mask != 0 {
-            return Err(bad(format!(
-                "{s} has host bits set; the subnet is {}/{prefix}",
-                Ipv4Addr::from(u32::from(addr) & mask)
-            )));
+        let addr: IpAddr = a.parse().map_err(|_| {
+            bad(format!(
+                "bad subnet '{s}' (expected e.g. 10.88.0.0/16 or fd00:88::/64)"
+            ))
+        })?;
+        let max = Family::of(addr).bits();
+        let prefix: u8 = match p {
+            None => max,
+            Some(p) => p
+                .parse()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| bad(format!("bad prefix length in '{s}' (0 to {max})")))?,
+        };
+        let sub = Subnet { addr, prefix };
+        let host = bits_of(addr) & !sub.mask_bits();
+        if host != 0 {
+            let net = Subnet {
+                addr: sub.addr_of(bits_of(addr) & sub.mask_bits()),
+                prefix,
+            };
+            return Err(bad(format!("{s} has host bits set; the subnet is {net}")));
         }
-        Ok(Subnet { addr, prefix })
+        Ok(sub)
     }
 
-    pub fn host(addr: Ipv4Addr) -> Subnet {
-        Subnet { addr, prefix: 32 }
+    pub fn host(addr: IpAddr) -> Subnet {
+        Subnet {
+            addr,
+            prefix: Family::of(addr).bits(),
+        }
     }
 
-    fn mask_of(prefix: u8) -> u32 {
-        u32::MAX.checked_shl(32 - prefix as u32).unwrap_or(0)
+    pub fn family(&self) -> Family {
+        Family::of(self.addr)
     }
 
-    pub fn mask(&self) -> Ipv4Addr {
-        Ipv4Addr::from(Self::mask_of(self.prefix))
+    fn mask_bits(&self) -> u128 {
+        let bits = self.family().bits() as u32;
+        let all = if bits == 32 {
+            u32::MAX as u128
+        } else {
+            u128::MAX
+        };
+        all & (all.checked_shl(bits - self.prefix as u32).unwrap_or(0))
+    }
+
+    fn addr_of(&self, b: u128) -> IpAddr {
+        match self.family() {
+            Family::V4 => IpAddr::V4(Ipv4Addr::from(b as u32)),
+            Family::V6 => IpAddr::V6(Ipv6Addr::from(b)),
+        }
+    }
+
+    /// The mask, in network order, as long as the address.
+    pub fn mask(&self) -> Vec<u8> {
+        octets(self.addr_of(self.mask_bits()))
+    }
+}
+
+/// An address in network order: 4 or 16 bytes.
+pub fn octets(a: IpAddr) -> Vec<u8> {
+    match a {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+/// An address as a spec and nft write it beside a port: `10.88.0.2`, `[fd00::2]`.
+pub fn with_port(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => format!("[{a}]"),
     }
 }
 
@@ -182,20 +280,24 @@ pub enum Rule {
     /// `-s SUBNET [! -o IF] -j SNAT --to-source ADDR`
     Snat {
         subnet: Subnet,
-        to: Ipv4Addr,
+        to: IpAddr,
         out: Out,
     },
     /// Docker's `-p [HOSTIP:]PORT:CPORT`: `-d HOSTIP -p PROTO --dport PORT -j DNAT --to DEST:CPORT`.
     Publish {
-        host: Option<Ipv4Addr>,
+        host: Option<IpAddr>,
         ports: Ports,
-        dest: Ipv4Addr,
+        dest: IpAddr,
         dports: Ports,
         proto: Proto,
         in_if: Option<IfName>,
     },
     /// No forwarding between two bridges, either way.
     Isolate { a: IfName, b: IfName },
+    /// Docker's isolated set: a bridge joins it, and traffic entering from one bridge of the
+    /// set may not leave by another (DOCKER-ISOLATION-STAGE-1/2): one rule per bridge, not
+    /// one per pair.
+    Isolated { br: IfName },
 }
 
 impl Rule {
@@ -205,7 +307,7 @@ impl Rule {
             Rule::Masquerade { .. } => "masquerade",
             Rule::Snat { .. } => "snat",
             Rule::Publish { .. } => "publish",
-            Rule::Isolate { .. } => "isolate",
+            Rule::Isolate { .. } | Rule::Isolated { .. } => "isolate",
         }
     }
 
@@ -275,11 +377,18 @@ impl Rule {
             "snat" => {
                 want(1, "SUBNET --to ADDR [--out IF | --not-out IF]")?;
                 let to = opt("to").ok_or_else(|| usage("snat needs --to ADDR".into()))?;
+                let subnet = Subnet::parse(pos[0])?;
+                let to: IpAddr = to
+                    .parse()
+                    .map_err(|_| usage(format!("bad address '{to}' for --to")))?;
+                if Family::of(to) != subnet.family() {
+                    return Err(usage(format!(
+                        "--to {to} and {subnet} are of different address families"
+                    )));
+                }
                 Ok(Rule::Snat {
-                    subnet: Subnet::parse(pos[0])?,
-                    to: to
-                        .parse()
-                        .map_err(|_| usage(format!("bad address '{to}' for --to")))?,
+                    subnet,
+                    to,
                     out: out()?,
                 })
             }
@@ -288,25 +397,48 @@ impl Rule {
                     2,
                     "[HOSTIP:]PORT[-PORT] DEST:PORT[-PORT] [--proto tcp|udp] [--in IF]",
                 )?;
-                let (host, ports) = match pos[0].rsplit_once(':') {
+                let (host, ports) = match addr_port(pos[0]) {
                     Some((h, p)) => (
-                        Some(h.parse::<Ipv4Addr>().map_err(|_| {
+                        Some(h.parse::<IpAddr>().map_err(|_| {
                             usage(format!("bad host address '{h}' in '{}'", pos[0]))
                         })?),
                         p,
                     ),
+                    None if pos[0].contains(':') => {
+                        return Err(usage(format!(
+                            "write an IPv6 host address in brackets: [2001:db8::1]:8080, not '{}'",
+                            pos[0]
+                        )))
+                    }
                     None => (None, pos[0]),
                 };
+                if host == Some(IpAddr::V6(Ipv6Addr::LOCALHOST)) {
+                    return Err(usage(
+                        "[::1] cannot be published: the kernel never routes ::1 off the host \
+                         (IPv6 has no route_localnet), so a DNAT of it cannot leave; publish on \
+                         [::] or the host's own address"
+                            .into(),
+                    ));
+                }
                 let ports = Ports::parse(ports)?;
-                let (dest, dports) = pos[1].rsplit_once(':').ok_or_else(|| {
+                let (dest, dports) = addr_port(pos[1]).ok_or_else(|| {
                     usage(format!(
-                        "expected DEST:PORT, e.g. 10.88.0.2:80, not '{}'",
+                        "expected DEST:PORT, e.g. 10.88.0.2:80 or [fd00:88::2]:80, not '{}'",
                         pos[1]
                     ))
                 })?;
-                let dest: Ipv4Addr = dest
+                let dest: IpAddr = dest
                     .parse()
                     .map_err(|_| usage(format!("bad destination address '{dest}'")))?;
+                if let Some(h) = host.filter(|h| Family::of(*h) != Family::of(dest)) {
+                    return Err(usage(format!(
+                        "host address {h} and destination {dest} are of different address \
+                         families"
+                    )));
+                }
+                // 0.0.0.0:PORT and [::]:PORT are Docker's way to say every address: the same
+                // publish as PORT.
+                let host = host.filter(|h| !h.is_unspecified());
                 let dports = Ports::parse(dports)?;
                 if dports.count() != ports.count() && dports.is_range() {
                     return Err(usage(format!(
@@ -330,7 +462,12 @@ impl Rule {
                 })
             }
             _ => {
-                want(2, "BRIDGE1 BRIDGE2")?;
+                if pos.len() == 1 {
+                    return Ok(Rule::Isolated {
+                        br: ifname(pos[0])?,
+                    });
+                }
+                want(2, "BRIDGE (into the isolated set) or BRIDGE1 BRIDGE2")?;
                 let (a, b) = (ifname(pos[0])?, ifname(pos[1])?);
                 if a == b {
                     return Err(usage(format!("{a} cannot be isolated from itself")));
@@ -364,14 +501,68 @@ impl Rule {
                 proto,
                 in_if,
             } => {
-                let host = host.map(|h| format!("{h}:")).unwrap_or_default();
+                let host = host
+                    .map(|h| format!("{}:", with_port(h)))
+                    .unwrap_or_default();
                 let in_if = in_if.map(|i| format!(" --in {i}")).unwrap_or_default();
                 format!(
-                    "publish {host}{ports} {dest}:{dports} --proto {}{in_if}",
+                    "publish {host}{ports} {}:{dports} --proto {}{in_if}",
+                    with_port(*dest),
                     proto.name()
                 )
             }
             Rule::Isolate { a, b } => format!("isolate {a} {b}"),
+            Rule::Isolated { br } => format!("isolate {br}"),
+        }
+    }
+
+    /// Whether two publishes claim a host port in common: the same protocol, overlapping
+    /// port ranges, the same host address or either on every address (none), and the same
+    /// incoming interface or either on every one. Only one of them could ever match.
+    pub fn overlaps(&self, other: &Rule) -> bool {
+        let (
+            Rule::Publish {
+                host,
+                ports,
+                dest,
+                proto,
+                in_if,
+                ..
+            },
+            Rule::Publish {
+                host: h2,
+                ports: p2,
+                dest: d2,
+                proto: pr2,
+                in_if: i2,
+                ..
+            },
+        ) = (self, other)
+        else {
+            return false;
+        };
+        fn either<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+            a.is_none() || b.is_none() || a == b
+        }
+        // IPv4 and IPv6 publishes are different packets, in different tables.
+        proto == pr2
+            && Family::of(*dest) == Family::of(*d2)
+            && ports.first <= p2.last
+            && p2.first <= ports.last
+            && either(host, h2)
+            && either(in_if, i2)
+    }
+
+    /// The families the rule has kernel rules in: its addresses', or both for isolation.
+    pub fn families(&self) -> &'static [Family] {
+        let one = |a: IpAddr| match Family::of(a) {
+            Family::V4 => &[Family::V4][..],
+            Family::V6 => &[Family::V6][..],
+        };
+        match self {
+            Rule::Masquerade { subnet, .. } | Rule::Snat { subnet, .. } => one(subnet.addr),
+            Rule::Publish { dest, .. } => one(*dest),
+            Rule::Isolate { .. } | Rule::Isolated { .. } => &[Family::V4, Family::V6],
         }
     }
 
@@ -393,14 +584,18 @@ pub enum Place {
     Publish,
     Postrouting,
     Forward,
+    /// The second stage of the isolated set, jumped to from the forward filter.
+    Isolation,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     Masquerade,
-    Snat(Ipv4Addr),
-    Dnat(Ipv4Addr, u16),
+    Snat(IpAddr),
+    Dnat(IpAddr, u16),
     Drop,
+    /// Jump to the isolation chain.
+    Isolation,
 }
 
 /// One kernel rule of a natctl rule, the same on either path: where it goes, what it matches
@@ -409,7 +604,7 @@ pub enum Action {
 pub struct Lowered {
     pub place: Place,
     pub src: Option<Subnet>,
-    pub dst: Option<Ipv4Addr>,
+    pub dst: Option<IpAddr>,
     pub iif: Option<IfName>,
     pub oif: Out,
     pub l4: Option<(Proto, Ports)>,
@@ -434,8 +629,9 @@ impl Lowered {
 }
 
 impl Rule {
-    /// The kernel rules that make this rule.
-    pub fn lower(&self) -> Vec<Lowered> {
+    /// The kernel rules that make this rule; `via` is the interface a published port's
+    /// destination is routed out of, when it has one.
+    pub fn lower(&self, via: Option<&IfName>) -> Vec<Lowered> {
         match self {
             Rule::Masquerade { subnet, out } | Rule::Snat { subnet, out, .. } => {
                 let action = match self {
@@ -480,7 +676,9 @@ impl Rule {
                     .collect();
                 // From the host's own 127.0.0.1 (the reply must not come back to the
                 // container's loopback), and hairpin: a container to its own published port.
-                for src in [LOOPBACK, Subnet::host(*dest)] {
+                // IPv6 has no loopback to publish: the kernel never routes ::1 off the host.
+                let from_lo = dest.is_ipv4().then_some(LOOPBACK);
+                for src in from_lo.into_iter().chain([Subnet::host(*dest)]) {
                     v.push(Lowered {
                         src: Some(src),
                         dst: Some(*dest),
@@ -489,8 +687,36 @@ impl Rule {
                         ..Lowered::new(Place::Postrouting, Action::Masquerade)
                     });
                 }
+                // Sent back into the network it came from (a neighbour of the destination to
+                // its published port): routed, the answer would go straight back on the
+                // bridge, past the conntrack that undoes the DNAT, unless masqueraded. With
+                // br_netfilter the packet is bridged instead and has no in-interface here.
+                if let Some(dev) = via {
+                    v.push(Lowered {
+                        dst: Some(*dest),
+                        iif: Some(*dev),
+                        oif: Out::Is(*dev),
+                        l4: Some((*proto, *dports)),
+                        helper: true,
+                        ..Lowered::new(Place::Postrouting, Action::Masquerade)
+                    });
+                }
                 v
             }
+            // Leaving an isolated bridge by another interface: is that another isolated bridge?
+            // The jump is the helper; the drop counts.
+            Rule::Isolated { br } => vec![
+                Lowered {
+                    iif: Some(*br),
+                    oif: Out::IsNot(*br),
+                    helper: true,
+                    ..Lowered::new(Place::Forward, Action::Isolation)
+                },
+                Lowered {
+                    oif: Out::Is(*br),
+                    ..Lowered::new(Place::Isolation, Action::Drop)
+                },
+            ],
             Rule::Isolate { a, b } => [(a, b), (b, a)]
                 .into_iter()
                 .map(|(i, o)| Lowered {
@@ -505,6 +731,6 @@ impl Rule {
 
 /// 127.0.0.0/8
 pub const LOOPBACK: Subnet = Subnet {
-    addr: Ipv4Addr::new(127, 0, 0, 0),
+    addr: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)),
     prefix: 8,
 };

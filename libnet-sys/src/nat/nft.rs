@@ -1,5 +1,5 @@
-//! The rule model in nf_tables: one table of natctl's own, `ip natctl`, and nothing else
-//! touched. Its base chains sit one step away from the standard priorities (dstnat - 1,
+//! The rule model in nf_tables: tables of natctl's own, `ip natctl` for IPv4 and `ip6 natctl`
+//! for IPv6 (made when a rule of that family first needs it), and nothing else touched. Its base chains sit one step away from the standard priorities (dstnat - 1,
 //! srcnat + 1, filter - 1): at equal priority the hook registered last runs first, so a
 //! distinct priority keeps the order fixed whatever started first.
 //!
@@ -11,8 +11,11 @@
 //!   chain postrouting { type nat hook postrouting priority 101;
 //!                       ip saddr S [oifname [!=] O] counter masquerade | snat to A
 //!                       ip saddr 127.0.0.0/8 ip daddr D meta l4proto P th dport M masquerade
-//!                       ip saddr D ip daddr D meta l4proto P th dport M masquerade }
-//!   chain forward     { type filter hook forward priority -1; iifname A oifname B counter drop }
+//!                       ip saddr D ip daddr D meta l4proto P th dport M masquerade
+//!                       ip daddr D iifname V oifname V meta l4proto P th dport M masquerade }
+//!   chain forward     { type filter hook forward priority -1; iifname A oifname B counter drop
+//!                       iifname I oifname != I jump isolation }
+//!   chain isolation   { oifname I counter drop }   (each bridge I of the isolated set)
 //! }
 //! ```
 //!
@@ -20,15 +23,37 @@
 //! helper rule that goes with it: the masquerades that make a published port work from the
 //! host and from its own container).
 
-use super::{Action, Lowered, Out, Place, Ports, Rule, Subnet, BASE_TAG};
+use super::{octets, Action, Family, Lowered, Out, Place, Ports, Rule, Subnet, BASE_TAG};
 use crate::netlink::nft::expr::*;
-use crate::netlink::nft::{self, Hook, NFPROTO_IPV4};
+use crate::netlink::nft::{self, Hook, NFPROTO_IPV4, NFPROTO_IPV6};
 use crate::netlink::Msg;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
 pub const TABLE: &str = "natctl";
-pub const FAMILY: u8 = NFPROTO_IPV4;
+
+/// Both families, in the order their tables are read and listed.
+pub const FAMILIES: [Family; 2] = [Family::V4, Family::V6];
+
+/// `NFPROTO_*` of a family's table.
+pub fn nfproto(f: Family) -> u8 {
+    match f {
+        Family::V4 => NFPROTO_IPV4,
+        Family::V6 => NFPROTO_IPV6,
+    }
+}
+
+/// The family of an `NFPROTO_*`, when it is one of natctl's.
+pub fn family_of(nfproto: u8) -> Option<Family> {
+    FAMILIES.into_iter().find(|f| self::nfproto(*f) == nfproto)
+}
+
+/// The table's name as nft writes it: `ip natctl`, `ip6 natctl`.
+pub fn table_name(f: Family) -> String {
+    format!("{} {TABLE}", f.name())
+}
 pub const PUBLISH: &str = "publish";
+/// The isolated set's second stage, made with the first rule that jumps to it.
+pub const ISOLATION: &str = "isolation";
 
 /// The base chains, in the order they are made.
 pub const CHAINS: [(&str, Hook); 4] = [
@@ -66,17 +91,23 @@ pub const CHAINS: [(&str, Hook); 4] = [
     ),
 ];
 
-/// The messages that make the table, its chains and the jumps to `publish`.
-pub fn setup() -> Vec<(Msg, String)> {
-    let mut v = vec![(nft::new_table(FAMILY, TABLE), format!("table ip {TABLE}"))];
+/// The messages that make a family's table, its chains and the jumps to `publish`. IPv6's
+/// output jump leaves ::1 alone: the kernel would DNAT it and then never route it off the
+/// host, so a client is told "connection refused" at once instead of waiting.
+pub fn setup(f: Family) -> Vec<(Msg, String)> {
+    let fam = nfproto(f);
+    let mut v = vec![(
+        nft::new_table(fam, TABLE),
+        format!("table {}", table_name(f)),
+    )];
     for (name, hook) in CHAINS {
         v.push((
-            nft::new_chain(FAMILY, TABLE, name, Some(hook)),
+            nft::new_chain(fam, TABLE, name, Some(hook)),
             format!("chain {name}"),
         ));
     }
     v.push((
-        nft::new_chain(FAMILY, TABLE, PUBLISH, None),
+        nft::new_chain(fam, TABLE, PUBLISH, None),
         format!("chain {PUBLISH}"),
     ));
     let jump = [
@@ -97,60 +128,73 @@ pub fn setup() -> Vec<(Msg, String)> {
         },
     ];
     for chain in ["prerouting", "output"] {
+        let mut e = Vec::new();
+        if f == Family::V6 && chain == "output" {
+            e.extend(ip_field(
+                CMP_NEQ,
+                24,
+                Subnet::host(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            ));
+        }
+        e.extend(jump.iter().cloned());
         v.push((
-            nft::new_rule(FAMILY, TABLE, chain, &jump, &nft::comment_udata(BASE_TAG)),
+            nft::new_rule(fam, TABLE, chain, &e, &nft::comment_udata(BASE_TAG)),
             format!("jump from {chain}"),
         ));
     }
     v
 }
 
-/// Deleting the table whether or not it is there: `NEWTABLE` (no `EXCL`) then `DELTABLE`.
+/// Deleting both tables whether or not they are there: `NEWTABLE` (no `EXCL`) then `DELTABLE`.
 pub fn flush() -> Vec<(Msg, String)> {
-    vec![
-        (nft::new_table(FAMILY, TABLE), format!("table ip {TABLE}")),
-        (nft::del_table(FAMILY, TABLE), format!("table ip {TABLE}")),
-    ]
+    FAMILIES
+        .into_iter()
+        .flat_map(|f| {
+            let name = format!("table {}", table_name(f));
+            [
+                (nft::new_table(nfproto(f), TABLE), name.clone()),
+                (nft::del_table(nfproto(f), TABLE), name),
+            ]
+        })
+        .collect()
 }
 
-fn ip_field(offset: u32, subnet: Subnet) -> Vec<Expr> {
+/// An address field of the network header compared with `op` to a subnet (IPv4 saddr at 12,
+/// daddr at 16; IPv6 at 8 and 24).
+fn ip_field(op: u32, offset: u32, subnet: Subnet) -> Vec<Expr> {
     if subnet.prefix == 0 {
         return Vec::new();
     }
+    let bits = subnet.family().bits();
+    let len = bits as u32 / 8;
     let mut v = vec![Expr::Payload {
         base: PAYLOAD_NETWORK,
         offset,
-        len: 4,
+        len,
         dreg: REG_1,
     }];
-    if subnet.prefix < 32 {
+    if subnet.prefix < bits {
         v.push(Expr::Bitwise {
             sreg: REG_1,
             dreg: REG_1,
-            mask: subnet.mask().octets().to_vec(),
-            xor: vec![0; 4],
+            mask: subnet.mask(),
+            xor: vec![0; len as usize],
         });
     }
     v.push(Expr::Cmp {
         sreg: REG_1,
-        op: CMP_EQ,
-        data: subnet.addr.octets().to_vec(),
+        op,
+        data: octets(subnet.addr),
     });
     v
 }
 
 fn saddr(s: Subnet) -> Vec<Expr> {
-    ip_field(12, s)
+    ip_field(CMP_EQ, if s.addr.is_ipv6() { 8 } else { 12 }, s)
 }
 
-fn daddr(a: Ipv4Addr) -> Vec<Expr> {
-    ip_field(
-        16,
-        Subnet {
-            addr: a,
-            prefix: 32,
-        },
-    )
+fn daddr(a: IpAddr) -> Vec<Expr> {
+    ip_field(CMP_EQ, if a.is_ipv6() { 24 } else { 16 }, Subnet::host(a))
 }
 
 /// `iifname`/`oifname` compared whole: 16 bytes, NUL-padded.
@@ -215,9 +259,9 @@ fn dport(proto: u8, p: Ports) -> Vec<Expr> {
     v
 }
 
-/// The chain and expressions of one kernel rule. natctl's own rules count their packets;
-/// helpers do not.
-pub fn encode(l: &Lowered) -> (&'static str, Vec<Expr>) {
+/// The chain and expressions of one kernel rule in a table of family `f`. natctl's own rules
+/// count their packets; helpers do not.
+pub fn encode(l: &Lowered, f: Family) -> (&'static str, Vec<Expr>) {
     let mut e = Vec::new();
     if let Some(s) = l.src {
         e.extend(saddr(s));
@@ -235,17 +279,18 @@ pub fn encode(l: &Lowered) -> (&'static str, Vec<Expr>) {
     if !l.helper {
         e.push(Expr::Counter);
     }
-    let addr = |a: Ipv4Addr| Expr::Immediate {
+    let addr = |a: IpAddr| Expr::Immediate {
         dreg: REG_1,
-        data: Data::Value(a.octets().to_vec()),
+        data: Data::Value(octets(a)),
     };
+    let family = nfproto(f) as u32;
     match l.action {
         Action::Masquerade => e.push(Expr::Masq),
         Action::Snat(to) => e.extend([
             addr(to),
             Expr::Nat {
                 ty: NAT_SNAT,
-                family: FAMILY as u32,
+                family,
                 reg_addr: REG_1,
                 reg_proto: None,
             },
@@ -258,7 +303,7 @@ pub fn encode(l: &Lowered) -> (&'static str, Vec<Expr>) {
             },
             Expr::Nat {
                 ty: NAT_DNAT,
-                family: FAMILY as u32,
+                family,
                 reg_addr: REG_1,
                 reg_proto: Some((REG_2, REG_2)),
             },
@@ -267,11 +312,16 @@ pub fn encode(l: &Lowered) -> (&'static str, Vec<Expr>) {
             dreg: REG_VERDICT,
             data: Data::Verdict(libc::NF_DROP, None),
         }),
+        Action::Isolation => e.push(Expr::Immediate {
+            dreg: REG_VERDICT,
+            data: Data::Verdict(NFT_JUMP, Some(ISOLATION.into())),
+        }),
     }
     let chain = match l.place {
         Place::Publish => PUBLISH,
         Place::Postrouting => "postrouting",
         Place::Forward => "forward",
+        Place::Isolation => ISOLATION,
     };
     (chain, e)
 }
@@ -287,20 +337,30 @@ pub fn key(spec: &str) -> String {
     format!("natctl-{h:016x}")
 }
 
-/// The messages that add one natctl rule: its key, then its kernel rules, each tagged with
-/// its spec.
-pub fn add(r: &Rule, object: &str) -> Vec<(Msg, String)> {
+/// The messages that add one natctl rule to the table of family `f`: its key, then its kernel
+/// rules (`lowered`), each tagged with its spec.
+pub fn add(r: &Rule, lowered: &[Lowered], f: Family, object: &str) -> Vec<(Msg, String)> {
     let spec = r.spec();
+    let fam = nfproto(f);
     let keyed = (
-        nft::new_counter(FAMILY, TABLE, &key(&spec)),
+        nft::new_counter(fam, TABLE, &key(&spec)),
         object.to_string(),
     );
+    // The isolation chain is made when first needed (no EXCL: there already is fine).
+    let isolation = lowered
+        .iter()
+        .any(|l| l.place == Place::Isolation)
+        .then(|| {
+            let m = nft::new_chain(fam, TABLE, ISOLATION, None);
+            (m, format!("chain {ISOLATION}"))
+        });
     std::iter::once(keyed)
-        .chain(r.lower().iter().map(|l| {
-            let (chain, exprs) = encode(l);
+        .chain(isolation)
+        .chain(lowered.iter().map(|l| {
+            let (chain, exprs) = encode(l, f);
             let tag = super::tag(&spec, l.helper);
             (
-                nft::new_rule(FAMILY, TABLE, chain, &exprs, &nft::comment_udata(&tag)),
+                nft::new_rule(fam, TABLE, chain, &exprs, &nft::comment_udata(&tag)),
                 object.to_string(),
             )
         }))
@@ -310,6 +370,7 @@ pub fn add(r: &Rule, object: &str) -> Vec<(Msg, String)> {
 /// One of natctl's kernel rules, read back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
+    pub family: Family,
     pub chain: String,
     pub handle: u64,
     /// The natctl spec from its comment; `None` for the table's own jumps.
@@ -319,10 +380,33 @@ pub struct Found {
     pub bytes: u64,
 }
 
+/// How far IPv6 ids are from IPv4 ones: handles count per table, so the two tables' handles
+/// meet; an IPv6 rule's id is this plus its handle.
+pub const V6_IDS: u64 = 1_000_000_000;
+
+impl Found {
+    /// The id `list` shows and `del` takes: the handle in `ip natctl`, [`V6_IDS`] + the handle
+    /// in `ip6 natctl`.
+    pub fn id(&self) -> u64 {
+        match self.family {
+            Family::V4 => self.handle,
+            Family::V6 => V6_IDS + self.handle,
+        }
+    }
+}
+
 /// Reads one `NFT_MSG_NEWRULE` of a dump of natctl's table.
 pub fn parse_rule(m: &crate::netlink::MsgRef) -> crate::Result<Found> {
     use crate::netlink::attr::attrs;
+    let nfproto = m.payload.first().copied().unwrap_or(0);
+    let family = family_of(nfproto).ok_or_else(|| {
+        crate::Error::malformed(
+            "NFT_MSG_NEWRULE",
+            format!("a rule of family {nfproto} in natctl's dump"),
+        )
+    })?;
     let mut f = Found {
+        family,
         chain: String::new(),
         handle: 0,
         spec: None,

@@ -3,27 +3,37 @@
 //! (`ERESTART`) and it is rebuilt from a fresh read, rather than two natctl runs both making
 //! the table, or both adding the same rule.
 
-use super::nft::{self as enc, Found, FAMILY, TABLE};
+use super::nft::{self as enc, nfproto, Found, FAMILIES, TABLE};
 use super::xt::XtNat;
-use super::{Proto, Rule};
+use super::{Family, Proto, Rule};
 use crate::error::{Error, Result};
+use crate::ifname::IfName;
 use crate::netlink::ctnetlink;
 use crate::netlink::nft::{self, NETLINK_NETFILTER};
 use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
-use crate::xtables::{Target, Xtables, VERDICT_DROP};
+use crate::xtables::{Abi, Target, Xtables, VERDICT_DROP};
+use std::collections::HashSet;
+use std::net::IpAddr;
 
 /// How many times a transaction is rebuilt after another writer committed first.
 pub(crate) const RETRIES: usize = 200;
 
-/// natctl's table as read: the generation it was read at, and its rules.
+/// natctl's tables as read: the generation it was read at, which of the two tables exist
+/// (IPv4's, IPv6's), and their rules.
 pub struct State {
     pub genid: u32,
-    pub exists: bool,
+    pub exists: [bool; 2],
+    /// Whether `rules` were read (an add of anything but a publish reads only the tables).
+    pub read_rules: bool,
     pub rules: Vec<Found>,
 }
 
 impl State {
+    pub fn has(&self, f: Family) -> bool {
+        self.exists[f as usize]
+    }
+
     /// The kernel rules (own and helpers) of a spec.
     pub fn of(&self, spec: &str) -> impl Iterator<Item = &Found> {
         let spec = spec.to_string();
@@ -33,8 +43,8 @@ impl State {
     }
 }
 
-/// One natctl rule as `list` shows it: its id (the handle of its first kernel rule), its
-/// spec, and the counters of its own kernel rules summed.
+/// One natctl rule as `list` shows it: its id (the handle of its first kernel rule; see
+/// [`Found::id`]), its spec, and the counters of its own kernel rules summed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listed {
     pub id: u64,
@@ -44,12 +54,36 @@ pub struct Listed {
     pub bytes: u64,
 }
 
-/// A change to make: add a rule, or delete one by spec or by id.
+/// A change to make: add a rule, or delete one by spec or by id; a delete's flag is
+/// `--if-exists` (what is gone already is noted, not an error).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
     Add(Rule),
-    Del(Rule),
-    DelId(u64),
+    Del(Rule, bool),
+    DelId(u64, bool),
+}
+
+/// What a transaction needs besides its changes: the interface each published destination is
+/// routed out of (from [`super::host::prepare`]).
+#[derive(Default)]
+pub struct Opts {
+    pub ways: Vec<(IpAddr, IfName)>,
+}
+
+impl Opts {
+    /// The interface `dest` is routed out of, when it has one.
+    pub fn way(&self, dest: IpAddr) -> Option<&IfName> {
+        self.ways.iter().find(|(d, _)| *d == dest).map(|(_, i)| i)
+    }
+
+    /// The kernel rules of `r`.
+    pub fn lower(&self, r: &Rule) -> Vec<super::Lowered> {
+        let via = match r {
+            Rule::Publish { dest, .. } => self.way(*dest),
+            _ => None,
+        };
+        r.lower(via)
+    }
 }
 
 /// natctl's steps on the path chosen.
@@ -69,10 +103,12 @@ impl Nat {
         })
     }
 
-    pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
+    /// Makes `changes` in one transaction; returns notes on what needed doing no more
+    /// (a publish already there, a delete with `--if-exists` of what is gone).
+    pub fn apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
         match self {
-            Nat::Nft(n) => n.apply(changes),
-            Nat::Xt(x) => x.apply(changes),
+            Nat::Nft(n) => n.apply(changes, opts),
+            Nat::Xt(x) => x.apply(changes, opts),
         }
     }
 
@@ -119,63 +155,58 @@ impl NftNat {
 
     /// The generation, then natctl's rules (none, and `exists` false, without its table).
     pub fn read(&mut self) -> Result<State> {
-        self.read_with(true)
+        self.read_with(Reading::All)
     }
 
-    /// As `read`, with the rules only when `rules`: adding needs only the generation and
-    /// whether the table is there, as the kernel refuses a rule's key when it exists.
-    fn read_with(&mut self, rules: bool) -> Result<State> {
+    /// As `read`, with as many rules as `what` needs.
+    fn read_with(&mut self, what: Reading) -> Result<State> {
         let genid = self.genid()?;
-        // A rule dump of a table that is not there is merely empty; the table itself says.
-        let table = self.nl.transact(
-            nft::get_table(FAMILY, TABLE),
-            TABLE,
-            Access::Read,
-            &mut |_| Ok(()),
-        );
-        match table {
-            Err(e) if e.is(libc::ENOENT) => {
-                return Ok(State {
-                    genid,
-                    exists: false,
-                    rules: Vec::new(),
-                })
-            }
-            other => other?,
-        }
-        if !rules {
-            return Ok(State {
-                genid,
-                exists: true,
-                rules: Vec::new(),
-            });
-        }
-        let rules = self.nl.dump(
-            || nft::dump_rules(FAMILY, TABLE),
-            TABLE,
-            Vec::new,
-            |v: &mut Vec<Found>, m| {
-                v.push(enc::parse_rule(m)?);
-                Ok(())
-            },
-        );
-        Ok(State {
+        let mut st = State {
             genid,
-            exists: true,
-            rules: rules?,
-        })
+            exists: [false; 2],
+            read_rules: what == Reading::All,
+            rules: Vec::new(),
+        };
+        for f in FAMILIES {
+            let name = enc::table_name(f);
+            // A rule dump of a table that is not there is merely empty; the table itself says.
+            let table = self.nl.transact(
+                nft::get_table(nfproto(f), TABLE),
+                &name,
+                Access::Read,
+                &mut |_| Ok(()),
+            );
+            match table {
+                Err(e) if e.is(libc::ENOENT) => continue,
+                other => other?,
+            }
+            st.exists[f as usize] = true;
+            if what != Reading::Tables {
+                let chain = (what == Reading::Publishes).then_some(enc::PUBLISH);
+                let found = self.nl.dump(
+                    || nft::dump_rules(nfproto(f), TABLE, chain),
+                    &name,
+                    Vec::new,
+                    |v: &mut Vec<Found>, m| {
+                        v.push(enc::parse_rule(m)?);
+                        Ok(())
+                    },
+                )?;
+                st.rules.extend(found);
+            }
+        }
+        Ok(st)
     }
 
     /// Makes `changes` in one transaction; `objects[i]` names change i in errors (a batch
     /// file's line). Every change is checked against the table first: adding a rule that is
     /// there, or deleting one that is not, is an error and nothing is sent.
-    pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
-        let adds_only = changes.iter().all(|(c, _)| matches!(c, Change::Add(_)));
+    pub fn apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
         for _ in 0..RETRIES {
-            let st = self.read_with(!adds_only)?;
-            let msgs = plan(&st, changes)?;
+            let st = self.read_with(reading(changes))?;
+            let (msgs, notes) = plan(&st, changes, opts)?;
             if msgs.is_empty() {
-                return Ok(());
+                return Ok(notes);
             }
             match self.nl.batch(msgs, Some(st.genid)) {
                 Err(e) if e.is(libc::ERESTART) => continue,
@@ -183,12 +214,12 @@ impl NftNat {
                 Err(e) if e.is(libc::ENOBUFS) => {
                     let now = self.read()?;
                     return if settled(&now, changes) {
-                        Ok(())
+                        Ok(notes)
                     } else {
                         Err(e)
                     };
                 }
-                other => return other,
+                other => return other.map(|_| notes),
             }
         }
         Err(Error::state(
@@ -206,7 +237,7 @@ impl NftNat {
             if let Some(l) = out.iter_mut().find(|l| &l.spec == spec) {
                 l.packets += f.packets;
                 l.bytes += f.bytes;
-                l.id = l.id.min(f.handle);
+                l.id = l.id.min(f.id());
                 continue;
             }
             // A comment that no longer parses is someone's hand edit; it is shown as found.
@@ -214,7 +245,7 @@ impl NftNat {
                 continue;
             };
             out.push(Listed {
-                id: f.handle,
+                id: f.id(),
                 rule,
                 spec: spec.clone(),
                 packets: f.packets,
@@ -225,7 +256,7 @@ impl NftNat {
         Ok(out)
     }
 
-    /// Removes natctl's table, whether or not it is there; no other table is touched.
+    /// Removes natctl's tables, whether or not they are there; no other table is touched.
     pub fn flush(&mut self) -> Result<()> {
         self.nl.batch(enc::flush(), None)
     }
@@ -237,89 +268,225 @@ pub(crate) enum Step<'a> {
     Del(String),
 }
 
+/// How much of natctl's tables a transaction reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Only whether the tables are there: adding a masquerade, snat or isolation, whose key
+    /// the kernel refuses when the rule exists.
+    Tables,
+    /// The chain of published ports too: adding publishes (a host port may be held by
+    /// another), a quarter of the rules (a publish's helpers live in postrouting).
+    Publishes,
+    /// Every rule: a delete needs the handles.
+    All,
+}
+
+fn reading(changes: &[(Change, String)]) -> Reading {
+    let publish = |c: &Change| matches!(c, Change::Add(Rule::Publish { .. }));
+    if changes.iter().any(|(c, _)| !matches!(c, Change::Add(_))) {
+        Reading::All
+    } else if changes.iter().any(|(c, _)| publish(c)) {
+        Reading::Publishes
+    } else {
+        Reading::Tables
+    }
+}
+
+/// What is left after [`walk`]: notes on changes that needed nothing, and the specs present
+/// once every change is made.
+pub(crate) struct Walked {
+    pub notes: Vec<String>,
+    pub present: Vec<String>,
+}
+
 /// Checks `changes` in order against the specs present, so a batch may delete a rule and add
-/// it again, or delete what an earlier line added: adding a rule that is there, or deleting one
-/// that is not, is an error naming the change's object, found before anything is sent. `id`
-/// resolves a delete by id.
+/// it again, or delete what an earlier line added: adding a rule that is there, publishing a
+/// host port another publish holds, or deleting a rule that is not there, is an error naming
+/// the change's object, found before anything is sent. The same publish again is done already
+/// (a note), and so is a delete of what is gone with `--if-exists`. `id` resolves a delete by
+/// id.
 pub(crate) fn walk<'a>(
-    mut present: Vec<String>,
+    present: Vec<String>,
     id: impl Fn(u64) -> Option<String>,
     changes: &'a [(Change, String)],
     mut step: impl FnMut(Step<'a>, &str) -> Result<()>,
-) -> Result<()> {
+) -> Result<Walked> {
+    let mut notes = Vec::new();
+    // The specs as a set, and the publishes among them read once: a batch of thousands of
+    // lines checks each against these, not against every spec parsed again.
+    let mut present: HashSet<String> = present.into_iter().collect();
+    let mut publishes: Vec<(String, Rule)> = present
+        .iter()
+        .filter_map(|s| match Rule::from_spec(s) {
+            Ok(r @ Rule::Publish { .. }) => Some((s.clone(), r)),
+            _ => None,
+        })
+        .collect();
     for (c, object) in changes {
         let refuse = |errno| Error::errno("check", object.clone(), errno);
         let spec = match c {
-            Change::Add(r) | Change::Del(r) => r.spec(),
-            Change::DelId(n) => id(*n).ok_or_else(|| refuse(libc::ENOENT))?,
+            Change::Add(r) | Change::Del(r, _) => r.spec(),
+            Change::DelId(n, if_exists) => match id(*n) {
+                Some(s) => s,
+                None if *if_exists => {
+                    notes.push(format!("no rule has id {n}: nothing deleted"));
+                    continue;
+                }
+                None => return Err(refuse(libc::ENOENT)),
+            },
         };
         let here = present.contains(&spec);
         match c {
+            Change::Add(Rule::Publish { .. }) if here => {
+                notes.push(format!("{spec} is there already: nothing added"));
+            }
             Change::Add(r) => {
                 if here {
                     return Err(refuse(libc::EEXIST));
                 }
-                present.push(spec.clone());
+                if let Some((holder, _)) = publishes.iter().find(|(_, h)| h.overlaps(r)) {
+                    return Err(Error::state(
+                        object.clone(),
+                        format!("its host port is already published by {holder} (see natctl list)"),
+                    ));
+                }
+                if matches!(r, Rule::Publish { .. }) {
+                    publishes.push((spec.clone(), r.clone()));
+                }
+                present.insert(spec.clone());
                 step(Step::Add(r, spec), object)?;
             }
-            Change::Del(_) | Change::DelId(_) => {
+            Change::Del(_, if_exists) | Change::DelId(_, if_exists) => {
                 if !here {
+                    if *if_exists {
+                        notes.push(format!("{spec} is not there: nothing deleted"));
+                        continue;
+                    }
                     return Err(refuse(libc::ENOENT));
                 }
-                present.retain(|s| s != &spec);
+                present.remove(&spec);
+                publishes.retain(|(s, _)| s != &spec);
                 step(Step::Del(spec), object)?;
             }
         }
     }
-    Ok(())
+    Ok(Walked {
+        notes,
+        present: present.into_iter().collect(),
+    })
 }
 
-/// The messages for `changes` against `st`.
-fn plan(st: &State, changes: &[(Change, String)]) -> Result<Vec<(Msg, String)>> {
+/// A transaction's messages, each with the object it is about.
+type Batch = Vec<(Msg, String)>;
+
+/// The messages for `changes` against `st`, and the notes of [`walk`]. When no rule of
+/// natctl's is left, the table goes in the same transaction.
+fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch, Vec<String>)> {
     // Each message with the spec of the rule it adds, so a later line of the same batch that
     // deletes that rule takes its messages back out.
     let mut msgs: Vec<(Msg, String, Option<String>)> = Vec::new();
-    if !st.exists && changes.iter().any(|(c, _)| matches!(c, Change::Add(_))) {
-        msgs.extend(enc::setup().into_iter().map(|(m, o)| (m, o, None)));
-    }
     let present = st.rules.iter().filter_map(|f| f.spec.clone()).collect();
     let id = |n: u64| {
         st.rules
             .iter()
-            .find(|f| f.handle == n && !f.helper)
+            .find(|f| f.id() == n && !f.helper)
             .and_then(|f| f.spec.clone())
     };
-    walk(present, id, changes, |step, object| {
+    let walked = walk(present, id, changes, |step, object| {
         match step {
-            Step::Add(r, spec) => msgs.extend(
-                enc::add(r, object)
-                    .into_iter()
-                    .map(|(m, o)| (m, o, Some(spec.clone()))),
-            ),
+            Step::Add(r, spec) => {
+                let lowered = opts.lower(r);
+                for &f in r.families() {
+                    msgs.extend(
+                        enc::add(r, &lowered, f, object)
+                            .into_iter()
+                            .map(|(m, o)| (m, o, Some(spec.clone()))),
+                    );
+                }
+            }
             Step::Del(spec) => {
                 let queued = msgs.len();
                 msgs.retain(|(_, _, s)| s.as_deref() != Some(spec.as_str()));
                 if msgs.len() == queued {
+                    let mut tables: Vec<Family> = Vec::new();
                     for f in st.of(&spec) {
-                        let m = nft::del_rule(FAMILY, TABLE, &f.chain, f.handle);
+                        let m = nft::del_rule(nfproto(f.family), TABLE, &f.chain, f.handle);
+                        msgs.push((m, object.to_string(), None));
+                        if !tables.contains(&f.family) {
+                            tables.push(f.family);
+                        }
+                    }
+                    for f in tables {
+                        let m = nft::del_counter(nfproto(f), TABLE, &enc::key(&spec));
                         msgs.push((m, object.to_string(), None));
                     }
-                    let m = nft::del_counter(FAMILY, TABLE, &enc::key(&spec));
-                    msgs.push((m, object.to_string(), None));
                 }
             }
         }
         Ok(())
     })?;
-    Ok(msgs.into_iter().map(|(m, o, _)| (m, o)).collect())
+    if msgs.is_empty() {
+        return Ok((Vec::new(), walked.notes));
+    }
+    // What is left in each family: a table is made first when a rule needs it; a table that
+    // holds nothing of natctl's any more goes in the same transaction (the rule deletes before
+    // it are then moot, but harmless); the isolation chain goes with the last bridge of the
+    // isolated set. A spec that does not parse is someone's hand edit: its tables stay.
+    let left: Vec<Option<Rule>> = walked
+        .present
+        .iter()
+        .map(|s| Rule::from_spec(s).ok())
+        .collect();
+    // Without the rules read (adds only), what else each table holds is not known: it holds.
+    let holds = |f: Family| {
+        !st.read_rules
+            || left
+                .iter()
+                .any(|r| r.as_ref().map_or(true, |r| r.families().contains(&f)))
+    };
+    let needs = |f: Family| {
+        left.iter()
+            .any(|r| r.as_ref().map_or(true, |r| r.families().contains(&f)))
+    };
+    let mut setup = Vec::new();
+    for f in FAMILIES {
+        let name = format!("table {}", enc::table_name(f));
+        match (st.has(f), holds(f)) {
+            (false, _) if needs(f) => {
+                setup.extend(enc::setup(f).into_iter().map(|(m, o)| (m, o, None)))
+            }
+            (true, false) => msgs.push((nft::del_table(nfproto(f), TABLE), name, None)),
+            _ => {}
+        }
+        if !holds(f) {
+            continue;
+        }
+        let isolated = left
+            .iter()
+            .any(|r| matches!(r, Some(Rule::Isolated { .. })));
+        let had = st
+            .rules
+            .iter()
+            .any(|r| r.family == f && r.chain == enc::ISOLATION);
+        if had && !isolated {
+            let m = nft::del_chain(nfproto(f), TABLE, enc::ISOLATION);
+            msgs.push((m, format!("chain {}", enc::ISOLATION), None));
+        }
+    }
+    let msgs = setup
+        .into_iter()
+        .chain(msgs)
+        .map(|(m, o, _)| (m, o))
+        .collect();
+    Ok((msgs, walked.notes))
 }
 
 /// Whether the table shows every change made (after lost acks).
 fn settled(st: &State, changes: &[(Change, String)]) -> bool {
     changes.iter().all(|(c, _)| match c {
         Change::Add(r) => st.of(&r.spec()).next().is_some(),
-        Change::Del(r) => st.of(&r.spec()).next().is_none(),
-        Change::DelId(id) => st.rules.iter().all(|f| f.handle != *id),
+        Change::Del(r, _) => st.of(&r.spec()).next().is_none(),
+        Change::DelId(id, _) => st.rules.iter().all(|f| f.id() != *id),
     })
 }
 
@@ -334,10 +501,11 @@ pub fn forward_drops(trace: Trace) -> Vec<String> {
     for c in chains.unwrap_or_default() {
         let family = match c.family {
             nft::NFPROTO_IPV4 => "ip",
+            nft::NFPROTO_IPV6 => "ip6",
             nft::NFPROTO_INET => "inet",
             _ => continue,
         };
-        let ours = c.family == FAMILY && c.table == TABLE;
+        let ours = enc::family_of(c.family).is_some() && c.table == TABLE;
         if c.hooknum == nft::NF_INET_FORWARD && c.policy == Some(libc::NF_DROP as u32) && !ours {
             v.push(format!(
                 "table {family} {}, chain {} (hook forward, priority {}) has policy drop",
@@ -345,7 +513,10 @@ pub fn forward_drops(trace: Trace) -> Vec<String> {
             ));
         }
     }
-    if let Ok(x) = Xtables::open(trace) {
+    for (abi, tool) in [(Abi::V4, "iptables"), (Abi::V6, "ip6tables")] {
+        let Ok(x) = Xtables::open(trace, abi) else {
+            continue;
+        };
         // Reading a table this namespace lacks would make it: look only at one it has.
         if x.tables().is_ok_and(|t| t.iter().any(|n| n == "filter")) {
             let forward = x
@@ -353,7 +524,9 @@ pub fn forward_drops(trace: Trace) -> Vec<String> {
                 .ok()
                 .and_then(|t| t.chain("FORWARD").cloned());
             if forward.is_some_and(|c| c.tail.target == Target::Verdict(VERDICT_DROP)) {
-                v.push("iptables (legacy) table filter, chain FORWARD has policy DROP".into());
+                v.push(format!(
+                    "{tool} (legacy) table filter, chain FORWARD has policy DROP"
+                ));
             }
         }
     }

@@ -3,39 +3,47 @@
 //!
 //! ```text
 //! nat     PREROUTING  -m addrtype --dst-type LOCAL -j NATCTL   (first)
-//!         OUTPUT      -m addrtype --dst-type LOCAL -j NATCTL   (first)
+//!         OUTPUT      -m addrtype --dst-type LOCAL -j NATCTL   (first; IPv6: ! -d ::1/128)
 //!         POSTROUTING -j NATCTL-POSTROUTING                    (last)
 //!         NATCTL              [-d H] [-i I] -p P --dport N -j DNAT --to-destination D:M
 //!         NATCTL-POSTROUTING  -s S [[!] -o O] -j MASQUERADE | SNAT --to-source A
 //! filter  FORWARD     -j NATCTL-FORWARD                        (first)
 //!         NATCTL-FORWARD      -i A -o B -j DROP
+//!                             -i I ! -o I -j NATCTL-ISOLATION
+//!         NATCTL-ISOLATION    -o I -j DROP                     (each bridge I of the set)
 //! ```
 //!
-//! The positions follow the nf_tables path's priorities: published ports and isolation before
+//! IPv6 rules go in the same chains of ip6tables' tables (the `ip6t_entry` ABI), isolation in
+//! both. The positions follow the nf_tables path's priorities: published ports and isolation before
 //! the standard chains' rules, source NAT after them. Every entry carries the same comment as
 //! on the nf_tables path. A command is a read-modify-write of each table it touches, under
 //! `/run/xtables.lock`; two tables are two replaces, and when the second fails the first is
 //! put back.
 
-use super::ops::{walk, Change, Listed, Step, RETRIES};
-use super::{tag, untag, Action, Lowered, Out, Place, Rule, BASE_TAG};
+use super::ops::{walk, Change, Listed, Opts, Step, RETRIES};
+use super::{tag, untag, Action, Family, Lowered, Out, Place, Rule, BASE_TAG};
 use crate::error::{Error, Result};
 use crate::trace::Trace;
 use crate::xtables::rule::{self as xr, IptIp};
-use crate::xtables::{Entry, Table, Target, Xtables, VERDICT_DROP};
+use crate::xtables::{Abi, Entry, Table, Target, Xtables, VERDICT_DROP};
 
 pub const PUBLISH: &str = "NATCTL";
 pub const POSTROUTING: &str = "NATCTL-POSTROUTING";
 pub const FORWARD: &str = "NATCTL-FORWARD";
+pub const ISOLATION: &str = "NATCTL-ISOLATION";
 
 /// natctl's chains by table, in the order `list` reads them.
-const TABLES: [(&str, &[&str]); 2] = [("nat", &[PUBLISH, POSTROUTING]), ("filter", &[FORWARD])];
+const TABLES: [(&str, &[&str]); 2] = [
+    ("nat", &[PUBLISH, POSTROUTING]),
+    ("filter", &[FORWARD, ISOLATION]),
+];
 
 fn place(p: Place) -> (&'static str, &'static str) {
     match p {
         Place::Publish => ("nat", PUBLISH),
         Place::Postrouting => ("nat", POSTROUTING),
         Place::Forward => ("filter", FORWARD),
+        Place::Isolation => ("filter", ISOLATION),
     }
 }
 
@@ -51,16 +59,26 @@ fn jumps(table: &str) -> Vec<(&'static str, bool, &'static str, Vec<u8>)> {
     }
 }
 
-/// The entry of one kernel rule, tagged `comment`.
-pub fn encode(l: &Lowered, comment: &str) -> Result<Entry> {
+/// The ABI of a family: iptables' or ip6tables'.
+fn abi(f: Family) -> Abi {
+    match f {
+        Family::V4 => Abi::V4,
+        Family::V6 => Abi::V6,
+    }
+}
+
+/// The entry of one kernel rule in the tables of family `f`, tagged `comment`.
+pub fn encode(l: &Lowered, f: Family, comment: &str) -> Result<Entry> {
     let oif = match &l.oif {
         Out::Any => None,
         Out::Is(i) => Some((i.as_str(), false)),
         Out::IsNot(i) => Some((i.as_str(), true)),
     };
     let ip = IptIp {
+        abi: abi(f),
         src: l.src.map(|s| (s.addr, s.prefix)),
-        dst: l.dst.map(|d| (d, 32)),
+        dst: l.dst.map(|d| (d, f.bits())),
+        not_dst: false,
         iniface: l.iif.as_ref().map(|i| i.as_str()),
         outiface: oif,
         proto: l.l4.map_or(0, |(p, _)| p.number()),
@@ -71,23 +89,27 @@ pub fn encode(l: &Lowered, comment: &str) -> Result<Entry> {
     }
     m.extend(xr::comment(comment)?);
     let target = match l.action {
-        Action::Masquerade => xr::masquerade(),
+        Action::Masquerade => xr::masquerade(abi(f)),
         Action::Snat(a) => xr::snat(a),
         Action::Dnat(a, p) => xr::dnat(a, p),
         Action::Drop => Target::Verdict(VERDICT_DROP),
+        Action::Isolation => Target::Jump(ISOLATION.to_string()),
     };
     Ok(xr::entry(&ip, m, target))
 }
 
 /// A table read, as read and as natctl changes it.
 struct Held {
+    family: Family,
     read: Table,
     table: Table,
     changed: bool,
 }
 
 pub struct XtNat {
+    /// The IPv4 ABI's socket, and the IPv6 one's (none when the kernel has no IPv6).
     xt: Xtables,
+    xt6: Option<Xtables>,
     /// Told when the xtables lock is held by someone else for a while.
     waiting: fn(&str),
 }
@@ -95,40 +117,61 @@ pub struct XtNat {
 impl XtNat {
     pub fn new(trace: Trace, waiting: fn(&str)) -> Result<XtNat> {
         Ok(XtNat {
-            xt: Xtables::open(trace)?,
+            xt: Xtables::open(trace, Abi::V4)?,
+            xt6: Xtables::open(trace, Abi::V6).ok(),
             waiting,
         })
     }
 
-    /// natctl's tables that this namespace has, read; with `create`, the named ones too.
-    fn read(&self, create: &[&str]) -> Result<Vec<Held>> {
-        let have = match self.xt.tables() {
-            Ok(have) => have,
-            // In a user namespace the list stays the initial root's (mode 0440), while the
-            // tables themselves are the namespace's: read all of natctl's, which makes any this
-            // namespace lacked, as iptables -L does.
-            Err(e) if e.is(libc::EACCES) => TABLES.iter().map(|(n, _)| n.to_string()).collect(),
-            Err(e) => return Err(e),
-        };
+    fn xt(&self, f: Family) -> Result<&Xtables> {
+        match f {
+            Family::V4 => Ok(&self.xt),
+            Family::V6 => self.xt6.as_ref().ok_or_else(|| {
+                Error::state("ip6tables", "this kernel has no IPv6 (no raw IPv6 socket)")
+            }),
+        }
+    }
+
+    /// natctl's tables that this namespace has, read, IPv4's then IPv6's; with `create`, the
+    /// named ones too.
+    fn read(&self, create: &[(Family, &str)]) -> Result<Vec<Held>> {
         let mut v = Vec::new();
-        for (name, _) in TABLES {
-            if have.iter().any(|t| t == name) || create.contains(&name) {
-                let read = self.xt.read(name)?;
-                v.push(Held {
-                    table: read.clone(),
-                    read,
-                    changed: false,
-                });
+        for f in [Family::V4, Family::V6] {
+            let wanted = create.iter().any(|(c, _)| *c == f);
+            let Ok(xt) = self.xt(f) else {
+                if wanted {
+                    self.xt(f)?;
+                }
+                continue;
+            };
+            let have = match xt.tables() {
+                Ok(have) => have,
+                // In a user namespace the list stays the initial root's (mode 0440), while the
+                // tables themselves are the namespace's: read all of natctl's, which makes any
+                // this namespace lacked, as iptables -L does.
+                Err(e) if e.is(libc::EACCES) => TABLES.iter().map(|(n, _)| n.to_string()).collect(),
+                Err(e) => return Err(e),
+            };
+            for (name, _) in TABLES {
+                if have.iter().any(|t| t == name) || create.contains(&(f, name)) {
+                    let read = xt.read(name)?;
+                    v.push(Held {
+                        family: f,
+                        table: read.clone(),
+                        read,
+                        changed: false,
+                    });
+                }
             }
         }
         Ok(v)
     }
 
     /// Makes `changes` with one replace per table touched, under the xtables lock.
-    pub fn apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
+    pub fn apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
         let _lock = self.xt.lock(&self.waiting)?;
         for _ in 0..RETRIES {
-            match self.try_apply(changes) {
+            match self.try_apply(changes, opts) {
                 // A writer that ignores the lock replaced a table after we read it.
                 Err(e) if e.is(libc::EAGAIN) => continue,
                 other => return other,
@@ -140,11 +183,13 @@ impl XtNat {
         ))
     }
 
-    fn try_apply(&mut self, changes: &[(Change, String)]) -> Result<()> {
-        let mut create: Vec<&str> = Vec::new();
+    fn try_apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
+        let mut create: Vec<(Family, &str)> = Vec::new();
         for (c, _) in changes {
             if let Change::Add(r) = c {
-                create.extend(r.lower().iter().map(|l| place(l.place).0));
+                for &f in r.families() {
+                    create.extend(opts.lower(r).iter().map(|l| (f, place(l.place).0)));
+                }
             }
         }
         let mut held = self.read(&create)?;
@@ -159,18 +204,26 @@ impl XtNat {
                 .get((n as usize).checked_sub(1)?)
                 .map(|l| l.spec.clone())
         };
-        walk(present, id, changes, |step, _| {
+        let walked = walk(present, id, changes, |step, _| {
             match step {
                 Step::Add(r, spec) => {
-                    for l in r.lower() {
+                    for (&f, l) in r
+                        .families()
+                        .iter()
+                        .flat_map(|f| opts.lower(r).into_iter().map(move |l| (f, l)))
+                    {
                         let (table, chain) = place(l.place);
                         let missing = || Error::state(format!("table {table}"), "was not read");
                         let h = held
                             .iter_mut()
-                            .find(|h| h.table.name == table)
+                            .find(|h| h.family == f && h.table.name == table)
                             .ok_or_else(missing)?;
                         setup(&mut h.table)?;
-                        let e = encode(&l, &tag(&spec, l.helper))?;
+                        // The isolation chain is made when first needed.
+                        if h.table.chain(chain).is_none() {
+                            h.table.add_chain(chain);
+                        }
+                        let e = encode(&l, f, &tag(&spec, l.helper))?;
                         let c = h.table.chain_mut(chain).ok_or_else(missing)?;
                         c.rules.push(e);
                         h.changed = true;
@@ -191,18 +244,31 @@ impl XtNat {
             }
             Ok(())
         })?;
-        self.commit(held)
+        // A table left with no rule of natctl's keeps none of its chains or jumps either.
+        for h in &mut held {
+            if natctl_entries(&h.table).is_empty() {
+                h.changed |= unset(&mut h.table);
+            }
+            // The isolation chain goes with the last bridge of the isolated set (the jumps to
+            // it are that set's own helpers, gone with them).
+            let before = h.table.chains.len();
+            h.table
+                .chains
+                .retain(|c| c.name != ISOLATION || !c.rules.is_empty());
+            h.changed |= h.table.chains.len() != before;
+        }
+        self.commit(held).map(|_| walked.notes)
     }
 
     /// Replaces each changed table; when one fails, the ones before it are put back.
     fn commit(&self, held: Vec<Held>) -> Result<()> {
-        let mut done: Vec<(Table, Vec<[u64; 2]>, usize)> = Vec::new();
+        let mut done: Vec<(Family, Table, Vec<[u64; 2]>, usize)> = Vec::new();
         for h in held.into_iter().filter(|h| h.changed) {
-            match self.xt.commit(&h.table) {
-                Ok(old) => done.push((h.read, old, h.table.entries())),
+            match self.xt(h.family)?.commit(&h.table) {
+                Ok(old) => done.push((h.family, h.read, old, h.table.entries())),
                 Err(e) => {
-                    for (t, old, now) in done.into_iter().rev() {
-                        if let Err(back) = self.xt.commit(&t.restored(&old, now)) {
+                    for (f, t, old, now) in done.into_iter().rev() {
+                        if let Err(back) = self.xt(f)?.commit(&t.restored(&old, now)) {
                             return Err(Error {
                                 object: format!(
                                     "{}; table {} could not be put back either ({})",
@@ -221,7 +287,8 @@ impl XtNat {
         Ok(())
     }
 
-    /// natctl's rules, numbered in the order of its chains (nat, then filter).
+    /// natctl's rules, numbered in the order of its chains (nat, then filter; IPv4's tables,
+    /// then IPv6's).
     pub fn list(&mut self) -> Result<Vec<Listed>> {
         Ok(own(&self.read(&[])?))
     }
@@ -232,22 +299,26 @@ impl XtNat {
         let _lock = self.xt.lock(&self.waiting)?;
         let mut held = self.read(&[])?;
         for h in &mut held {
-            let t = &mut h.table;
-            let before = t.chains.len();
-            t.chains
-                .retain(|c| !TABLES.iter().any(|(_, cs)| cs.contains(&c.name.as_str())));
-            for c in t.chains.iter_mut().filter(|c| c.hook.is_some()) {
-                c.rules.retain(|e| e.comment().as_deref() != Some(BASE_TAG));
-            }
-            h.changed = t.chains.len() != before;
+            h.changed = unset(&mut h.table);
         }
         self.commit(held)
     }
 }
 
+/// Removes natctl's chains in `t` and the jumps to them; whether there were any.
+fn unset(t: &mut Table) -> bool {
+    let before = t.chains.len();
+    t.chains
+        .retain(|c| !TABLES.iter().any(|(_, cs)| cs.contains(&c.name.as_str())));
+    for c in t.chains.iter_mut().filter(|c| c.hook.is_some()) {
+        c.rules.retain(|e| e.comment().as_deref() != Some(BASE_TAG));
+    }
+    t.chains.len() != before
+}
+
 /// Makes natctl's chains in `t` and the jumps to them, where they are missing.
 fn setup(t: &mut Table) -> Result<()> {
-    let table = t.name.clone();
+    let (table, abi) = (t.name.clone(), t.abi);
     for (builtin, first, chain, matches) in jumps(&table) {
         if t.chain(chain).is_none() {
             t.add_chain(chain);
@@ -262,7 +333,18 @@ fn setup(t: &mut Table) -> Result<()> {
         if !b.rules.iter().any(jumps_here) {
             let mut m = matches;
             m.extend(xr::comment(BASE_TAG)?);
-            let e = xr::entry(&IptIp::default(), m, Target::Jump(chain.to_string()));
+            // ::1 is never routed off the host (no route_localnet for IPv6): a DNAT of it could
+            // not leave, so IPv6's OUTPUT leaves it alone and its clients are refused at once.
+            let ip = if abi == Abi::V6 && builtin == "OUTPUT" {
+                IptIp {
+                    dst: Some((std::net::Ipv6Addr::LOCALHOST.into(), 128)),
+                    not_dst: true,
+                    ..IptIp::any(abi)
+                }
+            } else {
+                IptIp::any(abi)
+            };
+            let e = xr::entry(&ip, m, Target::Jump(chain.to_string()));
             if first {
                 b.rules.insert(0, e);
             } else {

@@ -25,7 +25,7 @@ use super::nft::{NfGenMsg, NETLINK_NETFILTER, NFNL_SUBSYS_CTNETLINK};
 use super::socket::NlSocket;
 use super::*;
 use crate::error::{Error, Result};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 // <linux/netfilter/nfnetlink_conntrack.h>: enum cntl_msg_types
 pub const IPCTNL_MSG_CT_NEW: u16 = 0;
@@ -120,8 +120,8 @@ fn ct_msg(msg: u16, flags: u16, family: u8) -> Msg {
 /// there for protocols that have them (TCP, UDP, UDP-Lite, SCTP, DCCP), else `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuple {
-    pub src: Ipv4Addr,
-    pub dst: Ipv4Addr,
+    pub src: IpAddr,
+    pub dst: IpAddr,
     pub proto: u8,
     pub sport: Option<u16>,
     pub dport: Option<u16>,
@@ -151,14 +151,23 @@ pub fn dump_flows(family: u8) -> Msg {
 /// `conntrack -D` of one entry, by its original tuple (with its zone and id).
 pub fn del_flow(f: &Flow) -> Msg {
     let t = f.orig;
+    let family = if t.src.is_ipv6() {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
     // A DELETE without a tuple flushes the whole table: the tuple is always written.
-    let m = ct_msg(IPCTNL_MSG_CT_DELETE, NLM_F_ACK, libc::AF_INET as u8).nest(
+    let m = ct_msg(IPCTNL_MSG_CT_DELETE, NLM_F_ACK, family as u8).nest(
         CTA_TUPLE_ORIG | NLA_F_NESTED,
         |m| {
             let m = m
-                .nest(CTA_TUPLE_IP | NLA_F_NESTED, |m| {
-                    m.bytes(CTA_IP_V4_SRC, &t.src.octets())
-                        .bytes(CTA_IP_V4_DST, &t.dst.octets())
+                .nest(CTA_TUPLE_IP | NLA_F_NESTED, |m| match (t.src, t.dst) {
+                    (IpAddr::V4(s), IpAddr::V4(d)) => m
+                        .bytes(CTA_IP_V4_SRC, &s.octets())
+                        .bytes(CTA_IP_V4_DST, &d.octets()),
+                    (s, d) => m
+                        .bytes(CTA_IP_V6_SRC, &v6(s).octets())
+                        .bytes(CTA_IP_V6_DST, &v6(d).octets()),
                 })
                 .nest(CTA_TUPLE_PROTO | NLA_F_NESTED, |m| {
                     let m = m.u8(CTA_PROTO_NUM, t.proto);
@@ -185,6 +194,14 @@ pub fn del_flow(f: &Flow) -> Msg {
     }
 }
 
+/// An address of an IPv6 tuple (an IPv4 one mapped, which no tuple mixes).
+fn v6(a: IpAddr) -> Ipv6Addr {
+    match a {
+        IpAddr::V6(a) => a,
+        IpAddr::V4(a) => a.to_ipv6_mapped(),
+    }
+}
+
 fn parse_tuple(t: &Attr) -> Result<Option<Tuple>> {
     let (mut src, mut dst, mut proto) = (None, None, None);
     let (mut sport, mut dport, mut zone) = (None, None, None);
@@ -195,8 +212,10 @@ fn parse_tuple(t: &Attr) -> Result<Option<Tuple>> {
                 for a in a.nested_attrs() {
                     let a = a?;
                     match a.ty {
-                        CTA_IP_V4_SRC => src = Some(Ipv4Addr::from(a.array::<4>()?)),
-                        CTA_IP_V4_DST => dst = Some(Ipv4Addr::from(a.array::<4>()?)),
+                        CTA_IP_V4_SRC => src = Some(Ipv4Addr::from(a.array::<4>()?).into()),
+                        CTA_IP_V4_DST => dst = Some(Ipv4Addr::from(a.array::<4>()?).into()),
+                        CTA_IP_V6_SRC => src = Some(Ipv6Addr::from(a.array::<16>()?).into()),
+                        CTA_IP_V6_DST => dst = Some(Ipv6Addr::from(a.array::<16>()?).into()),
                         _ => {}
                     }
                 }
@@ -263,7 +282,7 @@ pub fn parse_flow(m: &MsgRef) -> Result<Option<Flow>> {
 
 /// Whether `t` is a flow to `dst` (any address when `None`), protocol `proto`, destination
 /// port in `first..=last`.
-pub fn matches(t: &Tuple, proto: u8, dst: Option<Ipv4Addr>, first: u16, last: u16) -> bool {
+pub fn matches(t: &Tuple, proto: u8, dst: Option<IpAddr>, first: u16, last: u16) -> bool {
     t.proto == proto
         && dst.map_or(true, |d| d == t.dst)
         && t.dport.is_some_and(|p| (first..=last).contains(&p))
@@ -290,10 +309,10 @@ fn proto_name(p: u8) -> String {
 pub fn delete_flows(
     nl: &mut NlSocket,
     proto: u8,
-    dst: Option<Ipv4Addr>,
+    dst: Option<IpAddr>,
     first: u16,
     last: u16,
-    to: Option<Ipv4Addr>,
+    to: Option<IpAddr>,
 ) -> Result<usize> {
     let what = match dst {
         Some(d) => format!("{} {d} dport {first}-{last}", proto_name(proto)),
@@ -305,6 +324,11 @@ pub fn delete_flows(
             "conntrack needs a NETLINK_NETFILTER socket",
         ));
     }
+    // The family of the flows: the addresses', IPv4 without one.
+    let family = match dst.or(to) {
+        Some(IpAddr::V6(_)) => libc::AF_INET6,
+        _ => libc::AF_INET,
+    };
     if first > last {
         return Err(Error::invalid(
             what,
@@ -312,7 +336,7 @@ pub fn delete_flows(
         ));
     }
     let found = nl.dump(
-        || dump_flows(libc::AF_INET as u8),
+        || dump_flows(family as u8),
         &what,
         Vec::new,
         |v: &mut Vec<Flow>, m| {
@@ -539,8 +563,8 @@ mod tests {
     fn flow() -> Flow {
         Flow {
             orig: Tuple {
-                src: Ipv4Addr::new(192, 0, 2, 2),
-                dst: Ipv4Addr::new(192, 0, 2, 1),
+                src: Ipv4Addr::new(192, 0, 2, 2).into(),
+                dst: Ipv4Addr::new(192, 0, 2, 1).into(),
                 proto: 17,
                 sport: Some(40000),
                 dport: Some(5353),
@@ -652,7 +676,7 @@ mod tests {
         assert!(matches(
             &f.orig,
             17,
-            Some(Ipv4Addr::new(192, 0, 2, 1)),
+            Some(Ipv4Addr::new(192, 0, 2, 1).into()),
             5000,
             6000
         ));
@@ -660,7 +684,7 @@ mod tests {
         assert!(!matches(
             &f.orig,
             17,
-            Some(Ipv4Addr::new(192, 0, 2, 9)),
+            Some(Ipv4Addr::new(192, 0, 2, 9).into()),
             5353,
             5353
         ));

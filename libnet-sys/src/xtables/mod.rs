@@ -1,11 +1,14 @@
-//! The legacy xtables ABI (iptables-legacy): a table is read whole with `getsockopt` and
-//! replaced whole with `setsockopt` on a raw IPv4 socket. There are no handles and no
+//! The legacy xtables ABI (iptables-legacy, ip6tables-legacy): a table is read whole with
+//! `getsockopt` and replaced whole with `setsockopt` on a raw IPv4 (IPv6) socket. There are no handles and no
 //! transactions: a writer reads the blob, edits it, sends it back with the number of entries it
 //! read (the kernel's only check: a mismatch is `EAGAIN`), then puts the old counters back.
 //! `/run/xtables.lock` is what keeps cooperating writers from losing each other's updates.
 //!
-//! Layouts from linux/netfilter_ipv4/ip_tables.h and linux/netfilter/x_tables.h (x86_64 and
-//! every other 64-bit target: `struct ipt_entry` is 112 bytes, `struct ipt_replace` 96).
+//! Layouts from linux/netfilter_ipv4/ip_tables.h, linux/netfilter_ipv6/ip6_tables.h and
+//! linux/netfilter/x_tables.h (x86_64 and every other 64-bit target: `struct ipt_entry` is 112
+//! bytes, `struct ip6t_entry` 168; `ipt_replace` and `ip6t_replace` 96, `ipt_getinfo` and
+//! `ip6t_getinfo` 84). The two ABIs differ only in the entry's fixed IP part ([`Abi`]), the
+//! socket and its level, and the file that lists a namespace's tables.
 
 pub mod rule;
 
@@ -14,7 +17,7 @@ use crate::trace::{Access, Trace};
 use std::fmt::Write as _;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-// linux/netfilter_ipv4/ip_tables.h: IPT_BASE_CTL 64.
+// linux/netfilter_ipv4/ip_tables.h: IPT_BASE_CTL 64 (ip6_tables.h: IP6T_* are the same).
 const IPT_SO_SET_REPLACE: i32 = 64;
 const IPT_SO_SET_ADD_COUNTERS: i32 = 65;
 const IPT_SO_GET_INFO: i32 = 64;
@@ -31,10 +34,13 @@ pub const XT_RETURN: i32 = -5;
 pub const VERDICT_DROP: i32 = -(libc::NF_DROP) - 1;
 pub const VERDICT_ACCEPT: i32 = -(libc::NF_ACCEPT) - 1;
 
-/// `struct ipt_ip` (84 bytes), the fixed match of every entry.
+/// `struct ipt_ip` (84 bytes), the fixed match of every IPv4 entry.
 pub const IPT_IP: usize = 84;
-/// `struct ipt_entry` without its matches and target.
+/// `struct ip6t_ip6` (133 bytes, padded to 136), IPv6's.
+pub const IP6T_IP6: usize = 136;
+/// `struct ipt_entry` (`struct ip6t_entry`) without its matches and target.
 const IPT_ENTRY: usize = 112;
+const IP6T_ENTRY: usize = 168;
 const IPT_GETINFO: usize = 84;
 const IPT_GET_ENTRIES: usize = 40;
 const IPT_REPLACE: usize = 96;
@@ -45,6 +51,78 @@ const STANDARD_TARGET: usize = 40;
 const ERROR_TARGET: usize = 64;
 /// `ipt_ip.flags`: a jump that does not come back (`-g`).
 pub const IPT_F_GOTO: u8 = 0x02;
+/// `ip6t_ip6.flags`: the same for IPv6.
+pub const IP6T_F_GOTO: u8 = 0x04;
+
+/// Which of the two ABIs: IPv4's (`ipt_entry`, a raw IPv4 socket at `SOL_IP`, `IPT_SO_*`) or
+/// IPv6's (`ip6t_entry`, a raw IPv6 socket at `SOL_IPV6`, `IP6T_SO_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Abi {
+    V4,
+    V6,
+}
+
+impl Abi {
+    /// The entry's fixed IP part: `struct ipt_ip` or `struct ip6t_ip6`.
+    pub fn ip_len(self) -> usize {
+        match self {
+            Abi::V4 => IPT_IP,
+            Abi::V6 => IP6T_IP6,
+        }
+    }
+
+    /// The entry without its matches and target: `struct ipt_entry`, `struct ip6t_entry`.
+    fn entry_len(self) -> usize {
+        match self {
+            Abi::V4 => IPT_ENTRY,
+            Abi::V6 => IP6T_ENTRY,
+        }
+    }
+
+    /// Where `target_offset` is (`next_offset` follows it); after the IP part and `nfcache`.
+    fn offsets_at(self) -> usize {
+        self.ip_len() + 4
+    }
+
+    /// Where the counters are (after `comefrom`, 8-aligned).
+    fn counters_at(self) -> usize {
+        align(self.offsets_at() + 8)
+    }
+
+    /// Where the IP part's `flags` byte is, and its goto bit.
+    fn goto(self) -> (usize, u8) {
+        match self {
+            Abi::V4 => (82, IPT_F_GOTO),
+            Abi::V6 => (131, IP6T_F_GOTO),
+        }
+    }
+
+    fn level(self) -> (i32, &'static str) {
+        match self {
+            Abi::V4 => (libc::SOL_IP, "SOL_IP"),
+            Abi::V6 => (libc::SOL_IPV6, "SOL_IPV6"),
+        }
+    }
+
+    /// A socket option's name in this ABI's header: `IPT_SO_...` or `IP6T_SO_...`.
+    fn opt(self, v4_name: &'static str) -> &'static str {
+        match (self, v4_name) {
+            (Abi::V4, n) => n,
+            (Abi::V6, "IPT_SO_GET_INFO") => "IP6T_SO_GET_INFO",
+            (Abi::V6, "IPT_SO_GET_ENTRIES") => "IP6T_SO_GET_ENTRIES",
+            (Abi::V6, "IPT_SO_SET_REPLACE") => "IP6T_SO_SET_REPLACE",
+            (Abi::V6, _) => "IP6T_SO_SET_ADD_COUNTERS",
+        }
+    }
+
+    /// The file that lists the tables a namespace has instantiated.
+    fn names_file(self) -> &'static str {
+        match self {
+            Abi::V4 => "/proc/net/ip_tables_names",
+            Abi::V6 => "/proc/net/ip6_tables_names",
+        }
+    }
+}
 
 /// The hooks, by index (`NF_INET_*`), as iptables names their built-in chains.
 pub const HOOKS: [&str; 5] = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
@@ -125,11 +203,12 @@ impl Target {
     }
 }
 
-/// One entry: the fixed `ipt_ip` match and the matches verbatim, its target, its counters as
-/// read, and where it was in the table read (to carry its counters over a replace).
+/// One entry: the fixed `ipt_ip` (`ip6t_ip6`) match and the matches verbatim (an empty `ip` is
+/// all zeros), its target, its counters as read, and where it was in the table read (to carry
+/// its counters over a replace).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    pub ip: [u8; IPT_IP],
+    pub ip: Vec<u8>,
     pub matches: Vec<u8>,
     pub target: Target,
     pub counters: [u64; 2],
@@ -137,14 +216,14 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn size(&self) -> usize {
-        IPT_ENTRY + self.matches.len() + self.target.size()
+    fn size(&self, abi: Abi) -> usize {
+        abi.entry_len() + self.matches.len() + self.target.size()
     }
 
     /// An unconditional entry with a standard verdict (a policy, a chain's RETURN).
     pub fn verdict(v: i32) -> Entry {
         Entry {
-            ip: [0; IPT_IP],
+            ip: Vec::new(),
             matches: Vec::new(),
             target: Target::Verdict(v),
             counters: [0; 2],
@@ -218,6 +297,7 @@ fn error_target(name: &str) -> Vec<u8> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
     pub name: String,
+    pub abi: Abi,
     pub valid_hooks: u32,
     pub chains: Vec<Chain>,
     pub end: Entry,
@@ -276,21 +356,23 @@ impl Table {
     }
 
     /// Reads a `IPT_SO_GET_ENTRIES` blob, with the hook offsets `IPT_SO_GET_INFO` gave.
-    pub fn parse(name: &str, info: &Info, blob: &[u8]) -> Result<Table> {
+    pub fn parse(name: &str, abi: Abi, info: &Info, blob: &[u8]) -> Result<Table> {
         let bad = |why: String| Error {
             object: format!("table {name}"),
-            ..Error::malformed("IPT_SO_GET_ENTRIES", why)
+            ..Error::malformed(abi.opt("IPT_SO_GET_ENTRIES"), why)
         };
+        let (entry_len, at) = (abi.entry_len(), abi.offsets_at());
+        let counters = abi.counters_at();
         // First pass: entries with their offsets, targets still raw.
         let mut raw: Vec<(usize, usize, Entry, Option<i32>)> = Vec::new();
         let mut off = 0;
         while off < blob.len() {
-            if blob.len() - off < IPT_ENTRY {
+            if blob.len() - off < entry_len {
                 return Err(bad(format!("entry at {off} is cut short")));
             }
             let e = &blob[off..];
-            let (t_off, next) = (u16_at(e, 88) as usize, u16_at(e, 90) as usize);
-            if t_off < IPT_ENTRY || next < t_off + XT_HEADER || next > e.len() || next % 8 != 0 {
+            let (t_off, next) = (u16_at(e, at) as usize, u16_at(e, at + 2) as usize);
+            if t_off < entry_len || next < t_off + XT_HEADER || next > e.len() || next % 8 != 0 {
                 return Err(bad(format!(
                     "entry at {off} has bad offsets {t_off}/{next}"
                 )));
@@ -303,10 +385,10 @@ impl Table {
                 off,
                 off + next,
                 Entry {
-                    ip: e[..IPT_IP].try_into().unwrap(),
-                    matches: e[IPT_ENTRY..t_off].to_vec(),
+                    ip: e[..abi.ip_len()].to_vec(),
+                    matches: e[entry_len..t_off].to_vec(),
                     target: Target::Ext(t.to_vec()),
-                    counters: [u64_at(e, 96), u64_at(e, 104)],
+                    counters: [u64_at(e, counters), u64_at(e, counters + 8)],
                     origin: Some(raw.len()),
                 },
                 verdict,
@@ -315,8 +397,9 @@ impl Table {
         }
         if raw.len() != info.num_entries as usize {
             return Err(bad(format!(
-                "{} entries where IPT_SO_GET_INFO said {}",
+                "{} entries where {} said {}",
                 raw.len(),
+                abi.opt("IPT_SO_GET_INFO"),
                 info.num_entries
             )));
         }
@@ -344,7 +427,7 @@ impl Table {
             if let Some(v) = verdict {
                 e.target = if v < 0 {
                     Target::Verdict(v)
-                } else if v as usize == next && e.ip[82] & IPT_F_GOTO == 0 {
+                } else if v as usize == next && e.ip[abi.goto().0] & abi.goto().1 == 0 {
                     Target::Fallthrough
                 } else {
                     match starts.iter().find(|(o, _)| *o == v as usize) {
@@ -401,6 +484,7 @@ impl Table {
         let end = end.ok_or_else(|| bad("no closing ERROR entry".into()))?;
         let t = Table {
             name: name.to_string(),
+            abi,
             valid_hooks: info.valid_hooks,
             chains,
             end,
@@ -430,15 +514,18 @@ impl Table {
                 return Ok(false);
             }
         }
+        let (ip, at, entry) = (
+            self.abi.ip_len(),
+            self.abi.offsets_at(),
+            self.abi.entry_len(),
+        );
         let mut off = 0;
         while off < blob.len() {
-            let next = u16_at(&blob[off..], 90) as usize;
+            let next = u16_at(&blob[off..], at + 2) as usize;
             let (a, b) = (&blob[off..off + next], &again[off..off + next]);
-            // ipt_ip, then target_offset and next_offset; then the matches and the target.
-            if a[..IPT_IP] != b[..IPT_IP]
-                || a[88..92] != b[88..92]
-                || a[IPT_ENTRY..] != b[IPT_ENTRY..]
-            {
+            // ipt_ip (ip6t_ip6), then target_offset and next_offset; then the matches and the
+            // target.
+            if a[..ip] != b[..ip] || a[at..at + 4] != b[at..at + 4] || a[entry..] != b[entry..] {
                 return Ok(false);
             }
             off += next;
@@ -452,19 +539,21 @@ impl Table {
         // Offsets first: a jump can point forward.
         let mut starts: Vec<(&str, usize)> = Vec::new();
         let mut off = 0;
+        let abi = self.abi;
+        let size = |e: &Entry| e.size(abi);
         for c in &self.chains {
             if let Some(h) = &c.head {
-                off += h.size();
+                off += size(h);
             }
             starts.push((&c.name, off));
-            off += c.rules.iter().map(Entry::size).sum::<usize>() + c.tail.size();
+            off += c.rules.iter().map(size).sum::<usize>() + size(&c.tail);
         }
-        let mut blob = Vec::with_capacity(off + self.end.size());
+        let mut blob = Vec::with_capacity(off + size(&self.end));
         let (mut hook_entry, mut underflow) = ([0u32; 5], [0u32; 5]);
         for (c, (_, body)) in self.chains.iter().zip(&starts) {
             if let Some(h) = c.hook {
                 hook_entry[h] = *body as u32;
-                underflow[h] = (body + c.rules.iter().map(Entry::size).sum::<usize>()) as u32;
+                underflow[h] = (body + c.rules.iter().map(size).sum::<usize>()) as u32;
             }
             for e in c.entries() {
                 self.put(&mut blob, e, &starts)?;
@@ -476,12 +565,13 @@ impl Table {
 
     fn put(&self, blob: &mut Vec<u8>, e: &Entry, starts: &[(&str, usize)]) -> Result<()> {
         let at = blob.len();
-        let t_off = IPT_ENTRY + e.matches.len();
+        let (entry_len, offs) = (self.abi.entry_len(), at + self.abi.offsets_at());
+        let t_off = entry_len + e.matches.len();
         let next = t_off + e.target.size();
-        blob.extend_from_slice(&e.ip);
-        blob.resize(at + IPT_ENTRY, 0);
-        blob[at + 88..at + 90].copy_from_slice(&(t_off as u16).to_ne_bytes());
-        blob[at + 90..at + 92].copy_from_slice(&(next as u16).to_ne_bytes());
+        blob.extend_from_slice(&e.ip[..e.ip.len().min(self.abi.ip_len())]);
+        blob.resize(at + entry_len, 0);
+        blob[offs..offs + 2].copy_from_slice(&(t_off as u16).to_ne_bytes());
+        blob[offs + 2..offs + 4].copy_from_slice(&(next as u16).to_ne_bytes());
         // nfcache, comefrom and the counters are the kernel's to set.
         blob.extend_from_slice(&e.matches);
         let verdict = match &e.target {
@@ -546,9 +636,10 @@ pub struct Info {
     pub size: u32,
 }
 
-/// The raw IPv4 socket the xtables calls go through.
+/// The raw IPv4 (IPv6) socket the xtables calls of one ABI go through.
 pub struct Xtables {
     fd: OwnedFd,
+    pub abi: Abi,
     pub trace: Trace,
 }
 
@@ -559,29 +650,35 @@ pub struct Lock {
 }
 
 impl Xtables {
-    pub fn open(trace: Trace) -> Result<Xtables> {
+    pub fn open(trace: Trace, abi: Abi) -> Result<Xtables> {
+        let (family, name) = match abi {
+            Abi::V4 => (libc::AF_INET, "socket(AF_INET, SOCK_RAW)"),
+            Abi::V6 => (libc::AF_INET6, "socket(AF_INET6, SOCK_RAW)"),
+        };
         // SAFETY: plain syscall; the result is checked before it is wrapped.
         let fd = unsafe {
             libc::socket(
-                libc::AF_INET,
+                family,
                 libc::SOCK_RAW | libc::SOCK_CLOEXEC,
                 libc::IPPROTO_RAW,
             )
         };
         if fd < 0 {
-            return Err(Error::last_os("socket(AF_INET, SOCK_RAW)", ""));
+            return Err(Error::last_os(name, ""));
         }
         // SAFETY: fd is fresh and owned by nothing else.
         Ok(Xtables {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            abi,
             trace,
         })
     }
 
-    /// The tables this namespace has instantiated (`/proc/net/ip_tables_names`). Asking for
-    /// any other would load and instantiate it, so readers that only look ask this first.
+    /// The tables this namespace has instantiated (`/proc/net/ip_tables_names`, or
+    /// `ip6_tables_names`). Asking for any other would load and instantiate it, so readers that
+    /// only look ask this first.
     pub fn tables(&self) -> Result<Vec<String>> {
-        let path = "/proc/net/ip_tables_names";
+        let path = self.abi.names_file();
         self.trace
             .request(Access::Read, format_args!("read {path}"));
         match std::fs::read_to_string(path) {
@@ -647,10 +744,12 @@ impl Xtables {
 
     fn getsockopt(&self, opt: (i32, &'static str), buf: &mut [u8], table: &str) -> Result<()> {
         let mut len = buf.len() as libc::socklen_t;
+        let (level, level_name) = self.abi.level();
+        let opt = (opt.0, self.abi.opt(opt.1));
         self.trace.request(
             Access::Read,
             format_args!(
-                "getsockopt SOL_IP {} \"{table}\" ({} bytes)",
+                "getsockopt {level_name} {} \"{table}\" ({} bytes)",
                 opt.1,
                 buf.len()
             ),
@@ -659,7 +758,7 @@ impl Xtables {
         let r = unsafe {
             libc::getsockopt(
                 self.fd.as_raw_fd(),
-                libc::SOL_IP,
+                level,
                 opt.0,
                 buf.as_mut_ptr().cast(),
                 &mut len,
@@ -680,10 +779,12 @@ impl Xtables {
         table: &str,
         shown: &str,
     ) -> Result<()> {
+        let (level, level_name) = self.abi.level();
+        let opt = (opt.0, self.abi.opt(opt.1));
         self.trace.request(
             Access::Write,
             format_args!(
-                "setsockopt SOL_IP {} \"{table}\" ({} bytes)",
+                "setsockopt {level_name} {} \"{table}\" ({} bytes)",
                 opt.1,
                 buf.len()
             ),
@@ -698,7 +799,7 @@ impl Xtables {
         let r = unsafe {
             libc::setsockopt(
                 self.fd.as_raw_fd(),
-                libc::SOL_IP,
+                level,
                 opt.0,
                 buf.as_ptr().cast(),
                 buf.len() as libc::socklen_t,
@@ -749,7 +850,7 @@ impl Xtables {
         b[32..36].copy_from_slice(&info.size.to_ne_bytes());
         // A writer between the two calls changes the size: the kernel says EAGAIN.
         self.getsockopt((IPT_SO_GET_ENTRIES, "IPT_SO_GET_ENTRIES"), &mut b, table)?;
-        let t = Table::parse(table, &info, &b[IPT_GET_ENTRIES..])?;
+        let t = Table::parse(table, self.abi, &info, &b[IPT_GET_ENTRIES..])?;
         self.trace
             .outcome(Access::Read, Ok(format_args!("{} chains", t.chains.len())));
         if self.trace.shows(Access::Read) {

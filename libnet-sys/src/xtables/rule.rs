@@ -1,62 +1,102 @@
-//! Building entries: the fixed `struct ipt_ip` match and the match and target records natctl
-//! uses, laid out as iptables 1.8 lays them out, so that `iptables-legacy-save` prints them
-//! back as `-p tcp -m tcp --dport 8080`, `-j DNAT --to-destination 10.88.0.2:80`.
+//! Building entries: the fixed `struct ipt_ip` (`struct ip6t_ip6`) match and the match and
+//! target records natctl uses, laid out as iptables 1.8 lays them out, so that
+//! `iptables-legacy-save` and `ip6tables-legacy-save` print them back as `-p tcp -m tcp
+//! --dport 8080`, `-j DNAT --to-destination 10.88.0.2:80`.
 
-use super::{record, Entry, Target, IPT_IP};
+use super::{record, Abi, Entry, Target};
 use crate::error::{Error, Result};
 use crate::netlink::nft::expr::{NF_NAT_RANGE_MAP_IPS, NF_NAT_RANGE_PROTO_SPECIFIED};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
-// linux/netfilter_ipv4/ip_tables.h: ipt_ip.invflags
+// linux/netfilter_ipv4/ip_tables.h: ipt_ip.invflags (ip6_tables.h: IP6T_INV_*, the same)
 const IPT_INV_VIA_OUT: u8 = 0x02;
+const IPT_INV_DSTIP: u8 = 0x10;
+// linux/netfilter_ipv6/ip6_tables.h: ip6t_ip6.flags; without it the protocol is not looked at.
+const IP6T_F_PROTO: u8 = 0x01;
 
 /// `linux/netfilter/xt_comment.h`: XT_MAX_COMMENT_LEN, the terminating NUL included.
 pub const XT_MAX_COMMENT_LEN: usize = 256;
 
-/// The `struct ipt_ip` part of a rule: addresses with prefix lengths, interfaces (the out one
-/// possibly negated, Docker's `! -o docker0`), protocol.
-#[derive(Default)]
+/// The `struct ipt_ip` (`struct ip6t_ip6`) part of a rule: addresses with prefix lengths,
+/// interfaces (the out one possibly negated, Docker's `! -o docker0`), protocol. The addresses
+/// are of the ABI's family.
 pub struct IptIp<'a> {
-    pub src: Option<(Ipv4Addr, u8)>,
-    pub dst: Option<(Ipv4Addr, u8)>,
+    pub abi: Abi,
+    pub src: Option<(IpAddr, u8)>,
+    pub dst: Option<(IpAddr, u8)>,
+    /// `! -d`: every destination but `dst`.
+    pub not_dst: bool,
     pub iniface: Option<&'a str>,
     pub outiface: Option<(&'a str, bool)>,
     pub proto: u8,
 }
 
-fn mask(prefix: u8) -> [u8; 4] {
-    u32::MAX
-        .checked_shl(32 - prefix as u32)
-        .unwrap_or(0)
-        .to_be_bytes()
+impl IptIp<'_> {
+    /// Nothing matched, in `abi`.
+    pub fn any(abi: Abi) -> IptIp<'static> {
+        IptIp {
+            abi,
+            src: None,
+            dst: None,
+            not_dst: false,
+            iniface: None,
+            outiface: None,
+            proto: 0,
+        }
+    }
+}
+
+/// An address and its prefix's mask, in network order.
+fn addr_mask(a: IpAddr, prefix: u8) -> (Vec<u8>, Vec<u8>) {
+    match a {
+        IpAddr::V4(a) => {
+            let m = u32::MAX.checked_shl(32 - prefix as u32).unwrap_or(0);
+            (a.octets().to_vec(), m.to_be_bytes().to_vec())
+        }
+        IpAddr::V6(a) => {
+            let m = u128::MAX.checked_shl(128 - prefix as u32).unwrap_or(0);
+            (a.octets().to_vec(), m.to_be_bytes().to_vec())
+        }
+    }
 }
 
 impl IptIp<'_> {
-    pub fn bytes(&self) -> [u8; IPT_IP] {
-        let mut b = [0u8; IPT_IP];
-        if let Some((a, p)) = self.src {
-            b[0..4].copy_from_slice(&a.octets());
-            b[8..12].copy_from_slice(&mask(p));
-        }
-        if let Some((a, p)) = self.dst {
-            b[4..8].copy_from_slice(&a.octets());
-            b[12..16].copy_from_slice(&mask(p));
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut b = vec![0u8; self.abi.ip_len()];
+        // ipt_ip: src, dst, smsk, dmsk (4 bytes each), then the interfaces at 16; ip6t_ip6: 16
+        // bytes each, interfaces at 64; then proto, (IPv6: tos), flags, invflags.
+        let (alen, ifaces, proto, invflags) = match self.abi {
+            Abi::V4 => (4, 16, 80, 83),
+            Abi::V6 => (16, 64, 128, 132),
+        };
+        for (i, field) in [self.src, self.dst].into_iter().enumerate() {
+            if let Some((a, p)) = field {
+                let (a, m) = addr_mask(a, p);
+                b[i * alen..(i + 1) * alen].copy_from_slice(&a[..alen]);
+                b[(i + 2) * alen..(i + 3) * alen].copy_from_slice(&m[..alen]);
+            }
         }
         // An interface matches on its name and NUL: the mask covers strlen + 1 bytes.
-        let iface = |b: &mut [u8; IPT_IP], at: usize, name: &str| {
+        let iface = |b: &mut [u8], at: usize, name: &str| {
             b[at..at + name.len()].copy_from_slice(name.as_bytes());
             b[at + 32..at + 33 + name.len()].fill(0xff);
         };
         if let Some(i) = self.iniface {
-            iface(&mut b, 16, i);
+            iface(&mut b, ifaces, i);
         }
         if let Some((o, negated)) = self.outiface {
-            iface(&mut b, 32, o);
+            iface(&mut b, ifaces + 16, o);
             if negated {
-                b[83] |= IPT_INV_VIA_OUT;
+                b[invflags] |= IPT_INV_VIA_OUT;
             }
         }
-        b[80..82].copy_from_slice(&(self.proto as u16).to_ne_bytes());
+        if self.not_dst {
+            b[invflags] |= IPT_INV_DSTIP;
+        }
+        b[proto..proto + 2].copy_from_slice(&(self.proto as u16).to_ne_bytes());
+        if self.abi == Abi::V6 && self.proto != 0 {
+            b[131] |= IP6T_F_PROTO;
+        }
         b
     }
 }
@@ -105,32 +145,48 @@ fn compat_range(flags: u32, addr: Ipv4Addr) -> [u8; 24] {
     d
 }
 
-/// `-j MASQUERADE` (revision 0, one empty range).
-pub fn masquerade() -> Target {
-    Target::Ext(record(
-        "MASQUERADE",
-        0,
-        &compat_range(0, Ipv4Addr::UNSPECIFIED),
-    ))
+/// `struct nf_nat_range` (40 bytes) or `nf_nat_range2` (44): flags, min and max address (16
+/// bytes each, an IPv4 one in the first 4), min and max port in network order.
+fn range(len: usize, flags: u32, addr: IpAddr, port: Option<u16>) -> Vec<u8> {
+    let mut d = vec![0u8; len];
+    d[..4].copy_from_slice(&flags.to_ne_bytes());
+    let a = match addr {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    };
+    d[4..4 + a.len()].copy_from_slice(&a);
+    d[20..20 + a.len()].copy_from_slice(&a);
+    if let Some(p) = port {
+        d[36..38].copy_from_slice(&p.to_be_bytes());
+        d[38..40].copy_from_slice(&p.to_be_bytes());
+    }
+    d
 }
 
-/// `-j SNAT --to-source ADDR`: revision 0, the one iptables 1.8 uses for IPv4 (it prints a
-/// later one as "unsupported revision", and cannot restore it).
-pub fn snat(addr: Ipv4Addr) -> Target {
-    Target::Ext(record("SNAT", 0, &compat_range(NF_NAT_RANGE_MAP_IPS, addr)))
+/// `-j MASQUERADE`: IPv4's revision 0 (one empty compat range), IPv6's revision 0 (an empty
+/// `nf_nat_range`).
+pub fn masquerade(abi: Abi) -> Target {
+    Target::Ext(match abi {
+        Abi::V4 => record("MASQUERADE", 0, &compat_range(0, Ipv4Addr::UNSPECIFIED)),
+        Abi::V6 => record("MASQUERADE", 0, &[0u8; 40]),
+    })
+}
+
+/// `-j SNAT --to-source ADDR`: for IPv4 revision 0, the one iptables 1.8 uses (it prints a
+/// later one as "unsupported revision", and cannot restore it); for IPv6 revision 1
+/// (`nf_nat_range`), ip6tables' own.
+pub fn snat(addr: IpAddr) -> Target {
+    Target::Ext(match addr {
+        IpAddr::V4(a) => record("SNAT", 0, &compat_range(NF_NAT_RANGE_MAP_IPS, a)),
+        IpAddr::V6(_) => record("SNAT", 1, &range(40, NF_NAT_RANGE_MAP_IPS, addr, None)),
+    })
 }
 
 /// `-j DNAT --to-destination ADDR:PORT` (revision 2: `struct nf_nat_range2`, ports in network
-/// order).
-pub fn dnat(addr: Ipv4Addr, port: u16) -> Target {
-    let mut d = [0u8; 44];
+/// order), either family.
+pub fn dnat(addr: IpAddr, port: u16) -> Target {
     let flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
-    d[..4].copy_from_slice(&flags.to_ne_bytes());
-    d[4..8].copy_from_slice(&addr.octets());
-    d[20..24].copy_from_slice(&addr.octets());
-    d[36..38].copy_from_slice(&port.to_be_bytes());
-    d[38..40].copy_from_slice(&port.to_be_bytes());
-    Target::Ext(record("DNAT", 2, &d))
+    Target::Ext(record("DNAT", 2, &range(44, flags, addr, Some(port))))
 }
 
 /// A new entry (no counters, no place in any table read).
@@ -159,9 +215,12 @@ mod tests {
             Target::Ext(b) => b.len(),
             _ => 0,
         };
-        assert_eq!(size(masquerade()), 56);
-        assert_eq!(size(dnat(Ipv4Addr::new(10, 88, 0, 2), 80)), 80);
-        assert_eq!(size(snat(Ipv4Addr::new(192, 0, 2, 1))), 56);
+        assert_eq!(size(masquerade(Abi::V4)), 56);
+        assert_eq!(size(masquerade(Abi::V6)), 72);
+        assert_eq!(size(dnat(Ipv4Addr::new(10, 88, 0, 2).into(), 80)), 80);
+        assert_eq!(size(dnat("fd00::2".parse().unwrap(), 80)), 80);
+        assert_eq!(size(snat(Ipv4Addr::new(192, 0, 2, 1).into())), 56);
+        assert_eq!(size(snat("fd00::1".parse().unwrap())), 72);
         assert!(comment(&"x".repeat(256)).is_err());
     }
 
@@ -169,11 +228,21 @@ mod tests {
     fn interface_mask_covers_the_nul() {
         let b = IptIp {
             outiface: Some(("br0", true)),
-            ..Default::default()
+            ..IptIp::any(Abi::V4)
         }
         .bytes();
         assert_eq!(&b[32..36], b"br0\0");
         assert_eq!(&b[64..69], &[0xff, 0xff, 0xff, 0xff, 0]);
         assert_eq!(b[83], IPT_INV_VIA_OUT);
+        let b = IptIp {
+            outiface: Some(("br0", true)),
+            proto: 6,
+            ..IptIp::any(Abi::V6)
+        }
+        .bytes();
+        assert_eq!(b.len(), 136);
+        assert_eq!(&b[80..84], b"br0\0");
+        assert_eq!(&b[112..117], &[0xff, 0xff, 0xff, 0xff, 0]);
+        assert_eq!((b[128], b[131], b[132]), (6, IP6T_F_PROTO, IPT_INV_VIA_OUT));
     }
 }

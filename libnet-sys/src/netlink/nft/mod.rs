@@ -142,6 +142,13 @@ pub fn del_table(family: u8, name: &str) -> Msg {
     nft_msg(NFT_MSG_DELTABLE, 0, family).str(NFTA_TABLE_NAME, name)
 }
 
+/// `delete chain` (a regular one, empty by the time the batch reaches it).
+pub fn del_chain(family: u8, table: &str, name: &str) -> Msg {
+    nft_msg(NFT_MSG_DELCHAIN, 0, family)
+        .str(NFTA_CHAIN_TABLE, table)
+        .str(NFTA_CHAIN_NAME, name)
+}
+
 /// A base chain's place: `type T hook H priority P policy accept`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hook {
@@ -228,13 +235,17 @@ pub fn del_rule(family: u8, table: &str, chain: &str, handle: u64) -> Msg {
         .be64(NFTA_RULE_HANDLE, handle)
 }
 
-/// A dump of one table's rules (`table` may be empty: every table of `family`).
-pub fn dump_rules(family: u8, table: &str) -> Msg {
+/// A dump of the rules of `table` (every table when empty), of one chain when given.
+pub fn dump_rules(family: u8, table: &str, chain: Option<&str>) -> Msg {
     let m = nft_msg(NFT_MSG_GETRULE, NLM_F_DUMP, family);
-    if table.is_empty() {
+    let m = if table.is_empty() {
         m
     } else {
         m.str(NFTA_RULE_TABLE, table)
+    };
+    match chain {
+        Some(c) => m.str(NFTA_RULE_CHAIN, c),
+        None => m,
     }
 }
 
