@@ -87,7 +87,7 @@ fn hostname() -> String {
 /// The source address this host uses toward `to`: a UDP socket connected there (nothing is
 /// sent) says which address the routing picked.
 fn source_toward(to: SocketAddr) -> Option<Ipv4Addr> {
-    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    let s = std::net::UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0], 0))).ok()?;
     s.connect(to).ok()?;
     match s.local_addr().ok()?.ip() {
         IpAddr::V4(a) if !a.is_unspecified() => Some(a),
