@@ -517,7 +517,11 @@ fn route_request(head: &str, w: &[&str], add: bool) -> Result<Request, Failure> 
         ));
     };
     let (mut gateway, mut dev, mut metric, mut table) = (None, None, None, None);
+    const KEYS: &str = "via GW, dev IF, metric N or table T";
     while let [k, tail @ ..] = rest {
+        if !matches!(*k, "via" | "dev" | "metric" | "table") {
+            return Err(usage(format!("unexpected '{k}' (expected {KEYS})")));
+        }
         let Some((&v, tail)) = tail.split_first() else {
             return Err(usage(format!("{k} needs a value")));
         };
@@ -536,12 +540,7 @@ fn route_request(head: &str, w: &[&str], add: bool) -> Result<Request, Failure> 
                         usage(format!("bad metric '{v}' (expected 0 to 4294967295)"))
                     })?)
             }
-            "table" => table = Some(table_id(head, Some(v))?),
-            k => {
-                return Err(usage(format!(
-                    "unexpected '{k}' (expected via GW, dev IF, metric N or table T)"
-                )))
-            }
+            _ => table = Some(table_id(head, Some(v))?),
         }
         rest = tail;
     }

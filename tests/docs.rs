@@ -26,8 +26,23 @@ fn readme_has_a_section_for_each_program_and_the_test_command() {
     }
     let ci = std::fs::read_to_string(format!("{}/.ci/run", env!("CARGO_MANIFEST_DIR")))
         .expect(".ci/run");
+    // The one command: the README's block shows it, CI runs it on a line of its own, and it
+    // ends in every test.
     assert!(
-        readme.contains("cargo test --workspace") && ci.contains("cargo test --workspace"),
-        "README and .ci/run name the same test command"
+        readme
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some("scripts/test.sh")),
+        "README's test command is not scripts/test.sh"
+    );
+    assert!(
+        ci.lines().any(|l| l.trim() == "scripts/test.sh"),
+        ".ci/run does not run the README's test command, scripts/test.sh"
+    );
+    let script = std::fs::read_to_string(format!("{}/scripts/test.sh", env!("CARGO_MANIFEST_DIR")))
+        .expect("scripts/test.sh");
+    assert_eq!(
+        script.lines().last(),
+        Some(r#"cargo test --workspace "$@""#),
+        "scripts/test.sh ends in every test"
     );
 }

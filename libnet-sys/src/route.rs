@@ -245,17 +245,22 @@ const IP6_RT_PRIO_USER: u32 = 1024;
 /// local-table route of the same destination and metric (rare: those have metric 0, or 256 for
 /// ff00::/8) reads as present too.
 fn proc_ipv6_route_has(trace: &Trace, dst: Ipv6Addr, prefix: u8, metric: u32) -> Result<bool> {
-    const PATH: &str = "/proc/net/ipv6_route";
-    let raw = sysfs::read(trace, PATH)?;
+    let raw = sysfs::read(trace, "/proc/net/ipv6_route")?;
+    Ok(ipv6_route_has(&raw, dst, prefix, metric))
+}
+
+/// Whether the text of `/proc/net/ipv6_route` has `dst/prefix` at `metric` (apart from the
+/// read, for the fuzzer).
+pub fn ipv6_route_has(raw: &[u8], dst: Ipv6Addr, prefix: u8, metric: u32) -> bool {
     let want = (
         format!("{:032x}", u128::from(dst)),
         format!("{prefix:02x}"),
         format!("{metric:08x}"),
     );
-    Ok(String::from_utf8_lossy(&raw).lines().any(|line| {
+    String::from_utf8_lossy(raw).lines().any(|line| {
         let f: Vec<&str> = line.split_whitespace().collect();
         f.len() >= 6 && (f[0], f[1], f[5]) == (&want.0, &want.1, &want.2)
-    }))
+    })
 }
 
 fn mixed(r: &Request) -> Error {
@@ -268,9 +273,13 @@ fn mixed(r: &Request) -> Error {
 /// The main table's IPv4 routes as `/proc/net/route` lists them (what `route -n` reads).
 /// Addresses are hex of the in-memory (network order) 32-bit word.
 pub fn proc_net_route(trace: &Trace) -> Result<Vec<Shown>> {
+    parse_proc_net_route(&sysfs::read(trace, "/proc/net/route")?)
+}
+
+/// The text of `/proc/net/route` read (apart from the read, for the fuzzer).
+pub fn parse_proc_net_route(raw: &[u8]) -> Result<Vec<Shown>> {
     const PATH: &str = "/proc/net/route";
-    let raw = sysfs::read(trace, PATH)?;
-    let text = String::from_utf8_lossy(&raw);
+    let text = String::from_utf8_lossy(raw);
     let bad = |line: &str| Error::malformed(format!("read {PATH}"), format!("line {line:?}"));
     let hex = |s: &str| u32::from_str_radix(s, 16);
     let mut out = Vec::new();

@@ -123,7 +123,7 @@ impl Sandbox {
     }
 
     /// The command line that runs `prog` inside the sandbox.
-    fn enter(&self) -> Command {
+    pub fn enter(&self) -> Command {
         let mut c = Command::new("nsenter");
         c.arg("-t").arg(self.pid.to_string());
         if self.userns {
@@ -572,6 +572,60 @@ impl Sandbox {
         let v = Jv::parse(&self.ok("ip -j -d link show"));
         v.to_json_without(&|k| k.contains("timer") || k == "operstate")
     }
+}
+
+impl Sandbox {
+    /// The namespace as tools nobody here wrote see it, one line per link, address, route or
+    /// rule (so that a difference reads as one): `ip -d -j link`, `ip -j addr`, routes of every
+    /// table (4 and 6), `nft -j list ruleset`, `iptables-legacy-save`, /run/netns and
+    /// /etc/netns, the forwarding switches. What changes by itself is left out (timers,
+    /// operstate, packet counters), and the JSON keys `skip` names.
+    pub fn state(&self, skip: &dyn Fn(&str) -> bool) -> String {
+        let json = |cmd: &str| {
+            let v = Jv::parse(&self.ok(cmd));
+            let items = match v.get("nftables") {
+                Some(n) => n.arr().to_vec(),
+                None => v.arr().to_vec(),
+            };
+            items
+                .iter()
+                .map(|i| {
+                    i.to_json_without(&|k| {
+                        k.contains("timer")
+                            || ["operstate", "packets", "bytes"].contains(&k)
+                            || skip(k)
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let rest = self.ok(
+            "iptables-legacy-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'
+             find /run/netns /etc/netns -printf '%p %y %m %u\\n' 2>/dev/null | sort
+             grep -r . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding \
+                /proc/sys/net/ipv4/conf/*/route_localnet /proc/sys/net/ipv4/conf/*/rp_filter \
+                /proc/sys/net/ipv6/conf/*/forwarding 2>/dev/null || true",
+        );
+        [
+            json("ip -d -j link show"),
+            json("ip -j addr show"),
+            json("ip -j route show table all"),
+            json("ip -6 -j route show table all"),
+            json("nft -j list ruleset"),
+            rest,
+        ]
+        .join("\n")
+    }
+}
+
+/// The lines of `b` that are not in `a` (`+`) and the other way round (`-`).
+pub fn diff_lines(a: &str, b: &str) -> String {
+    let gone = a.lines().filter(|l| !b.lines().any(|m| m == *l));
+    let new = b.lines().filter(|l| !a.lines().any(|m| m == *l));
+    gone.map(|l| format!("- {l}"))
+        .chain(new.map(|l| format!("+ {l}")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A `sleep` started in the sandbox to hold a namespace by PID (see [`Sandbox::sleeper`]).

@@ -128,7 +128,8 @@ impl Ports {
                 Ok(0) => Err(bad("port 0 cannot be published (1 to 65535)".into())),
                 Ok(n) if n <= 65535 => Ok(n as u16),
                 Ok(n) => Err(bad(format!("port {n} is over 65535"))),
-                Err(_) => Err(bad(format!("bad port '{p}' (1 to 65535)"))),
+                // The whole word is named: in `-1` the bad part is the empty one before '-'.
+                Err(_) => Err(bad(format!("bad port '{s}' (1 to 65535)"))),
             }
         };
         let (first, last) = match s.split_once('-') {

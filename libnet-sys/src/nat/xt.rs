@@ -102,7 +102,14 @@ impl XtNat {
 
     /// natctl's tables that this namespace has, read; with `create`, the named ones too.
     fn read(&self, create: &[&str]) -> Result<Vec<Held>> {
-        let have = self.xt.tables()?;
+        let have = match self.xt.tables() {
+            Ok(have) => have,
+            // In a user namespace the list stays the initial root's (mode 0440), while the
+            // tables themselves are the namespace's: read all of natctl's, which makes any this
+            // namespace lacked, as iptables -L does.
+            Err(e) if e.is(libc::EACCES) => TABLES.iter().map(|(n, _)| n.to_string()).collect(),
+            Err(e) => return Err(e),
+        };
         let mut v = Vec::new();
         for (name, _) in TABLES {
             if have.iter().any(|t| t == name) || create.contains(&name) {

@@ -118,11 +118,22 @@ fn stale(what: &str) -> Error {
 /// the caller's namespace has that device: then /sys is another namespace's view too.
 pub fn check_view(ctl: &CtlSocket, name: &IfName) -> Result<()> {
     let base = format!("{CLASS_NET}/{name}");
-    let Ok(raw) = read(&ctl.trace, &format!("{base}/ifindex")) else {
-        return match ctl.ifindex(name) {
-            Ok(_) => Err(stale(name.as_str())),
-            Err(_) => Ok(()),
-        };
+    let raw = match read(&ctl.trace, &format!("{base}/ifindex")) {
+        Ok(raw) => raw,
+        // Absent: a stale view if the device is ours, no view at all if nothing is mounted.
+        Err(e) if e.is(libc::ENOENT) => {
+            return match ctl.ifindex(name) {
+                Ok(_) if !std::path::Path::new(CLASS_NET).exists() => Err(Error::state(
+                    CLASS_NET.to_string(),
+                    "no sysfs on /sys (mount -t sysfs sysfs /sys), or use --via netlink or \
+                     --via ioctl",
+                )),
+                Ok(_) => Err(stale(name.as_str())),
+                Err(_) => Ok(()),
+            };
+        }
+        // Anything else (EMFILE, EACCES) is said as it is, not as a stale view.
+        Err(e) => return Err(e),
     };
     let sys_index = parse_num(&base, &raw)?;
     let real_index = match ctl.ifindex(name) {
@@ -142,16 +153,19 @@ pub fn check_view(ctl: &CtlSocket, name: &IfName) -> Result<()> {
 /// reading task's namespace, sysfs does not); the one listing that needs neither netlink nor
 /// a trustworthy /sys.
 pub fn proc_net_dev(trace: &Trace) -> Result<Vec<Vec<u8>>> {
-    let dev = read(trace, "/proc/net/dev")?;
-    Ok(dev
-        .split(|&c| c == b'\n')
+    Ok(parse_proc_net_dev(&read(trace, "/proc/net/dev")?))
+}
+
+/// The interface names in the text of `/proc/net/dev` (apart from the read, for the fuzzer).
+pub fn parse_proc_net_dev(dev: &[u8]) -> Vec<Vec<u8>> {
+    dev.split(|&c| c == b'\n')
         .skip(2)
         .filter_map(|line| {
             line.iter()
                 .position(|&c| c == b':')
                 .map(|i| line[..i].trim_ascii().to_vec())
         })
-        .collect())
+        .collect()
 }
 
 /// Checks that the names under `/sys/class/net` are exactly the caller's interfaces.

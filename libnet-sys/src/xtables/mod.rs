@@ -276,7 +276,7 @@ impl Table {
     }
 
     /// Reads a `IPT_SO_GET_ENTRIES` blob, with the hook offsets `IPT_SO_GET_INFO` gave.
-    fn parse(name: &str, info: &Info, blob: &[u8]) -> Result<Table> {
+    pub fn parse(name: &str, info: &Info, blob: &[u8]) -> Result<Table> {
         let bad = |why: String| Error {
             object: format!("table {name}"),
             ..Error::malformed("IPT_SO_GET_ENTRIES", why)
@@ -448,7 +448,7 @@ impl Table {
 
     /// The blob for `IPT_SO_SET_REPLACE`: entries laid out again, jumps, hook entries and
     /// underflows computed from the new offsets. Returns (blob, hook_entry, underflow).
-    fn serialize(&self) -> Result<(Vec<u8>, [u32; 5], [u32; 5])> {
+    pub fn serialize(&self) -> Result<(Vec<u8>, [u32; 5], [u32; 5])> {
         // Offsets first: a jump can point forward.
         let mut starts: Vec<(&str, usize)> = Vec::new();
         let mut off = 0;
@@ -538,12 +538,12 @@ impl Table {
 
 /// `struct ipt_getinfo`, the answer part.
 #[derive(Clone, Copy, Debug)]
-struct Info {
-    valid_hooks: u32,
-    hook_entry: [u32; 5],
-    underflow: [u32; 5],
-    num_entries: u32,
-    size: u32,
+pub struct Info {
+    pub valid_hooks: u32,
+    pub hook_entry: [u32; 5],
+    pub underflow: [u32; 5],
+    pub num_entries: u32,
+    pub size: u32,
 }
 
 /// The raw IPv4 socket the xtables calls go through.
