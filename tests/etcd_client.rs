@@ -194,8 +194,15 @@ fn watch_from_a_revision_compaction_and_member_failover() {
         .filter(|&i| i != victim)
         .map(|i| format!("http://{}:2379", common::etcd::host_addr(i)))
         .collect();
+    // The two left may be electing a leader (the victim may have been it): a put then times
+    // out inside etcd and may still be applied later, so wait until they answer a
+    // linearizable read (what `endpoint health` asks) before the one put.
     c.sb.ok(&format!(
-        "ETCDCTL_API=3 etcdctl --endpoints={} --command-timeout=20s put /w/4 d",
+        "export ETCDCTL_API=3 E={}
+         for i in $(seq 60); do
+             etcdctl --endpoints=$E endpoint health >/dev/null 2>&1 && break; sleep 0.5
+         done
+         etcdctl --endpoints=$E --command-timeout=20s put /w/4 d",
         others.join(",")
     ));
     let resumed = c.in_net(move || {
