@@ -61,9 +61,11 @@ pub fn start(argv: &[&[u8]]) -> Result<Vec<String>, String> {
     for fd in 0..3 {
         // SAFETY: F_GETFD only asks whether fd is open.
         if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-            // SAFETY: a valid C string; open returns the lowest free fd, which is this one.
-            let got = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
-            if got != fd {
+            // open returns the lowest free fd, which is this one; it stays open for good.
+            use rustix::fs::{Mode, OFlags};
+            let got = rustix::fs::open(c"/dev/null", OFlags::RDWR, Mode::empty())
+                .map(std::os::fd::IntoRawFd::into_raw_fd);
+            if got != Ok(fd) {
                 return Err("fds 0-2 closed and /dev/null cannot be opened in their place".into());
             }
         }

@@ -1,6 +1,7 @@
 //! One error type for every kernel path: the step that failed, the object it was about, and
 //! why (an errno with the kernel's extended-ack text, or a reason of our own).
 
+use crate::caps::Cap;
 use std::borrow::Cow;
 use std::ffi::CStr;
 use std::fmt;
@@ -28,6 +29,10 @@ pub struct Error {
     /// What it was about: a bridge, a port, a path.
     pub object: String,
     pub cause: Cause,
+    /// The capability whose absence an `EPERM` or `EACCES` here means, set where the step is
+    /// made (the network's CAP_NET_ADMIN unless said otherwise): what the CLI names in its
+    /// hint, whatever the step is called.
+    pub needs: Cap,
 }
 
 impl Error {
@@ -43,7 +48,17 @@ impl Error {
                 errno,
                 ext_ack: None,
             },
+            needs: Cap::NetAdmin,
         }
+    }
+
+    /// A refusal reported by a rustix call.
+    pub fn os(
+        step: impl Into<Cow<'static, str>>,
+        object: impl Into<String>,
+        e: rustix::io::Errno,
+    ) -> Self {
+        Self::errno(step, object, e.raw_os_error())
     }
 
     /// The errno of the calling thread's last failed syscall.
@@ -56,6 +71,7 @@ impl Error {
             step: Cow::Borrowed("check"),
             object: object.into(),
             cause: Cause::Invalid(why.into()),
+            needs: Cap::NetAdmin,
         }
     }
 
@@ -64,6 +80,7 @@ impl Error {
             step: Cow::Borrowed("check"),
             object: object.into(),
             cause: Cause::State(why.into()),
+            needs: Cap::NetAdmin,
         }
     }
 
@@ -75,7 +92,14 @@ impl Error {
             step: step.into(),
             object: String::new(),
             cause: Cause::Malformed(why.into()),
+            needs: Cap::NetAdmin,
         }
+    }
+
+    /// This error, with the capability its refusal means (see [`Error::needs`]).
+    pub fn needing(mut self, cap: Cap) -> Self {
+        self.needs = cap;
+        self
     }
 
     /// The errno, when the kernel refused.
@@ -197,6 +221,7 @@ mod tests {
                 errno: libc::EINVAL,
                 ext_ack: Some("Attribute failed policy validation".into()),
             },
+            needs: Cap::NetAdmin,
         };
         assert_eq!(
             e.to_string(),
