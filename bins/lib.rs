@@ -10,6 +10,7 @@ pub mod ipfwd;
 pub mod natctl;
 pub mod neighctl;
 pub mod nsexec;
+pub mod overlayctl;
 pub mod vethctl;
 pub mod vxlanctl;
 
@@ -28,6 +29,7 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("natctl", natctl::main),
     ("neighctl", neighctl::main),
     ("vxlanctl", vxlanctl::main),
+    ("overlayctl", overlayctl::main),
     ("fdbctl", fdbctl::main),
 ];
 

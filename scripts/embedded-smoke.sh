@@ -62,7 +62,9 @@ trap 'rm -rf "$TMP"' EXIT
 # The programs a multicall holds, from its usage line "(programs: a, b, c)"; RUN is how to
 # run it (a qemu in front for another architecture).
 programs() {
-    "$@" --help | sed -n 's/.*(programs: \([^)]*\)).*/\1/p' | tr -d ','
+    local help
+    help=$("$@" --help 2>&1) || die "$* --help failed: $(head -1 <<<"$help")"
+    sed -n 's/.*(programs: \([^)]*\)).*/\1/p' <<<"$help" | tr -d ','
 }
 
 # every_program RUN_DIR PREFIX...: each program's --version names netplumb, its --help says
@@ -103,7 +105,7 @@ if [ -n "$MUSL" ]; then
     *x86-64*"statically linked"*) ;;
     *) die "$MUSL/netplumb is not a static x86-64 binary: $(file -b "$MUSL/netplumb")" ;;
     esac
-    PROGS=$(programs "$MUSL/netplumb")
+    PROGS=$(programs "$MUSL/netplumb") || exit 1
     [ -n "$PROGS" ] || die "$MUSL/netplumb --help names no programs"
     mkdir "$TMP/musl"
     cp "$MUSL/netplumb" "$TMP/musl/"
@@ -124,7 +126,7 @@ if [ -n "$AARCH64" ]; then
     *"ARM aarch64"*"statically linked"*) ;;
     *) die "$AARCH64/netplumb is not a static aarch64 binary: $(file -b "$AARCH64/netplumb")" ;;
     esac
-    PROGS=$(programs "$QEMU" "$AARCH64/netplumb")
+    PROGS=$(programs "$QEMU" "$AARCH64/netplumb") || exit 1
     [ -n "$PROGS" ] || die "$AARCH64/netplumb --help under qemu names no programs"
     # arm/: the binary and its links; bin/: a native wrapper per program that runs the link
     # under qemu (no binfmt_misc needed), so scripts and `nsexec exec` find them on PATH.

@@ -27,11 +27,12 @@ mkdir -p corpus/procfs corpus/words corpus/argv corpus/xtables
 printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n' >corpus/procfs/route
 printf '20010db8000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000400 00000001 00000000 00000001     eth0\n' >corpus/procfs/ipv6_route
 printf 'Inter-|   Receive\n face |bytes\n    lo: 0 0 0\n  eth0: 1 2 3\n' >corpus/procfs/dev
+grep -v '^#' ../tests/golden/proc_net_arp.txt >corpus/procfs/arp
 printf 'masquerade\0192.0.2.0/24\0--out\0eth0' >corpus/words/masquerade
 printf 'publish\0tcp\00080\0192.0.2.2:80' >corpus/words/publish
 # One seed per program and command: the program's index in PROGRAMS, then its words.
 i=0
-for p in brctl vethctl ifctl nsexec ipfwd natctl; do
+for p in $(sed -n '/^pub const PROGRAMS/,/^];/s/^ *("\([a-z0-9]*\)", .*/\1/p' ../bins/lib.rs); do
     # shellcheck disable=SC2046
     for cmd in $(sed -n 's/^\\t\([a-z][a-z-]*\).*/\1/p' "../bins/$p.rs" | sort -u); do
         printf "\\$(printf %03o $i)%s\0x\0y" "$cmd" >"corpus/argv/$p-$cmd"

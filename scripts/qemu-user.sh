@@ -158,6 +158,18 @@ row fails netlink "RTM_GETNEIGH AF_BRIDGE" 'grep -q "br5\|v5a" '"$OUT" -- fdbctl
 row fails ioctl "SIOCDEVPRIVATE BRCTL_GET_FDB_ENTRIES" 'grep -q "v5a" '"$OUT" -- fdbctl --via ioctl show br5
 row works sysfs "BR/brforward" 'grep -q "v5a" '"$OUT" -- fdbctl --via sysfs show br5
 
+# neighctl: neighbour entries by netlink, or IPv4's ARP ioctls and /proc/net/arp.
+{
+    ip link add v3a type veth peer name v3b && ip addr add 192.0.2.1/24 dev v3a &&
+        ip link set v3a up && ip link set v3b up &&
+        ip neigh add 192.0.2.9 lladdr 02:00:00:00:00:09 dev v3a nud permanent
+} || np_die "cannot set up the veth pair for neighctl"
+row fails netlink "RTM_NEWNEIGH NUD_PERMANENT" 'ip neigh show dev v3a | grep -q "192.0.2.7 .*02:00:00:00:00:07 PERMANENT"' -- neighctl add v3a 192.0.2.7 02:00:00:00:00:07
+row fails netlink "RTM_GETNEIGH dump" 'grep -q 192.0.2.9 '"$OUT" -- neighctl show v3a
+row fails ioctl "SIOCGARP, SIOCSARP" 'ip neigh show dev v3a | grep -q "192.0.2.8 .*02:00:00:00:00:08 PERMANENT"' -- neighctl --via ioctl add v3a 192.0.2.8 02:00:00:00:00:08
+row works ioctl "/proc/net/arp" 'grep -q 192.0.2.9 '"$OUT" -- neighctl --via ioctl show v3a
+row works ioctl SIOCDARP '! ip neigh show dev v3a | grep -q 192.0.2.9' -- neighctl --via ioctl del v3a 192.0.2.9
+
 np_say "== $ROWS commands under emulation; each program's kernel paths:"
 cat "$NP_RUN/table"
 if [ "$DIFFER" -gt 0 ]; then

@@ -2,7 +2,16 @@
 //! (Help against man pages: tests/manpages.rs.)
 
 const PROGRAMS: &[&str] = &[
-    "brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl", "neighctl", "vxlanctl", "fdbctl",
+    "brctl",
+    "vethctl",
+    "ifctl",
+    "nsexec",
+    "ipfwd",
+    "natctl",
+    "neighctl",
+    "vxlanctl",
+    "fdbctl",
+    "overlayctl",
 ];
 
 #[test]

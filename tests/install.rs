@@ -13,7 +13,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const PROGRAMS: &[&str] = &[
-    "brctl", "vethctl", "ifctl", "nsexec", "ipfwd", "natctl", "neighctl", "vxlanctl", "fdbctl",
+    "brctl",
+    "vethctl",
+    "ifctl",
+    "nsexec",
+    "ipfwd",
+    "natctl",
+    "neighctl",
+    "vxlanctl",
+    "fdbctl",
+    "overlayctl",
 ];
 
 fn script() -> PathBuf {

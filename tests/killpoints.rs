@@ -205,13 +205,15 @@ const SWITCHES_WITHOUT_RULES: Defect = Defect {
            ! { iptables-legacy-save -t nat | grep -q DNAT; }",
 };
 
-/// natctl's rules are there and its switches are not (yet): harmless, the next run or a
-/// `ipfwd set` completes it; the rules alone expose nothing.
+/// natctl's rules are there and not all of their switches (yet): natctl makes its rules first
+/// and then turns route_localnet, then hairpin, on, so a kill in between leaves the rules with
+/// none or some of them. Harmless: the rules alone expose nothing, and the next run or an
+/// `ipfwd set` / `brctl hairpin` completes it. (Checked after the old and new states, so this
+/// is a state that is neither.)
 const RULES_WITHOUT_SWITCHES: Residue = Residue {
-    name: "rules without route_localnet/hairpin",
-    test: "[ \"$(cat /proc/sys/net/ipv4/conf/br0/route_localnet)\" = 0 ] &&
-           { nft list table ip natctl 2>/dev/null | grep -q dnat ||
-             iptables-legacy-save -t nat | grep -q DNAT; }",
+    name: "rules without (all of) route_localnet/hairpin",
+    test: "nft list table ip natctl 2>/dev/null | grep -q dnat ||
+           iptables-legacy-save -t nat | grep -q DNAT",
 };
 
 #[test]

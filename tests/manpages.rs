@@ -27,6 +27,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("neighctl", env!("CARGO_BIN_EXE_neighctl")),
     ("vxlanctl", env!("CARGO_BIN_EXE_vxlanctl")),
     ("fdbctl", env!("CARGO_BIN_EXE_fdbctl")),
+    ("overlayctl", env!("CARGO_BIN_EXE_overlayctl")),
 ];
 const NETPLUMB: &str = env!("CARGO_BIN_EXE_netplumb");
 

@@ -3,7 +3,7 @@
 //! having to find the type first). Errors are fine; a panic is a finding.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use libnet_sys::netlink::rtnl::{self, addr, link, nsid, route};
+use libnet_sys::netlink::rtnl::{self, addr, link, neigh, nsid, route};
 use libnet_sys::netlink::{messages, socket, MsgRef};
 
 fuzz_target!(|data: &[u8]| {
@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = addr::parse_addr(&as_ty(rtnl::RTM_NEWADDR));
         let _ = route::parse_route(&as_ty(rtnl::RTM_NEWROUTE));
         let _ = nsid::parse_nsid(&as_ty(rtnl::RTM_NEWNSID));
+        let _ = neigh::parse_neigh(&as_ty(rtnl::RTM_NEWNEIGH));
         let _ = socket::parse_error(&m);
     }
 });

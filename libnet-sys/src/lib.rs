@@ -15,6 +15,7 @@
 pub mod bridge;
 pub mod caps;
 pub mod error;
+pub mod etcd;
 pub mod fdb;
 pub mod iface;
 pub mod ifname;
@@ -24,6 +25,7 @@ pub mod nat;
 pub mod neigh;
 pub mod netlink;
 pub mod netns;
+pub mod overlay;
 pub mod route;
 pub mod sysfs;
 pub mod trace;

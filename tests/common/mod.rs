@@ -11,6 +11,8 @@
 //! parallel, so scratch files a test writes inside the sandbox belong under /run.
 #![allow(dead_code)]
 
+pub mod etcd;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
@@ -23,6 +25,7 @@ pub const IPFWD: &str = env!("CARGO_BIN_EXE_ipfwd");
 pub const NATCTL: &str = env!("CARGO_BIN_EXE_natctl");
 pub const NEIGHCTL: &str = env!("CARGO_BIN_EXE_neighctl");
 pub const VXLANCTL: &str = env!("CARGO_BIN_EXE_vxlanctl");
+pub const OVERLAYCTL: &str = env!("CARGO_BIN_EXE_overlayctl");
 pub const FDBCTL: &str = env!("CARGO_BIN_EXE_fdbctl");
 
 /// Shell lines that make hosts h1 and h2 (named namespaces, quiet: no IPv6), each with a veth
@@ -114,6 +117,11 @@ impl Sandbox {
         }
     }
 
+    /// The holder's PID: its namespaces are the sandbox's.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// The command line that runs `prog` inside the sandbox.
     pub fn enter(&self) -> Command {
         let mut c = Command::new("nsenter");
@@ -142,6 +150,7 @@ impl Sandbox {
             .env("NSEXEC", NSEXEC)
             .env("IPFWD", IPFWD)
             .env("NATCTL", NATCTL)
+            .env("OVERLAYCTL", OVERLAYCTL)
             .env("NEIGHCTL", NEIGHCTL)
             .env("VXLANCTL", VXLANCTL)
             .env("FDBCTL", FDBCTL)
