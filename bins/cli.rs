@@ -449,7 +449,7 @@ pub fn permission_reason(e: &Error) -> Option<String> {
     if !(e.is(libc::EPERM) || e.is(libc::EACCES)) {
         return None;
     }
-    let cap = xtables_needs(e).unwrap_or(e.needs);
+    let cap = xtables_needs(e).or(e.needs())?;
     if libnet_sys::caps::has_effective(cap.number()) {
         return None;
     }
@@ -465,7 +465,7 @@ pub fn permission_reason(e: &Error) -> Option<String> {
 fn xtables_needs(e: &Error) -> Option<libnet_sys::caps::Cap> {
     use libnet_sys::caps::Cap;
     match e.step.as_ref() {
-        _ if e.needs != Cap::NetAdmin => None,
+        _ if e.needs() != Some(Cap::NetAdmin) => None,
         "socket(AF_INET, SOCK_RAW)" => Some(Cap::NetRaw),
         "open" | "flock" => Some(Cap::DacOverride),
         _ => None,

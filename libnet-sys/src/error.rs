@@ -10,8 +10,15 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cause {
-    /// The kernel refused: errno, and the netlink extended-ack message when it sent one.
-    Errno { errno: i32, ext_ack: Option<String> },
+    /// The kernel refused: errno, the netlink extended-ack message when it sent one, and the
+    /// capability whose absence an `EPERM` or `EACCES` here means, set where the step is made
+    /// (the network's CAP_NET_ADMIN unless said otherwise): what the CLI names in its hint,
+    /// whatever the step is called.
+    Errno {
+        errno: i32,
+        ext_ack: Option<String>,
+        needs: Cap,
+    },
     /// Bad input caught before anything was sent (a name too long, a value out of range).
     Invalid(Cow<'static, str>),
     /// The system's state does not allow the step, found before asking the kernel (a port
@@ -29,10 +36,6 @@ pub struct Error {
     /// What it was about: a bridge, a port, a path.
     pub object: String,
     pub cause: Cause,
-    /// The capability whose absence an `EPERM` or `EACCES` here means, set where the step is
-    /// made (the network's CAP_NET_ADMIN unless said otherwise): what the CLI names in its
-    /// hint, whatever the step is called.
-    pub needs: Cap,
 }
 
 impl Error {
@@ -47,8 +50,8 @@ impl Error {
             cause: Cause::Errno {
                 errno,
                 ext_ack: None,
+                needs: Cap::NetAdmin,
             },
-            needs: Cap::NetAdmin,
         }
     }
 
@@ -71,7 +74,6 @@ impl Error {
             step: Cow::Borrowed("check"),
             object: object.into(),
             cause: Cause::Invalid(why.into()),
-            needs: Cap::NetAdmin,
         }
     }
 
@@ -80,7 +82,6 @@ impl Error {
             step: Cow::Borrowed("check"),
             object: object.into(),
             cause: Cause::State(why.into()),
-            needs: Cap::NetAdmin,
         }
     }
 
@@ -92,14 +93,23 @@ impl Error {
             step: step.into(),
             object: String::new(),
             cause: Cause::Malformed(why.into()),
-            needs: Cap::NetAdmin,
         }
     }
 
-    /// This error, with the capability its refusal means (see [`Error::needs`]).
+    /// This error, with the capability its refusal means (see [`Cause::Errno`]).
     pub fn needing(mut self, cap: Cap) -> Self {
-        self.needs = cap;
+        if let Cause::Errno { needs, .. } = &mut self.cause {
+            *needs = cap;
+        }
         self
+    }
+
+    /// The capability an `EPERM` or `EACCES` here means; None when the kernel did not refuse.
+    pub fn needs(&self) -> Option<Cap> {
+        match self.cause {
+            Cause::Errno { needs, .. } => Some(needs),
+            _ => None,
+        }
     }
 
     /// The errno, when the kernel refused.
@@ -132,10 +142,12 @@ impl Error {
             Cause::Errno {
                 errno,
                 ext_ack: Some(msg),
+                ..
             } => format!("{} ({})", msg, strerror(*errno)),
             Cause::Errno {
                 errno,
                 ext_ack: None,
+                ..
             } => strerror(*errno),
             Cause::Invalid(why) | Cause::State(why) | Cause::Malformed(why) => why.to_string(),
         }
@@ -220,8 +232,8 @@ mod tests {
             cause: Cause::Errno {
                 errno: libc::EINVAL,
                 ext_ack: Some("Attribute failed policy validation".into()),
+                needs: Cap::NetAdmin,
             },
-            needs: Cap::NetAdmin,
         };
         assert_eq!(
             e.to_string(),

@@ -317,8 +317,11 @@ impl NlSocket {
                 failure.get_or_insert(Error {
                     step: (*step).into(),
                     object: object.clone(),
-                    cause: Cause::Errno { errno, ext_ack },
-                    needs: crate::caps::Cap::NetAdmin,
+                    cause: Cause::Errno {
+                        errno,
+                        ext_ack,
+                        needs: crate::caps::Cap::NetAdmin,
+                    },
                 });
             }
         }
@@ -405,8 +408,11 @@ impl NlSocket {
         Err(Error {
             step: step.into(),
             object: object.to_string(),
-            cause: Cause::Errno { errno, ext_ack },
-            needs: crate::caps::Cap::NetAdmin,
+            cause: Cause::Errno {
+                errno,
+                ext_ack,
+                needs: crate::caps::Cap::NetAdmin,
+            },
         })
     }
 }
