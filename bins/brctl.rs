@@ -199,7 +199,7 @@ const SPEC: cli::Spec = cli::Spec {
     option_commands: &[],
 };
 
-/// The program: arguments without argv[0]; returns the exit status.
+/// The program: arguments without `argv[0]`; returns the exit status.
 pub fn main(args: Vec<String>) -> i32 {
     cli::drive(&SPEC, &args, |common, trace| {
         Ok(Ctx {

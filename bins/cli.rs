@@ -1,4 +1,5 @@
-//! What every program shares: the common options of DESIGN.md, exit statuses, batch files,
+//! What every program shares: the common options (the design card's, kept outside the repository
+//! in ../shared/DESIGN.md; README and each man page describe them), exit statuses, batch files,
 //! and a small JSON writer (no serde: a few hundred bytes instead of tens of kilobytes).
 
 use libnet_sys::error::Cause;
