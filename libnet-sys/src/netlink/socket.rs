@@ -122,6 +122,7 @@ impl NlSocket {
     /// Receives one whole datagram into `self.buf`, growing it first if the datagram is larger
     /// (peeked with `MSG_TRUNC`), so a message is never cut.
     fn recv(&mut self) -> Result<usize> {
+        // Without MSG_DONTWAIT the call waits, so there is always a datagram.
         self.recv_with(rustix::net::RecvFlags::empty())
             .map(|n| n.unwrap_or(0))
     }
@@ -136,7 +137,7 @@ impl NlSocket {
             let n = match rustix::net::recv(&self.fd, &mut self.buf[..], peek) {
                 Ok((_, n)) => n,
                 Err(Errno::INTR) => continue,
-                Err(Errno::AGAIN) => return Ok(None),
+                Err(Errno::AGAIN) if wait.contains(RecvFlags::DONTWAIT) => return Ok(None),
                 Err(e) => return Err(Error::os("recv(netlink)", "", e)),
             };
             if n > self.buf.len() {
