@@ -12,13 +12,28 @@ use libnet_sys::error::strerror;
 use libnet_sys::Error;
 use std::io::Write;
 
+/// One command, as bridge-utils' `struct command`: its name, its argument count, its help and
+/// its handler. The name is looked up once; the handler knows what it is for.
 struct Cmd {
     name: &'static str,
     /// bridge-utils' help text: arguments, tabs, description.
     help: &'static str,
     min: usize,
     max: usize,
+    run: Handler,
 }
+
+/// A command line as its handler gets it: the command's name, its arguments and the whole line
+/// (`head`, what bad values are reported against).
+struct Call<'a> {
+    c: &'static str,
+    a: &'a [&'a str],
+    head: &'a str,
+    /// `--if-exists` (delbr, delif): a bridge or port already gone is a note, not a failure.
+    if_exists: bool,
+}
+
+type Handler = fn(&mut Ctx<'_>, &Call) -> Result<i32, Failure>;
 
 const MANY: usize = usize::MAX;
 
@@ -29,96 +44,112 @@ const COMMANDS: &[Cmd] = &[
         help: "<bridge>\t\tadd bridge",
         min: 1,
         max: 1,
+        run: |x, k| x.addbr(k),
     },
     Cmd {
         name: "delbr",
         help: "<bridge>\t\tdelete bridge",
         min: 1,
         max: 1,
+        run: |x, k| x.delbr(k),
     },
     Cmd {
         name: "addif",
         help: "<bridge> <device>\tadd interface to bridge",
         min: 2,
         max: MANY,
+        run: |x, k| x.ports(k, true),
     },
     Cmd {
         name: "delif",
         help: "<bridge> <device>\tdelete interface from bridge",
         min: 2,
         max: MANY,
+        run: |x, k| x.ports(k, false),
     },
     Cmd {
         name: "hairpin",
         help: "<bridge> <port> {on|off}\tturn hairpin on/off",
         min: 3,
         max: 3,
+        run: |x, k| x.set_port(k, PortSetting::Hairpin, "hairpin"),
     },
     Cmd {
         name: "setageing",
         help: "<bridge> <time>\t\tset ageing time",
         min: 2,
         max: 2,
+        run: |x, k| x.set_bridge(k, BridgeSetting::AgeingTime),
     },
     Cmd {
         name: "setbridgeprio",
         help: "<bridge> <prio>\t\tset bridge priority",
         min: 2,
         max: 2,
+        run: |x, k| x.set_bridge(k, BridgeSetting::Priority),
     },
     Cmd {
         name: "setfd",
         help: "<bridge> <time>\t\tset bridge forward delay",
         min: 2,
         max: 2,
+        run: |x, k| x.set_bridge(k, BridgeSetting::ForwardDelay),
     },
     Cmd {
         name: "sethello",
         help: "<bridge> <time>\t\tset hello time",
         min: 2,
         max: 2,
+        run: |x, k| x.set_bridge(k, BridgeSetting::HelloTime),
     },
     Cmd {
         name: "setmaxage",
         help: "<bridge> <time>\t\tset max message age",
         min: 2,
         max: 2,
+        run: |x, k| x.set_bridge(k, BridgeSetting::MaxAge),
     },
     Cmd {
         name: "setpathcost",
         help: "<bridge> <port> <cost>\tset path cost",
         min: 3,
         max: 3,
+        run: |x, k| x.set_port(k, PortSetting::PathCost, "path cost"),
     },
     Cmd {
         name: "setportprio",
         help: "<bridge> <port> <prio>\tset port priority",
         min: 3,
         max: 3,
+        run: |x, k| x.set_port(k, PortSetting::Priority, "port priority"),
     },
     Cmd {
         name: "show",
         help: "[ <bridge> ]\t\tshow a list of bridges",
         min: 0,
         max: MANY,
+        run: |x, k| x.show(k.a),
     },
     Cmd {
         name: "showmacs",
         help: "<bridge>\t\tshow a list of mac addrs",
         min: 1,
         max: 1,
+        run: |x, k| x.showmacs(k.a[0]),
     },
     Cmd {
         name: "showstp",
         help: "<bridge>\t\tshow bridge stp info",
         min: 1,
         max: 1,
+        run: |x, k| x.showstp(k.a[0]),
     },
     Cmd {
         name: "stp",
         help: "<bridge> {on|off}\tturn stp on/off",
         min: 2,
         max: 2,
+        run: |x, k| x.set_bridge(k, BridgeSetting::StpState),
     },
 ];
 
@@ -172,7 +203,7 @@ const SPEC: cli::Spec = cli::Spec {
     option_commands: &[],
 };
 
-/// The program: arguments without argv[0]; returns the exit status.
+/// The program: arguments without `argv[0]`; returns the exit status.
 pub fn main(args: Vec<String>) -> i32 {
     cli::drive(&SPEC, &args, |common, trace| {
         Ok(Ctx {
@@ -307,60 +338,59 @@ impl cli::Program for Ctx<'_> {
             return Err(f);
         }
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        let c = cmd.name;
         // Bad values are reported against the whole command line, as failures are.
-        let head = format!("{c} {}", a.join(" "));
-        match c {
-            "addbr" => {
-                let br = name(c, a[0])?;
-                self.br
-                    .add_bridge(&br)
-                    .map_err(|e| mutate_error(c, &a, &e))?;
-            }
-            "delbr" => {
-                let br = name(c, a[0])?;
-                if let Err(e) = self.br.del_bridge(&br) {
-                    // SIOCBRDELBR's EPERM means "not a bridge" and "not allowed" alike (in a
-                    // user namespace that does not own the network namespace): asked which.
-                    let found = e
-                        .is(libc::EPERM)
-                        .then(|| self.br.bridge(&br, Detail::Summary));
-                    let gone = |x: &Error| x.is(libc::ENXIO) || x.is(libc::ENODEV);
-                    let (failed, missing) = match found {
-                        Some(Ok(_)) => (cli::failure(&head, &e), false),
-                        // Not there at all: said as such.
-                        Some(Err(x)) if !x.is(libc::EOPNOTSUPP) => {
-                            (mutate_error(c, &a, &x), gone(&x))
-                        }
-                        _ => (mutate_error(c, &a, &e), gone(&e)),
-                    };
-                    // With --if-exists, a bridge that is not there is a note.
-                    if !(if_exists && missing) {
-                        return Err(failed);
-                    }
-                    cli::gone("brctl", &failed);
-                }
-            }
-            "addif" | "delif" => self.ports(c, &a, if_exists)?,
-            "hairpin" | "setpathcost" | "setportprio" => self.set_port(c, &head, &a)?,
-            "setageing" | "setfd" | "sethello" | "setmaxage" | "setbridgeprio" | "stp" => {
-                self.set_bridge(c, &head, &a)?
-            }
-            "show" => return self.show(&a),
-            "showmacs" => return self.showmacs(a[0]),
-            "showstp" => return self.showstp(a[0]),
-            _ => unreachable!("every command in COMMANDS is handled"),
-        }
-        Ok(EXIT_OK)
+        let head = format!("{} {}", cmd.name, a.join(" "));
+        (cmd.run)(
+            self,
+            &Call {
+                c: cmd.name,
+                a: &a,
+                head: &head,
+                if_exists,
+            },
+        )
     }
 }
 
 impl Ctx<'_> {
+    fn addbr(&mut self, k: &Call) -> Result<i32, Failure> {
+        let br = name(k.c, k.a[0])?;
+        self.br
+            .add_bridge(&br)
+            .map_err(|e| mutate_error(k.c, k.a, &e))?;
+        Ok(EXIT_OK)
+    }
+
+    fn delbr(&mut self, k: &Call) -> Result<i32, Failure> {
+        let (c, a) = (k.c, k.a);
+        let br = name(c, a[0])?;
+        if let Err(e) = self.br.del_bridge(&br) {
+            // SIOCBRDELBR's EPERM means "not a bridge" and "not allowed" alike (in a user
+            // namespace that does not own the network namespace): asked which.
+            let found = e
+                .is(libc::EPERM)
+                .then(|| self.br.bridge(&br, Detail::Summary));
+            let gone = |x: &Error| x.is(libc::ENXIO) || x.is(libc::ENODEV);
+            let (failed, missing) = match found {
+                Some(Ok(_)) => (cli::failure(k.head, &e), false),
+                // Not there at all: said as such.
+                Some(Err(x)) if !x.is(libc::EOPNOTSUPP) => (mutate_error(c, a, &x), gone(&x)),
+                _ => (mutate_error(c, a, &e), gone(&e)),
+            };
+            // With --if-exists, a bridge that is not there is a note.
+            if !(k.if_exists && missing) {
+                return Err(failed);
+            }
+            cli::gone("brctl", &failed);
+        }
+        Ok(EXIT_OK)
+    }
+
     /// addif/delif of one or more interfaces: all or nothing. If one fails, the ones done
     /// before it are undone.
-    /// With `if_exists`, a delif of a port (or bridge) that is gone is a note.
-    fn ports(&mut self, c: &str, a: &[&str], if_exists: bool) -> Result<(), Failure> {
-        let add = c == "addif";
+    /// With `--if-exists`, a delif of a port (or bridge) that is gone is a note.
+    fn ports(&mut self, k: &Call, add: bool) -> Result<i32, Failure> {
+        let (c, a, if_exists) = (k.c, k.a, k.if_exists);
         let br = name(c, a[0])?;
         let ports = a[1..]
             .iter()
@@ -388,19 +418,12 @@ impl Ctx<'_> {
                 return Err(f);
             }
         }
-        Ok(())
+        Ok(EXIT_OK)
     }
 
     /// A bridge setting: the value parsed and range-checked first, then sent.
-    fn set_bridge(&mut self, c: &str, head: &str, a: &[&str]) -> Result<(), Failure> {
-        let what = match c {
-            "setageing" => BridgeSetting::AgeingTime,
-            "setfd" => BridgeSetting::ForwardDelay,
-            "sethello" => BridgeSetting::HelloTime,
-            "setmaxage" => BridgeSetting::MaxAge,
-            "setbridgeprio" => BridgeSetting::Priority,
-            _ => BridgeSetting::StpState,
-        };
+    fn set_bridge(&mut self, k: &Call, what: BridgeSetting) -> Result<i32, Failure> {
+        let (c, a, head) = (k.c, k.a, k.head);
         let br = name(c, a[0])?;
         let (label, unit, scale) = setting_label(what);
         let v = match what {
@@ -424,16 +447,13 @@ impl Ctx<'_> {
                 return Failure::fail(format!("{c} {}: forward delay {} s is out of range while STP is on: the kernel accepts 2 to 30 s", a[0], a[1]));
             }
             mutate_error(c, a, &e)
-        })
+        })?;
+        Ok(EXIT_OK)
     }
 
     /// A port setting: the value parsed and range-checked first, then sent.
-    fn set_port(&mut self, c: &str, head: &str, a: &[&str]) -> Result<(), Failure> {
-        let (what, label) = match c {
-            "hairpin" => (PortSetting::Hairpin, "hairpin"),
-            "setpathcost" => (PortSetting::PathCost, "path cost"),
-            _ => (PortSetting::Priority, "port priority"),
-        };
+    fn set_port(&mut self, k: &Call, what: PortSetting, label: &str) -> Result<i32, Failure> {
+        let (c, a, head) = (k.c, k.a, k.head);
         let v = if what == PortSetting::Hairpin {
             on_off(head, a[2])?
         } else {
@@ -445,7 +465,8 @@ impl Ctx<'_> {
         let port = name(c, a[1])?;
         self.br
             .set_port(&br, &port, what, v)
-            .map_err(|e| mutate_error(c, a, &e))
+            .map_err(|e| mutate_error(c, a, &e))?;
+        Ok(EXIT_OK)
     }
 
     fn show(&mut self, names: &[&str]) -> Result<i32, Failure> {

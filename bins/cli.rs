@@ -1,4 +1,5 @@
-//! What every program shares: the common options of DESIGN.md, exit statuses, batch files,
+//! What every program shares: the common options (the design card's, kept outside the repository
+//! in ../shared/DESIGN.md; README and each man page describe them), exit statuses, batch files,
 //! and a small JSON writer (no serde: a few hundred bytes instead of tens of kilobytes).
 
 use libnet_sys::error::Cause;
@@ -303,17 +304,17 @@ pub fn read_batch(path: &str) -> Result<Vec<(usize, Vec<String>)>, Failure> {
 pub fn say(line: &str) {
     let mut s = printable(line);
     s.push('\n');
-    let _ = write_fd(libc::STDERR_FILENO, s.as_bytes());
+    let _ = write_fd(std::io::stderr(), s.as_bytes());
 }
 
 /// Text (a usage text, several lines) on stderr as it is; a failure to write is ignored.
 pub fn say_text(text: &str) {
-    let _ = write_fd(libc::STDERR_FILENO, text.as_bytes());
+    let _ = write_fd(std::io::stderr(), text.as_bytes());
 }
 
 /// Text on stdout, written now and whole; a failure to write is the command's failure.
 pub fn print(text: &str) -> Result<(), Failure> {
-    write_fd(libc::STDOUT_FILENO, text.as_bytes()).map_err(|errno| {
+    write_fd(std::io::stdout(), text.as_bytes()).map_err(|errno| {
         Failure::fail(format!(
             "writing output: {}",
             libnet_sys::error::strerror(errno)
@@ -322,21 +323,17 @@ pub fn print(text: &str) -> Result<(), Failure> {
 }
 
 /// `write(2)` until all of `b` is written (as few calls as the kernel allows: one for a line).
-fn write_fd(fd: libc::c_int, mut b: &[u8]) -> Result<(), i32> {
+fn write_fd(fd: impl std::os::fd::AsFd, mut b: &[u8]) -> Result<(), i32> {
     while !b.is_empty() {
-        // SAFETY: a valid buffer of b.len() bytes.
-        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
-        if n < 0 {
-            let errno = libnet_sys::error::last_errno();
-            if errno == libc::EINTR {
-                continue;
-            }
-            return Err(errno);
-        }
+        let n = match rustix::io::write(&fd, b) {
+            Ok(n) => n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.raw_os_error()),
+        };
         if n == 0 {
             return Err(libc::EIO);
         }
-        b = &b[n as usize..];
+        b = &b[n..];
     }
     Ok(())
 }
@@ -466,36 +463,35 @@ fn write_failure(errno: i32) -> Failure {
     ))
 }
 
-/// The sentence for a kernel refusal that is about permission.
-/// The capability is named by the step that was refused: namespaces and mounts want
-/// CAP_SYS_ADMIN, files under root's directories CAP_DAC_OVERRIDE, changing user CAP_SETGID
-/// and CAP_SETUID, the network CAP_NET_ADMIN.
+/// The sentence for a kernel refusal that is about permission, naming the capability the
+/// library says the step needs ([`Error::needs`]): namespaces and mounts CAP_SYS_ADMIN, files
+/// under root's directories CAP_DAC_OVERRIDE, changing user CAP_SETGID and CAP_SETUID, the
+/// network CAP_NET_ADMIN.
 pub fn permission_reason(e: &Error) -> Option<String> {
-    use libnet_sys::caps::{
-        has_effective, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID,
-        CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
-    };
     if !(e.is(libc::EPERM) || e.is(libc::EACCES)) {
         return None;
     }
-    let (cap, name) = match e.step.as_ref() {
-        "mount" | "umount2" | "unshare" | "setns" => (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"),
-        // Another user's /proc/PID/ns/net.
-        "open" if e.object.starts_with("/proc/") => (CAP_SYS_PTRACE, "CAP_SYS_PTRACE"),
-        "open" | "unlink" | "mkdir" | "write" | "flock" => (CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE"),
-        "setgroups" | "setgid" => (CAP_SETGID, "CAP_SETGID"),
-        "setuid" => (CAP_SETUID, "CAP_SETUID"),
-        "chown" => (CAP_CHOWN, "CAP_CHOWN"),
-        "socket(AF_INET, SOCK_RAW)" => (CAP_NET_RAW, "CAP_NET_RAW"),
-        _ => (CAP_NET_ADMIN, "CAP_NET_ADMIN"),
-    };
-    if has_effective(cap) {
+    let cap = xtables_needs(e).or(e.needs())?;
+    if libnet_sys::caps::has_effective(cap.number()) {
         return None;
     }
     Some(format!(
-        "needs {name} (run as root or grant the capability): {}",
+        "needs {} (run as root or grant the capability): {}",
+        cap.name(),
         e.reason()
     ))
+}
+
+/// Until xtables/ marks its own steps with `Error::needing` (it is being reworked on another
+/// branch): its raw socket wants CAP_NET_RAW, its lock file CAP_DAC_OVERRIDE.
+fn xtables_needs(e: &Error) -> Option<libnet_sys::caps::Cap> {
+    use libnet_sys::caps::Cap;
+    match e.step.as_ref() {
+        _ if e.needs() != Some(Cap::NetAdmin) => None,
+        "socket(AF_INET, SOCK_RAW)" => Some(Cap::NetRaw),
+        "open" | "flock" => Some(Cap::DacOverride),
+        _ => None,
+    }
 }
 
 /// A library error as the one line a person reads: `{head}: {why}`, with the kernel's step

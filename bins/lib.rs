@@ -17,7 +17,7 @@ pub mod vxlanctl;
 
 use std::ffi::{c_char, c_int, CStr};
 
-/// A program's entry point: its arguments without argv[0], its exit status back.
+/// A program's entry point: its arguments without `argv[0]`, its exit status back.
 pub type Main = fn(Vec<String>) -> i32;
 
 /// The programs the multicall binary holds, by the name it is called as.
@@ -58,16 +58,18 @@ pub fn run(prog: &str, program: Main, args: Result<Vec<String>, String>) -> i32 
 /// What every binary does first: fds 0, 1 and 2 that were closed are opened on /dev/null (as
 /// Rust's runtime setup would), so that no socket or file the program opens becomes its stdin,
 /// stdout or stderr (`natctl -b - <&-` would read its own netlink socket; `vethctl show >&-`
-/// would write its table into it). Then the arguments after argv[0] (see [`c_argv`]), as UTF-8. One that is not
+/// would write its table into it). Then the arguments after `argv[0]` (see [`c_argv`]), as UTF-8. One that is not
 /// UTF-8 is refused whole: replacing its bytes would name a different interface (`a\xff` is not
 /// `a\u{fffd}`).
 pub fn start(argv: &[&[u8]]) -> Result<Vec<String>, String> {
     for fd in 0..3 {
         // SAFETY: F_GETFD only asks whether fd is open.
         if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-            // SAFETY: a valid C string; open returns the lowest free fd, which is this one.
-            let got = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
-            if got != fd {
+            // open returns the lowest free fd, which is this one; it stays open for good.
+            use rustix::fs::{Mode, OFlags};
+            let got = rustix::fs::open(c"/dev/null", OFlags::RDWR, Mode::empty())
+                .map(std::os::fd::IntoRawFd::into_raw_fd);
+            if got != Ok(fd) {
                 return Err("fds 0-2 closed and /dev/null cannot be opened in their place".into());
             }
         }
@@ -121,7 +123,7 @@ pub fn multicall(mut args: Vec<String>) -> i32 {
     }
 }
 
-/// argv as C `main` received it, argv[0] included. It is taken from `main`'s own arguments, not
+/// argv as C `main` received it, `argv[0]` included. It is taken from `main`'s own arguments, not
 /// `std::env::args_os()`: without Rust's runtime setup that is empty on musl (glibc alone hands
 /// argc and argv to initialisers, where the standard library picks them up).
 ///

@@ -25,26 +25,55 @@ pub const CAP_SYS_PTRACE: u32 = 19;
 /// `CAP_SYS_ADMIN` from <linux/capability.h>.
 pub const CAP_SYS_ADMIN: u32 = 21;
 
-// <linux/capability.h>: struct __user_cap_header_struct, _LINUX_CAPABILITY_VERSION_3
-#[repr(C)]
-struct Header {
-    version: u32,
-    pid: i32,
-}
-const VERSION_3: u32 = 0x2008_0522;
+use rustix::thread::{CapabilitySet, CapabilitySets};
 
-// struct __user_cap_data_struct
-#[repr(C)]
-#[derive(Default, Clone, Copy)]
-struct Data {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
+/// A capability a step needs, as errors carry it ([`crate::Error::needs`]): the kernel's
+/// number and name for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    NetAdmin,
+    NetRaw,
+    Chown,
+    DacOverride,
+    Setgid,
+    Setuid,
+    SysPtrace,
+    SysAdmin,
+}
+
+impl Cap {
+    /// Its number in <linux/capability.h>.
+    pub fn number(self) -> u32 {
+        match self {
+            Cap::NetAdmin => CAP_NET_ADMIN,
+            Cap::NetRaw => CAP_NET_RAW,
+            Cap::Chown => CAP_CHOWN,
+            Cap::DacOverride => CAP_DAC_OVERRIDE,
+            Cap::Setgid => CAP_SETGID,
+            Cap::Setuid => CAP_SETUID,
+            Cap::SysPtrace => CAP_SYS_PTRACE,
+            Cap::SysAdmin => CAP_SYS_ADMIN,
+        }
+    }
+
+    /// Its name in <linux/capability.h>.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cap::NetAdmin => "CAP_NET_ADMIN",
+            Cap::NetRaw => "CAP_NET_RAW",
+            Cap::Chown => "CAP_CHOWN",
+            Cap::DacOverride => "CAP_DAC_OVERRIDE",
+            Cap::Setgid => "CAP_SETGID",
+            Cap::Setuid => "CAP_SETUID",
+            Cap::SysPtrace => "CAP_SYS_PTRACE",
+            Cap::SysAdmin => "CAP_SYS_ADMIN",
+        }
+    }
 }
 
 /// Whether the calling thread holds `cap` in its effective set.
 pub fn has_effective(cap: u32) -> bool {
-    get().is_ok_and(|d| d[(cap / 32) as usize].effective & (1 << (cap % 32)) != 0)
+    get().is_ok_and(|d| d.effective.bits() & (1 << cap) != 0)
 }
 
 /// Whether the user who ran this program is root (real uid 0). A user who is not, running an
@@ -52,33 +81,33 @@ pub fn has_effective(cap: u32) -> bool {
 /// is opened with their rights, what is made for them is root's, what runs for them has no
 /// capability and `no_new_privs`.
 pub fn caller_is_root() -> bool {
-    // SAFETY: getuid has no preconditions.
-    unsafe { libc::getuid() == 0 }
+    rustix::process::getuid().is_root()
 }
 
-fn get() -> crate::Result<[Data; 2]> {
-    let mut h = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
-    let mut d = [Data::default(); 2];
-    // SAFETY: capget with version 3 writes exactly two Data structs.
-    if unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) } < 0 {
-        return Err(crate::error::Error::last_os("capget", ""));
-    }
-    Ok(d)
+/// `capget`: this thread's sets (capabilities are per thread; the programs have one).
+fn get() -> crate::Result<CapabilitySets> {
+    rustix::thread::capabilities(None).map_err(|e| crate::error::Error::os("capget", "", e))
 }
 
-fn set(d: &[Data; 2], what: &'static str) -> crate::Result<()> {
-    let mut h = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
-    // SAFETY: capset with version 3 reads exactly two Data structs.
-    if unsafe { libc::syscall(libc::SYS_capset, &mut h as *mut Header, d.as_ptr()) } < 0 {
-        return Err(crate::error::Error::last_os("capset", what));
+/// `capset` on this thread.
+fn set(d: CapabilitySets, what: &'static str) -> crate::Result<()> {
+    rustix::thread::set_capabilities(None, d)
+        .map_err(|e| crate::error::Error::os("capset", what, e))
+}
+
+/// `setfsuid` and `setfsgid` (no rustix call for them), the user first when `user_first`.
+/// They cannot fail when given the real or the effective id, which is all this passes.
+fn set_fs_ids(uid: u32, gid: u32, user_first: bool) {
+    // SAFETY: plain syscalls with integer arguments; they return the old id, never an error.
+    unsafe {
+        if user_first {
+            libc::setfsuid(uid);
+            libc::setfsgid(gid);
+        } else {
+            libc::setfsgid(gid);
+            libc::setfsuid(uid);
+        }
     }
-    Ok(())
 }
 
 /// Runs `f` (an open of a file the user named) with the caller's own rights: for a caller who
@@ -90,33 +119,16 @@ pub fn as_caller<T>(f: impl FnOnce() -> T) -> crate::Result<T> {
         return Ok(f());
     }
     let saved = get()?;
-    let mut none = saved;
-    for d in &mut none {
-        d.effective = 0;
-    }
-    // SAFETY: getuid/getgid/geteuid/getegid have no preconditions; setfsuid/setfsgid to the
-    // real or the effective id is always allowed.
-    let (ruid, rgid, euid, egid) = unsafe {
-        (
-            libc::getuid(),
-            libc::getgid(),
-            libc::geteuid(),
-            libc::getegid(),
-        )
+    let none = CapabilitySets {
+        effective: CapabilitySet::empty(),
+        ..saved
     };
-    // SAFETY: as above.
-    unsafe {
-        libc::setfsgid(rgid);
-        libc::setfsuid(ruid);
-    }
-    let r = set(&none, "no effective capability").map(|()| f());
-    // SAFETY: as above.
-    unsafe {
-        libc::setfsuid(euid);
-        libc::setfsgid(egid);
-    }
+    use rustix::process::{getegid, geteuid, getgid, getuid};
+    set_fs_ids(getuid().as_raw(), getgid().as_raw(), false);
+    let r = set(none, "no effective capability").map(|()| f());
+    set_fs_ids(geteuid().as_raw(), getegid().as_raw(), true);
     // Back to what it was (the permitted set still holds it all).
-    set(&saved, "the effective capabilities back")?;
+    set(saved, "the effective capabilities back")?;
     r
 }
 
@@ -127,44 +139,42 @@ pub fn as_caller<T>(f: impl FnOnce() -> T) -> crate::Result<T> {
 /// The effective set is left for what still needs it (changing user), before [`clear`].
 pub fn limit_future() -> crate::Result<()> {
     use crate::error::Error;
-    // SAFETY: prctl with integer arguments only.
-    let last = unsafe { libc::prctl(libc::PR_CAPBSET_READ, 0, 0, 0, 0) };
-    let mut bounding_dropped = last >= 0;
-    for cap in 0..64 {
+    // The bounding set by number, every bit the kernel has (rustix names only the capabilities
+    // it knows).
+    let capbset = |op: libc::c_int, cap: libc::c_ulong| {
         // SAFETY: prctl with integer arguments only.
-        if unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) } <= 0 {
+        unsafe { libc::prctl(op, cap, 0, 0, 0) }
+    };
+    let mut bounding_dropped = capbset(libc::PR_CAPBSET_READ, 0) >= 0;
+    for cap in 0..64 {
+        if capbset(libc::PR_CAPBSET_READ, cap) <= 0 {
             continue;
         }
-        // SAFETY: as above.
-        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) } < 0 {
+        if capbset(libc::PR_CAPBSET_DROP, cap) < 0 {
             bounding_dropped = false;
             break;
         }
     }
     if !bounding_dropped || !caller_is_root() {
-        // SAFETY: as above.
-        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
-            return Err(Error::last_os("prctl(PR_SET_NO_NEW_PRIVS)", ""));
+        rustix::thread::set_no_new_privs(true)
+            .map_err(|e| Error::os("prctl(PR_SET_NO_NEW_PRIVS)", "", e))?;
+    }
+    // EINVAL means a kernel without ambient capabilities: nothing to clear.
+    match rustix::thread::clear_ambient_capability_set() {
+        Err(e) if e != rustix::io::Errno::INVAL => {
+            Err(Error::os("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", "", e))
         }
+        _ => Ok(()),
     }
-    // SAFETY: as above. EINVAL means a kernel without ambient capabilities: nothing to clear.
-    if unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL,
-            0,
-            0,
-            0,
-        )
-    } < 0
-        && crate::error::last_errno() != libc::EINVAL
-    {
-        return Err(Error::last_os("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", ""));
-    }
-    Ok(())
 }
 
 /// Empties the effective, permitted and inheritable sets.
 pub fn clear() -> crate::Result<()> {
-    set(&[Data::default(); 2], "every capability")
+    let none = CapabilitySet::empty();
+    let sets = CapabilitySets {
+        effective: none,
+        permitted: none,
+        inheritable: none,
+    };
+    set(sets, "every capability")
 }

@@ -1,6 +1,7 @@
 //! One error type for every kernel path: the step that failed, the object it was about, and
 //! why (an errno with the kernel's extended-ack text, or a reason of our own).
 
+use crate::caps::Cap;
 use std::borrow::Cow;
 use std::ffi::CStr;
 use std::fmt;
@@ -9,8 +10,15 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cause {
-    /// The kernel refused: errno, and the netlink extended-ack message when it sent one.
-    Errno { errno: i32, ext_ack: Option<String> },
+    /// The kernel refused: errno, the netlink extended-ack message when it sent one, and the
+    /// capability whose absence an `EPERM` or `EACCES` here means, set where the step is made
+    /// (the network's CAP_NET_ADMIN unless said otherwise): what the CLI names in its hint,
+    /// whatever the step is called.
+    Errno {
+        errno: i32,
+        ext_ack: Option<String>,
+        needs: Cap,
+    },
     /// Bad input caught before anything was sent (a name too long, a value out of range).
     Invalid(Cow<'static, str>),
     /// The system's state does not allow the step, found before asking the kernel (a port
@@ -42,8 +50,18 @@ impl Error {
             cause: Cause::Errno {
                 errno,
                 ext_ack: None,
+                needs: Cap::NetAdmin,
             },
         }
+    }
+
+    /// A refusal reported by a rustix call.
+    pub fn os(
+        step: impl Into<Cow<'static, str>>,
+        object: impl Into<String>,
+        e: rustix::io::Errno,
+    ) -> Self {
+        Self::errno(step, object, e.raw_os_error())
     }
 
     /// The errno of the calling thread's last failed syscall.
@@ -78,6 +96,22 @@ impl Error {
         }
     }
 
+    /// This error, with the capability its refusal means (see [`Cause::Errno`]).
+    pub fn needing(mut self, cap: Cap) -> Self {
+        if let Cause::Errno { needs, .. } = &mut self.cause {
+            *needs = cap;
+        }
+        self
+    }
+
+    /// The capability an `EPERM` or `EACCES` here means; None when the kernel did not refuse.
+    pub fn needs(&self) -> Option<Cap> {
+        match self.cause {
+            Cause::Errno { needs, .. } => Some(needs),
+            _ => None,
+        }
+    }
+
     /// The errno, when the kernel refused.
     pub fn os_errno(&self) -> Option<i32> {
         match self.cause {
@@ -108,10 +142,12 @@ impl Error {
             Cause::Errno {
                 errno,
                 ext_ack: Some(msg),
+                ..
             } => format!("{} ({})", msg, strerror(*errno)),
             Cause::Errno {
                 errno,
                 ext_ack: None,
+                ..
             } => strerror(*errno),
             Cause::Invalid(why) | Cause::State(why) | Cause::Malformed(why) => why.to_string(),
         }
@@ -196,6 +232,7 @@ mod tests {
             cause: Cause::Errno {
                 errno: libc::EINVAL,
                 ext_ack: Some("Attribute failed policy validation".into()),
+                needs: Cap::NetAdmin,
             },
         };
         assert_eq!(

@@ -1,7 +1,7 @@
 //! The sockets a run of steps needs, opened on first use and kept for the next step (batch mode
 //! runs every line on the same ones), and the link lookups every facade starts with.
 
-use crate::error::{last_errno, Error, Result};
+use crate::error::{Error, Result};
 use crate::ifname::IfName;
 use crate::ioctl::CtlSocket;
 use crate::netlink::rtnl::link::{Link, LinkAttr};
@@ -228,9 +228,13 @@ impl Kernel {
         let mut notes = Vec::new();
         for l in all.iter().filter(|l| l.group & !GROUP_LOW == GROUP_TAG) {
             let pid = (l.group & GROUP_LOW) % PID_SPAN;
-            // SAFETY: signal 0 only asks whether the process exists.
-            let alive = pid != 0
-                && (unsafe { libc::kill(pid as i32, 0) } == 0 || last_errno() == libc::EPERM);
+            // Signal 0 only asks whether the process exists.
+            let alive = rustix::process::Pid::from_raw(pid as i32).is_some_and(|p| {
+                matches!(
+                    rustix::process::test_kill_process(p),
+                    Ok(()) | Err(rustix::io::Errno::PERM)
+                )
+            });
             if alive {
                 continue;
             }

@@ -6,7 +6,7 @@
 //! there (no `NLM_F_EXCL`); with `ATF_PUBL` it is a proxy (pneigh) entry, which keeps no MAC.
 //! `SIOCDARP` of an absent entry is `ENXIO` (a proxy one `ENOENT`). IPv6 has no such ioctl.
 
-use super::CtlSocket;
+use super::{CtlSocket, Zeroed};
 use crate::error::Result;
 use crate::ifname::IfName;
 use crate::trace::Access;
@@ -32,8 +32,7 @@ const _: () = assert!(std::mem::offset_of!(libc::arpreq, arp_dev) == 52);
 /// A `struct arpreq`: `addr` on `dev`, the Ethernet address `mac` (`ARPHRD_ETHER`, or nothing
 /// when `None`), `flags` (`ATF_*`); every other byte zero.
 pub fn arpreq(addr: Ipv4Addr, mac: Option<[u8; 6]>, flags: i32, dev: &IfName) -> libc::arpreq {
-    // SAFETY: arpreq is plain old data; all-zero is a valid value.
-    let mut r: libc::arpreq = unsafe { std::mem::zeroed() };
+    let mut r = libc::arpreq::zeroed();
     r.arp_pa = super::iface::sockaddr_in(addr);
     if let Some(m) = mac {
         r.arp_ha.sa_family = libc::ARPHRD_ETHER;

@@ -5,7 +5,7 @@
 //! The IPv4 ioctls see one address per label (`veth0`, `veth0:1`); the label is the name in
 //! `ifr_name`. IPv6 has no place here.
 
-use super::{ifreq, CtlSocket};
+use super::{ifreq, CtlSocket, Zeroed};
 use crate::error::{Error, Result};
 use crate::ifname::{IfName, IFNAMSIZ};
 use crate::trace::Access;
@@ -63,8 +63,7 @@ pub fn label_device(label: &str) -> &str {
 }
 
 pub(crate) fn sockaddr_in(a: Ipv4Addr) -> libc::sockaddr {
-    // SAFETY: sockaddr is plain old data; sockaddr_in fits in it (both 16 bytes).
-    let mut sa: libc::sockaddr = unsafe { std::mem::zeroed() };
+    let mut sa = libc::sockaddr::zeroed();
     sa.sa_family = libc::AF_INET as libc::sa_family_t;
     // sockaddr_in: family (2), port (2), then the address in network order at sa_data[2..6].
     for (d, s) in sa.sa_data[2..6].iter_mut().zip(a.octets()) {
@@ -86,8 +85,7 @@ fn label_ifreq(label: &str) -> Result<libc::ifreq> {
             "an address label is 1 to 15 bytes",
         ));
     }
-    // SAFETY: ifreq is plain old data; all-zero is a valid value.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    let mut ifr = libc::ifreq::zeroed();
     for (d, s) in ifr.ifr_name.iter_mut().zip(label.bytes()) {
         *d = s as libc::c_char;
     }
@@ -105,8 +103,7 @@ impl CtlSocket {
 
     /// `SIOCGIFNAME`: the name of interface `index`.
     pub fn ifname(&self, index: u32) -> Result<IfName> {
-        // SAFETY: ifreq is plain old data.
-        let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+        let mut ifr = libc::ifreq::zeroed();
         ifr.ifr_ifru.ifru_ifindex = index as libc::c_int;
         // SAFETY: SIOCGIFNAME reads ifr_ifindex and writes ifr_name.
         unsafe {
@@ -303,8 +300,7 @@ impl CtlSocket {
         const ENTRY: usize = std::mem::size_of::<libc::ifreq>();
         let mut buf: Vec<libc::ifreq> = Vec::new();
         for _ in 0..4 {
-            // SAFETY: ifconf is plain old data.
-            let mut ifc: libc::ifconf = unsafe { std::mem::zeroed() };
+            let mut ifc = libc::ifconf::zeroed();
             ifc.ifc_len = (buf.len() * ENTRY) as libc::c_int;
             ifc.ifc_ifcu.ifcu_req = if buf.is_empty() {
                 std::ptr::null_mut()
@@ -329,13 +325,11 @@ impl CtlSocket {
                     return Ok(Vec::new());
                 }
                 // Room for one more entry tells a full buffer from an address added meanwhile.
-                // SAFETY: an all-zero ifreq is valid.
-                buf = vec![unsafe { std::mem::zeroed() }; len / ENTRY + 1];
+                buf = vec![libc::ifreq::zeroed(); len / ENTRY + 1];
                 continue;
             }
             if len >= cap * ENTRY {
-                // SAFETY: an all-zero ifreq is valid.
-                buf = vec![unsafe { std::mem::zeroed() }; cap * 2];
+                buf = vec![libc::ifreq::zeroed(); cap * 2];
                 continue;
             }
             return Ok(buf[..len / ENTRY]

@@ -14,7 +14,7 @@ use crate::error::{last_errno, Error, Result};
 use crate::ifname::IfName;
 use crate::trace::{Access, Trace};
 use std::fmt;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 // The kernel's `struct ifreq` is 40 bytes on 64-bit targets: IFNAMSIZ + the 24-byte union.
 const _: () = assert!(std::mem::size_of::<libc::ifreq>() == 40);
@@ -43,16 +43,15 @@ impl CtlSocket {
     }
 
     fn open_family(family: i32, step: &'static str, trace: Trace) -> Result<CtlSocket> {
-        // SAFETY: plain syscall; the result is checked before it is wrapped.
-        let fd = unsafe { libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            return Err(Error::last_os(step, ""));
-        }
-        // SAFETY: fd is a fresh descriptor that nothing else owns.
-        Ok(CtlSocket {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-            trace,
-        })
+        let family = rustix::net::AddressFamily::from_raw(family as u16);
+        let fd = rustix::net::socket_with(
+            family,
+            rustix::net::SocketType::DGRAM,
+            rustix::net::SocketFlags::CLOEXEC,
+            None,
+        )
+        .map_err(|e| Error::os(step, "", e))?;
+        Ok(CtlSocket { fd, trace })
     }
 
     /// One ioctl, shown under --explain and skipped under --dry-run when it writes.
@@ -110,10 +109,31 @@ impl CtlSocket {
     }
 }
 
+/// The ioctl structs, which start all-zero as the C code that fills them does (`memset`).
+///
+/// # Safety
+/// Only for plain C structs of integers, arrays and unions of them, and pointers (null when
+/// zero), for which all-zero bytes are a valid value.
+pub(crate) unsafe trait Zeroed: Sized {
+    fn zeroed() -> Self {
+        // SAFETY: the trait's contract: all-zero bytes are a valid Self.
+        unsafe { std::mem::zeroed() }
+    }
+}
+
+// SAFETY: each is a C struct of integers, byte arrays and unions of them (ifconf: a length and
+// a pointer, null when zero).
+unsafe impl Zeroed for libc::ifreq {}
+// SAFETY: as above.
+unsafe impl Zeroed for libc::ifconf {}
+// SAFETY: as above.
+unsafe impl Zeroed for libc::sockaddr {}
+// SAFETY: as above.
+unsafe impl Zeroed for libc::arpreq {}
+
 /// A zeroed `ifreq` naming `name`.
 pub(crate) fn ifreq(name: &IfName) -> libc::ifreq {
-    // SAFETY: ifreq is plain old data; all-zero is a valid value.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    let mut ifr = libc::ifreq::zeroed();
     for (dst, src) in ifr.ifr_name.iter_mut().zip(name.as_ifr_name()) {
         *dst = *src as libc::c_char;
     }

@@ -6,7 +6,7 @@
 //! metric is `rt_metric - 1` on IPv4 (a `short`, so 0..32766 can be said) and `rtmsg_metric`
 //! on IPv6 (where 0 means the default, 1024). The add is `NLM_F_CREATE` without `NLM_F_EXCL`.
 
-use super::CtlSocket;
+use super::{CtlSocket, Zeroed};
 use crate::error::{Error, Result};
 use crate::ifname::IfName;
 use crate::trace::Access;
@@ -138,8 +138,7 @@ impl CtlSocket {
             rt_dst: super::iface::sockaddr_in(r.dst),
             rt_gateway: match r.gateway {
                 Some(g) => super::iface::sockaddr_in(g),
-                // SAFETY: sockaddr is plain old data; all-zero is a valid value.
-                None => unsafe { std::mem::zeroed() },
+                None => libc::sockaddr::zeroed(),
             },
             rt_genmask: super::iface::sockaddr_in(mask),
             rt_flags: flags,

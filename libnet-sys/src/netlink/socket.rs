@@ -13,9 +13,9 @@ use super::attr::{attrs, messages, MsgRef};
 use super::decode::describe;
 use super::msg::Msg;
 use super::*;
-use crate::error::{last_errno, strerror, Cause, Error, Result};
+use crate::error::{strerror, Cause, Error, Result};
 use crate::trace::{Access, Trace};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 pub struct NlSocket {
     fd: OwnedFd,
@@ -41,57 +41,43 @@ impl NlSocket {
     /// Opens and binds a netlink socket of `protocol` (`NETLINK_ROUTE`, `NETLINK_NETFILTER`),
     /// with extended acks and strict request checking on.
     pub fn open(protocol: i32, trace: Trace) -> Result<NlSocket> {
-        // SAFETY: plain syscalls on a descriptor we own; every result is checked.
-        unsafe {
-            let fd = libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                protocol,
-            );
-            if fd < 0 {
-                return Err(Error::last_os("socket(AF_NETLINK)", ""));
-            }
-            let fd = OwnedFd::from_raw_fd(fd);
+        use rustix::net::{netlink, AddressFamily, SocketFlags, SocketType};
+        let fd = rustix::net::socket_with(
+            AddressFamily::NETLINK,
+            SocketType::RAW,
+            SocketFlags::CLOEXEC,
+            // NETLINK_ROUTE is protocol 0, which rustix spells None.
+            std::num::NonZeroU32::new(protocol as u32).map(rustix::net::Protocol::from_raw),
+        )
+        .map_err(|e| Error::os("socket(AF_NETLINK)", "", e))?;
+        for opt in [NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK] {
             let one: libc::c_int = 1;
-            for opt in [NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK] {
-                // Older kernels lack these; the requests still work without them.
+            // SAFETY: setsockopt reads 4 bytes from a live c_int. rustix has no call for these
+            // netlink options; older kernels lack them and the requests still work without.
+            unsafe {
                 libc::setsockopt(
                     fd.as_raw_fd(),
                     SOL_NETLINK,
                     opt,
                     (&one as *const libc::c_int).cast(),
                     4,
-                );
-            }
-            let mut sa: libc::sockaddr_nl = std::mem::zeroed();
-            sa.nl_family = libc::AF_NETLINK as u16;
-            let salen = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
-            if libc::bind(
-                fd.as_raw_fd(),
-                (&sa as *const libc::sockaddr_nl).cast(),
-                salen,
-            ) < 0
-            {
-                return Err(Error::last_os("bind(AF_NETLINK)", ""));
-            }
-            let mut len = salen;
-            if libc::getsockname(
-                fd.as_raw_fd(),
-                (&mut sa as *mut libc::sockaddr_nl).cast(),
-                &mut len,
-            ) < 0
-            {
-                return Err(Error::last_os("getsockname(AF_NETLINK)", ""));
-            }
-            Ok(NlSocket {
-                fd,
-                protocol,
-                pid: sa.nl_pid,
-                seq: 0,
-                buf: vec![0; 32 * 1024],
-                trace,
-            })
+                )
+            };
         }
+        rustix::net::bind(&fd, &netlink::SocketAddrNetlink::new(0, 0))
+            .map_err(|e| Error::os("bind(AF_NETLINK)", "", e))?;
+        let pid = rustix::net::getsockname(&fd)
+            .and_then(netlink::SocketAddrNetlink::try_from)
+            .map_err(|e| Error::os("getsockname(AF_NETLINK)", "", e))?
+            .pid();
+        Ok(NlSocket {
+            fd,
+            protocol,
+            pid,
+            seq: 0,
+            buf: vec![0; 32 * 1024],
+            trace,
+        })
     }
 
     pub fn protocol(&self) -> i32 {
@@ -125,24 +111,10 @@ impl NlSocket {
 
     /// One datagram to the kernel; a refusal is shown as the outcome of the request.
     fn sendto(&self, bytes: &[u8], access: Access, step: &'static str) -> Result<()> {
-        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
-        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        sa.nl_family = libc::AF_NETLINK as u16;
-        // SAFETY: bytes and sa outlive the call.
-        let n = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                bytes.as_ptr().cast(),
-                bytes.len(),
-                0,
-                (&sa as *const libc::sockaddr_nl).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if n < 0 {
-            let errno = last_errno();
-            self.trace.outcome(access, Err(errno));
-            return Err(Error::errno(step, "", errno));
+        let to = rustix::net::netlink::SocketAddrNetlink::new(0, 0);
+        if let Err(e) = rustix::net::sendto(&self.fd, bytes, rustix::net::SendFlags::empty(), &to) {
+            self.trace.outcome(access, Err(e.raw_os_error()));
+            return Err(Error::os(step, "", e));
         }
         Ok(())
     }
@@ -150,43 +122,32 @@ impl NlSocket {
     /// Receives one whole datagram into `self.buf`, growing it first if the datagram is larger
     /// (peeked with `MSG_TRUNC`), so a message is never cut.
     fn recv(&mut self) -> Result<usize> {
+        // Without MSG_DONTWAIT the call waits, so there is always a datagram.
+        self.recv_with(rustix::net::RecvFlags::empty())
+            .map(|n| n.unwrap_or(0))
+    }
+
+    /// One datagram, whole: its size peeked first (`MSG_TRUNC`), the buffer grown to fit, then
+    /// taken. `None` when `MSG_DONTWAIT` found the queue empty.
+    fn recv_with(&mut self, wait: rustix::net::RecvFlags) -> Result<Option<usize>> {
+        use rustix::io::Errno;
+        use rustix::net::RecvFlags;
         loop {
-            // SAFETY: buf is valid for buf.len() bytes.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    self.buf.as_mut_ptr().cast(),
-                    self.buf.len(),
-                    libc::MSG_PEEK | libc::MSG_TRUNC,
-                )
+            let peek = RecvFlags::PEEK | RecvFlags::TRUNC | wait;
+            let n = match rustix::net::recv(&self.fd, &mut self.buf[..], peek) {
+                Ok((_, n)) => n,
+                Err(Errno::INTR) => continue,
+                Err(Errno::AGAIN) if wait.contains(RecvFlags::DONTWAIT) => return Ok(None),
+                Err(e) => return Err(Error::os("recv(netlink)", "", e)),
             };
-            if n < 0 {
-                let errno = last_errno();
-                if errno == libc::EINTR {
-                    continue;
-                }
-                return Err(Error::errno("recv(netlink)", "", errno));
+            if n > self.buf.len() {
+                self.buf.resize(n, 0);
             }
-            if n as usize > self.buf.len() {
-                self.buf.resize(n as usize, 0);
+            match rustix::net::recv(&self.fd, &mut self.buf[..], RecvFlags::empty()) {
+                Ok((n, _)) => return Ok(Some(n)),
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(Error::os("recv(netlink)", "", e)),
             }
-            // SAFETY: as above; the datagram fits now.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    self.buf.as_mut_ptr().cast(),
-                    self.buf.len(),
-                    0,
-                )
-            };
-            if n < 0 {
-                let errno = last_errno();
-                if errno == libc::EINTR {
-                    continue;
-                }
-                return Err(Error::errno("recv(netlink)", "", errno));
-            }
-            return Ok(n as usize);
         }
     }
 
@@ -309,17 +270,8 @@ impl NlSocket {
         if wire.len() > 128 * 1024 {
             // A batch larger than the send buffer fails with EMSGSIZE; nft forces it up too
             // (CAP_NET_ADMIN, which a batch needs anyway).
-            let size = (wire.len() * 2) as libc::c_int;
-            // SAFETY: plain setsockopt with a c_int value.
-            unsafe {
-                libc::setsockopt(
-                    self.fd.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_SNDBUFFORCE,
-                    (&size as *const libc::c_int).cast(),
-                    4,
-                );
-            }
+            let _ =
+                rustix::net::sockopt::set_socket_send_buffer_size_force(&self.fd, wire.len() * 2);
         }
         self.sendto(&wire, access, "sendto(NETLINK_NETFILTER)")?;
         let (mut committed, mut failure): (bool, Option<Error>) = (false, None);
@@ -366,7 +318,11 @@ impl NlSocket {
                 failure.get_or_insert(Error {
                     step: (*step).into(),
                     object: object.clone(),
-                    cause: Cause::Errno { errno, ext_ack },
+                    cause: Cause::Errno {
+                        errno,
+                        ext_ack,
+                        needs: crate::caps::Cap::NetAdmin,
+                    },
                 });
             }
         }
@@ -386,28 +342,7 @@ impl NlSocket {
 
     /// One queued datagram without waiting (`None` when the queue is empty).
     fn recv_now(&mut self) -> Result<Option<usize>> {
-        loop {
-            // SAFETY: buf is valid for buf.len() bytes.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    self.buf.as_mut_ptr().cast(),
-                    self.buf.len(),
-                    libc::MSG_PEEK | libc::MSG_TRUNC | libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 {
-                return match last_errno() {
-                    libc::EINTR => continue,
-                    libc::EAGAIN => Ok(None),
-                    errno => Err(Error::errno("recv(netlink)", "", errno)),
-                };
-            }
-            if n as usize > self.buf.len() {
-                self.buf.resize(n as usize, 0);
-            }
-            return self.recv().map(Some);
-        }
+        self.recv_with(rustix::net::RecvFlags::DONTWAIT)
     }
 
     /// A dump that the kernel may report as inconsistent (`NLM_F_DUMP_INTR`: the table changed
@@ -474,7 +409,11 @@ impl NlSocket {
         Err(Error {
             step: step.into(),
             object: object.to_string(),
-            cause: Cause::Errno { errno, ext_ack },
+            cause: Cause::Errno {
+                errno,
+                ext_ack,
+                needs: crate::caps::Cap::NetAdmin,
+            },
         })
     }
 }

@@ -114,7 +114,7 @@ fn bind_etc(trace: &Trace, name: &str, warnings: &mut Vec<String>) -> Result<()>
                 continue;
             }
         };
-        let st = fstat(fd.as_raw_fd(), &src)?;
+        let st = fstat(&fd, &src)?;
         if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
             warnings.push(format!("{src} is a symlink; not followed, not bound"));
             continue;
@@ -149,30 +149,33 @@ fn bind_etc(trace: &Trace, name: &str, warnings: &mut Vec<String>) -> Result<()>
 /// `--user UID[:GID]`: supplementary groups cleared, then the group, then the user.
 pub fn become_user(trace: &Trace, uid: u32, gid: u32) -> Result<()> {
     use super::named::sys;
+    use crate::caps::Cap;
     let who = format!("{uid}:{gid}");
-    // SAFETY: setgroups with an empty list.
+    // rustix's set_thread_* change the calling thread's ids only (the raw syscalls, not
+    // glibc's all-threads setxid broadcast); nsexec is single-threaded here, so the thread is
+    // the process.
     sys(
         trace,
-        "setgroups",
+        ("setgroups", Cap::Setgid),
         &who,
         format_args!("setgroups(0, [])"),
-        || unsafe { libc::setgroups(0, std::ptr::null()) },
+        || rustix::thread::set_thread_groups(&[]),
     )?;
-    // SAFETY: plain syscalls.
     sys(
         trace,
-        "setgid",
+        ("setgid", Cap::Setgid),
         &who,
         format_args!("setgid({gid})"),
-        || unsafe { libc::setgid(gid) },
+        // Unchecked: a --user of 4294967295 (-1) goes to the kernel, which refuses it
+        // (EINVAL), as it did through libc.
+        || rustix::thread::set_thread_gid(rustix::fs::Gid::from_raw_unchecked(gid)),
     )?;
-    // SAFETY: plain syscall.
     sys(
         trace,
-        "setuid",
+        ("setuid", Cap::Setuid),
         &who,
         format_args!("setuid({uid})"),
-        || unsafe { libc::setuid(uid) },
+        || rustix::thread::set_thread_uid(rustix::fs::Uid::from_raw_unchecked(uid)),
     )?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::trace::{Access, Trace};
 use std::io::{Read, Write};
 use std::net::IpAddr;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 /// What a new hosts file starts with, so the namespace keeps resolving localhost once it is
 /// bound over /etc/hosts.
@@ -49,10 +49,14 @@ fn dir_of(name: &str) -> Result<Option<Dir>> {
 
 /// A hosts file opened from its directory: a regular file, never a symlink (refused), a FIFO
 /// (not waited on) or a device.
-fn open_hosts(dir: &Dir, flags: libc::c_int, mode: libc::mode_t) -> Result<(OwnedFd, libc::stat)> {
+fn open_hosts(
+    dir: &Dir,
+    flags: libc::c_int,
+    mode: libc::mode_t,
+) -> Result<(OwnedFd, rustix::fs::Stat)> {
     let path = dir.child("hosts");
     let fd = dir.create_at("hosts", flags | libc::O_NONBLOCK, mode)?;
-    let st = fstat(fd.as_raw_fd(), &path)?;
+    let st = fstat(&fd, &path)?;
     if st.st_mode & libc::S_IFMT != libc::S_IFREG {
         return Err(Error::state(
             path.clone(),
@@ -115,7 +119,10 @@ fn write(trace: &Trace, name: &str, text: &str) -> Result<()> {
         let mut f = std::fs::File::from(fd);
         f.set_len(0)
             .and_then(|()| f.write_all(text.as_bytes()))
-            .map_err(|e| Error::errno("write", path.clone(), e.raw_os_error().unwrap_or(libc::EIO)))
+            .map_err(|e| {
+                Error::errno("write", path.clone(), e.raw_os_error().unwrap_or(libc::EIO))
+                    .needing(crate::caps::Cap::DacOverride)
+            })
     });
     match &res {
         Ok(()) => trace.outcome(Access::Write, Ok(format_args!("{}", text.len()))),

@@ -7,9 +7,10 @@ pub mod hosts;
 pub mod named;
 pub mod walk;
 
+use crate::caps::Cap;
 use crate::error::{last_errno, Error, Result};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 /// Where iproute2 (and so nsexec) keeps named namespaces.
 pub const RUN_DIR: &str = "/run/netns";
@@ -57,20 +58,30 @@ impl NsTarget {
             NsTarget::Name(n) => walk::Dir::open(RUN_DIR)
                 .and_then(|d| d.open_at(n, libc::O_RDONLY))
                 .map_err(|e| match e.os_errno() {
-                    Some(errno) => Error::errno("open", path.clone(), errno),
+                    Some(errno) => {
+                        Error::errno("open", path.clone(), errno).needing(Cap::DacOverride)
+                    }
                     None => e,
                 })?,
             _ => {
                 let c = CString::new(path.clone()).map_err(|_| {
                     Error::invalid(shown.clone(), "a path cannot contain a NUL byte")
                 })?;
-                // SAFETY: c is a valid C string; the result is checked.
-                let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-                if fd < 0 {
-                    return Err(Error::last_os("open", path));
-                }
-                // SAFETY: fd is fresh and ours.
-                unsafe { OwnedFd::from_raw_fd(fd) }
+                use rustix::fs::{Mode, OFlags};
+                rustix::fs::open(
+                    c.as_c_str(),
+                    OFlags::RDONLY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| {
+                    // Another user's /proc/PID/ns/net is theirs to give.
+                    let cap = if path.starts_with("/proc/") {
+                        Cap::SysPtrace
+                    } else {
+                        Cap::DacOverride
+                    };
+                    Error::os("open", path.clone(), e).needing(cap)
+                })?
             }
         };
         // SAFETY: NS_GET_NSTYPE takes no argument and returns the CLONE_NEW* type.
@@ -118,11 +129,9 @@ pub fn within<T>(fd: &OwnedFd, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 fn setns(fd: &OwnedFd, step: &'static str) -> Result<()> {
-    // SAFETY: plain syscall on a namespace fd we hold.
-    if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
-        return Err(Error::last_os(step, ""));
-    }
-    Ok(())
+    use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
+    move_into_link_name_space(fd.as_fd(), Some(LinkNameSpaceType::Network))
+        .map_err(|e| Error::os(step, "", e))
 }
 
 /// The names under [`RUN_DIR`], sorted; none when it does not exist or cannot be read.
@@ -135,13 +144,8 @@ pub fn names() -> Vec<String> {
 /// Whether two open namespaces are the same one (same nsfs inode).
 pub fn same(a: &OwnedFd, b: &OwnedFd) -> Result<bool> {
     let id = |fd: &OwnedFd| -> Result<(u64, u64)> {
-        // SAFETY: stat is plain old data; fstat fills it.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: valid fd and buffer.
-        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
-            return Err(Error::last_os("fstat", "namespace"));
-        }
-        Ok((st.st_dev, st.st_ino))
+        let st = rustix::fs::fstat(fd).map_err(|e| Error::os("fstat", "namespace", e))?;
+        Ok((st.st_dev as u64, st.st_ino as u64))
     };
     Ok(id(a)? == id(b)?)
 }

@@ -7,39 +7,59 @@
 
 use super::walk::Dir;
 use super::{check_name, NsTarget, RUN_DIR};
-use crate::error::{last_errno, Error, Result};
+use crate::caps::Cap;
+use crate::error::{Error, Result};
 use crate::trace::{Access, Trace};
 use std::ffi::CString;
 use std::fmt;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 
 fn cstr(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::invalid(s.to_string(), "a path cannot contain a NUL byte"))
 }
 
+/// What a traced call returned, as `--explain` shows it after `=`.
+pub(crate) trait Returned {
+    fn shown(&self) -> i32;
+}
+
+impl Returned for () {
+    fn shown(&self) -> i32 {
+        0
+    }
+}
+
+impl Returned for OwnedFd {
+    fn shown(&self) -> i32 {
+        self.as_raw_fd()
+    }
+}
+
 /// One system call that changes something: shown under --explain and --dry-run, skipped under
-/// --dry-run. `call` returns the syscall's result (negative: errno is set).
-pub(crate) fn sys(
+/// --dry-run (None).
+pub(crate) fn sys<T: Returned>(
     trace: &Trace,
-    step: &'static str,
+    (step, needs): (&'static str, Cap),
     object: &str,
     shown: fmt::Arguments,
-    call: impl FnOnce() -> libc::c_int,
-) -> Result<libc::c_int> {
+    call: impl FnOnce() -> rustix::io::Result<T>,
+) -> Result<Option<T>> {
     trace.request(Access::Write, shown);
     if !trace.sends(Access::Write) {
         trace.outcome(Access::Write, Ok(format_args!("0")));
-        return Ok(0);
+        return Ok(None);
     }
-    let r = call();
-    if r < 0 {
-        let errno = last_errno();
-        trace.outcome(Access::Write, Err(errno));
-        return Err(Error::errno(step, object.to_string(), errno));
+    match call() {
+        Ok(r) => {
+            trace.outcome(Access::Write, Ok(format_args!("{}", r.shown())));
+            Ok(Some(r))
+        }
+        Err(e) => {
+            trace.outcome(Access::Write, Err(e.raw_os_error()));
+            Err(Error::os(step, object.to_string(), e).needing(needs))
+        }
     }
-    trace.outcome(Access::Write, Ok(format_args!("{r}")));
-    Ok(r)
 }
 
 /// `mount(2)`, traced.
@@ -72,10 +92,10 @@ pub(crate) fn mount_as(
     flag_names: &str,
 ) -> Result<()> {
     let (s, t) = (cstr(src)?, cstr(target)?);
-    let f = fstype.map(cstr).transpose()?;
+    let f = cstr(fstype.unwrap_or(""))?;
     sys(
         trace,
-        "mount",
+        ("mount", Cap::SysAdmin),
         shown,
         format_args!(
             "mount(\"{src_shown}\", \"{shown}\", {}, {flag_names})",
@@ -83,17 +103,11 @@ pub(crate) fn mount_as(
                 .map(|x| format!("\"{x}\""))
                 .unwrap_or_else(|| "NULL".into())
         ),
+        // The flags go to the kernel as given (propagation bits included), as mount(2) takes
+        // them.
         || {
-            // SAFETY: valid C strings (or NULL) and no data argument.
-            unsafe {
-                libc::mount(
-                    s.as_ptr(),
-                    t.as_ptr(),
-                    f.as_ref().map_or(std::ptr::null(), |x| x.as_ptr()),
-                    flags,
-                    std::ptr::null(),
-                )
-            }
+            let flags = rustix::mount::MountFlags::from_bits_retain(flags as u32);
+            rustix::mount::mount(s.as_c_str(), t.as_c_str(), f.as_c_str(), flags, None)
         },
     )
     .map(|_| ())
@@ -114,11 +128,13 @@ fn umount_as(
     let t = cstr(target)?;
     sys(
         trace,
-        "umount2",
+        ("umount2", Cap::SysAdmin),
         shown,
         format_args!("umount2(\"{shown}\", {flag_names})"),
-        // SAFETY: a valid C string.
-        || unsafe { libc::umount2(t.as_ptr(), flags) },
+        || {
+            let flags = rustix::mount::UnmountFlags::from_bits_retain(flags as u32);
+            rustix::mount::unmount(t.as_c_str(), flags)
+        },
     )
     .map(|_| ())
 }
@@ -127,11 +143,13 @@ fn umount_as(
 pub(crate) fn setns(trace: &Trace, fd: &OwnedFd, what: &str) -> Result<()> {
     sys(
         trace,
-        "setns",
+        ("setns", Cap::SysAdmin),
         what,
         format_args!("setns({what}, CLONE_NEWNET)"),
-        // SAFETY: plain syscall on a namespace fd we hold.
-        || unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) },
+        || {
+            use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
+            move_into_link_name_space(fd.as_fd(), Some(LinkNameSpaceType::Network))
+        },
     )
     .map(|_| ())
 }
@@ -140,11 +158,16 @@ pub(crate) fn setns(trace: &Trace, fd: &OwnedFd, what: &str) -> Result<()> {
 pub(crate) fn unshare(trace: &Trace, flags: libc::c_int, names: &str) -> Result<()> {
     sys(
         trace,
-        "unshare",
+        ("unshare", Cap::SysAdmin),
         names,
         format_args!("unshare({names})"),
-        // SAFETY: plain syscall.
-        || unsafe { libc::unshare(flags) },
+        || {
+            let flags = rustix::thread::UnshareFlags::from_bits_retain(flags as u32);
+            // SAFETY: unshare_unsafe is unsafe only for CLONE_FILES (threads sharing a table
+            // of descriptors); no caller passes it (CLONE_NEWNET, CLONE_NEWNS) and the programs
+            // are single-threaded.
+            unsafe { rustix::thread::unshare_unsafe(flags) }
+        },
     )
     .map(|_| ())
 }
@@ -162,7 +185,7 @@ pub(crate) fn run_dir_open() -> Result<Dir> {
 
 /// The file of a named namespace: present, and a file, not a symlink planted there. Returns
 /// the directory it is in (reached without following a symlink) and its metadata.
-pub(crate) fn existing(name: &str) -> Result<(Dir, libc::stat)> {
+pub(crate) fn existing(name: &str) -> Result<(Dir, rustix::fs::Stat)> {
     let path = path_of(name)?;
     let missing = || {
         Error::state(
@@ -186,7 +209,7 @@ pub(crate) fn existing(name: &str) -> Result<(Dir, libc::stat)> {
 /// Whether a name is only the empty file an `add` or `attach` makes before its mount: left
 /// by one that was killed part-way (no namespace is mounted on it: it is on the directory's
 /// own file system).
-fn is_placeholder(dir: &Dir, st: &libc::stat) -> bool {
+fn is_placeholder(dir: &Dir, st: &rustix::fs::Stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFREG
         && st.st_size == 0
         && dir.stat().is_ok_and(|d| d.st_dev == st.st_dev)
@@ -208,10 +231,8 @@ fn run_dir(trace: &Trace) -> Result<Option<RunDir>> {
     let Some(first) = Dir::open_or_make(trace, RUN_DIR)? else {
         return Ok(None);
     };
-    // SAFETY: flock on our fd.
-    if unsafe { libc::flock(first.fd().as_raw_fd(), libc::LOCK_EX) } < 0 {
-        return Err(Error::last_os("flock", RUN_DIR));
-    }
+    rustix::fs::flock(first.fd(), rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| Error::os("flock", RUN_DIR, e).needing(Cap::DacOverride))?;
     let shared = libc::MS_REC | libc::MS_SHARED;
     let here = first.proc_path();
     match mount_as(
@@ -263,19 +284,18 @@ fn placeholder(
     path: &str,
 ) -> Result<Option<OwnedFd>> {
     let p = cstr(name)?;
-    let flags = libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let create = || {
         sys(
             trace,
-            "open",
+            ("open", Cap::DacOverride),
             path,
             format_args!("open(\"{path}\", O_RDONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 0)"),
-            // SAFETY: a valid C string and an open directory fd (there is always one when the
-            // call is sent); the fd is owned below.
-            || {
-                dir.map_or(-1, |d| unsafe {
-                    libc::openat(d.fd().as_raw_fd(), p.as_ptr(), flags, 0)
-                })
+            // There is always a directory when the call is sent (none only under --dry-run).
+            || match dir {
+                Some(d) => rustix::fs::openat(d.fd(), p.as_c_str(), flags, Mode::empty()),
+                None => Err(rustix::io::Errno::NOENT),
             },
         )
     };
@@ -302,11 +322,9 @@ fn placeholder(
             e
         }
     })?;
-    if !trace.sends(Access::Write) {
+    let Some(fd) = fd else {
         return Ok(None);
-    }
-    // SAFETY: the fd openat just returned.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    };
     if let Some(d) = dir {
         d.keep_made(name, &fd)?;
     }
@@ -318,11 +336,10 @@ fn unlink_at(trace: &Trace, dir: &Dir, name: &str, path: &str) -> Result<()> {
     let p = cstr(name)?;
     sys(
         trace,
-        "unlink",
+        ("unlink", Cap::DacOverride),
         path,
         format_args!("unlink(\"{path}\")"),
-        // SAFETY: a valid C string and an open directory fd.
-        || unsafe { libc::unlinkat(dir.fd().as_raw_fd(), p.as_ptr(), 0) },
+        || rustix::fs::unlinkat(dir.fd(), p.as_c_str(), rustix::fs::AtFlags::empty()),
     )
     .map(|_| ())
 }
@@ -448,18 +465,14 @@ pub fn del(trace: &Trace, names: &[String]) -> Result<()> {
     // as the unlink will be judged (effective ids and capabilities), before anything changes.
     if let Some(first) = names.first() {
         let d = cstr(&dir.proc_path())?;
-        // SAFETY: a valid C string; faccessat only reads it.
-        let r = unsafe {
-            libc::faccessat(
-                libc::AT_FDCWD,
-                d.as_ptr(),
-                libc::W_OK | libc::X_OK,
-                libc::AT_EACCESS,
-            )
-        };
-        if r < 0 {
-            return Err(Error::last_os("unlink", dir.child(first)));
-        }
+        use rustix::fs::{Access as Perm, AtFlags, CWD};
+        rustix::fs::accessat(
+            CWD,
+            d.as_c_str(),
+            Perm::WRITE_OK | Perm::EXEC_OK,
+            AtFlags::EACCESS,
+        )
+        .map_err(|e| Error::os("unlink", dir.child(first), e).needing(Cap::DacOverride))?;
     }
     for n in names {
         remove(trace, &dir, n)?;
@@ -495,7 +508,7 @@ pub struct Named {
 /// A namespace's nsfs identity: (device, inode).
 type NsId = (u64, u64);
 
-fn id_of(st: &libc::stat) -> NsId {
+fn id_of(st: &rustix::fs::Stat) -> NsId {
     (st.st_dev, st.st_ino)
 }
 
@@ -524,8 +537,10 @@ fn entries() -> Result<Vec<(String, Option<NsId>)>> {
 /// this reads, or that are not ours to read, are left out; a /proc that cannot be read is an
 /// error.
 fn process_namespaces() -> Result<Vec<(u32, (u64, u64))>> {
-    let d = std::fs::read_dir("/proc")
-        .map_err(|e| Error::errno("open", "/proc", e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let d = std::fs::read_dir("/proc").map_err(|e| {
+        Error::errno("open", "/proc", e.raw_os_error().unwrap_or(libc::EIO))
+            .needing(Cap::DacOverride)
+    })?;
     let mut v: Vec<(u32, (u64, u64))> = d
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())

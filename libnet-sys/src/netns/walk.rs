@@ -8,25 +8,20 @@
 //! must be root's, and what is made for them is given to root.
 
 use super::named::sys;
-use crate::caps::caller_is_root;
-use crate::error::{last_errno, Error, Result};
+use crate::caps::{caller_is_root, Cap};
+use crate::error::{Error, Result};
 use crate::trace::{Access, Trace};
+use rustix::fs::{AtFlags, Mode, OFlags, Stat};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 fn cstr(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::invalid(s.to_string(), "a path cannot contain a NUL byte"))
 }
 
 /// `fstat` of an open file.
-pub(crate) fn fstat(fd: RawFd, path: &str) -> Result<libc::stat> {
-    // SAFETY: stat is plain old data; fstat fills it.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid buffer; a bad fd is an error.
-    if unsafe { libc::fstat(fd, &mut st) } < 0 {
-        return Err(Error::last_os("fstat", path));
-    }
-    Ok(st)
+pub(crate) fn fstat(fd: impl AsFd, path: &str) -> Result<Stat> {
+    rustix::fs::fstat(fd).map_err(|e| Error::os("fstat", path, e))
 }
 
 /// An open directory and the path it was reached by.
@@ -40,7 +35,8 @@ impl Dir {
     /// first missing path); a symlink or a file on the way is refused.
     pub fn open(path: &str) -> Result<Dir> {
         // Only a dry run that would make something stops short; this one makes nothing.
-        Dir::walk(None, path)?.ok_or_else(|| Error::errno("open", path, libc::ENOENT))
+        Dir::walk(None, path)?
+            .ok_or_else(|| Error::errno("open", path, libc::ENOENT).needing(Cap::DacOverride))
     }
 
     /// As [`Dir::open`], making what is missing (`mkdir`, mode 0755, traced; given to root for
@@ -54,7 +50,7 @@ impl Dir {
         let root = caller_is_root();
         let mut dir = Dir {
             fd: open_at(
-                libc::AT_FDCWD,
+                rustix::fs::CWD,
                 "/",
                 "/",
                 libc::O_PATH | libc::O_DIRECTORY,
@@ -87,7 +83,7 @@ impl Dir {
                 }
                 (r, _) => r?,
             };
-            if !root && fstat(fd.as_raw_fd(), &here)?.st_uid != 0 {
+            if !root && fstat(&fd, &here)?.st_uid != 0 {
                 return Err(Error::state(
                     here.clone(),
                     format!("{here} is not owned by root; not used for a user who is not root"),
@@ -108,7 +104,7 @@ impl Dir {
 
     /// As [`Dir::open_at`], with a mode for `O_CREAT`.
     pub fn create_at(&self, name: &str, flags: libc::c_int, mode: libc::mode_t) -> Result<OwnedFd> {
-        open_at(self.fd.as_raw_fd(), name, &self.child(name), flags, mode)
+        open_at(&self.fd, name, &self.child(name), flags, mode)
     }
 
     /// `dir/name`, as a person reads it.
@@ -140,51 +136,35 @@ impl Dir {
         }
         let path = self.child(name);
         give_to_root(fd, &path).inspect_err(|_| {
-            let dir = fstat(fd.as_raw_fd(), &path)
-                .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
-            if let Ok(c) = cstr(name) {
-                // SAFETY: a valid C string and an open directory fd.
-                unsafe {
-                    libc::unlinkat(
-                        self.fd.as_raw_fd(),
-                        c.as_ptr(),
-                        if dir { libc::AT_REMOVEDIR } else { 0 },
-                    )
-                };
-            }
+            use rustix::fs::AtFlags;
+            let dir = fstat(fd, &path).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
+            let flags = if dir {
+                AtFlags::REMOVEDIR
+            } else {
+                AtFlags::empty()
+            };
+            let _ = rustix::fs::unlinkat(&self.fd, name, flags);
         })
     }
 
     /// The directory's own metadata.
-    pub fn stat(&self) -> Result<libc::stat> {
-        fstat(self.fd.as_raw_fd(), &self.path)
+    pub fn stat(&self) -> Result<Stat> {
+        fstat(&self.fd, &self.path)
     }
 
     /// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`: a symlink is described, not followed; a mount
     /// on `name` is crossed (its root is described).
-    pub fn stat_at(&self, name: &str) -> Result<libc::stat> {
+    pub fn stat_at(&self, name: &str) -> Result<Stat> {
         let c = cstr(name)?;
-        // SAFETY: stat is plain old data; fstatat fills it.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid C string, an open fd and a valid buffer.
-        let r = unsafe {
-            libc::fstatat(
-                self.fd.as_raw_fd(),
-                c.as_ptr(),
-                &mut st,
-                libc::AT_SYMLINK_NOFOLLOW,
-            )
-        };
-        if r < 0 {
-            return Err(Error::last_os("lstat", self.child(name)));
-        }
-        Ok(st)
+        rustix::fs::statat(&self.fd, c.as_c_str(), AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| Error::os("lstat", self.child(name), e))
     }
 
     /// The names in it, sorted.
     pub fn entries(&self) -> Result<Vec<String>> {
-        let d = std::fs::read_dir(self.proc_path())
-            .map_err(|e| Error::errno("open", self.path.clone(), os(&e)))?;
+        let d = std::fs::read_dir(self.proc_path()).map_err(|e| {
+            Error::errno("open", self.path.clone(), os(&e)).needing(Cap::DacOverride)
+        })?;
         let mut v = Vec::new();
         for e in d {
             let e = e.map_err(|e| Error::errno("getdents", self.path.clone(), os(&e)))?;
@@ -200,66 +180,52 @@ fn os(e: &std::io::Error) -> i32 {
 }
 
 /// `mkdirat(dir, name, 0755)`, traced as `mkdir("path", 0755)`.
-fn mkdir_at(trace: &Trace, dir: &Dir, name: &str, shown: &str) -> Result<libc::c_int> {
+fn mkdir_at(trace: &Trace, dir: &Dir, name: &str, shown: &str) -> Result<()> {
     let c = cstr(name)?;
     sys(
         trace,
-        "mkdir",
+        ("mkdir", Cap::DacOverride),
         shown,
         format_args!("mkdir(\"{shown}\", 0755)"),
-        // SAFETY: a valid C string and an open directory fd.
-        || unsafe { libc::mkdirat(dir.fd.as_raw_fd(), c.as_ptr(), 0o755) },
+        || rustix::fs::mkdirat(&dir.fd, c.as_c_str(), Mode::from_raw_mode(0o755)),
     )
+    .map(|_| ())
 }
 
 /// `openat` with `O_NOFOLLOW | O_CLOEXEC`; a symlink is said as such.
 fn open_at(
-    dirfd: RawFd,
+    dir: impl AsFd,
     name: &str,
     shown: &str,
     flags: libc::c_int,
     mode: libc::mode_t,
 ) -> Result<OwnedFd> {
     let c = cstr(name)?;
-    // SAFETY: a valid C string; the result is checked.
-    let fd = unsafe {
-        libc::openat(
-            dirfd,
-            c.as_ptr(),
-            flags | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            mode as libc::c_uint,
-        )
+    let oflags = OFlags::from_bits_retain(flags as u32) | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let errno = match rustix::fs::openat(&dir, c.as_c_str(), oflags, Mode::from_raw_mode(mode)) {
+        Ok(fd) => return Ok(fd),
+        Err(e) => e.raw_os_error(),
     };
-    if fd < 0 {
-        let errno = last_errno();
-        // O_NOFOLLOW|O_DIRECTORY on a symlink is ENOTDIR: said as the symlink it is.
-        // SAFETY: stat is plain old data; fstatat fills it.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid C string, an fd and a buffer.
-        let link = errno == libc::ENOTDIR
-            && unsafe { libc::fstatat(dirfd, c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } == 0
-            && st.st_mode & libc::S_IFMT == libc::S_IFLNK;
-        return Err(match if link { libc::ELOOP } else { errno } {
-            libc::ELOOP => Error::state(
-                shown.to_string(),
-                format!("{shown} is a symlink; it is not followed"),
-            ),
-            libc::ENOTDIR if flags & libc::O_DIRECTORY != 0 => {
-                Error::state(shown.to_string(), format!("{shown} is not a directory"))
-            }
-            errno => Error::errno("open", shown.to_string(), errno),
-        });
-    }
-    // SAFETY: fd is fresh and ours.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    // O_NOFOLLOW|O_DIRECTORY on a symlink is ENOTDIR: said as the symlink it is.
+    let link = errno == libc::ENOTDIR
+        && rustix::fs::statat(&dir, c.as_c_str(), AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFLNK);
+    Err(match if link { libc::ELOOP } else { errno } {
+        libc::ELOOP => Error::state(
+            shown.to_string(),
+            format!("{shown} is a symlink; it is not followed"),
+        ),
+        libc::ENOTDIR if flags & libc::O_DIRECTORY != 0 => {
+            Error::state(shown.to_string(), format!("{shown} is not a directory"))
+        }
+        errno => Error::errno("open", shown.to_string(), errno).needing(Cap::DacOverride),
+    })
 }
 
 /// `fchown(fd, 0, 0)`: what nsexec makes for a user who is not root is root's (needs
 /// CAP_CHOWN), so that user cannot put files of their own where `exec` binds them.
 fn give_to_root(fd: &OwnedFd, path: &str) -> Result<()> {
-    // SAFETY: an open fd.
-    if unsafe { libc::fchown(fd.as_raw_fd(), 0, 0) } < 0 {
-        return Err(Error::last_os("chown", path));
-    }
-    Ok(())
+    let root = (Some(rustix::fs::Uid::ROOT), Some(rustix::fs::Gid::ROOT));
+    rustix::fs::fchown(fd, root.0, root.1)
+        .map_err(|e| Error::os("chown", path, e).needing(Cap::Chown))
 }
