@@ -943,6 +943,7 @@ mod tests {
         let mut end = Entry::verdict(0);
         end.target = Target::Ext(error_target("ERROR"));
         let t = Table {
+            abi: Abi::V4,
             name: "filter".into(),
             valid_hooks: 0b1110,
             chains: vec![builtin(1), fwd, builtin(3), Chain::user("OTHER")],
@@ -963,16 +964,16 @@ mod tests {
     #[test]
     fn a_blob_is_parsed_only_when_it_writes_back_the_same() {
         let (_, info, blob) = filter();
-        let t = Table::parse("filter", &info, &blob).unwrap();
+        let t = Table::parse("filter", Abi::V4, &info, &blob).unwrap();
         assert_eq!(t.serialize().unwrap().0, blob);
         // The kernel's own fields (comefrom, counters) may be anything.
         let mut k = blob.clone();
         k[92..112].fill(0x5a);
-        assert!(Table::parse("filter", &info, &k).is_ok());
+        assert!(Table::parse("filter", Abi::V4, &info, &k).is_ok());
         // Padding that is not zero in INPUT's policy (a standard target, 40 bytes at 112).
         let mut p = blob.clone();
         p[IPT_ENTRY + XT_HEADER + 4] = 1;
-        let e = Table::parse("filter", &info, &p).unwrap_err();
+        let e = Table::parse("filter", Abi::V4, &info, &p).unwrap_err();
         assert!(e.reason().contains("cannot be written back"), "{e}");
         // A standard target 8 bytes longer than its struct, the rest of the table moved on.
         let mut l = blob[..IPT_ENTRY].to_vec();
@@ -992,7 +993,7 @@ mod tests {
         let j = (info.hook_entry[2] + 8) as usize + IPT_ENTRY + XT_HEADER;
         let v = u32_at(&l, j) + 8;
         l[j..j + 4].copy_from_slice(&v.to_ne_bytes());
-        let e = Table::parse("filter", &moved, &l).unwrap_err();
+        let e = Table::parse("filter", Abi::V4, &moved, &l).unwrap_err();
         assert!(e.reason().contains("cannot be written back"), "{e}");
     }
 }
