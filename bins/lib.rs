@@ -10,6 +10,7 @@ pub mod ipfwd;
 pub mod natctl;
 pub mod neighctl;
 pub mod nsexec;
+#[cfg(feature = "overlay")]
 pub mod overlayctl;
 pub mod vethctl;
 pub mod vxlanctl;
@@ -29,6 +30,7 @@ pub const PROGRAMS: &[(&str, Main)] = &[
     ("natctl", natctl::main),
     ("neighctl", neighctl::main),
     ("vxlanctl", vxlanctl::main),
+    #[cfg(feature = "overlay")]
     ("overlayctl", overlayctl::main),
     ("fdbctl", fdbctl::main),
 ];

@@ -17,6 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const PROG: &str = "overlayctl";
+
+/// `println!` that fails (exit 1, one line) instead of panicking when stdout cannot be written.
+macro_rules! outln {
+    ($($a:tt)*) => {
+        cli::emit(&mut std::io::stdout().lock(), &format!("{}\n", format_args!($($a)*)))?
+    };
+}
 const VERSION: &str = concat!("overlayctl (netplumb) ", env!("CARGO_PKG_VERSION"));
 
 const USAGE: &str = "\
@@ -87,7 +94,7 @@ fn hostname() -> String {
 /// The source address this host uses toward `to`: a UDP socket connected there (nothing is
 /// sent) says which address the routing picked.
 fn source_toward(to: SocketAddr) -> Option<Ipv4Addr> {
-    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    let s = std::net::UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0], 0))).ok()?;
     s.connect(to).ok()?;
     match s.local_addr().ok()?.ip() {
         IpAddr::V4(a) if !a.is_unspecified() => Some(a),
@@ -305,7 +312,7 @@ fn net_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                         });
                     }
                 });
-                println!("{}", j.out);
+                outln!("{}", j.out);
             } else {
                 let mut rows = vec![["NAME", "VNI", "SUBNET", "MTU", "ENDPOINTS"]
                     .map(String::from)
@@ -319,7 +326,7 @@ fn net_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                         count(&n.name).to_string(),
                     ]);
                 }
-                print!("{}", cli::table(&rows));
+                cli::emit(&mut std::io::stdout().lock(), &cli::table(&rows))?;
             }
             Ok(())
         }
@@ -446,7 +453,7 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                 &format!("endpoints/{net_name}/{}", ep.ip),
                 &ep.value(),
             )?;
-            println!("{} {}", ep.ip, libnet_sys::ifname::Mac(ep.mac));
+            outln!("{} {}", ep.ip, libnet_sys::ifname::Mac(ep.mac));
             Ok(())
         }
         Some("rm") => {
@@ -500,7 +507,7 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                         });
                     }
                 });
-                println!("{}", j.out);
+                outln!("{}", j.out);
             } else {
                 let mut rows = vec![["NET", "ADDR", "MAC", "HOST", "VTEP", "NS", "NAME"]
                     .map(String::from)
@@ -516,7 +523,7 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                         e.name.clone().unwrap_or_else(|| "-".into()),
                     ]);
                 }
-                print!("{}", cli::table(&rows));
+                cli::emit(&mut std::io::stdout().lock(), &cli::table(&rows))?;
             }
             Ok(())
         }
@@ -613,7 +620,7 @@ fn sync_cmd(c: &Ctx, only: Option<&str>, dry_run: bool) -> Result<i64, Failure> 
         }
     }
     for line in reconcile(c, &s, only, vtep, !dry_run)? {
-        println!("{}{line}", if dry_run { "would " } else { "" });
+        outln!("{}{line}", if dry_run { "would " } else { "" });
     }
     Ok(s.revision)
 }
@@ -652,19 +659,19 @@ fn status_cmd(c: &Ctx) -> Result<i32, Failure> {
                 }
             });
         });
-        println!("{}", j.out);
+        outln!("{}", j.out);
     } else {
-        println!("host {} vtep {vtep}", c.host);
-        println!("store revision {}", s.revision);
-        println!(
+        outln!("host {} vtep {vtep}", c.host);
+        outln!("store revision {}", s.revision);
+        outln!(
             "applied revision {}",
             applied.map_or("none".to_string(), |r| r.to_string())
         );
         for d in &diffs {
-            println!("differs: kernel needs {d}");
+            outln!("differs: kernel needs {d}");
         }
         for d in &conflicts {
-            println!("conflict: {d}");
+            outln!("conflict: {d}");
         }
     }
     Ok(if diffs.is_empty() && conflicts.is_empty() {
@@ -789,12 +796,11 @@ fn watch_cmd(c: &Ctx, ttl: i64) -> Result<(), Failure> {
     }
     let mut store = c.read("watch")?;
     for line in reconcile(c, &store, None, vtep, true)? {
-        println!("{line}");
+        outln!("{line}");
     }
     let mut last = store.revision;
     write_state(&c.host, "revision", &last.to_string())?;
-    println!("synced at revision {last}");
-    let _ = std::io::Write::flush(&mut std::io::stdout());
+    outln!("synced at revision {last}");
     loop {
         let spec = WatchSpec {
             key: ROOT.as_bytes(),
@@ -824,7 +830,7 @@ fn watch_cmd(c: &Ctx, ttl: i64) -> Result<(), Failure> {
                         ));
                         store = c.read("watch")?;
                         for line in reconcile(c, &store, None, vtep, true)? {
-                            println!("{line}");
+                            outln!("{line}");
                         }
                         last = store.revision;
                     } else {
@@ -852,7 +858,6 @@ fn watch_cmd(c: &Ctx, ttl: i64) -> Result<(), Failure> {
                     store.revision = last;
                     apply_change(c, &before, &store, vtep)?;
                     write_state(&c.host, "revision", &last.to_string())?;
-                    let _ = std::io::Write::flush(&mut std::io::stdout());
                 }
                 Err(e) => {
                     cli::say(&format!(
@@ -881,7 +886,7 @@ fn apply_change(c: &Ctx, before: &Store, after: &Store, vtep: Ipv4Addr) -> Resul
                     .map_err(|e| fail("watch", &e))?
                     .1
                 {
-                    println!("make network {}", net.name);
+                    outln!("make network {}", net.name);
                 }
                 present(c.trace, &vx).map_err(|e| fail("watch", &e))?
             }
@@ -889,7 +894,7 @@ fn apply_change(c: &Ctx, before: &Store, after: &Store, vtep: Ipv4Addr) -> Resul
         for (add, e) in diff(&old, &wanted(after, net, vtep, None)) {
             let line = format!("{} {e} dev {vx}", if add { "add" } else { "del" });
             apply(c.trace, &vx, add, &e).map_err(|err| fail(&format!("watch: {line}"), &err))?;
-            println!("{line}");
+            outln!("{line}");
         }
     }
     for gone in before
@@ -898,7 +903,7 @@ fn apply_change(c: &Ctx, before: &Store, after: &Store, vtep: Ipv4Addr) -> Resul
         .filter(|n| !after.networks.contains_key(*n))
     {
         host::teardown(c.trace, gone).map_err(|e| fail("watch", &e))?;
-        println!("remove network {gone}");
+        outln!("remove network {gone}");
     }
     keep_hosts_files(c, after);
     Ok(())
@@ -931,11 +936,11 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
         };
         match a {
             "-h" | "--help" => {
-                print!("{USAGE}");
+                cli::emit(&mut std::io::stdout().lock(), USAGE)?;
                 return Ok(EXIT_OK);
             }
             "-V" | "--version" => {
-                println!("{VERSION}");
+                outln!("{VERSION}");
                 return Ok(EXIT_OK);
             }
             "--etcd" => etcd = Some(value()?),

@@ -104,11 +104,13 @@ OUT=${OUT:-$TARGET_ROOT/$dir}
 export CARGO_TARGET_DIR=$TARGET_ROOT/$dir
 cd "$SRC"
 
+# --no-default-features: without overlayctl (the `overlay` feature), about 170 KB that the
+# embedded multicall's 600 KB cap has no room for.
 # RUSTFLAGS replaces .cargo/config.toml's flags (+crt-static) for this build only.
 flags=(-C target-feature=-crt-static)
 if [ $STABLE = 1 ]; then
     export RUSTFLAGS="${flags[*]}"
-    cargo build --release --bin netplumb
+    cargo build --release --bin netplumb --no-default-features
     built=$CARGO_TARGET_DIR/release/netplumb
     allowed="libc.so.6 libgcc_s.so.1"
 else
@@ -157,7 +159,7 @@ else
     # variants where it has two (about 20 KB).
     flags+=(-C force-unwind-tables=no -Z location-detail=none)
     export RUSTFLAGS="${flags[*]}"
-    cargo "+$TOOLCHAIN" build --release --bin netplumb --target "$target" \
+    cargo "+$TOOLCHAIN" build --release --bin netplumb --no-default-features --target "$target" \
         -Z build-std=std,panic_abort "${std_features[@]}"
     built=$CARGO_TARGET_DIR/$target/release/netplumb
 fi

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../fuzz"
 export PATH="$HOME/.cargo/bin:$PATH"
 time=${1:-60}
 shift || true
-targets=${*:-"rtnetlink nftables ctnetlink explain xtables procfs words argv"}
+targets=${*:-"rtnetlink nftables ctnetlink explain xtables procfs words argv etcd"}
 
 command -v cargo-fuzz >/dev/null || { echo "fuzz.sh: cargo-fuzz is missing: cargo install cargo-fuzz" >&2; exit 1; }
 rustup toolchain list | grep -q '^nightly' || { echo "fuzz.sh: the nightly toolchain is missing: rustup toolchain install nightly" >&2; exit 1; }
@@ -23,7 +23,10 @@ for t in rtnetlink nftables ctnetlink explain; do
             >"corpus/$t/golden-$(basename "$f" .hex)"
     done
 done
-mkdir -p corpus/procfs corpus/words corpus/argv corpus/xtables
+mkdir -p corpus/procfs corpus/words corpus/argv corpus/xtables corpus/etcd
+# etcd 3.4.23's answers, as the gateway sends them.
+printf '{"result":{"header":{"revision":"20"},"canceled":true,"compact_revision":"15"}}' >corpus/etcd/cancel
+printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2d\r\n{"result":{"header":{"revision":"4"},"TTL":"5"}}\r\n0\r\n\r\n' >corpus/etcd/keepalive
 printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n' >corpus/procfs/route
 printf '20010db8000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000400 00000001 00000000 00000001     eth0\n' >corpus/procfs/ipv6_route
 printf 'Inter-|   Receive\n face |bytes\n    lo: 0 0 0\n  eth0: 1 2 3\n' >corpus/procfs/dev

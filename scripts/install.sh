@@ -195,6 +195,10 @@ if [ $MULTICALL = 1 ]; then
     [ -f "$FROM/netplumb" ] || die "no multicall binary $FROM/netplumb: run scripts/build-multicall.sh first (or give --from target/release for the static one)"
     plan+=("755"$'\t'"$FROM/netplumb"$'\t'"$SBIN/netplumb")
     for p in "${PROGRAMS[@]}"; do
+        # A program the multicall was built without (overlayctl in the embedded builds) gets
+        # no link: its name is not in the binary's table. grep, not a run: the binary may be
+        # another architecture's.
+        grep -q "$p" "$FROM/netplumb" || continue
         plan+=("link"$'\t'"netplumb"$'\t'"$SBIN/$p")
     done
 else
