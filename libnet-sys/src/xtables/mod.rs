@@ -943,8 +943,8 @@ mod tests {
         let mut end = Entry::verdict(0);
         end.target = Target::Ext(error_target("ERROR"));
         let t = Table {
-            name: "filter".into(),
             abi: Abi::V4,
+            name: "filter".into(),
             valid_hooks: 0b1110,
             chains: vec![builtin(1), fwd, builtin(3), Chain::user("OTHER")],
             end,
