@@ -471,7 +471,7 @@ pub fn permission_reason(e: &Error) -> Option<String> {
     if !(e.is(libc::EPERM) || e.is(libc::EACCES)) {
         return None;
     }
-    let cap = xtables_needs(e).or(e.needs())?;
+    let cap = e.needs()?;
     if libnet_sys::caps::has_effective(cap.number()) {
         return None;
     }
@@ -480,18 +480,6 @@ pub fn permission_reason(e: &Error) -> Option<String> {
         cap.name(),
         e.reason()
     ))
-}
-
-/// Until xtables/ marks its own steps with `Error::needing` (it is being reworked on another
-/// branch): its raw socket wants CAP_NET_RAW, its lock file CAP_DAC_OVERRIDE.
-fn xtables_needs(e: &Error) -> Option<libnet_sys::caps::Cap> {
-    use libnet_sys::caps::Cap;
-    match e.step.as_ref() {
-        _ if e.needs() != Some(Cap::NetAdmin) => None,
-        "socket(AF_INET, SOCK_RAW)" => Some(Cap::NetRaw),
-        "open" | "flock" => Some(Cap::DacOverride),
-        _ => None,
-    }
 }
 
 /// A library error as the one line a person reads: `{head}: {why}`, with the kernel's step

@@ -7,6 +7,7 @@ use libnet_sys::ifname::IfName;
 use libnet_sys::nat::host;
 use libnet_sys::nat::ops::{self, Change, Listed, Nat, Opts};
 use libnet_sys::nat::{with_port, Family, Rule};
+use libnet_sys::error::Cause;
 use libnet_sys::{Error, Trace};
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -109,10 +110,8 @@ pub fn main(args: Vec<String>) -> i32 {
 fn failure(head: &str, e: &Error) -> Failure {
     let why = match e.os_errno() {
         Some(libc::EEXIST) => "this rule is already there".to_string(),
-        Some(libc::ENOENT) if e.step == "check" => {
-            "there is no such natctl rule (see natctl list)".to_string()
-        }
-        None if e.step == "check" && !e.is_invalid() => e.reason(),
+        // What natctl found before asking the kernel (no such rule, a port already held).
+        None if matches!(e.cause, Cause::State(_)) => e.reason(),
         Some(libc::ENOBUFS) => {
             "the kernel's answer was lost and the table does not show the change; run \
              natctl list to see where things stand"

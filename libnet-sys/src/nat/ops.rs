@@ -323,7 +323,7 @@ pub(crate) fn walk<'a>(
         })
         .collect();
     for (c, object) in changes {
-        let refuse = |errno| Error::errno("check", object.clone(), errno);
+        let no_rule = || Error::state(object.clone(), "there is no such natctl rule (see natctl list)");
         let spec = match c {
             Change::Add(r) | Change::Del(r, _) => r.spec(),
             Change::DelId(n, if_exists) => match id(*n) {
@@ -332,7 +332,7 @@ pub(crate) fn walk<'a>(
                     notes.push(format!("no rule has id {n}: nothing deleted"));
                     continue;
                 }
-                None => return Err(refuse(libc::ENOENT)),
+                None => return Err(no_rule()),
             },
         };
         let here = present.contains(&spec);
@@ -342,7 +342,7 @@ pub(crate) fn walk<'a>(
             }
             Change::Add(r) => {
                 if here {
-                    return Err(refuse(libc::EEXIST));
+                    return Err(Error::state(object.clone(), "this rule is already there"));
                 }
                 if let Some((holder, _)) = publishes.iter().find(|(_, h)| h.overlaps(r)) {
                     return Err(Error::state(
@@ -362,7 +362,7 @@ pub(crate) fn walk<'a>(
                         notes.push(format!("{spec} is not there: nothing deleted"));
                         continue;
                     }
-                    return Err(refuse(libc::ENOENT));
+                    return Err(no_rule());
                 }
                 present.remove(&spec);
                 publishes.retain(|(s, _)| s != &spec);

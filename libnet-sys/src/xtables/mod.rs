@@ -12,6 +12,7 @@
 
 pub mod rule;
 
+use crate::caps::Cap;
 use crate::error::{last_errno, Error, Result};
 use crate::trace::{Access, Trace};
 use std::fmt::Write as _;
@@ -664,7 +665,8 @@ impl Xtables {
             )
         };
         if fd < 0 {
-            return Err(Error::last_os(name, ""));
+            // A raw socket is CAP_NET_RAW's, not the network's CAP_NET_ADMIN.
+            return Err(Error::last_os(name, "").needing(Cap::NetRaw));
         }
         // SAFETY: fd is fresh and owned by nothing else.
         Ok(Xtables {
@@ -717,7 +719,8 @@ impl Xtables {
             )
         };
         if fd < 0 {
-            return Err(Error::last_os("open", path));
+            // Root's lock file, in root's /run.
+            return Err(Error::last_os("open", path).needing(Cap::DacOverride));
         }
         // SAFETY: fd is fresh.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -728,7 +731,7 @@ impl Xtables {
         while unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             let errno = last_errno();
             if errno != libc::EWOULDBLOCK && errno != libc::EINTR {
-                return Err(Error::errno("flock", path, errno));
+                return Err(Error::errno("flock", path, errno).needing(Cap::DacOverride));
             }
             if waited == 100 {
                 waiting(&format!(
