@@ -372,6 +372,32 @@ pub fn printable(line: &str) -> String {
     out
 }
 
+/// `show [DEV] [-j]`'s words: whether JSON is asked (by `-j` anywhere, or the global
+/// option), the one device named if any, and the command as errors quote it. `usage` is the
+/// line for more than one name.
+pub fn show_args(
+    a: &[&str],
+    json: bool,
+    usage: &str,
+) -> Result<(bool, Option<libnet_sys::IfName>, String), Failure> {
+    let json = json || a.iter().any(|w| *w == "-j" || *w == "--json");
+    let rest: Vec<&str> = a
+        .iter()
+        .copied()
+        .filter(|w| *w != "-j" && *w != "--json")
+        .collect();
+    let only = match rest.as_slice() {
+        [] => None,
+        [n] => Some(name("show", n)?),
+        _ => return Err(Failure::usage(format!("show: usage: {usage}"))),
+    };
+    let head = match &only {
+        Some(n) => format!("show {n}"),
+        None => "show".to_string(),
+    };
+    Ok((json, only, head))
+}
+
 /// A name from the command line: checked, never truncated.
 pub fn name(cmd: &str, s: &str) -> Result<libnet_sys::IfName, Failure> {
     libnet_sys::IfName::new(s).map_err(|e| Failure::usage(format!("{cmd} {e}")))

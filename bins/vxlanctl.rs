@@ -250,21 +250,7 @@ impl Ctx<'_> {
     }
 
     fn show(&mut self, a: &[&str]) -> Result<(), Failure> {
-        let json = self.json || a.iter().any(|w| *w == "-j" || *w == "--json");
-        let rest: Vec<&str> = a
-            .iter()
-            .copied()
-            .filter(|w| *w != "-j" && *w != "--json")
-            .collect();
-        let only = match rest.as_slice() {
-            [] => None,
-            [n] => Some(name("show", n)?),
-            _ => return Err(Failure::usage("show: usage: show [NAME] [-j]")),
-        };
-        let head = match &only {
-            Some(n) => format!("show {n}"),
-            None => "show".to_string(),
-        };
+        let (json, only, head) = cli::show_args(a, self.json, "show [NAME] [-j]")?;
         let v = self
             .vx
             .list(only.as_ref())

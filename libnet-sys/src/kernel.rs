@@ -68,6 +68,23 @@ impl Kernel {
         self.get_link(link::get_link(name, rtnl::RTEXT_FILTER_SKIP_STATS), name)
     }
 
+    /// One link by name that must be of `kind` (`IFLA_INFO_KIND`: "veth", "vxlan"); otherwise
+    /// an error saying it is not `what` and what it is.
+    pub fn link_of_kind(&mut self, name: &IfName, kind: &str, what: &str) -> Result<Link> {
+        let l = self.link(name)?;
+        if l.kind != kind {
+            let is = match l.kind.as_str() {
+                "" => "a device without a kind",
+                k => k,
+            };
+            return Err(Error::state(
+                name.to_string(),
+                format!("{name} is not {what} ({is})"),
+            ));
+        }
+        Ok(l)
+    }
+
     /// The one link a single-reply `RTM_GETLINK` names.
     pub fn get_link(
         &mut self,

@@ -194,19 +194,7 @@ impl Veths {
 
     /// A link of this namespace that must be a veth.
     fn veth_link(&mut self, name: &IfName) -> Result<link::Link> {
-        let l = self.k.link(name)?;
-        if l.kind != "veth" {
-            let kind = if l.kind.is_empty() {
-                "a device without a kind"
-            } else {
-                &l.kind
-            };
-            return Err(Error::state(
-                name.to_string(),
-                format!("{name} is not a veth ({kind})"),
-            ));
-        }
-        Ok(l)
+        self.k.link_of_kind(name, "veth", "a veth")
     }
 
     /// Deletes the pairs of the named ends (deleting one end deletes both), every name checked

@@ -268,19 +268,7 @@ impl Vxlans {
 
     /// A link of this namespace that must be a VXLAN device.
     fn vxlan_link(&mut self, name: &IfName) -> Result<Link> {
-        let l = self.k.link(name)?;
-        if l.vxlan.is_none() {
-            let kind = if l.kind.is_empty() {
-                "a device without a kind"
-            } else {
-                &l.kind
-            };
-            return Err(Error::state(
-                name.to_string(),
-                format!("{name} is not a VXLAN device ({kind})"),
-            ));
-        }
-        Ok(l)
+        self.k.link_of_kind(name, "vxlan", "a VXLAN device")
     }
 
     /// Deletes the named devices, every name checked first ([`Kernel::del_links`]). With

@@ -323,7 +323,12 @@ pub(crate) fn walk<'a>(
         })
         .collect();
     for (c, object) in changes {
-        let no_rule = || Error::state(object.clone(), "there is no such natctl rule (see natctl list)");
+        let no_rule = || {
+            Error::state(
+                object.clone(),
+                "there is no such natctl rule (see natctl list)",
+            )
+        };
         let spec = match c {
             Change::Add(r) | Change::Del(r, _) => r.spec(),
             Change::DelId(n, if_exists) => match id(*n) {
