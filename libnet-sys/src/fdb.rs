@@ -68,6 +68,9 @@ pub struct Fdbs {
     k: Kernel,
     bridges: Bridges,
     via: Option<Via>,
+    /// Devices written to so far: a batch of many entries on one device looks it up once, as
+    /// `bridge -batch` does (fdbctl makes and removes no device, so what it read stays true).
+    seen: Vec<(IfName, Link)>,
 }
 
 impl Fdbs {
@@ -77,6 +80,7 @@ impl Fdbs {
             k: Kernel::new(trace),
             bridges: Bridges::new(trace, via),
             via,
+            seen: Vec::new(),
         }
     }
 
@@ -107,7 +111,14 @@ impl Fdbs {
                 format!("{shown} is a multicast address (the first byte is odd): an entry is for a unicast MAC"),
             ));
         }
-        let l = self.k.link(&dev)?;
+        let l = match self.seen.iter().find(|(n, _)| *n == dev) {
+            Some((_, l)) => l.clone(),
+            None => {
+                let l = self.k.link(&dev)?;
+                self.seen.push((dev, l.clone()));
+                l
+            }
+        };
         let mut n = Neighbour::header(AF_BRIDGE, l.index, NUD_PERMANENT | NUD_NOARP, NTF_SELF);
         n.attrs = NeighAttrs {
             lladdr: Some(spec.mac.to_vec()),
