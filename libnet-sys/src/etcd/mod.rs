@@ -130,8 +130,30 @@ impl Client {
     }
 
     /// One unary call: `POST path` with `body`, on each member in turn until one answers.
+    ///
+    /// When every member that answered says it has no leader (an election, after a member was
+    /// lost), the round is tried again for up to [`ELECTION_WAIT`]: "no leader" means the
+    /// request was not applied, so asking again cannot apply it twice (etcd's own client
+    /// retries a write on that answer alone, by the same words).
     pub fn call(&self, path: &str, body: &str) -> Result<Value> {
+        let start = std::time::Instant::now();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let (res, leaderless) = self.round(path, body);
+            match res {
+                Err(_) if leaderless && start.elapsed() < ELECTION_WAIT => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One try on each member in turn; also whether a member said it has no leader.
+    fn round(&self, path: &str, body: &str) -> (Result<Value>, bool) {
         let mut last = None;
+        let mut leaderless = false;
         for (at, addr) in self.order() {
             self.trace.request(
                 Access::Read,
@@ -168,20 +190,34 @@ impl Client {
                     self.trace
                         .outcome(Access::Read, Ok(format_args!("{status} {}", describe(&v))));
                     self.answered(at);
-                    return Ok(v);
+                    return (Ok(v), false);
                 }
                 Err((e, next)) => {
                     self.trace
                         .outcome(Access::Read, Ok(format_args!("{status} {}", e.reason())));
                     if !next {
-                        return Err(e);
+                        return (Err(e), false);
                     }
+                    leaderless |= status == 503 && no_leader(&bytes);
                     last = Some(e);
                 }
             }
         }
-        Err(last.unwrap_or_else(|| Error::invalid("--etcd", "no etcd endpoint given")))
+        let e = last.unwrap_or_else(|| Error::invalid("--etcd", "no etcd endpoint given"));
+        (Err(e), leaderless)
     }
+}
+
+/// How long a call waits for a cluster that has no leader to elect one (etcd's default election
+/// timeout is 1 s; a loaded machine takes a few).
+const ELECTION_WAIT: Duration = Duration::from_secs(8);
+
+/// Whether a 503 body is etcd's "no leader" (`ErrNoLeader`, whose words are its identity in
+/// the gateway's JSON as in etcd's own client).
+fn no_leader(body: &[u8]) -> bool {
+    json::parse(body).is_some_and(|v| {
+        v.get("message").str().or(v.get("error").str()) == Some("etcdserver: no leader")
+    })
 }
 
 /// The error of a non-200 answer from the gateway: `{"error":..., "code":N, "message":...}`.
@@ -309,6 +345,14 @@ mod tests {
             "etcd 192.0.2.1:2379: etcdserver: requested lease not found (HTTP 404)"
         );
         assert!(refusal("/v3/kv/range", a, 503, b"").1);
+        // Only the leader's absence is waited out.
+        assert!(no_leader(
+            br#"{"error":"etcdserver: no leader","code":14,"message":"etcdserver: no leader"}"#
+        ));
+        assert!(!no_leader(
+            br#"{"message":"etcdserver: request timed out","code":14}"#
+        ));
+        assert!(!no_leader(b"no leader"));
         assert!(
             refusal(
                 "/v3/kv/range",
