@@ -13,9 +13,6 @@ use crate::trace::Trace;
 use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 
-/// `ETH_MIN_MTU` / `ETH_MAX_MTU` from <linux/if_ether.h>: what a veth accepts.
-pub const MTU_RANGE: (u32, u32) = (68, 65535);
-
 /// What `add` makes.
 #[derive(Clone, Debug)]
 pub struct VethSpec {
@@ -84,15 +81,7 @@ impl Veths {
     /// enslaved in the same request, which the kernel undoes whole if any part fails.
     pub fn add(&mut self, spec: &VethSpec) -> Result<()> {
         if let Some(mtu) = spec.mtu {
-            if mtu < MTU_RANGE.0 || mtu > MTU_RANGE.1 {
-                return Err(Error::invalid(
-                    mtu.to_string(),
-                    format!(
-                        "mtu {mtu} is out of range: a veth accepts {} to {}",
-                        MTU_RANGE.0, MTU_RANGE.1
-                    ),
-                ));
-            }
+            link::check_mtu(&mtu.to_string(), mtu, "a veth")?;
         }
         let ns = spec.netns.as_ref().map(open_ns).transpose()?;
         let peer_ns = spec.peer_netns.as_ref().map(open_ns).transpose()?;

@@ -26,8 +26,6 @@ pub const VNI_MAX: u32 = (1 << 24) - 1;
 /// in <net/vxlan.h>.
 pub const HEADROOM_V4: u32 = 50;
 pub const HEADROOM_V6: u32 = 70;
-/// `ETH_MIN_MTU` / `ETH_MAX_MTU` (<linux/if_ether.h>).
-pub const MTU_RANGE: (u32, u32) = (68, 65535);
 
 /// What `add` makes.
 #[derive(Clone, Debug)]
@@ -110,7 +108,7 @@ impl Vxlans {
             false => (HEADROOM_V4, "IPv4"),
         };
         let name = lower.name.map(|n| n.to_string()).unwrap_or_default();
-        let max = lower.mtu.saturating_sub(room).max(MTU_RANGE.0);
+        let max = lower.mtu.saturating_sub(room).max(link::MTU_RANGE.0);
         (
             max,
             format!(
@@ -132,15 +130,7 @@ impl Vxlans {
             return Err(Error::invalid(name, "port 0 is not a UDP port: 1 to 65535"));
         }
         if let Some(mtu) = spec.mtu {
-            if mtu < MTU_RANGE.0 || mtu > MTU_RANGE.1 {
-                return Err(Error::invalid(
-                    name,
-                    format!(
-                        "mtu {mtu} is out of range: {} to {}",
-                        MTU_RANGE.0, MTU_RANGE.1
-                    ),
-                ));
-            }
+            link::check_mtu(&name, mtu, "a VXLAN device")?;
         }
         if let Some(a) = spec.local {
             if a.is_unspecified() || a.is_multicast() {

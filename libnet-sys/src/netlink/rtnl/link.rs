@@ -11,6 +11,25 @@ use crate::netlink::msg::Msg;
 use crate::netlink::space::attr_space;
 use crate::netlink::*;
 
+/// `ETH_MIN_MTU` / `ETH_MAX_MTU` (<linux/if_ether.h>): what an Ethernet-like link (a veth, a
+/// VXLAN device) accepts.
+pub const MTU_RANGE: (u32, u32) = (68, 65535);
+
+/// An MTU such a link would refuse, refused before anything is sent; `what` names the link
+/// ("a veth", "a VXLAN device").
+pub fn check_mtu(object: &str, mtu: u32, what: &str) -> Result<()> {
+    if (MTU_RANGE.0..=MTU_RANGE.1).contains(&mtu) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        object.to_string(),
+        format!(
+            "mtu {mtu} is out of range: {what} accepts {} to {}",
+            MTU_RANGE.0, MTU_RANGE.1
+        ),
+    ))
+}
+
 /// `ip link add NAME type bridge`
 pub fn new_bridge(name: &IfName) -> Msg {
     Msg::new(
