@@ -944,7 +944,14 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
                 return Ok(EXIT_OK);
             }
             "--etcd" => etcd = Some(value()?),
-            "--host" => host = Some(value()?),
+            "--host" => match value()? {
+                h if h.is_empty() || h.contains(['/', '\n']) => {
+                    return Err(Failure::usage(
+                        "--host: a host name is a non-empty word without '/' (it is a key's last part)",
+                    ))
+                }
+                h => host = Some(h),
+            },
             "--vtep" => vtep = Some(ipv4("--vtep", "address", &value()?)?),
             "--ttl" => ttl = cli::number::<i64>("--ttl", "seconds", &value()?, 2, 3600)?,
             "--via" => {
