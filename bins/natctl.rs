@@ -5,8 +5,9 @@
 use crate::cli::{self, Failure, Json, EXIT_OK};
 use libnet_sys::error::Cause;
 use libnet_sys::ifname::IfName;
+use libnet_sys::nat::change::{Change, Listed, Opts};
 use libnet_sys::nat::host;
-use libnet_sys::nat::ops::{self, Change, Listed, Nat, Opts};
+use libnet_sys::nat::ops::{self, Nat};
 use libnet_sys::nat::{with_port, Family, Rule};
 use libnet_sys::{Error, Trace};
 use std::fmt::Write as _;

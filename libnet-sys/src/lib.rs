@@ -31,7 +31,7 @@
 //! | [`bridge`] | bridges and ports on the ioctl, sysfs or netlink path ([`bridge::ops`]) |
 //! | [`iface`], [`route`], [`neigh`] | an interface's flags, addresses, MTU, MAC, name; routes; ARP/NDP entries: each on the ioctl or the netlink path |
 //! | [`veth`], [`vxlan`], [`fdb`] | veth pairs, VXLAN devices, FDB entries: rtnetlink only (the bridge FDB also read by ioctl and sysfs) |
-//! | [`nat`] | the NAT rule model, made in nf_tables ([`nat::nft`], [`nat::ops`]) or xtables ([`nat::xt`]); host switches ([`nat::host`]) |
+//! | [`nat`] | the NAT rule model and its words ([`nat::spec`]), checked once for both paths ([`nat::change`]), made in nf_tables ([`nat::nft`], [`nat::ops`]) or xtables ([`nat::xt`]); host switches ([`nat::host`]) |
 //! | [`overlay`] | the overlay's keys in etcd, made real with vxlan, fdb and neigh |
 //! | [`kernel`] | the sockets a run of steps opens once and keeps (batch mode), across namespaces |
 //! | [`trace`], [`error`], [`ifname`] | `--explain`/`--dry-run` output; the one error type; checked interface names |

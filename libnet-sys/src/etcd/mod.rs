@@ -132,7 +132,7 @@ impl Client {
     /// One unary call: `POST path` with `body`, on each member in turn until one answers.
     ///
     /// When every member that answered says it has no leader (an election, after a member was
-    /// lost), the round is tried again for up to [`ELECTION_WAIT`]: "no leader" means the
+    /// lost), the round is tried again for up to `ELECTION_WAIT` (8 s): "no leader" means the
     /// request was not applied, so asking again cannot apply it twice (etcd's own client
     /// retries a write on that answer alone, by the same words).
     pub fn call(&self, path: &str, body: &str) -> Result<Value> {

@@ -23,7 +23,8 @@
 //! helper rule that goes with it: the masquerades that make a published port work from the
 //! host and from its own container).
 
-use super::{octets, Action, Family, Lowered, Out, Place, Ports, Rule, Subnet, BASE_TAG};
+use super::spec::{tag, untag, BASE_TAG};
+use super::{octets, Action, Family, Lowered, Out, Place, Ports, Rule, Subnet};
 use crate::netlink::nft::expr::*;
 use crate::netlink::nft::{self, Hook, NFPROTO_IPV4, NFPROTO_IPV6};
 use crate::netlink::Msg;
@@ -358,7 +359,7 @@ pub fn add(r: &Rule, lowered: &[Lowered], f: Family, object: &str) -> Vec<(Msg, 
         .chain(isolation)
         .chain(lowered.iter().map(|l| {
             let (chain, exprs) = encode(l, f);
-            let tag = super::tag(&spec, l.helper);
+            let tag = tag(&spec, l.helper);
             (
                 nft::new_rule(fam, TABLE, chain, &exprs, &nft::comment_udata(&tag)),
                 object.to_string(),
@@ -426,7 +427,7 @@ pub fn parse_rule(m: &crate::netlink::MsgRef) -> crate::Result<Found> {
             }
             nft::NFTA_RULE_USERDATA => {
                 let c = nft::udata_comment(a.value).unwrap_or_default();
-                if let Some((spec, helper)) = super::untag(&c) {
+                if let Some((spec, helper)) = untag(&c) {
                     (f.spec, f.helper) = (Some(spec.to_string()), helper);
                 }
             }

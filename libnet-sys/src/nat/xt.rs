@@ -20,8 +20,9 @@
 //! `/run/xtables.lock`; two tables are two replaces, and when the second fails the first is
 //! put back.
 
-use super::ops::{walk, Change, Listed, Opts, Step, RETRIES};
-use super::{tag, untag, Action, Family, Lowered, Out, Place, Rule, BASE_TAG};
+use super::change::{walk, Change, Listed, Opts, Step, RETRIES};
+use super::spec::{tag, untag, BASE_TAG};
+use super::{Action, Family, Lowered, Out, Place, Rule};
 use crate::error::{Error, Result};
 use crate::trace::Trace;
 use crate::xtables::rule::{self as xr, IptIp};
