@@ -14,9 +14,11 @@ pub mod rule;
 
 use crate::caps::Cap;
 use crate::error::{last_errno, Error, Result};
+use crate::netlink::msg::{as_bytes, from_bytes, Pod};
 use crate::trace::{Access, Trace};
 use std::fmt::Write as _;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::mem::{offset_of, size_of};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 // linux/netfilter_ipv4/ip_tables.h: IPT_BASE_CTL 64 (ip6_tables.h: IP6T_* are the same).
 const IPT_SO_SET_REPLACE: i32 = 64;
@@ -28,24 +30,164 @@ const IPT_SO_GET_ENTRIES: i32 = 65;
 const XT_TABLE_MAXNAMELEN: usize = 32;
 const XT_EXTENSION_MAXNAMELEN: usize = 29;
 const XT_FUNCTION_MAXNAMELEN: usize = 30;
-/// `struct xt_entry_match` / `xt_entry_target` header: u16 size, name[29], u8 revision.
+/// `struct xt_entry_match` / `xt_entry_target` header: u16 size, `name[29]`, u8 revision.
 pub const XT_HEADER: usize = 32;
 /// `XT_RETURN` = -NF_REPEAT - 1; the other standard verdicts are -NF_x - 1.
 pub const XT_RETURN: i32 = -5;
 pub const VERDICT_DROP: i32 = -(libc::NF_DROP) - 1;
 pub const VERDICT_ACCEPT: i32 = -(libc::NF_ACCEPT) - 1;
 
-/// `struct ipt_ip` (84 bytes), the fixed match of every IPv4 entry.
-pub const IPT_IP: usize = 84;
-/// `struct ip6t_ip6` (133 bytes, padded to 136), IPv6's.
-pub const IP6T_IP6: usize = 136;
-/// `struct ipt_entry` (`struct ip6t_entry`) without its matches and target.
-const IPT_ENTRY: usize = 112;
-const IP6T_ENTRY: usize = 168;
-const IPT_GETINFO: usize = 84;
-const IPT_GET_ENTRIES: usize = 40;
-const IPT_REPLACE: usize = 96;
-const XT_COUNTERS_INFO: usize = 40;
+/// `struct ipt_ip`, the fixed match of every IPv4 entry: addresses and masks, interfaces and
+/// masks, then protocol and flags.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct IptIp {
+    pub src: [u8; 4],
+    pub dst: [u8; 4],
+    pub smsk: [u8; 4],
+    pub dmsk: [u8; 4],
+    pub iniface: [u8; 16],
+    pub outiface: [u8; 16],
+    pub iniface_mask: [u8; 16],
+    pub outiface_mask: [u8; 16],
+    pub proto: u16,
+    pub flags: u8,
+    pub invflags: u8,
+}
+
+/// `struct ip6t_ip6`, IPv6's: the same with 16-byte addresses and a `tos` byte, padded to 4
+/// (its `in6_addr`s are 4-aligned).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct Ip6tIp6 {
+    pub src: [u8; 16],
+    pub dst: [u8; 16],
+    pub smsk: [u8; 16],
+    pub dmsk: [u8; 16],
+    pub iniface: [u8; 16],
+    pub outiface: [u8; 16],
+    pub iniface_mask: [u8; 16],
+    pub outiface_mask: [u8; 16],
+    pub proto: u16,
+    pub tos: u8,
+    pub flags: u8,
+    pub invflags: u8,
+    pub _pad: [u8; 3],
+}
+
+/// `struct ipt_entry` without its matches and target (`elems[]`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct IptEntry {
+    ip: IptIp,
+    nfcache: u32,
+    target_offset: u16,
+    next_offset: u16,
+    comefrom: u32,
+    counters: [u64; 2],
+}
+
+/// `struct ip6t_entry` without its matches and target.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct Ip6tEntry {
+    ipv6: Ip6tIp6,
+    nfcache: u32,
+    target_offset: u16,
+    next_offset: u16,
+    comefrom: u32,
+    _pad: u32,
+    counters: [u64; 2],
+}
+
+/// `struct xt_entry_match` / `xt_entry_target`, the user side of the union: the header of
+/// every match and target record.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct XtRecord {
+    size: u16,
+    name: [u8; XT_EXTENSION_MAXNAMELEN],
+    revision: u8,
+}
+
+/// `struct ipt_getinfo` (`ip6t_getinfo`, the same): the table's name in, its layout out.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct IptGetinfo {
+    name: [u8; XT_TABLE_MAXNAMELEN],
+    valid_hooks: u32,
+    hook_entry: [u32; 5],
+    underflow: [u32; 5],
+    num_entries: u32,
+    size: u32,
+}
+
+/// `struct ipt_get_entries` before its `entrytable[]` (8-aligned, hence the padding).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct IptGetEntries {
+    name: [u8; XT_TABLE_MAXNAMELEN],
+    size: u32,
+    _pad: u32,
+}
+
+/// `struct ipt_replace` before its `entries[]`; `counters` is a user pointer where the kernel
+/// writes the old counters.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct IptReplace {
+    name: [u8; XT_TABLE_MAXNAMELEN],
+    valid_hooks: u32,
+    num_entries: u32,
+    size: u32,
+    hook_entry: [u32; 5],
+    underflow: [u32; 5],
+    num_counters: u32,
+    counters: u64,
+}
+
+/// `struct xt_counters_info` before its `counters[]`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct XtCountersInfo {
+    name: [u8; XT_TABLE_MAXNAMELEN],
+    num_counters: u32,
+    _pad: u32,
+}
+
+// Sizes and offsets as the kernel lays them out on every 64-bit target.
+const _: () = assert!(size_of::<IptIp>() == 84 && offset_of!(IptIp, flags) == 82);
+const _: () = assert!(size_of::<Ip6tIp6>() == 136 && offset_of!(Ip6tIp6, flags) == 131);
+const _: () = assert!(size_of::<IptEntry>() == 112 && offset_of!(IptEntry, target_offset) == 88);
+const _: () = assert!(offset_of!(IptEntry, counters) == 96);
+const _: () = assert!(size_of::<Ip6tEntry>() == 168 && offset_of!(Ip6tEntry, counters) == 152);
+const _: () = assert!(offset_of!(Ip6tEntry, target_offset) == 140);
+const _: () = assert!(size_of::<XtRecord>() == XT_HEADER);
+const _: () = assert!(size_of::<IptGetinfo>() == 84 && offset_of!(IptGetinfo, size) == 80);
+const _: () = assert!(size_of::<IptGetEntries>() == 40);
+const _: () = assert!(size_of::<IptReplace>() == 96 && offset_of!(IptReplace, counters) == 88);
+const _: () = assert!(size_of::<XtCountersInfo>() == 40);
+
+// SAFETY: each is repr(C) of integers and byte arrays with every padding byte named (the
+// asserts above pin the layout), valid for any bit pattern.
+unsafe impl Pod for IptIp {}
+// SAFETY: as above.
+unsafe impl Pod for Ip6tIp6 {}
+// SAFETY: as above.
+unsafe impl Pod for IptEntry {}
+// SAFETY: as above.
+unsafe impl Pod for Ip6tEntry {}
+// SAFETY: as above.
+unsafe impl Pod for XtRecord {}
+// SAFETY: as above.
+unsafe impl Pod for IptGetinfo {}
+// SAFETY: as above.
+unsafe impl Pod for IptGetEntries {}
+// SAFETY: as above.
+unsafe impl Pod for IptReplace {}
+// SAFETY: as above.
+unsafe impl Pod for XtCountersInfo {}
+
 /// `struct xt_standard_target`: header + int verdict, aligned.
 const STANDARD_TARGET: usize = 40;
 /// `struct xt_error_target`: header + errorname[30], aligned.
@@ -67,34 +209,57 @@ impl Abi {
     /// The entry's fixed IP part: `struct ipt_ip` or `struct ip6t_ip6`.
     pub fn ip_len(self) -> usize {
         match self {
-            Abi::V4 => IPT_IP,
-            Abi::V6 => IP6T_IP6,
+            Abi::V4 => size_of::<IptIp>(),
+            Abi::V6 => size_of::<Ip6tIp6>(),
         }
     }
 
     /// The entry without its matches and target: `struct ipt_entry`, `struct ip6t_entry`.
     fn entry_len(self) -> usize {
         match self {
-            Abi::V4 => IPT_ENTRY,
-            Abi::V6 => IP6T_ENTRY,
+            Abi::V4 => size_of::<IptEntry>(),
+            Abi::V6 => size_of::<Ip6tEntry>(),
         }
     }
 
-    /// Where `target_offset` is (`next_offset` follows it); after the IP part and `nfcache`.
-    fn offsets_at(self) -> usize {
-        self.ip_len() + 4
+    /// An entry's fixed part as read from the start of `e`: `target_offset`, `next_offset`
+    /// and the counters; `None` when `e` is too short to hold it.
+    fn head(self, e: &[u8]) -> Option<(usize, usize, [u64; 2])> {
+        match self {
+            Abi::V4 => from_bytes::<IptEntry>(e)
+                .map(|h| (h.target_offset.into(), h.next_offset.into(), h.counters)),
+            Abi::V6 => from_bytes::<Ip6tEntry>(e)
+                .map(|h| (h.target_offset.into(), h.next_offset.into(), h.counters)),
+        }
     }
 
-    /// Where the counters are (after `comefrom`, 8-aligned).
-    fn counters_at(self) -> usize {
-        align(self.offsets_at() + 8)
+    /// An entry's fixed part to send: its IP part (zeros where `ip` is short) and offsets;
+    /// `nfcache`, `comefrom` and the counters are the kernel's to set.
+    fn head_bytes(self, ip: &[u8], target_offset: u16, next_offset: u16) -> Vec<u8> {
+        let mut b = match self {
+            Abi::V4 => as_bytes(&IptEntry {
+                target_offset,
+                next_offset,
+                ..Default::default()
+            })
+            .to_vec(),
+            Abi::V6 => as_bytes(&Ip6tEntry {
+                target_offset,
+                next_offset,
+                ..Default::default()
+            })
+            .to_vec(),
+        };
+        let n = ip.len().min(self.ip_len());
+        b[..n].copy_from_slice(&ip[..n]);
+        b
     }
 
     /// Where the IP part's `flags` byte is, and its goto bit.
     fn goto(self) -> (usize, u8) {
         match self {
-            Abi::V4 => (82, IPT_F_GOTO),
-            Abi::V6 => (131, IP6T_F_GOTO),
+            Abi::V4 => (offset_of!(IptIp, flags), IPT_F_GOTO),
+            Abi::V6 => (offset_of!(Ip6tIp6, flags), IP6T_F_GOTO),
         }
     }
 
@@ -133,16 +298,6 @@ pub const fn align(n: usize) -> usize {
     (n + 7) & !7
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_ne_bytes([b[at], b[at + 1]])
-}
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes(b[at..at + 4].try_into().unwrap())
-}
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
-}
-
 /// A NUL-padded name field.
 fn name_at(b: &[u8]) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
@@ -150,35 +305,58 @@ fn name_at(b: &[u8]) -> String {
 }
 
 fn put_name(b: &mut [u8], name: &str) {
-    let n = name.len().min(b.len() - 1);
+    let n = name.len().min(b.len().saturating_sub(1));
     b[..n].copy_from_slice(&name.as_bytes()[..n]);
+}
+
+/// A table's name as the `name[XT_TABLE_MAXNAMELEN]` field of a request.
+fn table_field(name: &str) -> [u8; XT_TABLE_MAXNAMELEN] {
+    let mut b = [0u8; XT_TABLE_MAXNAMELEN];
+    put_name(&mut b, name);
+    b
+}
+
+/// The extension name of a match or target record (empty for a standard target, and for
+/// bytes too short to be a record).
+fn record_name(r: &[u8]) -> String {
+    from_bytes::<XtRecord>(r)
+        .map(|h| name_at(&h.name))
+        .unwrap_or_default()
+}
+
+/// The chain an ERROR target names (a user chain's head), or `None` for any other target.
+fn error_name(e: &Entry) -> Option<String> {
+    match &e.target {
+        Target::Ext(t) if record_name(t) == "ERROR" => {
+            Some(t.get(XT_HEADER..).map(name_at).unwrap_or_default())
+        }
+        _ => None,
+    }
 }
 
 /// A match or target record: header (size, name, revision) and data, padded.
 pub fn record(name: &str, revision: u8, data: &[u8]) -> Vec<u8> {
     let size = align(XT_HEADER + data.len());
-    let mut v = vec![0u8; size];
-    v[..2].copy_from_slice(&(size as u16).to_ne_bytes());
-    put_name(&mut v[2..2 + XT_EXTENSION_MAXNAMELEN], name);
-    v[XT_HEADER - 1] = revision;
-    v[XT_HEADER..XT_HEADER + data.len()].copy_from_slice(data);
+    let mut h = XtRecord {
+        size: size as u16,
+        name: [0; XT_EXTENSION_MAXNAMELEN],
+        revision,
+    };
+    put_name(&mut h.name, name);
+    let mut v = as_bytes(&h).to_vec();
+    v.extend_from_slice(data);
+    v.resize(size, 0);
     v
 }
 
 /// The records of a matches blob: (name, revision, data).
 pub fn records(mut b: &[u8]) -> impl Iterator<Item = (String, u8, &[u8])> {
     std::iter::from_fn(move || {
-        if b.len() < XT_HEADER {
-            return None;
-        }
-        let size = (u16_at(b, 0) as usize).clamp(XT_HEADER, b.len());
+        let h = from_bytes::<XtRecord>(b)?;
+        let size = (h.size as usize).clamp(XT_HEADER, b.len());
         let (r, rest) = b.split_at(size);
         b = rest;
-        Some((
-            name_at(&r[2..XT_HEADER - 1]),
-            r[XT_HEADER - 1],
-            &r[XT_HEADER..],
-        ))
+        Some((name_at(&h.name), h.revision, &r[XT_HEADER..]))
     })
 }
 
@@ -248,7 +426,7 @@ impl Entry {
             Target::Verdict(v) => format!("verdict {v}"),
             Target::Jump(c) => c.clone(),
             Target::Fallthrough => "(none)".into(),
-            Target::Ext(b) => name_at(&b[2..XT_HEADER - 1]),
+            Target::Ext(b) => record_name(b),
         }
     }
 }
@@ -362,26 +540,25 @@ impl Table {
             object: format!("table {name}"),
             ..Error::malformed(abi.opt("IPT_SO_GET_ENTRIES"), why)
         };
-        let (entry_len, at) = (abi.entry_len(), abi.offsets_at());
-        let counters = abi.counters_at();
+        let entry_len = abi.entry_len();
         // First pass: entries with their offsets, targets still raw.
         let mut raw: Vec<(usize, usize, Entry, Option<i32>)> = Vec::new();
         let mut off = 0;
         while off < blob.len() {
-            if blob.len() - off < entry_len {
-                return Err(bad(format!("entry at {off} is cut short")));
-            }
             let e = &blob[off..];
-            let (t_off, next) = (u16_at(e, at) as usize, u16_at(e, at + 2) as usize);
+            let Some((t_off, next, counters)) = abi.head(e) else {
+                return Err(bad(format!("entry at {off} is cut short")));
+            };
             if t_off < entry_len || next < t_off + XT_HEADER || next > e.len() || next % 8 != 0 {
                 return Err(bad(format!(
                     "entry at {off} has bad offsets {t_off}/{next}"
                 )));
             }
             let t = &e[t_off..next];
-            let tname = name_at(&t[2..XT_HEADER - 1]);
-            let standard = tname.is_empty() && t.len() >= XT_HEADER + 4;
-            let verdict = standard.then(|| u32_at(t, XT_HEADER) as i32);
+            let verdict = match (record_name(t).is_empty(), t.get(XT_HEADER..XT_HEADER + 4)) {
+                (true, Some(v)) => v.try_into().ok().map(i32::from_ne_bytes),
+                _ => None,
+            };
             raw.push((
                 off,
                 off + next,
@@ -389,7 +566,7 @@ impl Table {
                     ip: e[..abi.ip_len()].to_vec(),
                     matches: e[entry_len..t_off].to_vec(),
                     target: Target::Ext(t.to_vec()),
-                    counters: [u64_at(e, counters), u64_at(e, counters + 8)],
+                    counters,
                     origin: Some(raw.len()),
                 },
                 verdict,
@@ -404,15 +581,14 @@ impl Table {
                 info.num_entries
             )));
         }
-        let is_error = |e: &Entry| matches!(&e.target, Target::Ext(t) if name_at(&t[2..XT_HEADER - 1]) == "ERROR");
         // Where each user chain's rules start: the entry after its ERROR head.
         let mut starts: Vec<(usize, String)> = Vec::new();
         let mut heads: Vec<usize> = Vec::new();
         for (i, (off, _, e, _)) in raw.iter().enumerate() {
-            if is_error(e) {
+            if let Some(name) = error_name(e) {
                 heads.push(*off);
-                if let (Target::Ext(t), Some(body)) = (&e.target, raw.get(i + 1)) {
-                    starts.push((body.0, name_at(&t[XT_HEADER..])));
+                if let Some(body) = raw.get(i + 1) {
+                    starts.push((body.0, name));
                 }
             }
         }
@@ -437,7 +613,7 @@ impl Table {
                     }
                 };
             }
-            if is_error(&e) {
+            if let Some(name) = error_name(&e) {
                 if let Some(c) = open.take() {
                     return Err(bad(format!("chain {} has no end", c.name)));
                 }
@@ -445,11 +621,8 @@ impl Table {
                     end = Some(e);
                     break;
                 }
-                let Target::Ext(t) = &e.target else {
-                    unreachable!()
-                };
                 open = Some(Chain {
-                    name: name_at(&t[XT_HEADER..]),
+                    name,
                     hook: None,
                     head: Some(e),
                     rules: Vec::new(),
@@ -457,18 +630,20 @@ impl Table {
                 });
                 continue;
             }
-            if open.is_none() {
-                let h =
-                    hook_at(off).ok_or_else(|| bad(format!("entry at {off} is in no chain")))?;
-                open = Some(Chain {
-                    name: HOOKS[h].to_string(),
-                    hook: Some(h),
-                    head: None,
-                    rules: Vec::new(),
-                    tail: Entry::verdict(XT_RETURN),
-                });
-            }
-            let c = open.as_mut().unwrap();
+            let mut c = match open.take() {
+                Some(c) => c,
+                None => {
+                    let h = hook_at(off)
+                        .ok_or_else(|| bad(format!("entry at {off} is in no chain")))?;
+                    Chain {
+                        name: HOOKS[h].to_string(),
+                        hook: Some(h),
+                        head: None,
+                        rules: Vec::new(),
+                        tail: Entry::verdict(XT_RETURN),
+                    }
+                }
+            };
             // A built-in chain ends at its underflow; a user chain at the entry before the
             // next ERROR head.
             let last = match c.hook {
@@ -477,9 +652,10 @@ impl Table {
             };
             if last {
                 c.tail = e;
-                chains.push(open.take().unwrap());
+                chains.push(c);
             } else {
                 c.rules.push(e);
+                open = Some(c);
             }
         }
         let end = end.ok_or_else(|| bad("no closing ERROR entry".into()))?;
@@ -515,18 +691,24 @@ impl Table {
                 return Ok(false);
             }
         }
-        let (ip, at, entry) = (
-            self.abi.ip_len(),
-            self.abi.offsets_at(),
-            self.abi.entry_len(),
-        );
+        let (abi, ip, entry) = (self.abi, self.abi.ip_len(), self.abi.entry_len());
         let mut off = 0;
         while off < blob.len() {
-            let next = u16_at(&blob[off..], at + 2) as usize;
-            let (a, b) = (&blob[off..off + next], &again[off..off + next]);
+            let (Some(ha), Some(hb)) = (abi.head(&blob[off..]), abi.head(&again[off..])) else {
+                return Ok(false);
+            };
+            let next = ha.1;
+            let (Some(a), Some(b)) = (blob.get(off..off + next), again.get(off..off + next)) else {
+                return Ok(false);
+            };
             // ipt_ip (ip6t_ip6), then target_offset and next_offset; then the matches and the
             // target.
-            if a[..ip] != b[..ip] || a[at..at + 4] != b[at..at + 4] || a[entry..] != b[entry..] {
+            if next < entry
+                || a[..ip] != b[..ip]
+                || ha.0 != hb.0
+                || next != hb.1
+                || a[entry..] != b[entry..]
+            {
                 return Ok(false);
             }
             off += next;
@@ -566,14 +748,15 @@ impl Table {
 
     fn put(&self, blob: &mut Vec<u8>, e: &Entry, starts: &[(&str, usize)]) -> Result<()> {
         let at = blob.len();
-        let (entry_len, offs) = (self.abi.entry_len(), at + self.abi.offsets_at());
-        let t_off = entry_len + e.matches.len();
+        let t_off = self.abi.entry_len() + e.matches.len();
         let next = t_off + e.target.size();
-        blob.extend_from_slice(&e.ip[..e.ip.len().min(self.abi.ip_len())]);
-        blob.resize(at + entry_len, 0);
-        blob[offs..offs + 2].copy_from_slice(&(t_off as u16).to_ne_bytes());
-        blob[offs + 2..offs + 4].copy_from_slice(&(next as u16).to_ne_bytes());
-        // nfcache, comefrom and the counters are the kernel's to set.
+        let (Ok(t16), Ok(n16)) = (u16::try_from(t_off), u16::try_from(next)) else {
+            return Err(Error::invalid(
+                format!("table {}", self.name),
+                format!("an entry of {next} bytes (an xtables entry has at most 65535)"),
+            ));
+        };
+        blob.extend_from_slice(&self.abi.head_bytes(&e.ip, t16, n16));
         blob.extend_from_slice(&e.matches);
         let verdict = match &e.target {
             Target::Ext(t) => {
@@ -652,28 +835,20 @@ pub struct Lock {
 
 impl Xtables {
     pub fn open(trace: Trace, abi: Abi) -> Result<Xtables> {
+        use rustix::net::{ipproto, socket_with, AddressFamily, SocketFlags, SocketType};
         let (family, name) = match abi {
-            Abi::V4 => (libc::AF_INET, "socket(AF_INET, SOCK_RAW)"),
-            Abi::V6 => (libc::AF_INET6, "socket(AF_INET6, SOCK_RAW)"),
+            Abi::V4 => (AddressFamily::INET, "socket(AF_INET, SOCK_RAW)"),
+            Abi::V6 => (AddressFamily::INET6, "socket(AF_INET6, SOCK_RAW)"),
         };
-        // SAFETY: plain syscall; the result is checked before it is wrapped.
-        let fd = unsafe {
-            libc::socket(
-                family,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::IPPROTO_RAW,
-            )
-        };
-        if fd < 0 {
-            // A raw socket is CAP_NET_RAW's, not the network's CAP_NET_ADMIN.
-            return Err(Error::last_os(name, "").needing(Cap::NetRaw));
-        }
-        // SAFETY: fd is fresh and owned by nothing else.
-        Ok(Xtables {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-            abi,
-            trace,
-        })
+        let fd = socket_with(
+            family,
+            SocketType::RAW,
+            SocketFlags::CLOEXEC,
+            Some(ipproto::RAW),
+        )
+        // A raw socket is CAP_NET_RAW's, not the network's CAP_NET_ADMIN.
+        .map_err(|e| Error::os(name, "", e).needing(Cap::NetRaw))?;
+        Ok(Xtables { fd, abi, trace })
     }
 
     /// The tables this namespace has instantiated (`/proc/net/ip_tables_names`, or
@@ -708,30 +883,23 @@ impl Xtables {
     pub fn lock(&self, waiting: &dyn Fn(&str)) -> Result<Lock> {
         let path =
             std::env::var("XTABLES_LOCKFILE").unwrap_or_else(|_| "/run/xtables.lock".to_string());
-        let c = std::ffi::CString::new(path.clone())
-            .map_err(|_| Error::invalid(path.clone(), "a NUL in XTABLES_LOCKFILE"))?;
-        // SAFETY: c is a valid C string for the call.
-        let fd = unsafe {
-            libc::open(
-                c.as_ptr(),
-                libc::O_RDONLY | libc::O_CREAT | libc::O_CLOEXEC,
-                0o600,
-            )
-        };
-        if fd < 0 {
-            // Root's lock file, in root's /run.
-            return Err(Error::last_os("open", path).needing(Cap::DacOverride));
+        use rustix::fs::{flock, open, FlockOperation, Mode, OFlags};
+        if path.contains('\0') {
+            return Err(Error::invalid(path, "a NUL in XTABLES_LOCKFILE"));
         }
-        // SAFETY: fd is fresh.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = open(
+            path.as_str(),
+            OFlags::RDONLY | OFlags::CREATE | OFlags::CLOEXEC,
+            Mode::from(0o600),
+        )
+        // Root's lock file, in root's /run.
+        .map_err(|e| Error::os("open", path.clone(), e).needing(Cap::DacOverride))?;
         self.trace
             .request(Access::Read, format_args!("flock {path} LOCK_EX"));
         let mut waited = 0u32;
-        // SAFETY: flock on a descriptor we own.
-        while unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            let errno = last_errno();
-            if errno != libc::EWOULDBLOCK && errno != libc::EINTR {
-                return Err(Error::errno("flock", path, errno).needing(Cap::DacOverride));
+        while let Err(e) = flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            if e != rustix::io::Errno::WOULDBLOCK && e != rustix::io::Errno::INTR {
+                return Err(Error::os("flock", path, e).needing(Cap::DacOverride));
             }
             if waited == 100 {
                 waiting(&format!(
@@ -818,16 +986,25 @@ impl Xtables {
     }
 
     fn info(&self, table: &str) -> Result<Info> {
-        let mut b = [0u8; IPT_GETINFO];
-        put_name(&mut b[..XT_TABLE_MAXNAMELEN], table);
+        let mut b = as_bytes(&IptGetinfo {
+            name: table_field(table),
+            valid_hooks: 0,
+            hook_entry: [0; 5],
+            underflow: [0; 5],
+            num_entries: 0,
+            size: 0,
+        })
+        .to_vec();
         self.getsockopt((IPT_SO_GET_INFO, "IPT_SO_GET_INFO"), &mut b, table)?;
-        let arr = |at: usize| std::array::from_fn(|i| u32_at(&b, at + 4 * i));
+        let g = from_bytes::<IptGetinfo>(&b).ok_or_else(|| {
+            Error::malformed(self.abi.opt("IPT_SO_GET_INFO"), "the answer is cut short")
+        })?;
         let info = Info {
-            valid_hooks: u32_at(&b, 32),
-            hook_entry: arr(36),
-            underflow: arr(56),
-            num_entries: u32_at(&b, 76),
-            size: u32_at(&b, 80),
+            valid_hooks: g.valid_hooks,
+            hook_entry: g.hook_entry,
+            underflow: g.underflow,
+            num_entries: g.num_entries,
+            size: g.size,
         };
         self.trace.outcome(
             Access::Read,
@@ -848,12 +1025,17 @@ impl Xtables {
             ));
         }
         let info = self.info(table)?;
-        let mut b = vec![0u8; IPT_GET_ENTRIES + info.size as usize];
-        put_name(&mut b[..XT_TABLE_MAXNAMELEN], table);
-        b[32..36].copy_from_slice(&info.size.to_ne_bytes());
+        let head = size_of::<IptGetEntries>();
+        let mut b = as_bytes(&IptGetEntries {
+            name: table_field(table),
+            size: info.size,
+            _pad: 0,
+        })
+        .to_vec();
+        b.resize(head + info.size as usize, 0);
         // A writer between the two calls changes the size: the kernel says EAGAIN.
         self.getsockopt((IPT_SO_GET_ENTRIES, "IPT_SO_GET_ENTRIES"), &mut b, table)?;
-        let t = Table::parse(table, self.abi, &info, &b[IPT_GET_ENTRIES..])?;
+        let t = Table::parse(table, self.abi, &info, &b[head..])?;
         self.trace
             .outcome(Access::Read, Ok(format_args!("{} chains", t.chains.len())));
         if self.trace.shows(Access::Read) {
@@ -869,17 +1051,18 @@ impl Xtables {
         let (blob, hook_entry, underflow) = t.serialize()?;
         let entries = t.entries();
         let mut old = vec![[0u64; 2]; t.read_entries as usize];
-        let mut b = vec![0u8; IPT_REPLACE];
-        put_name(&mut b[..XT_TABLE_MAXNAMELEN], &t.name);
-        b[32..36].copy_from_slice(&t.valid_hooks.to_ne_bytes());
-        b[36..40].copy_from_slice(&(entries as u32).to_ne_bytes());
-        b[40..44].copy_from_slice(&(blob.len() as u32).to_ne_bytes());
-        for h in 0..5 {
-            b[44 + 4 * h..48 + 4 * h].copy_from_slice(&hook_entry[h].to_ne_bytes());
-            b[64 + 4 * h..68 + 4 * h].copy_from_slice(&underflow[h].to_ne_bytes());
-        }
-        b[84..88].copy_from_slice(&t.read_entries.to_ne_bytes());
-        b[88..96].copy_from_slice(&(old.as_mut_ptr() as u64).to_ne_bytes());
+        let mut b = as_bytes(&IptReplace {
+            name: table_field(&t.name),
+            valid_hooks: t.valid_hooks,
+            num_entries: entries as u32,
+            size: blob.len() as u32,
+            hook_entry,
+            underflow,
+            num_counters: t.read_entries,
+            // Where the kernel writes the counters it held; `old` outlives the call.
+            counters: old.as_mut_ptr() as u64,
+        })
+        .to_vec();
         b.extend_from_slice(&blob);
         let shown = if self.trace.shows(Access::Write) {
             format!(
@@ -898,9 +1081,12 @@ impl Xtables {
             &t.name,
             &shown,
         )?;
-        let mut c = vec![0u8; XT_COUNTERS_INFO];
-        put_name(&mut c[..XT_TABLE_MAXNAMELEN], &t.name);
-        c[32..36].copy_from_slice(&(entries as u32).to_ne_bytes());
+        let mut c = as_bytes(&XtCountersInfo {
+            name: table_field(&t.name),
+            num_counters: entries as u32,
+            _pad: 0,
+        })
+        .to_vec();
         for e in t.all_entries() {
             let v = e.origin.and_then(|o| old.get(o)).unwrap_or(&e.counters);
             c.extend_from_slice(&v[0].to_ne_bytes());
@@ -975,12 +1161,15 @@ mod tests {
         assert!(Table::parse("filter", Abi::V4, &info, &k).is_ok());
         // Padding that is not zero in INPUT's policy (a standard target, 40 bytes at 112).
         let mut p = blob.clone();
-        p[IPT_ENTRY + XT_HEADER + 4] = 1;
+        p[size_of::<IptEntry>() + XT_HEADER + 4] = 1;
         let e = Table::parse("filter", Abi::V4, &info, &p).unwrap_err();
         assert!(e.reason().contains("cannot be written back"), "{e}");
         // A standard target 8 bytes longer than its struct, the rest of the table moved on.
+        const IPT_ENTRY: usize = size_of::<IptEntry>();
         let mut l = blob[..IPT_ENTRY].to_vec();
-        l[90..92].copy_from_slice(&((IPT_ENTRY + STANDARD_TARGET + 8) as u16).to_ne_bytes());
+        let next = offset_of!(IptEntry, next_offset);
+        l[next..next + 2]
+            .copy_from_slice(&((IPT_ENTRY + STANDARD_TARGET + 8) as u16).to_ne_bytes());
         let mut t = blob[IPT_ENTRY..IPT_ENTRY + STANDARD_TARGET].to_vec();
         t[..2].copy_from_slice(&((STANDARD_TARGET + 8) as u16).to_ne_bytes());
         l.extend_from_slice(&t);
@@ -994,7 +1183,7 @@ mod tests {
         moved.size += 8;
         // The jump in FORWARD points 8 bytes further too.
         let j = (info.hook_entry[2] + 8) as usize + IPT_ENTRY + XT_HEADER;
-        let v = u32_at(&l, j) + 8;
+        let v = u32::from_ne_bytes(l[j..j + 4].try_into().unwrap()) + 8;
         l[j..j + 4].copy_from_slice(&v.to_ne_bytes());
         let e = Table::parse("filter", Abi::V4, &moved, &l).unwrap_err();
         assert!(e.reason().contains("cannot be written back"), "{e}");
