@@ -25,7 +25,7 @@ use super::spec::{tag, untag, BASE_TAG};
 use super::{Action, Family, Lowered, Out, Place, Rule};
 use crate::error::{Error, Result};
 use crate::trace::Trace;
-use crate::xtables::rule::{self as xr, IptIp};
+use crate::xtables::rule::{self as xr, IpMatch};
 use crate::xtables::{Abi, Entry, Table, Target, Xtables, VERDICT_DROP};
 
 pub const PUBLISH: &str = "NATCTL";
@@ -75,7 +75,7 @@ pub fn encode(l: &Lowered, f: Family, comment: &str) -> Result<Entry> {
         Out::Is(i) => Some((i.as_str(), false)),
         Out::IsNot(i) => Some((i.as_str(), true)),
     };
-    let ip = IptIp {
+    let ip = IpMatch {
         abi: abi(f),
         src: l.src.map(|s| (s.addr, s.prefix)),
         dst: l.dst.map(|d| (d, f.bits())),
@@ -337,13 +337,13 @@ fn setup(t: &mut Table) -> Result<()> {
             // ::1 is never routed off the host (no route_localnet for IPv6): a DNAT of it could
             // not leave, so IPv6's OUTPUT leaves it alone and its clients are refused at once.
             let ip = if abi == Abi::V6 && builtin == "OUTPUT" {
-                IptIp {
+                IpMatch {
                     dst: Some((std::net::Ipv6Addr::LOCALHOST.into(), 128)),
                     not_dst: true,
-                    ..IptIp::any(abi)
+                    ..IpMatch::any(abi)
                 }
             } else {
-                IptIp::any(abi)
+                IpMatch::any(abi)
             };
             let e = xr::entry(&ip, m, Target::Jump(chain.to_string()));
             if first {

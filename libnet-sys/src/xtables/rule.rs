@@ -3,8 +3,10 @@
 //! `iptables-legacy-save` and `ip6tables-legacy-save` print them back as `-p tcp -m tcp
 //! --dport 8080`, `-j DNAT --to-destination 10.88.0.2:80`.
 
-use super::{record, Abi, Entry, Target};
+use super::{record, Abi, Entry, Ip6tIp6, Target};
 use crate::error::{Error, Result};
+use crate::ifname::IFNAMSIZ;
+use crate::netlink::msg::as_bytes;
 use crate::netlink::nft::expr::{NF_NAT_RANGE_MAP_IPS, NF_NAT_RANGE_PROTO_SPECIFIED};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -17,10 +19,10 @@ const IP6T_F_PROTO: u8 = 0x01;
 /// `linux/netfilter/xt_comment.h`: XT_MAX_COMMENT_LEN, the terminating NUL included.
 pub const XT_MAX_COMMENT_LEN: usize = 256;
 
-/// The `struct ipt_ip` (`struct ip6t_ip6`) part of a rule: addresses with prefix lengths,
+/// What a rule matches in its `struct ipt_ip` (`struct ip6t_ip6`): addresses with prefix lengths,
 /// interfaces (the out one possibly negated, Docker's `! -o docker0`), protocol. The addresses
 /// are of the ABI's family.
-pub struct IptIp<'a> {
+pub struct IpMatch<'a> {
     pub abi: Abi,
     pub src: Option<(IpAddr, u8)>,
     pub dst: Option<(IpAddr, u8)>,
@@ -31,10 +33,10 @@ pub struct IptIp<'a> {
     pub proto: u8,
 }
 
-impl IptIp<'_> {
+impl IpMatch<'_> {
     /// Nothing matched, in `abi`.
-    pub fn any(abi: Abi) -> IptIp<'static> {
-        IptIp {
+    pub fn any(abi: Abi) -> IpMatch<'static> {
+        IpMatch {
             abi,
             src: None,
             dst: None,
@@ -60,44 +62,71 @@ fn addr_mask(a: IpAddr, prefix: u8) -> (Vec<u8>, Vec<u8>) {
     }
 }
 
-impl IptIp<'_> {
+/// `v` in a fixed-size field, zero-padded (or cut to the field).
+fn field<const N: usize>(v: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    let n = v.len().min(N);
+    a[..n].copy_from_slice(&v[..n]);
+    a
+}
+
+/// An interface name and its mask: the match is on the name and its NUL, so the mask covers
+/// strlen + 1 bytes.
+fn iface(name: Option<&str>) -> ([u8; IFNAMSIZ], [u8; IFNAMSIZ]) {
+    let name = name.unwrap_or_default();
+    let mut mask = [0u8; IFNAMSIZ];
+    if !name.is_empty() {
+        mask[..(name.len() + 1).min(IFNAMSIZ)].fill(0xff);
+    }
+    (field(name.as_bytes()), mask)
+}
+
+impl IpMatch<'_> {
+    /// The `struct ipt_ip` (`struct ip6t_ip6`) bytes of the match.
     pub fn bytes(&self) -> Vec<u8> {
-        let mut b = vec![0u8; self.abi.ip_len()];
-        // ipt_ip: src, dst, smsk, dmsk (4 bytes each), then the interfaces at 16; ip6t_ip6: 16
-        // bytes each, interfaces at 64; then proto, (IPv6: tos), flags, invflags.
-        let (alen, ifaces, proto, invflags) = match self.abi {
-            Abi::V4 => (4, 16, 80, 83),
-            Abi::V6 => (16, 64, 128, 132),
-        };
-        for (i, field) in [self.src, self.dst].into_iter().enumerate() {
-            if let Some((a, p)) = field {
-                let (a, m) = addr_mask(a, p);
-                b[i * alen..(i + 1) * alen].copy_from_slice(&a[..alen]);
-                b[(i + 2) * alen..(i + 3) * alen].copy_from_slice(&m[..alen]);
-            }
-        }
-        // An interface matches on its name and NUL: the mask covers strlen + 1 bytes.
-        let iface = |b: &mut [u8], at: usize, name: &str| {
-            b[at..at + name.len()].copy_from_slice(name.as_bytes());
-            b[at + 32..at + 33 + name.len()].fill(0xff);
-        };
-        if let Some(i) = self.iniface {
-            iface(&mut b, ifaces, i);
-        }
-        if let Some((o, negated)) = self.outiface {
-            iface(&mut b, ifaces + 16, o);
-            if negated {
-                b[invflags] |= IPT_INV_VIA_OUT;
-            }
+        let am = |f: Option<(IpAddr, u8)>| f.map(|(a, p)| addr_mask(a, p)).unwrap_or_default();
+        let ((src, smsk), (dst, dmsk)) = (am(self.src), am(self.dst));
+        let (iniface, iniface_mask) = iface(self.iniface);
+        let (outiface, outiface_mask) = iface(self.outiface.map(|(o, _)| o));
+        let mut invflags = 0;
+        if self.outiface.is_some_and(|(_, negated)| negated) {
+            invflags |= IPT_INV_VIA_OUT;
         }
         if self.not_dst {
-            b[invflags] |= IPT_INV_DSTIP;
+            invflags |= IPT_INV_DSTIP;
         }
-        b[proto..proto + 2].copy_from_slice(&(self.proto as u16).to_ne_bytes());
-        if self.abi == Abi::V6 && self.proto != 0 {
-            b[131] |= IP6T_F_PROTO;
+        match self.abi {
+            Abi::V4 => as_bytes(&super::IptIp {
+                src: field(&src),
+                dst: field(&dst),
+                smsk: field(&smsk),
+                dmsk: field(&dmsk),
+                iniface,
+                outiface,
+                iniface_mask,
+                outiface_mask,
+                proto: self.proto.into(),
+                flags: 0,
+                invflags,
+            })
+            .to_vec(),
+            Abi::V6 => as_bytes(&Ip6tIp6 {
+                src: field(&src),
+                dst: field(&dst),
+                smsk: field(&smsk),
+                dmsk: field(&dmsk),
+                iniface,
+                outiface,
+                iniface_mask,
+                outiface_mask,
+                proto: self.proto.into(),
+                tos: 0,
+                flags: if self.proto != 0 { IP6T_F_PROTO } else { 0 },
+                invflags,
+                _pad: [0; 3],
+            })
+            .to_vec(),
         }
-        b
     }
 }
 
@@ -190,7 +219,7 @@ pub fn dnat(addr: IpAddr, port: u16) -> Target {
 }
 
 /// A new entry (no counters, no place in any table read).
-pub fn entry(ip: &IptIp, matches: Vec<u8>, target: Target) -> Entry {
+pub fn entry(ip: &IpMatch, matches: Vec<u8>, target: Target) -> Entry {
     Entry {
         ip: ip.bytes(),
         matches,
@@ -226,18 +255,18 @@ mod tests {
 
     #[test]
     fn interface_mask_covers_the_nul() {
-        let b = IptIp {
+        let b = IpMatch {
             outiface: Some(("br0", true)),
-            ..IptIp::any(Abi::V4)
+            ..IpMatch::any(Abi::V4)
         }
         .bytes();
         assert_eq!(&b[32..36], b"br0\0");
         assert_eq!(&b[64..69], &[0xff, 0xff, 0xff, 0xff, 0]);
         assert_eq!(b[83], IPT_INV_VIA_OUT);
-        let b = IptIp {
+        let b = IpMatch {
             outiface: Some(("br0", true)),
             proto: 6,
-            ..IptIp::any(Abi::V6)
+            ..IpMatch::any(Abi::V6)
         }
         .bytes();
         assert_eq!(b.len(), 136);
