@@ -9,6 +9,7 @@ use crate::cli::{self, Failure, Json, EXIT_FAIL, EXIT_OK, EXIT_USAGE};
 use libnet_sys::bridge::ops::{Bridges, Via};
 use libnet_sys::bridge::{port_state_name, Bridge, BridgeSetting, Detail, FdbEntry, PortSetting};
 use libnet_sys::error::strerror;
+use libnet_sys::ifname::mac;
 use libnet_sys::Error;
 use std::io::Write;
 
@@ -301,13 +302,6 @@ fn check_range(
 /// Centiseconds as bridge-utils prints a timer: `%4i.%.2i`.
 fn fmt_cs(cs: u64) -> String {
     format!("{:4}.{:02}", cs / 100, cs % 100)
-}
-
-fn mac(m: &[u8; 6]) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    )
 }
 
 impl cli::Program for Ctx<'_> {

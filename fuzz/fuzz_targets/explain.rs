@@ -3,9 +3,9 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use libnet_sys::netlink::decode::describe;
-use libnet_sys::netlink::{nft::NETLINK_NETFILTER, NETLINK_ROUTE};
+use libnet_sys::netlink::{nfnetlink::NETFILTER, rtnl::ROUTE};
 
 fuzz_target!(|data: &[u8]| {
-    let _ = describe(NETLINK_ROUTE, data);
-    let _ = describe(NETLINK_NETFILTER, data);
+    let _ = describe(&ROUTE, data);
+    let _ = describe(&NETFILTER, data);
 });

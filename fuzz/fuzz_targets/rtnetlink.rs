@@ -4,7 +4,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use libnet_sys::netlink::rtnl::{self, addr, link, neigh, nsid, route};
-use libnet_sys::netlink::{messages, socket, MsgRef};
+use libnet_sys::netlink::{ack, messages, MsgRef};
 
 fuzz_target!(|data: &[u8]| {
     for m in messages(data).flatten() {
@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = route::parse_route(&as_ty(rtnl::RTM_NEWROUTE));
         let _ = nsid::parse_nsid(&as_ty(rtnl::RTM_NEWNSID));
         let _ = neigh::parse_neigh(&as_ty(rtnl::RTM_NEWNEIGH));
-        let _ = socket::parse_error(&m);
+        let _ = ack::parse_error(&m);
     }
 });

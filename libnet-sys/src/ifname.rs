@@ -151,8 +151,17 @@ impl Mac {
 
 impl fmt::Display for Mac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::netlink::decode::mac(&self.0))
+        f.write_str(&mac(&self.0))
     }
+}
+
+/// A link-layer address of any length as text, `0a:6f:ba:97:54:6d`: the one formatter of MAC
+/// addresses (a bridge id's is [`crate::bridge::BridgeId`]'s `Display`).
+pub fn mac(m: &[u8]) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::ioctl::CtlSocket;
 use crate::netlink::rtnl::link::{Link, LinkAttr};
 use crate::netlink::rtnl::neigh::{self, NeighOp, Neighbour};
 use crate::netlink::rtnl::{self, link};
-use crate::netlink::{Msg, NlSocket, NETLINK_ROUTE};
+use crate::netlink::{Msg, NlSocket};
 use crate::netns::{self, NsTarget};
 use crate::trace::{Access, Trace};
 use std::collections::HashMap;
@@ -58,7 +58,7 @@ impl Kernel {
 
     pub fn nl(&mut self) -> Result<&mut NlSocket> {
         if self.nl.is_none() {
-            self.nl = Some(NlSocket::open(NETLINK_ROUTE, self.trace)?);
+            self.nl = Some(NlSocket::open(&crate::netlink::rtnl::ROUTE, self.trace)?);
         }
         Ok(self.nl.as_mut().expect("just opened"))
     }

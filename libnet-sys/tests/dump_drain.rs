@@ -51,7 +51,7 @@ fn a_dump_that_fails_half_way_leaves_nothing_queued() {
 }
 
 fn inside() {
-    let mut nl = NlSocket::open(NETLINK_ROUTE, Trace::quiet("test")).unwrap();
+    let mut nl = NlSocket::open(&libnet_sys::netlink::rtnl::ROUTE, Trace::quiet("test")).unwrap();
     let lo = IfName::new("lo").unwrap();
     nl.request(set_flags_named(&lo, IFF_UP, IFF_UP), "lo")
         .unwrap();

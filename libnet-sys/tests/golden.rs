@@ -19,6 +19,7 @@ use libnet_sys::bridge::BridgeId;
 use libnet_sys::error::Cause;
 use libnet_sys::ifname::IfName;
 use libnet_sys::ioctl::bridge::FdbEntryRaw;
+use libnet_sys::netlink::ack::parse_error;
 use libnet_sys::netlink::attr::{attrs, messages, Attr, MsgRef};
 use libnet_sys::netlink::decode::describe;
 use libnet_sys::netlink::msg::Msg;
@@ -34,7 +35,6 @@ use libnet_sys::netlink::rtnl::neigh::{
 };
 use libnet_sys::netlink::rtnl::nsid;
 use libnet_sys::netlink::rtnl::*;
-use libnet_sys::netlink::socket::parse_error;
 use libnet_sys::netlink::*;
 use libnet_sys::sysfs::parse_num;
 use std::net::IpAddr;
@@ -460,7 +460,7 @@ fn golden_vxlan() {
     );
     // The request reads back through the one declaration of IFLA_VXLAN_*.
     let m = fx.msg();
-    let text = describe(NETLINK_ROUTE, &fx.bytes);
+    let text = describe(&ROUTE, &fx.bytes);
     for want in [
         "    IFLA_VXLAN_LINK 6",
         "    IFLA_VXLAN_PROXY 1",
@@ -577,7 +577,7 @@ fn golden_fdb() {
     // What we send reads back as it was meant, and --explain names the flags.
     let fx = fixture("fdb_add_port_vni");
     assert_eq!(parse_neigh(&fx.msg()).unwrap(), n);
-    let text = describe(NETLINK_ROUTE, &fx.bytes);
+    let text = describe(&ROUTE, &fx.bytes);
     assert_eq!(
         text.lines().collect::<Vec<_>>(),
         [
@@ -1300,7 +1300,7 @@ fn empty_payloads_are_errors() {
     // Empty input everywhere else: nothing, quietly.
     assert!(messages(&[]).next().is_none());
     assert!(attrs(&[]).next().is_none());
-    assert_eq!(describe(NETLINK_ROUTE, &[]), "");
+    assert_eq!(describe(&ROUTE, &[]), "");
 }
 
 #[test]
@@ -1371,7 +1371,7 @@ fn exercise(bytes: &[u8]) {
         walk(m.payload.get(16..).unwrap_or(&[]), 0);
     }
     walk(bytes, 0);
-    let _ = describe(NETLINK_ROUTE, bytes);
+    let _ = describe(&ROUTE, bytes);
 }
 
 fn no_panic(what: &str, bytes: &[u8]) {
@@ -1466,7 +1466,7 @@ fn fuzz_random_mutations_never_panic() {
 /// describe()'s lines after the family header line.
 fn described(name: &str) -> Vec<String> {
     let fx = fixture(name);
-    let text = describe(NETLINK_ROUTE, &fx.bytes);
+    let text = describe(&ROUTE, &fx.bytes);
     let mut lines = text.lines();
     let header = lines.next().expect("a header line");
     assert!(header.starts_with("ifinfomsg{"), "{name}: {header}");
@@ -1498,7 +1498,7 @@ fn describe_br_forward_delay() {
             "    IFLA_BR_FORWARD_DELAY 500",
         ]
     );
-    let header = describe(NETLINK_ROUTE, &fixture("br_forward_delay").bytes);
+    let header = describe(&ROUTE, &fixture("br_forward_delay").bytes);
     assert!(
         header.starts_with("ifinfomsg{family=AF_UNSPEC, type=0, index=2, "),
         "{header}"
@@ -1526,11 +1526,11 @@ fn describe_reads_every_fixture_without_complaint() {
         "reply_addr_v6",
     ];
     for n in REQUESTS.iter().chain(&links).chain(NOT_COVERED) {
-        let text = describe(NETLINK_ROUTE, &fixture(n).bytes);
+        let text = describe(&ROUTE, &fixture(n).bytes);
         assert!(!text.contains("malformed"), "{n}:\n{text}");
     }
     // Named values in the kernel's bridge reply.
-    let text = describe(NETLINK_ROUTE, &fixture("reply_link_bridge").bytes);
+    let text = describe(&ROUTE, &fixture("reply_link_bridge").bytes);
     for want in [
         "IFLA_IFNAME \"br0\"",
         "IFLA_ADDRESS 16:de:29:a5:2f:f0",

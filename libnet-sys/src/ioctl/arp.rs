@@ -112,7 +112,7 @@ impl CtlSocket {
             } else {
                 "0"
             },
-            crate::netlink::decode::mac(&mac),
+            crate::ifname::mac(&mac),
             flag_names(r.arp_flags),
         );
         let object = format!("{addr} dev {dev}");

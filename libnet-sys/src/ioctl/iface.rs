@@ -189,7 +189,7 @@ impl CtlSocket {
             name,
             format_args!(
                 ", ifr_hwaddr={{sa_family={ty}, {}}}",
-                crate::netlink::decode::mac(&mac)
+                crate::ifname::mac(&mac)
             ),
         )
     }

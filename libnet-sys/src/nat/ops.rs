@@ -9,7 +9,8 @@ use super::xt::XtNat;
 use super::{Family, Proto, Rule};
 use crate::error::{Error, Result};
 use crate::netlink::ctnetlink;
-use crate::netlink::nft::{self, NETLINK_NETFILTER};
+use crate::netlink::nfnetlink::NETFILTER;
+use crate::netlink::nft;
 use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
 use crate::xtables::{Abi, Target, Xtables, VERDICT_DROP};
@@ -86,7 +87,7 @@ pub struct NftNat {
 impl NftNat {
     pub fn new(trace: Trace) -> Result<NftNat> {
         Ok(NftNat {
-            nl: NlSocket::open(NETLINK_NETFILTER, trace)?,
+            nl: NlSocket::open(&NETFILTER, trace)?,
         })
     }
 
@@ -358,8 +359,7 @@ fn settled(st: &State, changes: &[(Change, String)]) -> bool {
 /// override these, only tell. Best effort: what cannot be read is not reported.
 pub fn forward_drops(trace: Trace) -> Vec<String> {
     let mut v = Vec::new();
-    let chains =
-        NlSocket::open(NETLINK_NETFILTER, trace).and_then(|mut nl| nft::base_chains(&mut nl));
+    let chains = NlSocket::open(&NETFILTER, trace).and_then(|mut nl| nft::base_chains(&mut nl));
     for c in chains.unwrap_or_default() {
         let family = match c.family {
             nft::NFPROTO_IPV4 => "ip",
@@ -410,6 +410,6 @@ pub fn forget_flows(trace: Trace, rule: &Rule) -> Result<usize> {
     else {
         return Ok(0);
     };
-    let mut nl = NlSocket::open(NETLINK_NETFILTER, trace)?;
+    let mut nl = NlSocket::open(&NETFILTER, trace)?;
     ctnetlink::delete_flows(&mut nl, 17, *host, ports.first, ports.last, Some(*dest))
 }

@@ -19,10 +19,10 @@
 //! Every attribute integer is big-endian, as in nf_tables.
 
 use super::attr::{attrs, Attr, MsgRef};
-use super::decode::{Def, Kind};
 use super::msg::{from_bytes, Msg};
 use super::nft::{NfGenMsg, NETLINK_NETFILTER, NFNL_SUBSYS_CTNETLINK};
 use super::socket::NlSocket;
+use super::space::{Def, Kind};
 use super::*;
 use crate::error::{Error, Result};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -388,6 +388,24 @@ pub fn is_ct(ty: u16) -> bool {
     ty >> 8 == NFNL_SUBSYS_CTNETLINK
 }
 
+/// Conntrack, one subsystem of NETLINK_NETFILTER.
+pub struct Conntrack;
+
+impl Family for Conntrack {
+    fn owns(&self, ty: u16) -> bool {
+        is_ct(ty)
+    }
+    fn msg_type_name(&self, ty: u16) -> &'static str {
+        msg_type_name(ty)
+    }
+    fn is_get(&self, ty: u16) -> bool {
+        is_get(ty)
+    }
+    fn layout(&self, ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
+        layout(ty, payload)
+    }
+}
+
 /// GET requests read the 0x100.. flags as ROOT/MATCH.
 pub fn is_get(ty: u16) -> bool {
     is_ct(ty)
@@ -707,7 +725,11 @@ mod tests {
     fn explain_names_every_attribute() {
         let mut f = flow();
         f.id = Some(1);
-        let text = super::super::decode::describe(NETLINK_NETFILTER, &del_flow(&f).finish(1, 0));
+        let ct = Protocol {
+            number: NETLINK_NETFILTER,
+            families: &[&Conntrack],
+        };
+        let text = super::super::decode::describe(&ct, &del_flow(&f).finish(1, 0));
         let want = "nfgenmsg{family=AF_INET, version=0, res_id=0}
 CTA_TUPLE_ORIG (NLA_F_NESTED)
   CTA_TUPLE_IP (NLA_F_NESTED)
@@ -721,15 +743,11 @@ CTA_ID 0x1 (network order)
 ";
         assert_eq!(text, want);
         assert_eq!(
-            crate::netlink::msg_type_name(NETLINK_NETFILTER, ct_type(IPCTNL_MSG_CT_DELETE)),
+            ct.msg_type_name(ct_type(IPCTNL_MSG_CT_DELETE)),
             "IPCTNL_MSG_CT_DELETE"
         );
         assert_eq!(
-            flag_names(
-                NETLINK_NETFILTER,
-                ct_type(IPCTNL_MSG_CT_GET),
-                NLM_F_REQUEST | NLM_F_DUMP
-            ),
+            ct.flag_names(ct_type(IPCTNL_MSG_CT_GET), NLM_F_REQUEST | NLM_F_DUMP),
             "REQUEST|ROOT|MATCH"
         );
     }

@@ -1,18 +1,24 @@
-//! Netlink, hand-rolled: messages and attributes ([`msg`], [`attr`]), the socket with acks,
-//! extended acks and dumps ([`socket`]), a decoder that prints any message by name
-//! ([`decode`]), attribute spaces declared once ([`space`]), and one module per kernel family: [`rtnl`] (NETLINK_ROUTE), [`nft`]
-//! (NETLINK_NETFILTER, nf_tables), [`ctnetlink`] (NETLINK_NETFILTER, conntrack).
+//! Netlink, hand-rolled. The core knows no family: messages and attributes ([`msg`],
+//! [`attr`]), acks and errors ([`ack`]), attribute spaces declared once ([`space`]), the socket with acks, extended acks,
+//! dumps and multi-message datagrams ([`socket`]), a decoder that prints any message by name
+//! ([`decode`]), and what it asks of a family ([`family`]). The families import the core:
+//! [`rtnl`] (NETLINK_ROUTE), [`nft`] (nf_tables, with its batches) and [`ctnetlink`]
+//! (conntrack), the last two on NETLINK_NETFILTER ([`nfnetlink`]).
 
+pub mod ack;
 pub mod attr;
 pub mod ctnetlink;
 pub mod decode;
+pub mod family;
 pub mod msg;
+pub mod nfnetlink;
 pub mod nft;
 pub mod rtnl;
 pub mod socket;
 pub mod space;
 
 pub use attr::{attrs, messages, Attr, MsgRef};
+pub use family::{Family, Protocol};
 pub use msg::Msg;
 pub use socket::NlSocket;
 
@@ -54,70 +60,3 @@ pub const NLA_TYPE_MASK: u16 = !(NLA_F_NESTED | NLA_F_NET_BYTEORDER);
 
 pub const NLMSGERR_ATTR_MSG: u16 = 1;
 pub const NLMSGERR_ATTR_OFFS: u16 = 2;
-
-/// The name of a message type, as the kernel headers spell it.
-pub fn msg_type_name(protocol: i32, ty: u16) -> &'static str {
-    match ty {
-        NLMSG_NOOP => return "NLMSG_NOOP",
-        NLMSG_ERROR => return "NLMSG_ERROR",
-        NLMSG_DONE => return "NLMSG_DONE",
-        _ => {}
-    }
-    match protocol {
-        NETLINK_ROUTE => rtnl::msg_type_name(ty),
-        nft::NETLINK_NETFILTER if ctnetlink::is_ct(ty) => ctnetlink::msg_type_name(ty),
-        nft::NETLINK_NETFILTER => nft::msg_type_name(ty),
-        _ => "netlink message",
-    }
-}
-
-/// `REQUEST|ACK|EXCL|CREATE`: the flags, named for the kind of request they are on.
-pub fn flag_names(protocol: i32, ty: u16, flags: u16) -> String {
-    let mut names: Vec<&str> = Vec::new();
-    let common = [
-        (NLM_F_REQUEST, "REQUEST"),
-        (NLM_F_MULTI, "MULTI"),
-        (NLM_F_ACK, "ACK"),
-        (NLM_F_ECHO, "ECHO"),
-        (NLM_F_DUMP_INTR, "DUMP_INTR"),
-        (NLM_F_DUMP_FILTERED, "DUMP_FILTERED"),
-    ];
-    // The 0x100..0x800 bits mean different things on GET, NEW/SET and ack messages.
-    let high: &[(u16, &str)] = match ty {
-        NLMSG_ERROR => &[(NLM_F_CAPPED, "CAPPED"), (NLM_F_ACK_TLVS, "ACK_TLVS")],
-        _ if (protocol == NETLINK_ROUTE && rtnl::is_get(ty))
-            || (protocol == nft::NETLINK_NETFILTER
-                && (nft::is_get(ty) || ctnetlink::is_get(ty))) =>
-        {
-            &[
-                (NLM_F_ROOT, "ROOT"),
-                (NLM_F_MATCH, "MATCH"),
-                (0x400, "ATOMIC"),
-            ]
-        }
-        _ => &[
-            (NLM_F_REPLACE, "REPLACE"),
-            (NLM_F_EXCL, "EXCL"),
-            (NLM_F_CREATE, "CREATE"),
-            (NLM_F_APPEND, "APPEND"),
-        ],
-    };
-    let mut rest = flags;
-    for &(bit, name) in common.iter().chain(high) {
-        if flags & bit != 0 {
-            names.push(name);
-            rest &= !bit;
-        }
-    }
-    let mut s = names.join("|");
-    if rest != 0 {
-        if !s.is_empty() {
-            s.push('|');
-        }
-        s.push_str(&format!("{rest:#x}"));
-    }
-    if s.is_empty() {
-        s.push('0');
-    }
-    s
-}

@@ -9,7 +9,8 @@
 //!        i32 error (0 = ack, -errno) + the request's nlmsghdr + TLVs {NLMSGERR_ATTR_MSG, ..._OFFS}
 //! ```
 
-use super::attr::{attrs, messages, MsgRef};
+use super::ack::parse_error;
+use super::attr::{messages, MsgRef};
 use super::decode::describe;
 use super::msg::Msg;
 use super::*;
@@ -17,9 +18,17 @@ use crate::error::{strerror, Cause, Error, Result};
 use crate::trace::{Access, Trace};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
+/// What the kernel answered to a datagram of several messages ([`NlSocket::send_all`]).
+pub struct Answers {
+    /// Whether the last message was acked.
+    pub last_acked: bool,
+    /// The first refusal, naming its message.
+    pub error: Option<Error>,
+}
+
 pub struct NlSocket {
     fd: OwnedFd,
-    protocol: i32,
+    protocol: &'static Protocol,
     /// Our port id, as the kernel assigned it at bind time.
     pid: u32,
     seq: u32,
@@ -38,16 +47,16 @@ impl AsRawFd for NlSocket {
 const DUMP_RETRIES: usize = 5;
 
 impl NlSocket {
-    /// Opens and binds a netlink socket of `protocol` (`NETLINK_ROUTE`, `NETLINK_NETFILTER`),
-    /// with extended acks and strict request checking on.
-    pub fn open(protocol: i32, trace: Trace) -> Result<NlSocket> {
+    /// Opens and binds a netlink socket of `protocol` ([`super::rtnl::ROUTE`],
+    /// [`super::nfnetlink::NETFILTER`]), with extended acks and strict request checking on.
+    pub fn open(protocol: &'static Protocol, trace: Trace) -> Result<NlSocket> {
         use rustix::net::{netlink, AddressFamily, SocketFlags, SocketType};
         let fd = rustix::net::socket_with(
             AddressFamily::NETLINK,
             SocketType::RAW,
             SocketFlags::CLOEXEC,
             // NETLINK_ROUTE is protocol 0, which rustix spells None.
-            std::num::NonZeroU32::new(protocol as u32).map(rustix::net::Protocol::from_raw),
+            std::num::NonZeroU32::new(protocol.number as u32).map(rustix::net::Protocol::from_raw),
         )
         .map_err(|e| Error::os("socket(AF_NETLINK)", "", e))?;
         for opt in [NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK] {
@@ -80,12 +89,13 @@ impl NlSocket {
         })
     }
 
+    /// The socket protocol's number (`NETLINK_ROUTE`, `NETLINK_NETFILTER`).
     pub fn protocol(&self) -> i32 {
-        self.protocol
+        self.protocol.number
     }
 
     fn send(&mut self, msg: Msg, access: Access) -> Result<Option<u32>> {
-        let step = msg_type_name(self.protocol, msg.msg_type());
+        let step = self.protocol.msg_type_name(msg.msg_type());
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         let bytes = msg.finish(seq, 0);
@@ -166,7 +176,7 @@ impl NlSocket {
         access: Access,
         each: &mut dyn FnMut(&MsgRef) -> Result<()>,
     ) -> Result<()> {
-        let step = msg_type_name(self.protocol, msg.msg_type());
+        let step = self.protocol.msg_type_name(msg.msg_type());
         // A get without NLM_F_ACK is answered by one message (or an error), with no ack after it.
         let single = msg.flags() & (NLM_F_ACK | NLM_F_DUMP) == 0;
         let Some(seq) = self.send(msg, access)? else {
@@ -237,44 +247,44 @@ impl NlSocket {
         }
     }
 
-    /// Sends `msgs` as one nf_tables transaction in one datagram: `NFNL_MSG_BATCH_BEGIN`
-    /// (carrying `genid` when given: the kernel refuses the batch with `ERESTART` if anyone
-    /// committed since), the messages, and `NFNL_MSG_BATCH_END` with `NLM_F_ACK`. The kernel
-    /// runs the whole batch inside sendmsg, so every reply is queued when it returns: the END
-    /// ack means committed, an error names the message (by seq) that failed and nothing was
-    /// committed. Neither (the replies were lost: `ENOBUFS`) is returned as `ENOBUFS`, for the
-    /// caller to settle by reading the state back.
-    pub fn batch(&mut self, msgs: Vec<(Msg, String)>, genid: Option<u32>) -> Result<()> {
-        use super::nft::{batch_marker, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END};
+    /// Sends `msgs` in one datagram, with consecutive sequence numbers, and reads the answers
+    /// the kernel has queued by the time the send returns, without waiting: for a family that
+    /// handles a whole datagram inside sendmsg (nf_tables batches), every answer. `None` when
+    /// nothing is sent (`--dry-run`). A refusal is shown as the outcome of the request and
+    /// named by its message's step and object.
+    pub fn send_all(&mut self, msgs: Vec<(Msg, String)>) -> Result<Option<Answers>> {
         let access = Access::Write;
         let first = self.seq.wrapping_add(1);
-        let end = batch_marker(NFNL_MSG_BATCH_END, NLM_F_ACK, None);
-        let mut all = vec![(batch_marker(NFNL_MSG_BATCH_BEGIN, 0, genid), String::new())];
-        all.extend(msgs);
-        all.push((end, String::new()));
         let mut wire = Vec::new();
-        let mut steps = Vec::with_capacity(all.len());
-        for (i, (m, object)) in all.into_iter().enumerate() {
+        let mut steps = Vec::with_capacity(msgs.len());
+        for (i, (m, object)) in msgs.into_iter().enumerate() {
             let seq = first.wrapping_add(i as u32);
-            steps.push((msg_type_name(self.protocol, m.msg_type()), object));
+            steps.push((self.protocol.msg_type_name(m.msg_type()), object));
             let bytes = m.finish(seq, 0);
             self.show_request(access, &bytes);
             wire.extend_from_slice(&bytes);
         }
-        self.seq = first.wrapping_add(steps.len() as u32 - 1);
-        let end_seq = self.seq;
+        self.seq = first.wrapping_add((steps.len() as u32).wrapping_sub(1));
+        let last_seq = self.seq;
         if !self.trace.sends(access) {
             self.trace.outcome(access, Ok(format_args!("")));
-            return Ok(());
+            return Ok(None);
         }
         if wire.len() > 128 * 1024 {
-            // A batch larger than the send buffer fails with EMSGSIZE; nft forces it up too
-            // (CAP_NET_ADMIN, which a batch needs anyway).
+            // A datagram larger than the send buffer fails with EMSGSIZE; nft forces it up too
+            // (CAP_NET_ADMIN, which such a request needs anyway).
             let _ =
                 rustix::net::sockopt::set_socket_send_buffer_size_force(&self.fd, wire.len() * 2);
         }
-        self.sendto(&wire, access, "sendto(NETLINK_NETFILTER)")?;
-        let (mut committed, mut failure): (bool, Option<Error>) = (false, None);
+        let step = match self.protocol.number {
+            NETLINK_ROUTE => "sendto(NETLINK_ROUTE)",
+            _ => "sendto(NETLINK_NETFILTER)",
+        };
+        self.sendto(&wire, access, step)?;
+        let mut answers = Answers {
+            last_acked: false,
+            error: None,
+        };
         loop {
             let n = match self.recv_now() {
                 Ok(Some(n)) => n,
@@ -293,7 +303,7 @@ impl NlSocket {
                 }
                 let (errno, ext_ack, offset) = parse_error(&m)?;
                 if errno == 0 {
-                    committed |= m.seq == end_seq;
+                    answers.last_acked |= m.seq == last_seq;
                     continue;
                 }
                 let (step, object) = &steps[i];
@@ -315,7 +325,7 @@ impl NlSocket {
                         )),
                     );
                 }
-                failure.get_or_insert(Error {
+                answers.error.get_or_insert(Error {
                     step: (*step).into(),
                     object: object.clone(),
                     cause: Cause::Errno {
@@ -326,18 +336,7 @@ impl NlSocket {
                 });
             }
         }
-        match (failure, committed) {
-            (Some(e), _) => Err(e),
-            (None, true) => {
-                self.trace
-                    .outcome(access, Ok(format_args!("ACK: committed")));
-                Ok(())
-            }
-            (None, false) => {
-                self.trace.outcome(access, Err(libc::ENOBUFS));
-                Err(Error::errno("NFNL_MSG_BATCH_END", "", libc::ENOBUFS))
-            }
-        }
+        Ok(Some(answers))
     }
 
     /// One queued datagram without waiting (`None` when the queue is empty).
@@ -363,7 +362,7 @@ impl NlSocket {
             }
         }
         Err(Error::malformed(
-            msg_type_name(self.protocol, make().msg_type()),
+            self.protocol.msg_type_name(make().msg_type()),
             "the dump kept changing while it was read",
         ))
     }
@@ -418,69 +417,13 @@ impl NlSocket {
     }
 }
 
-/// The errno (positive, 0 for an ack), the extended-ack message and the offset of the offending
-/// attribute in our request, from an `NLMSG_ERROR` or `NLMSG_DONE` payload.
-pub fn parse_error(m: &MsgRef) -> Result<(i32, Option<String>, Option<u32>)> {
-    let code = match m.payload.get(..4) {
-        Some(b) => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
-        // An old-style NLMSG_DONE may carry nothing at all.
-        None if m.ty == NLMSG_DONE => return Ok((0, None, None)),
-        None => {
-            return Err(Error::malformed(
-                "NLMSG_ERROR",
-                "the error code is cut short",
-            ))
-        }
-    };
-    let mut tlvs: &[u8] = &[];
-    if m.flags & NLM_F_ACK_TLVS != 0 {
-        tlvs = if m.ty == NLMSG_DONE {
-            &m.payload[4..]
-        } else {
-            // The request's own header follows; its payload too unless the kernel capped it.
-            let inner = m.payload.get(4..).unwrap_or(&[]);
-            let skip = if m.flags & NLM_F_CAPPED != 0 {
-                NLMSG_HDRLEN
-            } else {
-                inner
-                    .get(..4)
-                    .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)
-                    .unwrap_or(0)
-            };
-            inner
-                .get(super::msg::align(skip)..)
-                .ok_or_else(|| Error::malformed("NLMSG_ERROR", "the echoed request is cut short"))?
-        };
-    }
-    let (mut msg, mut offs) = (None, None);
-    for a in attrs(tlvs) {
-        let a = a?;
-        match a.ty {
-            NLMSGERR_ATTR_MSG => msg = Some(String::from_utf8_lossy(a.str_bytes()).into_owned()),
-            NLMSGERR_ATTR_OFFS => offs = Some(a.u32()?),
-            _ => {}
-        }
-    }
-    if code > 0 {
-        return Err(Error::malformed(
-            "NLMSG_ERROR",
-            format!("a positive error code ({code})"),
-        ));
-    }
-    Ok((
-        code.checked_neg().unwrap_or(libc::EINVAL),
-        msg.filter(|s| !s.is_empty()),
-        offs,
-    ))
-}
-
 /// `RTM_NEWLINK flags=REQUEST|ACK|EXCL|CREATE seq=1 len=40`
-fn describe_header(protocol: i32, bytes: &[u8]) -> String {
+fn describe_header(protocol: &Protocol, bytes: &[u8]) -> String {
     match messages(bytes).next() {
         Some(Ok(m)) => format!(
             "{} flags={} seq={} len={}",
-            msg_type_name(protocol, m.ty),
-            flag_names(protocol, m.ty, m.flags),
+            protocol.msg_type_name(m.ty),
+            protocol.flag_names(m.ty, m.flags),
             m.seq,
             bytes.len()
         ),

@@ -16,7 +16,7 @@
 //!   impl NeighAttrs { pub fn parse(buf) -> Result<NeighAttrs> }   one parser arm per row
 //! ```
 //!
-//! The shapes are [`Kind`](super::decode::Kind)'s flat ones, each read into one Rust type:
+//! The shapes are [`Kind`]'s flat ones, each read into one Rust type:
 //! `U8` u8, `U16` u16, `U32` u32, `U64` u64, `Be16` u16, `Be32` u32, `Be64` u64 (network order
 //! on the wire, host order in the field), `Ip` `IpAddr` (4 or 16 bytes), `Mac` `[u8; 6]`,
 //! `HwAddr` `Vec<u8>` (a link-layer address of any length), `Str` `String`, `Bytes` `Vec<u8>`,
@@ -25,7 +25,43 @@
 //! A parsed struct holds `Some` for each attribute present. Unknown attributes are skipped
 //! (newer kernels add them); a known one of the wrong size is an error, as everywhere else.
 
-/// The Rust type a [`Kind`](super::decode::Kind) is read into (see the module text).
+use super::attr::Attr;
+
+/// How an attribute's value is read and shown.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    U8,
+    U16,
+    U32,
+    U64,
+    Be16,
+    Be32,
+    Be64,
+    /// A signed big-endian 32-bit number (nf_tables priorities and verdicts).
+    BeI32,
+    Str,
+    Mac,
+    /// A link-layer address of any length (`NDA_LLADDR`: 6 bytes on Ethernet, 4 on an IPv4
+    /// tunnel), shown as `Mac` is.
+    HwAddr,
+    /// An IPv4 or IPv6 address, by its length.
+    Ip,
+    Bytes,
+    Flag,
+    Nest(&'static [Def]),
+    /// A nest its family prints (`out`, the nest's bytes, the depth of its lines): one whose
+    /// schema depends on what is inside it (`IFLA_LINKINFO`, `NFTA_RULE_EXPRESSIONS`) or that
+    /// starts with a family header (`VETH_INFO_PEER`).
+    Printed(fn(&mut String, &[u8], usize)),
+    /// A value its family shows (a bridge id, an nf_tables comment); `None` when malformed.
+    Shown(fn(&Attr) -> Option<String>),
+}
+
+/// One attribute of an attribute space: its number, its name in the kernel headers, its shape.
+#[derive(Clone, Copy)]
+pub struct Def(pub u16, pub &'static str, pub Kind);
+
+/// The Rust type a [`Kind`] is read into (see the module text).
 macro_rules! attr_type {
     (U8) => { u8 };
     (U16) => { u16 };
@@ -97,11 +133,11 @@ macro_rules! attr_space {
         $( $(#[$adoc])* pub const $ATTR: u16 = $num; )*
 
         #[doc = concat!("The `--explain` table of [`", stringify!($Struct), "`]'s attributes.")]
-        pub const $SCHEMA: &[$crate::netlink::decode::Def] = &[
-            $( $crate::netlink::decode::Def(
+        pub const $SCHEMA: &[$crate::netlink::space::Def] = &[
+            $( $crate::netlink::space::Def(
                 $ATTR,
                 stringify!($ATTR),
-                $crate::netlink::decode::Kind::$kind,
+                $crate::netlink::space::Kind::$kind,
             ), )*
         ];
 

@@ -142,7 +142,7 @@ pub fn check_view(ctl: &CtlSocket, name: &IfName) -> Result<()> {
         Err(e) => return Err(e),
     };
     let sys_addr = read(&ctl.trace, &format!("{base}/address"))?;
-    let real_addr = crate::netlink::decode::mac(&ctl.hwaddr(name)?);
+    let real_addr = crate::ifname::mac(&ctl.hwaddr(name)?);
     if sys_index != real_index || String::from_utf8_lossy(&sys_addr).trim_end() != real_addr {
         return Err(stale(name.as_str()));
     }

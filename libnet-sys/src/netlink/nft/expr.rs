@@ -2,8 +2,8 @@
 //! as `NFTA_LIST_ELEM { NFTA_EXPR_NAME "cmp", NFTA_EXPR_DATA { ... } }`, in the order the rule
 //! runs them, the way `nft --debug=netlink` prints them.
 
-use crate::netlink::decode::{Def, Kind};
 use crate::netlink::msg::Msg;
+use crate::netlink::space::{Def, Kind};
 use crate::netlink::NLA_F_NESTED;
 
 pub const NFTA_EXPR_NAME: u16 = 1;

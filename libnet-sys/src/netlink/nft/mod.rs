@@ -6,11 +6,13 @@
 //! big-endian. Register contents follow what loads them: payload data (addresses, ports) in
 //! network order, meta and fib results in host order.
 
+mod batch;
 pub mod expr;
 
-use super::attr::{attrs, MsgRef};
-use super::decode::{Def, Kind};
+use super::attr::{attrs, Attr, MsgRef};
+use super::decode::{attributes, hex, pad};
 use super::msg::{from_bytes, Msg, Pod};
+use super::space::{Def, Kind};
 use super::*;
 use crate::error::{Error, Result};
 
@@ -402,6 +404,59 @@ pub fn msg_type_name(ty: u16) -> &'static str {
     }
 }
 
+/// nf_tables, and the batch markers of NETLINK_NETFILTER.
+pub struct NfTables;
+
+impl Family for NfTables {
+    /// Asked after conntrack ([`super::nfnetlink::NETFILTER`]), it takes the rest: the batch
+    /// markers and what no other subsystem claims are named here.
+    fn owns(&self, _: u16) -> bool {
+        true
+    }
+    fn msg_type_name(&self, ty: u16) -> &'static str {
+        msg_type_name(ty)
+    }
+    fn is_get(&self, ty: u16) -> bool {
+        is_get(ty)
+    }
+    fn layout(&self, ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
+        layout(ty, payload)
+    }
+}
+
+/// `NFTA_RULE_EXPRESSIONS`: `NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA }` each, shown as
+/// `[ name ]` and the data by the schema of that name.
+fn expressions(out: &mut String, buf: &[u8], depth: usize) {
+    use std::fmt::Write;
+    let pad = pad(depth);
+    for elem in attrs(buf) {
+        let Ok(elem) = elem else {
+            let _ = writeln!(out, "{pad}(malformed expression)");
+            return;
+        };
+        let mut name = &b""[..];
+        for a in attrs(elem.value).flatten() {
+            if a.ty == expr::NFTA_EXPR_NAME {
+                name = a.str_bytes();
+            }
+        }
+        let _ = writeln!(out, "{pad}[ {} ]", String::from_utf8_lossy(name));
+        for a in attrs(elem.value).flatten() {
+            if a.ty == expr::NFTA_EXPR_DATA {
+                attributes(out, a.value, expr::schema(name), depth + 1);
+            }
+        }
+    }
+}
+
+/// `NFTA_RULE_USERDATA`: libnftnl's TLVs, the comment shown (the bytes when there is none).
+fn comment(a: &Attr) -> Option<String> {
+    Some(match udata_comment(a.value) {
+        Some(c) => format!("comment \"{}\"", c.escape_default()),
+        None => hex(a.value),
+    })
+}
+
 /// GET requests read the 0x100.. flags as ROOT/MATCH.
 pub fn is_get(ty: u16) -> bool {
     ty >> 8 == NFNL_SUBSYS_NFTABLES
@@ -452,9 +507,17 @@ const RULE_ATTRS: &[Def] = &[
     Def(NFTA_RULE_TABLE, "NFTA_RULE_TABLE", Kind::Str),
     Def(NFTA_RULE_CHAIN, "NFTA_RULE_CHAIN", Kind::Str),
     Def(NFTA_RULE_HANDLE, "NFTA_RULE_HANDLE", Kind::Be64),
-    Def(NFTA_RULE_EXPRESSIONS, "NFTA_RULE_EXPRESSIONS", Kind::Exprs),
+    Def(
+        NFTA_RULE_EXPRESSIONS,
+        "NFTA_RULE_EXPRESSIONS",
+        Kind::Printed(expressions),
+    ),
     Def(NFTA_RULE_POSITION, "NFTA_RULE_POSITION", Kind::Be64),
-    Def(NFTA_RULE_USERDATA, "NFTA_RULE_USERDATA", Kind::Comment),
+    Def(
+        NFTA_RULE_USERDATA,
+        "NFTA_RULE_USERDATA",
+        Kind::Shown(comment),
+    ),
 ];
 
 const GEN_ATTRS: &[Def] = &[

@@ -9,8 +9,13 @@ pub mod neigh;
 pub mod nsid;
 pub mod route;
 
-use super::decode::{Def, Kind};
+use super::attr::{attrs, Attr};
+use super::decode::{attributes, pad};
 use super::msg::{from_bytes, Pod};
+use super::space::{Def, Kind};
+use super::{Family, Protocol, NETLINK_ROUTE};
+use crate::bridge::BridgeId;
+use std::fmt::Write;
 
 // <linux/rtnetlink.h>
 pub const RTM_NEWLINK: u16 = 16;
@@ -54,6 +59,30 @@ pub fn msg_type_name(ty: u16) -> &'static str {
 pub fn is_get(ty: u16) -> bool {
     ty >= 16 && ty % 4 == 2
 }
+
+/// rtnetlink, the one family of `NETLINK_ROUTE`.
+pub struct Rtnl;
+
+impl Family for Rtnl {
+    fn owns(&self, _: u16) -> bool {
+        true
+    }
+    fn msg_type_name(&self, ty: u16) -> &'static str {
+        msg_type_name(ty)
+    }
+    fn is_get(&self, ty: u16) -> bool {
+        is_get(ty)
+    }
+    fn layout(&self, ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
+        layout(ty, payload)
+    }
+}
+
+/// What a `NETLINK_ROUTE` socket speaks.
+pub static ROUTE: Protocol = Protocol {
+    number: NETLINK_ROUTE,
+    families: &[&Rtnl],
+};
 
 /// `struct ifinfomsg` (<linux/rtnetlink.h>).
 #[repr(C)]
@@ -172,8 +201,12 @@ const BR_ATTRS: &[Def] = &[
     Def(7, "IFLA_BR_VLAN_FILTERING", Kind::U8),
     Def(8, "IFLA_BR_VLAN_PROTOCOL", Kind::Be16),
     Def(9, "IFLA_BR_GROUP_FWD_MASK", Kind::U16),
-    Def(IFLA_BR_ROOT_ID, "IFLA_BR_ROOT_ID", Kind::BridgeId),
-    Def(IFLA_BR_BRIDGE_ID, "IFLA_BR_BRIDGE_ID", Kind::BridgeId),
+    Def(IFLA_BR_ROOT_ID, "IFLA_BR_ROOT_ID", Kind::Shown(bridge_id)),
+    Def(
+        IFLA_BR_BRIDGE_ID,
+        "IFLA_BR_BRIDGE_ID",
+        Kind::Shown(bridge_id),
+    ),
     Def(IFLA_BR_ROOT_PORT, "IFLA_BR_ROOT_PORT", Kind::U16),
     Def(IFLA_BR_ROOT_PATH_COST, "IFLA_BR_ROOT_PATH_COST", Kind::U32),
     Def(IFLA_BR_TOPOLOGY_CHANGE, "IFLA_BR_TOPOLOGY_CHANGE", Kind::U8),
@@ -211,11 +244,15 @@ const BRPORT_ATTRS: &[Def] = &[
     Def(8, "IFLA_BRPORT_LEARNING", Kind::U8),
     Def(9, "IFLA_BRPORT_UNICAST_FLOOD", Kind::U8),
     Def(10, "IFLA_BRPORT_PROXYARP", Kind::U8),
-    Def(IFLA_BRPORT_ROOT_ID, "IFLA_BRPORT_ROOT_ID", Kind::BridgeId),
+    Def(
+        IFLA_BRPORT_ROOT_ID,
+        "IFLA_BRPORT_ROOT_ID",
+        Kind::Shown(bridge_id),
+    ),
     Def(
         IFLA_BRPORT_BRIDGE_ID,
         "IFLA_BRPORT_BRIDGE_ID",
-        Kind::BridgeId,
+        Kind::Shown(bridge_id),
     ),
     Def(
         IFLA_BRPORT_DESIGNATED_PORT,
@@ -263,7 +300,7 @@ const LINK_ATTRS: &[Def] = &[
     Def(IFLA_TXQLEN, "IFLA_TXQLEN", Kind::U32),
     Def(IFLA_OPERSTATE, "IFLA_OPERSTATE", Kind::U8),
     Def(IFLA_LINKMODE, "IFLA_LINKMODE", Kind::U8),
-    Def(IFLA_LINKINFO, "IFLA_LINKINFO", Kind::LinkInfo),
+    Def(IFLA_LINKINFO, "IFLA_LINKINFO", Kind::Printed(link_info)),
     Def(IFLA_NET_NS_PID, "IFLA_NET_NS_PID", Kind::U32),
     Def(IFLA_IFALIAS, "IFLA_IFALIAS", Kind::Str),
     Def(IFLA_GROUP, "IFLA_GROUP", Kind::U32),
@@ -314,7 +351,7 @@ pub fn info_data_schema(kind: &[u8]) -> &'static [Def] {
         b"veth" => &[Def(
             link::VETH_INFO_PEER,
             "VETH_INFO_PEER",
-            Kind::IfInfo(VETH_PEER_ATTRS),
+            Kind::Printed(veth_peer),
         )],
         _ => &[],
     }
@@ -325,6 +362,56 @@ pub fn info_data_schema_slave(kind: &[u8]) -> &'static [Def] {
         b"bridge" => BRPORT_ATTRS,
         _ => &[],
     }
+}
+
+/// `IFLA_LINKINFO`: the data nests decoded by the kind named inside it.
+fn link_info(out: &mut String, buf: &[u8], depth: usize) {
+    let mut kind = &b""[..];
+    let mut slave_kind = &b""[..];
+    for a in attrs(buf).flatten() {
+        match a.ty {
+            IFLA_INFO_KIND => kind = a.str_bytes(),
+            IFLA_INFO_SLAVE_KIND => slave_kind = a.str_bytes(),
+            _ => {}
+        }
+    }
+    let schema = [
+        Def(IFLA_INFO_KIND, "IFLA_INFO_KIND", Kind::Str),
+        Def(
+            IFLA_INFO_DATA,
+            "IFLA_INFO_DATA",
+            Kind::Nest(info_data_schema(kind)),
+        ),
+        Def(IFLA_INFO_XSTATS, "IFLA_INFO_XSTATS", Kind::Bytes),
+        Def(IFLA_INFO_SLAVE_KIND, "IFLA_INFO_SLAVE_KIND", Kind::Str),
+        Def(
+            IFLA_INFO_SLAVE_DATA,
+            "IFLA_INFO_SLAVE_DATA",
+            Kind::Nest(info_data_schema_slave(slave_kind)),
+        ),
+    ];
+    attributes(out, buf, &schema, depth);
+}
+
+/// `VETH_INFO_PEER`: the peer's `struct ifinfomsg` and its attributes.
+fn veth_peer(out: &mut String, buf: &[u8], depth: usize) {
+    let pad = pad(depth);
+    match layout(RTM_NEWLINK, buf) {
+        (Some((text, len)), _) if buf.len() >= len => {
+            let _ = writeln!(out, "{pad}{text}");
+            attributes(out, &buf[len..], VETH_PEER_ATTRS, depth);
+        }
+        _ => {
+            let _ = writeln!(out, "{pad}(malformed ifinfomsg)");
+        }
+    }
+}
+
+/// A `struct ifla_bridge_id`, as sysfs and bridge-utils print it.
+fn bridge_id(a: &Attr) -> Option<String> {
+    a.array::<8>()
+        .ok()
+        .map(|b| BridgeId::from_bytes(&b).to_string())
 }
 
 fn family_name(f: u8) -> String {
