@@ -22,7 +22,7 @@ use super::attr::{attrs, Attr, MsgRef};
 use super::msg::{from_bytes, Msg};
 use super::nft::{NfGenMsg, NETLINK_NETFILTER, NFNL_SUBSYS_CTNETLINK};
 use super::socket::NlSocket;
-use super::space::{Def, Kind};
+use super::space::{attr_table, Def};
 use super::*;
 use crate::error::{Error, Result};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -36,73 +36,6 @@ pub const IPCTNL_MSG_CT_GET_STATS_CPU: u16 = 4;
 pub const IPCTNL_MSG_CT_GET_STATS: u16 = 5;
 pub const IPCTNL_MSG_CT_GET_DYING: u16 = 6;
 pub const IPCTNL_MSG_CT_GET_UNCONFIRMED: u16 = 7;
-
-// enum ctattr_type
-pub const CTA_TUPLE_ORIG: u16 = 1;
-pub const CTA_TUPLE_REPLY: u16 = 2;
-pub const CTA_STATUS: u16 = 3;
-pub const CTA_PROTOINFO: u16 = 4;
-pub const CTA_HELP: u16 = 5;
-pub const CTA_NAT_SRC: u16 = 6;
-pub const CTA_TIMEOUT: u16 = 7;
-pub const CTA_MARK: u16 = 8;
-pub const CTA_COUNTERS_ORIG: u16 = 9;
-pub const CTA_COUNTERS_REPLY: u16 = 10;
-pub const CTA_USE: u16 = 11;
-pub const CTA_ID: u16 = 12;
-pub const CTA_NAT_DST: u16 = 13;
-pub const CTA_TUPLE_MASTER: u16 = 14;
-pub const CTA_SEQ_ADJ_ORIG: u16 = 15;
-pub const CTA_SEQ_ADJ_REPLY: u16 = 16;
-pub const CTA_ZONE: u16 = 18;
-pub const CTA_SECCTX: u16 = 19;
-pub const CTA_TIMESTAMP: u16 = 20;
-pub const CTA_MARK_MASK: u16 = 21;
-pub const CTA_LABELS: u16 = 22;
-pub const CTA_LABELS_MASK: u16 = 23;
-pub const CTA_SYNPROXY: u16 = 24;
-pub const CTA_FILTER: u16 = 25;
-pub const CTA_STATUS_MASK: u16 = 26;
-
-// enum ctattr_tuple
-pub const CTA_TUPLE_IP: u16 = 1;
-pub const CTA_TUPLE_PROTO: u16 = 2;
-pub const CTA_TUPLE_ZONE: u16 = 3;
-
-// enum ctattr_ip
-pub const CTA_IP_V4_SRC: u16 = 1;
-pub const CTA_IP_V4_DST: u16 = 2;
-pub const CTA_IP_V6_SRC: u16 = 3;
-pub const CTA_IP_V6_DST: u16 = 4;
-
-// enum ctattr_l4proto
-pub const CTA_PROTO_NUM: u16 = 1;
-pub const CTA_PROTO_SRC_PORT: u16 = 2;
-pub const CTA_PROTO_DST_PORT: u16 = 3;
-pub const CTA_PROTO_ICMP_ID: u16 = 4;
-pub const CTA_PROTO_ICMP_TYPE: u16 = 5;
-pub const CTA_PROTO_ICMP_CODE: u16 = 6;
-
-// enum ctattr_protoinfo, enum ctattr_protoinfo_tcp
-pub const CTA_PROTOINFO_TCP: u16 = 1;
-pub const CTA_PROTOINFO_TCP_STATE: u16 = 1;
-pub const CTA_PROTOINFO_TCP_WSCALE_ORIGINAL: u16 = 2;
-pub const CTA_PROTOINFO_TCP_WSCALE_REPLY: u16 = 3;
-pub const CTA_PROTOINFO_TCP_FLAGS_ORIGINAL: u16 = 4;
-pub const CTA_PROTOINFO_TCP_FLAGS_REPLY: u16 = 5;
-
-// enum ctattr_counters
-pub const CTA_COUNTERS_PACKETS: u16 = 1;
-pub const CTA_COUNTERS_BYTES: u16 = 2;
-
-// enum ctattr_tstamp
-pub const CTA_TIMESTAMP_START: u16 = 1;
-pub const CTA_TIMESTAMP_STOP: u16 = 2;
-
-// enum ctattr_synproxy
-pub const CTA_SYNPROXY_ISN: u16 = 1;
-pub const CTA_SYNPROXY_ITS: u16 = 2;
-pub const CTA_SYNPROXY_TSOFF: u16 = 3;
 
 /// The netlink type of a conntrack message: subsystem in the high byte.
 pub const fn ct_type(msg: u16) -> u16 {
@@ -420,113 +353,110 @@ pub fn is_get(ty: u16) -> bool {
         )
 }
 
-const IP_ATTRS: &[Def] = &[
-    Def(CTA_IP_V4_SRC, "CTA_IP_V4_SRC", Kind::Ip),
-    Def(CTA_IP_V4_DST, "CTA_IP_V4_DST", Kind::Ip),
-    Def(CTA_IP_V6_SRC, "CTA_IP_V6_SRC", Kind::Ip),
-    Def(CTA_IP_V6_DST, "CTA_IP_V6_DST", Kind::Ip),
-];
+attr_table! {
+    /// `enum ctattr_ip`
+    IP_ATTRS {
+        CTA_IP_V4_SRC = 1: Ip,
+        CTA_IP_V4_DST = 2: Ip,
+        CTA_IP_V6_SRC = 3: Ip,
+        CTA_IP_V6_DST = 4: Ip,
+    }
+}
 
-const PROTO_ATTRS: &[Def] = &[
-    Def(CTA_PROTO_NUM, "CTA_PROTO_NUM", Kind::U8),
-    Def(CTA_PROTO_SRC_PORT, "CTA_PROTO_SRC_PORT", Kind::Be16),
-    Def(CTA_PROTO_DST_PORT, "CTA_PROTO_DST_PORT", Kind::Be16),
-    Def(CTA_PROTO_ICMP_ID, "CTA_PROTO_ICMP_ID", Kind::Be16),
-    Def(CTA_PROTO_ICMP_TYPE, "CTA_PROTO_ICMP_TYPE", Kind::U8),
-    Def(CTA_PROTO_ICMP_CODE, "CTA_PROTO_ICMP_CODE", Kind::U8),
-];
+attr_table! {
+    /// `enum ctattr_l4proto`
+    PROTO_ATTRS {
+        CTA_PROTO_NUM = 1: U8,
+        CTA_PROTO_SRC_PORT = 2: Be16,
+        CTA_PROTO_DST_PORT = 3: Be16,
+        CTA_PROTO_ICMP_ID = 4: Be16,
+        CTA_PROTO_ICMP_TYPE = 5: U8,
+        CTA_PROTO_ICMP_CODE = 6: U8,
+    }
+}
 
-const TUPLE_ATTRS: &[Def] = &[
-    Def(CTA_TUPLE_IP, "CTA_TUPLE_IP", Kind::Nest(IP_ATTRS)),
-    Def(CTA_TUPLE_PROTO, "CTA_TUPLE_PROTO", Kind::Nest(PROTO_ATTRS)),
-    Def(CTA_TUPLE_ZONE, "CTA_TUPLE_ZONE", Kind::Be16),
-];
+attr_table! {
+    /// `enum ctattr_tuple`
+    TUPLE_ATTRS {
+        CTA_TUPLE_IP = 1: Nest(IP_ATTRS),
+        CTA_TUPLE_PROTO = 2: Nest(PROTO_ATTRS),
+        CTA_TUPLE_ZONE = 3: Be16,
+    }
+}
 
-const PROTOINFO_TCP_ATTRS: &[Def] = &[
-    Def(CTA_PROTOINFO_TCP_STATE, "CTA_PROTOINFO_TCP_STATE", Kind::U8),
-    Def(
-        CTA_PROTOINFO_TCP_WSCALE_ORIGINAL,
-        "CTA_PROTOINFO_TCP_WSCALE_ORIGINAL",
-        Kind::U8,
-    ),
-    Def(
-        CTA_PROTOINFO_TCP_WSCALE_REPLY,
-        "CTA_PROTOINFO_TCP_WSCALE_REPLY",
-        Kind::U8,
-    ),
-    Def(
-        CTA_PROTOINFO_TCP_FLAGS_ORIGINAL,
-        "CTA_PROTOINFO_TCP_FLAGS_ORIGINAL",
-        Kind::Bytes,
-    ),
-    Def(
-        CTA_PROTOINFO_TCP_FLAGS_REPLY,
-        "CTA_PROTOINFO_TCP_FLAGS_REPLY",
-        Kind::Bytes,
-    ),
-];
+attr_table! {
+    /// `enum ctattr_protoinfo_tcp`
+    PROTOINFO_TCP_ATTRS {
+        CTA_PROTOINFO_TCP_STATE = 1: U8,
+        CTA_PROTOINFO_TCP_WSCALE_ORIGINAL = 2: U8,
+        CTA_PROTOINFO_TCP_WSCALE_REPLY = 3: U8,
+        CTA_PROTOINFO_TCP_FLAGS_ORIGINAL = 4: Bytes,
+        CTA_PROTOINFO_TCP_FLAGS_REPLY = 5: Bytes,
+    }
+}
 
-const PROTOINFO_ATTRS: &[Def] = &[Def(
-    CTA_PROTOINFO_TCP,
-    "CTA_PROTOINFO_TCP",
-    Kind::Nest(PROTOINFO_TCP_ATTRS),
-)];
+attr_table! {
+    /// `enum ctattr_protoinfo`
+    PROTOINFO_ATTRS {
+        CTA_PROTOINFO_TCP = 1: Nest(PROTOINFO_TCP_ATTRS),
+    }
+}
 
-const COUNTERS_ATTRS: &[Def] = &[
-    Def(CTA_COUNTERS_PACKETS, "CTA_COUNTERS_PACKETS", Kind::Be64),
-    Def(CTA_COUNTERS_BYTES, "CTA_COUNTERS_BYTES", Kind::Be64),
-];
+attr_table! {
+    /// `enum ctattr_counters`
+    COUNTERS_ATTRS {
+        CTA_COUNTERS_PACKETS = 1: Be64,
+        CTA_COUNTERS_BYTES = 2: Be64,
+    }
+}
 
-const TIMESTAMP_ATTRS: &[Def] = &[
-    Def(CTA_TIMESTAMP_START, "CTA_TIMESTAMP_START", Kind::Be64),
-    Def(CTA_TIMESTAMP_STOP, "CTA_TIMESTAMP_STOP", Kind::Be64),
-];
+attr_table! {
+    /// `enum ctattr_tstamp`
+    TIMESTAMP_ATTRS {
+        CTA_TIMESTAMP_START = 1: Be64,
+        CTA_TIMESTAMP_STOP = 2: Be64,
+    }
+}
 
-const SYNPROXY_ATTRS: &[Def] = &[
-    Def(CTA_SYNPROXY_ISN, "CTA_SYNPROXY_ISN", Kind::Be32),
-    Def(CTA_SYNPROXY_ITS, "CTA_SYNPROXY_ITS", Kind::Be32),
-    Def(CTA_SYNPROXY_TSOFF, "CTA_SYNPROXY_TSOFF", Kind::Be32),
-];
+attr_table! {
+    /// `enum ctattr_synproxy`
+    SYNPROXY_ATTRS {
+        CTA_SYNPROXY_ISN = 1: Be32,
+        CTA_SYNPROXY_ITS = 2: Be32,
+        CTA_SYNPROXY_TSOFF = 3: Be32,
+    }
+}
 
-const CT_ATTRS: &[Def] = &[
-    Def(CTA_TUPLE_ORIG, "CTA_TUPLE_ORIG", Kind::Nest(TUPLE_ATTRS)),
-    Def(CTA_TUPLE_REPLY, "CTA_TUPLE_REPLY", Kind::Nest(TUPLE_ATTRS)),
-    Def(CTA_STATUS, "CTA_STATUS", Kind::Be32),
-    Def(CTA_PROTOINFO, "CTA_PROTOINFO", Kind::Nest(PROTOINFO_ATTRS)),
-    Def(CTA_HELP, "CTA_HELP", Kind::Bytes),
-    Def(CTA_NAT_SRC, "CTA_NAT_SRC", Kind::Bytes),
-    Def(CTA_TIMEOUT, "CTA_TIMEOUT", Kind::Be32),
-    Def(CTA_MARK, "CTA_MARK", Kind::Be32),
-    Def(
-        CTA_COUNTERS_ORIG,
-        "CTA_COUNTERS_ORIG",
-        Kind::Nest(COUNTERS_ATTRS),
-    ),
-    Def(
-        CTA_COUNTERS_REPLY,
-        "CTA_COUNTERS_REPLY",
-        Kind::Nest(COUNTERS_ATTRS),
-    ),
-    Def(CTA_USE, "CTA_USE", Kind::Be32),
-    Def(CTA_ID, "CTA_ID", Kind::Be32),
-    Def(CTA_NAT_DST, "CTA_NAT_DST", Kind::Bytes),
-    Def(
-        CTA_TUPLE_MASTER,
-        "CTA_TUPLE_MASTER",
-        Kind::Nest(TUPLE_ATTRS),
-    ),
-    Def(CTA_SEQ_ADJ_ORIG, "CTA_SEQ_ADJ_ORIG", Kind::Bytes),
-    Def(CTA_SEQ_ADJ_REPLY, "CTA_SEQ_ADJ_REPLY", Kind::Bytes),
-    Def(CTA_ZONE, "CTA_ZONE", Kind::Be16),
-    Def(CTA_SECCTX, "CTA_SECCTX", Kind::Bytes),
-    Def(CTA_TIMESTAMP, "CTA_TIMESTAMP", Kind::Nest(TIMESTAMP_ATTRS)),
-    Def(CTA_MARK_MASK, "CTA_MARK_MASK", Kind::Be32),
-    Def(CTA_LABELS, "CTA_LABELS", Kind::Bytes),
-    Def(CTA_LABELS_MASK, "CTA_LABELS_MASK", Kind::Bytes),
-    Def(CTA_SYNPROXY, "CTA_SYNPROXY", Kind::Nest(SYNPROXY_ATTRS)),
-    Def(CTA_FILTER, "CTA_FILTER", Kind::Bytes),
-    Def(CTA_STATUS_MASK, "CTA_STATUS_MASK", Kind::Be32),
-];
+attr_table! {
+    /// `enum ctattr_type`
+    CT_ATTRS {
+        CTA_TUPLE_ORIG = 1: Nest(TUPLE_ATTRS),
+        CTA_TUPLE_REPLY = 2: Nest(TUPLE_ATTRS),
+        CTA_STATUS = 3: Be32,
+        CTA_PROTOINFO = 4: Nest(PROTOINFO_ATTRS),
+        CTA_HELP = 5: Bytes,
+        CTA_NAT_SRC = 6: Bytes,
+        CTA_TIMEOUT = 7: Be32,
+        CTA_MARK = 8: Be32,
+        CTA_COUNTERS_ORIG = 9: Nest(COUNTERS_ATTRS),
+        CTA_COUNTERS_REPLY = 10: Nest(COUNTERS_ATTRS),
+        CTA_USE = 11: Be32,
+        CTA_ID = 12: Be32,
+        CTA_NAT_DST = 13: Bytes,
+        CTA_TUPLE_MASTER = 14: Nest(TUPLE_ATTRS),
+        CTA_SEQ_ADJ_ORIG = 15: Bytes,
+        CTA_SEQ_ADJ_REPLY = 16: Bytes,
+        CTA_ZONE = 18: Be16,
+        CTA_SECCTX = 19: Bytes,
+        CTA_TIMESTAMP = 20: Nest(TIMESTAMP_ATTRS),
+        CTA_MARK_MASK = 21: Be32,
+        CTA_LABELS = 22: Bytes,
+        CTA_LABELS_MASK = 23: Bytes,
+        CTA_SYNPROXY = 24: Nest(SYNPROXY_ATTRS),
+        CTA_FILTER = 25: Bytes,
+        CTA_STATUS_MASK = 26: Be32,
+    }
+}
 
 fn family_name(f: u8) -> String {
     match f as i32 {

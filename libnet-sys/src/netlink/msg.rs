@@ -12,13 +12,16 @@
 //! closure returns, so a nest can't be left open. Numbers are host order unless written with a
 //! `be*` method (nf_tables wants network order).
 
-use super::{NLA_ALIGNTO, NLMSG_HDRLEN};
+use super::{NLA_ALIGNTO, NLA_TYPE_MASK, NLMSG_HDRLEN};
 
 /// A netlink message under construction. The sequence number and port id are filled in by
 /// the socket that sends it.
 #[derive(Clone, Debug)]
 pub struct Msg {
     buf: Vec<u8>,
+    /// The first attribute too long for its 16-bit length (type, bytes): the message is
+    /// refused by [`Msg::check`] before it is sent, never sent with a wrapped length.
+    oversized: Option<(u16, usize)>,
 }
 
 /// Plain-old-data headers that go on the wire as they lie in memory (`ifinfomsg`, `ndmsg`...).
@@ -53,7 +56,29 @@ impl Msg {
         buf.extend_from_slice(&ty.to_ne_bytes());
         buf.extend_from_slice(&flags.to_ne_bytes());
         buf.extend_from_slice(&[0; 8]); // nlmsg_seq, nlmsg_pid: set by the socket
-        Msg { buf }
+        Msg {
+            buf,
+            oversized: None,
+        }
+    }
+
+    /// An attribute's `nla_len`, or a note that it does not fit (see [`Msg::check`]).
+    fn attr_len(&mut self, ty: u16, len: usize) -> u16 {
+        u16::try_from(len).unwrap_or_else(|_| {
+            self.oversized.get_or_insert((ty & NLA_TYPE_MASK, len));
+            0
+        })
+    }
+
+    /// Refuses a message with an attribute longer than `nla_len` can say (65535 bytes).
+    pub fn check(&self) -> crate::error::Result<()> {
+        match self.oversized {
+            Some((ty, len)) => Err(crate::error::Error::invalid(
+                format!("netlink attribute type {ty}"),
+                format!("{len} bytes is more than a netlink attribute holds (65535)"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The family header (`struct ifinfomsg`, `struct ndmsg`, `struct nfgenmsg`...).
@@ -63,8 +88,8 @@ impl Msg {
     }
 
     pub fn bytes(mut self, ty: u16, v: &[u8]) -> Msg {
-        let len = 4 + v.len();
-        self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
+        let len = self.attr_len(ty, 4 + v.len());
+        self.buf.extend_from_slice(&len.to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
         self.put(v);
         self
@@ -93,8 +118,8 @@ impl Msg {
     }
     /// A NUL-terminated string (`NLA_NUL_STRING` / `NLA_STRING` both accept it).
     pub fn str(mut self, ty: u16, v: &str) -> Msg {
-        let len = 4 + v.len() + 1;
-        self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
+        let len = self.attr_len(ty, 4 + v.len() + 1);
+        self.buf.extend_from_slice(&len.to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
         self.buf.extend_from_slice(v.as_bytes());
         self.put(&[0]);
@@ -111,7 +136,7 @@ impl Msg {
         self.buf.extend_from_slice(&[0, 0]);
         self.buf.extend_from_slice(&ty.to_ne_bytes());
         let mut m = f(self);
-        let len = (m.buf.len() - start) as u16;
+        let len = m.attr_len(ty, m.buf.len() - start);
         m.buf[start..start + 2].copy_from_slice(&len.to_ne_bytes());
         m
     }
@@ -136,5 +161,25 @@ impl Msg {
 
     pub fn msg_type(&self) -> u16 {
         u16::from_ne_bytes([self.buf[4], self.buf[5]])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attribute_past_65535_bytes_is_refused_not_wrapped() {
+        assert!(Msg::new(16, 0).bytes(1, &[0; 65531]).check().is_ok());
+        let e = Msg::new(16, 0).bytes(3, &[0; 65532]).check().unwrap_err();
+        assert!(e.to_string().contains("attribute type 3"), "{e}");
+        let long = "x".repeat(70_000);
+        assert!(Msg::new(16, 0).str(3, &long).check().is_err());
+        // A nest whose contents push it past the limit, each attribute within it fine.
+        let nest = Msg::new(16, 0).nest(18 | super::super::NLA_F_NESTED, |m| {
+            m.bytes(1, &[0; 40_000]).bytes(2, &[0; 40_000])
+        });
+        let e = nest.check().unwrap_err();
+        assert!(e.to_string().contains("attribute type 18"), "{e}");
     }
 }

@@ -95,6 +95,7 @@ impl NlSocket {
     }
 
     fn send(&mut self, msg: Msg, access: Access) -> Result<Option<u32>> {
+        msg.check()?;
         let step = self.protocol.msg_type_name(msg.msg_type());
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
@@ -257,6 +258,9 @@ impl NlSocket {
         let first = self.seq.wrapping_add(1);
         let mut wire = Vec::new();
         let mut steps = Vec::with_capacity(msgs.len());
+        for (m, _) in &msgs {
+            m.check()?;
+        }
         for (i, (m, object)) in msgs.into_iter().enumerate() {
             let seq = first.wrapping_add(i as u32);
             steps.push((self.protocol.msg_type_name(m.msg_type()), object));

@@ -166,4 +166,38 @@ macro_rules! attr_space {
     };
 }
 
-pub(crate) use {attr_read, attr_space, attr_type};
+/// Declares an attribute table for `--explain` and the constants of its attributes, one row
+/// each: `NAME = NUMBER: Kind` declares the constant `NAME`; `NAME: Kind` lists one declared in
+/// another table (a space that reuses another's attributes, as a bridge link message reuses
+/// the link's). The kind is written as a [`Kind`] variant, with its argument if it has one:
+///
+/// ```text
+///   attr_table! {
+///       /// `NFTA_CHAIN_*`
+///       CHAIN_ATTRS {
+///           NFTA_CHAIN_TABLE = 1: Str,
+///           NFTA_CHAIN_HOOK = 4: Nest(HOOK_ATTRS),
+///       }
+///   }
+/// ```
+macro_rules! attr_table {
+    (
+        $(#[$doc:meta])*
+        $vis:vis $TABLE:ident {
+            $( $ATTR:ident $(= $num:literal)? : $kind:ident $(($($arg:tt)*))?, )*
+        }
+    ) => {
+        $( $( pub const $ATTR: u16 = $num; )? )*
+
+        $(#[$doc])*
+        $vis const $TABLE: &[$crate::netlink::space::Def] = &[
+            $( $crate::netlink::space::Def(
+                $ATTR,
+                stringify!($ATTR),
+                $crate::netlink::space::Kind::$kind $(($($arg)*))?,
+            ), )*
+        ];
+    };
+}
+
+pub(crate) use {attr_read, attr_space, attr_table, attr_type};

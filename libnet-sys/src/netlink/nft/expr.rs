@@ -3,15 +3,11 @@
 //! runs them, the way `nft --debug=netlink` prints them.
 
 use crate::netlink::msg::Msg;
-use crate::netlink::space::{Def, Kind};
+use crate::netlink::space::{attr_table, Def};
 use crate::netlink::NLA_F_NESTED;
 
 pub const NFTA_EXPR_NAME: u16 = 1;
 pub const NFTA_EXPR_DATA: u16 = 2;
-pub const NFTA_DATA_VALUE: u16 = 1;
-pub const NFTA_DATA_VERDICT: u16 = 2;
-pub const NFTA_VERDICT_CODE: u16 = 1;
-pub const NFTA_VERDICT_CHAIN: u16 = 2;
 
 /// `NFT_REG_VERDICT`, `NFT_REG_1`.. (16-byte registers).
 pub const REG_VERDICT: u32 = 0;
@@ -121,7 +117,7 @@ impl Expr {
 
     /// One `NFTA_LIST_ELEM` of `NFTA_RULE_EXPRESSIONS`.
     pub fn encode(&self, m: Msg) -> Msg {
-        m.nest(1 | NLA_F_NESTED, |m| {
+        m.nest(super::NFTA_LIST_ELEM | NLA_F_NESTED, |m| {
             m.str(NFTA_EXPR_NAME, self.name())
                 .nest(NFTA_EXPR_DATA | NLA_F_NESTED, |m| self.data(m))
         })
@@ -137,26 +133,33 @@ impl Expr {
                 len,
                 dreg,
             } => m
-                .be32(1, *dreg)
-                .be32(2, *base)
-                .be32(3, *offset)
-                .be32(4, *len),
-            Expr::Meta { key, dreg } => m.be32(2, *key).be32(1, *dreg),
-            Expr::Cmp { sreg, op, data } => value(m.be32(1, *sreg).be32(2, *op), 3, data),
+                .be32(NFTA_PAYLOAD_DREG, *dreg)
+                .be32(NFTA_PAYLOAD_BASE, *base)
+                .be32(NFTA_PAYLOAD_OFFSET, *offset)
+                .be32(NFTA_PAYLOAD_LEN, *len),
+            Expr::Meta { key, dreg } => m.be32(NFTA_META_KEY, *key).be32(NFTA_META_DREG, *dreg),
+            Expr::Cmp { sreg, op, data } => value(
+                m.be32(NFTA_CMP_SREG, *sreg).be32(NFTA_CMP_OP, *op),
+                NFTA_CMP_DATA,
+                data,
+            ),
             Expr::Bitwise {
                 sreg,
                 dreg,
                 mask,
                 xor,
             } => {
-                let m = m.be32(1, *sreg).be32(2, *dreg).be32(3, mask.len() as u32);
-                value(value(m, 4, mask), 5, xor)
+                let m = m
+                    .be32(NFTA_BITWISE_SREG, *sreg)
+                    .be32(NFTA_BITWISE_DREG, *dreg)
+                    .be32(NFTA_BITWISE_LEN, mask.len() as u32);
+                value(value(m, NFTA_BITWISE_MASK, mask), NFTA_BITWISE_XOR, xor)
             }
             Expr::Immediate { dreg, data } => {
-                let m = m.be32(1, *dreg);
+                let m = m.be32(NFTA_IMMEDIATE_DREG, *dreg);
                 match data {
-                    Data::Value(v) => value(m, 2, v),
-                    Data::Verdict(code, chain) => m.nest(2 | NLA_F_NESTED, |m| {
+                    Data::Value(v) => value(m, NFTA_IMMEDIATE_DATA, v),
+                    Data::Verdict(code, chain) => m.nest(NFTA_IMMEDIATE_DATA | NLA_F_NESTED, |m| {
                         m.nest(NFTA_DATA_VERDICT | NLA_F_NESTED, |m| {
                             let m = m.be32(NFTA_VERDICT_CODE, *code as u32);
                             match chain {
@@ -171,22 +174,31 @@ impl Expr {
                 flags,
                 result,
                 dreg,
-            } => m.be32(1, *dreg).be32(2, *result).be32(3, *flags),
-            Expr::Ct { key, dreg } => m.be32(2, *key).be32(1, *dreg),
-            Expr::Counter => m.be64(1, 0).be64(2, 0),
+            } => m
+                .be32(NFTA_FIB_DREG, *dreg)
+                .be32(NFTA_FIB_RESULT, *result)
+                .be32(NFTA_FIB_FLAGS, *flags),
+            Expr::Ct { key, dreg } => m.be32(NFTA_CT_KEY, *key).be32(NFTA_CT_DREG, *dreg),
+            Expr::Counter => m.be64(NFTA_COUNTER_BYTES, 0).be64(NFTA_COUNTER_PACKETS, 0),
             Expr::Nat {
                 ty,
                 family,
                 reg_addr,
                 reg_proto,
             } => {
-                let m = m.be32(1, *ty).be32(2, *family).be32(3, *reg_addr);
+                let m = m
+                    .be32(NFTA_NAT_TYPE, *ty)
+                    .be32(NFTA_NAT_FAMILY, *family)
+                    .be32(NFTA_NAT_REG_ADDR_MIN, *reg_addr);
                 match reg_proto {
                     Some((min, max)) => m
-                        .be32(5, *min)
-                        .be32(6, *max)
-                        .be32(7, NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED),
-                    None => m.be32(7, NF_NAT_RANGE_MAP_IPS),
+                        .be32(NFTA_NAT_REG_PROTO_MIN, *min)
+                        .be32(NFTA_NAT_REG_PROTO_MAX, *max)
+                        .be32(
+                            NFTA_NAT_FLAGS,
+                            NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED,
+                        ),
+                    None => m.be32(NFTA_NAT_FLAGS, NF_NAT_RANGE_MAP_IPS),
                 }
             }
             Expr::Masq => m,
@@ -210,8 +222,8 @@ pub fn counters(exprs: &[u8]) -> Option<(u64, u64)> {
             let (mut bytes, mut packets) = (0, 0);
             for a in attrs(data).flatten() {
                 match a.ty {
-                    1 => bytes = a.be64().unwrap_or(0),
-                    2 => packets = a.be64().unwrap_or(0),
+                    NFTA_COUNTER_BYTES => bytes = a.be64().unwrap_or(0),
+                    NFTA_COUNTER_PACKETS => packets = a.be64().unwrap_or(0),
                     _ => {}
                 }
             }
@@ -221,76 +233,129 @@ pub fn counters(exprs: &[u8]) -> Option<(u64, u64)> {
     None
 }
 
-const DATA_ATTRS: &[Def] = &[
-    Def(NFTA_DATA_VALUE, "NFTA_DATA_VALUE", Kind::Bytes),
-    Def(
-        NFTA_DATA_VERDICT,
-        "NFTA_DATA_VERDICT",
-        Kind::Nest(VERDICT_ATTRS),
-    ),
-];
-const VERDICT_ATTRS: &[Def] = &[
-    Def(NFTA_VERDICT_CODE, "NFTA_VERDICT_CODE", Kind::BeI32),
-    Def(NFTA_VERDICT_CHAIN, "NFTA_VERDICT_CHAIN", Kind::Str),
-];
+attr_table! {
+    /// `enum nft_data_attributes`
+    DATA_ATTRS {
+        NFTA_DATA_VALUE = 1: Bytes,
+        NFTA_DATA_VERDICT = 2: Nest(VERDICT_ATTRS),
+    }
+}
+
+attr_table! {
+    /// `enum nft_verdict_attributes`
+    VERDICT_ATTRS {
+        NFTA_VERDICT_CODE = 1: BeI32,
+        NFTA_VERDICT_CHAIN = 2: Str,
+    }
+}
+
+attr_table! {
+    /// `enum nft_payload_attributes`
+    PAYLOAD_ATTRS {
+        NFTA_PAYLOAD_DREG = 1: Be32,
+        NFTA_PAYLOAD_BASE = 2: Be32,
+        NFTA_PAYLOAD_OFFSET = 3: Be32,
+        NFTA_PAYLOAD_LEN = 4: Be32,
+    }
+}
+
+attr_table! {
+    /// `enum nft_meta_attributes`
+    META_ATTRS {
+        NFTA_META_DREG = 1: Be32,
+        NFTA_META_KEY = 2: Be32,
+    }
+}
+
+attr_table! {
+    /// `enum nft_cmp_attributes`
+    CMP_ATTRS {
+        NFTA_CMP_SREG = 1: Be32,
+        NFTA_CMP_OP = 2: Be32,
+        NFTA_CMP_DATA = 3: Nest(DATA_ATTRS),
+    }
+}
+
+attr_table! {
+    /// `enum nft_bitwise_attributes`
+    BITWISE_ATTRS {
+        NFTA_BITWISE_SREG = 1: Be32,
+        NFTA_BITWISE_DREG = 2: Be32,
+        NFTA_BITWISE_LEN = 3: Be32,
+        NFTA_BITWISE_MASK = 4: Nest(DATA_ATTRS),
+        NFTA_BITWISE_XOR = 5: Nest(DATA_ATTRS),
+    }
+}
+
+attr_table! {
+    /// `enum nft_immediate_attributes`
+    IMMEDIATE_ATTRS {
+        NFTA_IMMEDIATE_DREG = 1: Be32,
+        NFTA_IMMEDIATE_DATA = 2: Nest(DATA_ATTRS),
+    }
+}
+
+attr_table! {
+    /// `enum nft_fib_attributes`
+    FIB_ATTRS {
+        NFTA_FIB_DREG = 1: Be32,
+        NFTA_FIB_RESULT = 2: Be32,
+        NFTA_FIB_FLAGS = 3: Be32,
+    }
+}
+
+attr_table! {
+    /// `enum nft_ct_attributes`
+    CT_ATTRS {
+        NFTA_CT_DREG = 1: Be32,
+        NFTA_CT_KEY = 2: Be32,
+        NFTA_CT_DIRECTION = 3: U8,
+    }
+}
+
+attr_table! {
+    /// `enum nft_counter_attributes`
+    COUNTER_ATTRS {
+        NFTA_COUNTER_BYTES = 1: Be64,
+        NFTA_COUNTER_PACKETS = 2: Be64,
+    }
+}
+
+attr_table! {
+    /// `enum nft_nat_attributes`
+    NAT_ATTRS {
+        NFTA_NAT_TYPE = 1: Be32,
+        NFTA_NAT_FAMILY = 2: Be32,
+        NFTA_NAT_REG_ADDR_MIN = 3: Be32,
+        NFTA_NAT_REG_ADDR_MAX = 4: Be32,
+        NFTA_NAT_REG_PROTO_MIN = 5: Be32,
+        NFTA_NAT_REG_PROTO_MAX = 6: Be32,
+        NFTA_NAT_FLAGS = 7: Be32,
+    }
+}
+
+attr_table! {
+    /// `enum nft_masq_attributes`
+    MASQ_ATTRS {
+        NFTA_MASQ_FLAGS = 1: Be32,
+        NFTA_MASQ_REG_PROTO_MIN = 2: Be32,
+        NFTA_MASQ_REG_PROTO_MAX = 3: Be32,
+    }
+}
 
 /// The attributes of an expression's `NFTA_EXPR_DATA`, by its name.
 pub fn schema(name: &[u8]) -> &'static [Def] {
     match name {
-        b"payload" => &[
-            Def(1, "NFTA_PAYLOAD_DREG", Kind::Be32),
-            Def(2, "NFTA_PAYLOAD_BASE", Kind::Be32),
-            Def(3, "NFTA_PAYLOAD_OFFSET", Kind::Be32),
-            Def(4, "NFTA_PAYLOAD_LEN", Kind::Be32),
-        ],
-        b"meta" => &[
-            Def(1, "NFTA_META_DREG", Kind::Be32),
-            Def(2, "NFTA_META_KEY", Kind::Be32),
-        ],
-        b"cmp" => &[
-            Def(1, "NFTA_CMP_SREG", Kind::Be32),
-            Def(2, "NFTA_CMP_OP", Kind::Be32),
-            Def(3, "NFTA_CMP_DATA", Kind::Nest(DATA_ATTRS)),
-        ],
-        b"bitwise" => &[
-            Def(1, "NFTA_BITWISE_SREG", Kind::Be32),
-            Def(2, "NFTA_BITWISE_DREG", Kind::Be32),
-            Def(3, "NFTA_BITWISE_LEN", Kind::Be32),
-            Def(4, "NFTA_BITWISE_MASK", Kind::Nest(DATA_ATTRS)),
-            Def(5, "NFTA_BITWISE_XOR", Kind::Nest(DATA_ATTRS)),
-        ],
-        b"immediate" => &[
-            Def(1, "NFTA_IMMEDIATE_DREG", Kind::Be32),
-            Def(2, "NFTA_IMMEDIATE_DATA", Kind::Nest(DATA_ATTRS)),
-        ],
-        b"fib" => &[
-            Def(1, "NFTA_FIB_DREG", Kind::Be32),
-            Def(2, "NFTA_FIB_RESULT", Kind::Be32),
-            Def(3, "NFTA_FIB_FLAGS", Kind::Be32),
-        ],
-        b"ct" => &[
-            Def(1, "NFTA_CT_DREG", Kind::Be32),
-            Def(2, "NFTA_CT_KEY", Kind::Be32),
-            Def(3, "NFTA_CT_DIRECTION", Kind::U8),
-        ],
-        b"counter" => &[
-            Def(1, "NFTA_COUNTER_BYTES", Kind::Be64),
-            Def(2, "NFTA_COUNTER_PACKETS", Kind::Be64),
-        ],
-        b"nat" => &[
-            Def(1, "NFTA_NAT_TYPE", Kind::Be32),
-            Def(2, "NFTA_NAT_FAMILY", Kind::Be32),
-            Def(3, "NFTA_NAT_REG_ADDR_MIN", Kind::Be32),
-            Def(4, "NFTA_NAT_REG_ADDR_MAX", Kind::Be32),
-            Def(5, "NFTA_NAT_REG_PROTO_MIN", Kind::Be32),
-            Def(6, "NFTA_NAT_REG_PROTO_MAX", Kind::Be32),
-            Def(7, "NFTA_NAT_FLAGS", Kind::Be32),
-        ],
-        b"masq" => &[
-            Def(1, "NFTA_MASQ_FLAGS", Kind::Be32),
-            Def(2, "NFTA_MASQ_REG_PROTO_MIN", Kind::Be32),
-            Def(3, "NFTA_MASQ_REG_PROTO_MAX", Kind::Be32),
-        ],
+        b"payload" => PAYLOAD_ATTRS,
+        b"meta" => META_ATTRS,
+        b"cmp" => CMP_ATTRS,
+        b"bitwise" => BITWISE_ATTRS,
+        b"immediate" => IMMEDIATE_ATTRS,
+        b"fib" => FIB_ATTRS,
+        b"ct" => CT_ATTRS,
+        b"counter" => COUNTER_ATTRS,
+        b"nat" => NAT_ATTRS,
+        b"masq" => MASQ_ATTRS,
         _ => &[],
     }
 }

@@ -12,7 +12,7 @@ pub mod expr;
 use super::attr::{attrs, Attr, MsgRef};
 use super::decode::{attributes, hex, pad};
 use super::msg::{from_bytes, Msg, Pod};
-use super::space::{Def, Kind};
+use super::space::{attr_table, Def};
 use super::*;
 use crate::error::{Error, Result};
 
@@ -23,7 +23,6 @@ pub const NFNL_SUBSYS_CTNETLINK: u16 = 1;
 pub const NFNL_SUBSYS_NFTABLES: u16 = 10;
 pub const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
 pub const NFNL_MSG_BATCH_END: u16 = 0x11;
-pub const NFNL_BATCH_GENID: u16 = 1;
 
 // <linux/netfilter/nf_tables.h>: enum nf_tables_msg_types
 pub const NFT_MSG_NEWTABLE: u16 = 0;
@@ -46,41 +45,8 @@ pub const NFPROTO_INET: u8 = 1;
 pub const NFPROTO_IPV4: u8 = 2;
 pub const NFPROTO_IPV6: u8 = 10;
 
-// enum nft_table_attributes
-pub const NFTA_TABLE_NAME: u16 = 1;
-pub const NFTA_TABLE_FLAGS: u16 = 2;
-pub const NFTA_TABLE_USE: u16 = 3;
-pub const NFTA_TABLE_HANDLE: u16 = 4;
-pub const NFTA_TABLE_USERDATA: u16 = 6;
-pub const NFTA_TABLE_OWNER: u16 = 7;
-
-// enum nft_chain_attributes, enum nft_hook_attributes
-pub const NFTA_CHAIN_TABLE: u16 = 1;
-pub const NFTA_CHAIN_HANDLE: u16 = 2;
-pub const NFTA_CHAIN_NAME: u16 = 3;
-pub const NFTA_CHAIN_HOOK: u16 = 4;
-pub const NFTA_CHAIN_POLICY: u16 = 5;
-pub const NFTA_CHAIN_USE: u16 = 6;
-pub const NFTA_CHAIN_TYPE: u16 = 7;
-pub const NFTA_CHAIN_COUNTERS: u16 = 8;
-pub const NFTA_CHAIN_FLAGS: u16 = 10;
-pub const NFTA_HOOK_HOOKNUM: u16 = 1;
-pub const NFTA_HOOK_PRIORITY: u16 = 2;
-pub const NFTA_HOOK_DEV: u16 = 3;
-
-// enum nft_rule_attributes
-pub const NFTA_RULE_TABLE: u16 = 1;
-pub const NFTA_RULE_CHAIN: u16 = 2;
-pub const NFTA_RULE_HANDLE: u16 = 3;
-pub const NFTA_RULE_EXPRESSIONS: u16 = 4;
-pub const NFTA_RULE_POSITION: u16 = 6;
-pub const NFTA_RULE_USERDATA: u16 = 7;
+/// `enum nft_list_attributes`: each expression of `NFTA_RULE_EXPRESSIONS`.
 pub const NFTA_LIST_ELEM: u16 = 1;
-
-// enum nft_gen_attributes
-pub const NFTA_GEN_ID: u16 = 1;
-pub const NFTA_GEN_PROC_PID: u16 = 2;
-pub const NFTA_GEN_PROC_NAME: u16 = 3;
 
 // <linux/netfilter.h>: hooks (verdicts: libc::NF_ACCEPT, NF_DROP)
 pub const NF_INET_PRE_ROUTING: u32 = 0;
@@ -201,14 +167,7 @@ pub fn new_rule(
     }
 }
 
-// enum nft_object_attributes
-pub const NFTA_OBJ_TABLE: u16 = 1;
-pub const NFTA_OBJ_NAME: u16 = 2;
-pub const NFTA_OBJ_TYPE: u16 = 3;
-pub const NFTA_OBJ_DATA: u16 = 4;
-pub const NFTA_OBJ_USE: u16 = 5;
-pub const NFTA_OBJ_HANDLE: u16 = 6;
-/// `NFT_OBJECT_COUNTER`
+/// `NFT_OBJECT_COUNTER` (<linux/netfilter/nf_tables.h>), an object's `NFTA_OBJ_TYPE`.
 pub const NFT_OBJECT_COUNTER: u32 = 1;
 
 /// `add counter TABLE NAME`, with `NLM_F_EXCL`: refused (`EEXIST`) when one of that name is
@@ -476,66 +435,81 @@ fn family_name(f: u8) -> String {
     }
 }
 
-const TABLE_ATTRS: &[Def] = &[
-    Def(NFTA_TABLE_NAME, "NFTA_TABLE_NAME", Kind::Str),
-    Def(NFTA_TABLE_FLAGS, "NFTA_TABLE_FLAGS", Kind::Be32),
-    Def(NFTA_TABLE_USE, "NFTA_TABLE_USE", Kind::Be32),
-    Def(NFTA_TABLE_HANDLE, "NFTA_TABLE_HANDLE", Kind::Be64),
-    Def(NFTA_TABLE_USERDATA, "NFTA_TABLE_USERDATA", Kind::Bytes),
-    Def(NFTA_TABLE_OWNER, "NFTA_TABLE_OWNER", Kind::Be32),
-];
+attr_table! {
+    /// `enum nft_table_attributes`
+    TABLE_ATTRS {
+        NFTA_TABLE_NAME = 1: Str,
+        NFTA_TABLE_FLAGS = 2: Be32,
+        NFTA_TABLE_USE = 3: Be32,
+        NFTA_TABLE_HANDLE = 4: Be64,
+        NFTA_TABLE_USERDATA = 6: Bytes,
+        NFTA_TABLE_OWNER = 7: Be32,
+    }
+}
 
-const HOOK_ATTRS: &[Def] = &[
-    Def(NFTA_HOOK_HOOKNUM, "NFTA_HOOK_HOOKNUM", Kind::Be32),
-    Def(NFTA_HOOK_PRIORITY, "NFTA_HOOK_PRIORITY", Kind::BeI32),
-    Def(NFTA_HOOK_DEV, "NFTA_HOOK_DEV", Kind::Str),
-];
+attr_table! {
+    /// `enum nft_hook_attributes`
+    HOOK_ATTRS {
+        NFTA_HOOK_HOOKNUM = 1: Be32,
+        NFTA_HOOK_PRIORITY = 2: BeI32,
+        NFTA_HOOK_DEV = 3: Str,
+    }
+}
 
-const CHAIN_ATTRS: &[Def] = &[
-    Def(NFTA_CHAIN_TABLE, "NFTA_CHAIN_TABLE", Kind::Str),
-    Def(NFTA_CHAIN_HANDLE, "NFTA_CHAIN_HANDLE", Kind::Be64),
-    Def(NFTA_CHAIN_NAME, "NFTA_CHAIN_NAME", Kind::Str),
-    Def(NFTA_CHAIN_HOOK, "NFTA_CHAIN_HOOK", Kind::Nest(HOOK_ATTRS)),
-    Def(NFTA_CHAIN_POLICY, "NFTA_CHAIN_POLICY", Kind::BeI32),
-    Def(NFTA_CHAIN_USE, "NFTA_CHAIN_USE", Kind::Be32),
-    Def(NFTA_CHAIN_TYPE, "NFTA_CHAIN_TYPE", Kind::Str),
-    Def(NFTA_CHAIN_COUNTERS, "NFTA_CHAIN_COUNTERS", Kind::Bytes),
-    Def(NFTA_CHAIN_FLAGS, "NFTA_CHAIN_FLAGS", Kind::Be32),
-];
+attr_table! {
+    /// `enum nft_chain_attributes`
+    CHAIN_ATTRS {
+        NFTA_CHAIN_TABLE = 1: Str,
+        NFTA_CHAIN_HANDLE = 2: Be64,
+        NFTA_CHAIN_NAME = 3: Str,
+        NFTA_CHAIN_HOOK = 4: Nest(HOOK_ATTRS),
+        NFTA_CHAIN_POLICY = 5: BeI32,
+        NFTA_CHAIN_USE = 6: Be32,
+        NFTA_CHAIN_TYPE = 7: Str,
+        NFTA_CHAIN_COUNTERS = 8: Bytes,
+        NFTA_CHAIN_FLAGS = 10: Be32,
+    }
+}
 
-const RULE_ATTRS: &[Def] = &[
-    Def(NFTA_RULE_TABLE, "NFTA_RULE_TABLE", Kind::Str),
-    Def(NFTA_RULE_CHAIN, "NFTA_RULE_CHAIN", Kind::Str),
-    Def(NFTA_RULE_HANDLE, "NFTA_RULE_HANDLE", Kind::Be64),
-    Def(
-        NFTA_RULE_EXPRESSIONS,
-        "NFTA_RULE_EXPRESSIONS",
-        Kind::Printed(expressions),
-    ),
-    Def(NFTA_RULE_POSITION, "NFTA_RULE_POSITION", Kind::Be64),
-    Def(
-        NFTA_RULE_USERDATA,
-        "NFTA_RULE_USERDATA",
-        Kind::Shown(comment),
-    ),
-];
+attr_table! {
+    /// `enum nft_rule_attributes`
+    RULE_ATTRS {
+        NFTA_RULE_TABLE = 1: Str,
+        NFTA_RULE_CHAIN = 2: Str,
+        NFTA_RULE_HANDLE = 3: Be64,
+        NFTA_RULE_EXPRESSIONS = 4: Printed(expressions),
+        NFTA_RULE_POSITION = 6: Be64,
+        NFTA_RULE_USERDATA = 7: Shown(comment),
+    }
+}
 
-const GEN_ATTRS: &[Def] = &[
-    Def(NFTA_GEN_ID, "NFTA_GEN_ID", Kind::Be32),
-    Def(NFTA_GEN_PROC_PID, "NFTA_GEN_PROC_PID", Kind::Be32),
-    Def(NFTA_GEN_PROC_NAME, "NFTA_GEN_PROC_NAME", Kind::Str),
-];
+attr_table! {
+    /// `enum nft_gen_attributes`
+    GEN_ATTRS {
+        NFTA_GEN_ID = 1: Be32,
+        NFTA_GEN_PROC_PID = 2: Be32,
+        NFTA_GEN_PROC_NAME = 3: Str,
+    }
+}
 
-const OBJ_ATTRS: &[Def] = &[
-    Def(NFTA_OBJ_TABLE, "NFTA_OBJ_TABLE", Kind::Str),
-    Def(NFTA_OBJ_NAME, "NFTA_OBJ_NAME", Kind::Str),
-    Def(NFTA_OBJ_TYPE, "NFTA_OBJ_TYPE", Kind::Be32),
-    Def(NFTA_OBJ_DATA, "NFTA_OBJ_DATA", Kind::Bytes),
-    Def(NFTA_OBJ_USE, "NFTA_OBJ_USE", Kind::Be32),
-    Def(NFTA_OBJ_HANDLE, "NFTA_OBJ_HANDLE", Kind::Be64),
-];
+attr_table! {
+    /// `enum nft_object_attributes`
+    OBJ_ATTRS {
+        NFTA_OBJ_TABLE = 1: Str,
+        NFTA_OBJ_NAME = 2: Str,
+        NFTA_OBJ_TYPE = 3: Be32,
+        NFTA_OBJ_DATA = 4: Bytes,
+        NFTA_OBJ_USE = 5: Be32,
+        NFTA_OBJ_HANDLE = 6: Be64,
+    }
+}
 
-const BATCH_ATTRS: &[Def] = &[Def(NFNL_BATCH_GENID, "NFNL_BATCH_GENID", Kind::Be32)];
+attr_table! {
+    /// `NFNL_BATCH_*` (<linux/netfilter/nfnetlink.h>)
+    BATCH_ATTRS {
+        NFNL_BATCH_GENID = 1: Be32,
+    }
+}
 
 /// The `nfgenmsg` of a message, shown, and the attribute space that follows it.
 pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {

@@ -5,6 +5,7 @@ use super::*;
 use crate::error::{Error, Result};
 use crate::netlink::attr::{attrs, MsgRef};
 use crate::netlink::msg::{from_bytes, Msg, Pod};
+use crate::netlink::space::attr_table;
 use crate::netlink::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -22,12 +23,17 @@ pub struct IfAddrMsg {
 unsafe impl Pod for IfAddrMsg {}
 const _: () = assert!(std::mem::size_of::<IfAddrMsg>() == 8);
 
-pub const IFA_ADDRESS: u16 = 1;
-pub const IFA_LOCAL: u16 = 2;
-pub const IFA_LABEL: u16 = 3;
-pub const IFA_BROADCAST: u16 = 4;
-pub const IFA_CACHEINFO: u16 = 6;
-pub const IFA_FLAGS: u16 = 8;
+attr_table! {
+    /// `enum ifa_attributes` (<linux/if_addr.h>)
+    pub(super) ADDR_ATTRS {
+        IFA_ADDRESS = 1: Ip,
+        IFA_LOCAL = 2: Ip,
+        IFA_LABEL = 3: Str,
+        IFA_BROADCAST = 4: Ip,
+        IFA_CACHEINFO = 6: Bytes,
+        IFA_FLAGS = 8: U32,
+    }
+}
 
 pub const AF_INET: u8 = libc::AF_INET as u8;
 pub const AF_INET6: u8 = libc::AF_INET6 as u8;

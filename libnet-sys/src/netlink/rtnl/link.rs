@@ -97,9 +97,6 @@ impl NewLink {
     }
 }
 
-/// `VETH_INFO_PEER` from <linux/veth.h>.
-pub const VETH_INFO_PEER: u16 = 1;
-
 /// `ip link add A [up] [master B] type veth peer name B [up]`: one message makes both ends, each
 /// born straight into its namespace (the peer is an `ifinfomsg` and attributes nested in
 /// `VETH_INFO_PEER`). The kernel brings each end up and enslaves the first to `master` in the

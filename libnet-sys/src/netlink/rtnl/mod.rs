@@ -12,7 +12,7 @@ pub mod route;
 use super::attr::{attrs, Attr};
 use super::decode::{attributes, pad};
 use super::msg::{from_bytes, Pod};
-use super::space::{Def, Kind};
+use super::space::{attr_table, Def, Kind};
 use super::{Family, Protocol, NETLINK_ROUTE};
 use crate::bridge::BridgeId;
 use std::fmt::Write;
@@ -115,244 +115,152 @@ pub struct NdMsg {
 unsafe impl Pod for NdMsg {}
 const _: () = assert!(std::mem::size_of::<NdMsg>() == 12);
 
-// <linux/if_link.h>: struct ifinfomsg attributes
-pub const IFLA_ADDRESS: u16 = 1;
-pub const IFLA_BROADCAST: u16 = 2;
-pub const IFLA_IFNAME: u16 = 3;
-pub const IFLA_MTU: u16 = 4;
-pub const IFLA_LINK: u16 = 5;
-pub const IFLA_MASTER: u16 = 10;
-pub const IFLA_PROTINFO: u16 = 12;
-pub const IFLA_TXQLEN: u16 = 13;
-pub const IFLA_OPERSTATE: u16 = 16;
-pub const IFLA_LINKMODE: u16 = 17;
-pub const IFLA_LINKINFO: u16 = 18;
-pub const IFLA_NET_NS_PID: u16 = 19;
-pub const IFLA_IFALIAS: u16 = 20;
-pub const IFLA_GROUP: u16 = 27;
-pub const IFLA_NET_NS_FD: u16 = 28;
-pub const IFLA_EXT_MASK: u16 = 29;
-pub const IFLA_PROMISCUITY: u16 = 30;
-pub const IFLA_NUM_TX_QUEUES: u16 = 31;
-pub const IFLA_NUM_RX_QUEUES: u16 = 32;
-pub const IFLA_CARRIER: u16 = 33;
-pub const IFLA_LINK_NETNSID: u16 = 37;
-pub const IFLA_TARGET_NETNSID: u16 = 46;
-pub const IFLA_MIN_MTU: u16 = 50;
-pub const IFLA_MAX_MTU: u16 = 51;
+attr_table! {
+    /// `IFLA_LINKINFO`'s attributes; the two data nests' spaces depend on the kinds named
+    /// beside them ([`link_info`]).
+    LINKINFO_ATTRS {
+        IFLA_INFO_KIND = 1: Str,
+        IFLA_INFO_DATA = 2: Bytes,
+        IFLA_INFO_XSTATS = 3: Bytes,
+        IFLA_INFO_SLAVE_KIND = 4: Str,
+        IFLA_INFO_SLAVE_DATA = 5: Bytes,
+    }
+}
 
-pub const IFLA_INFO_KIND: u16 = 1;
-pub const IFLA_INFO_DATA: u16 = 2;
-pub const IFLA_INFO_XSTATS: u16 = 3;
-pub const IFLA_INFO_SLAVE_KIND: u16 = 4;
-pub const IFLA_INFO_SLAVE_DATA: u16 = 5;
+attr_table! {
+    /// `IFLA_INFO_DATA` of kind "veth" (<linux/veth.h>).
+    VETH_INFO_ATTRS {
+        VETH_INFO_PEER = 1: Printed(veth_peer),
+    }
+}
 
 /// `RTEXT_FILTER_VF` / `RTEXT_FILTER_SKIP_STATS` for `IFLA_EXT_MASK`.
 pub const RTEXT_FILTER_VF: u32 = 1 << 0;
 pub const RTEXT_FILTER_SKIP_STATS: u32 = 1 << 3;
-
-// <linux/if_link.h>: IFLA_INFO_DATA of kind "bridge"
-pub const IFLA_BR_FORWARD_DELAY: u16 = 1;
-pub const IFLA_BR_HELLO_TIME: u16 = 2;
-pub const IFLA_BR_MAX_AGE: u16 = 3;
-pub const IFLA_BR_AGEING_TIME: u16 = 4;
-pub const IFLA_BR_STP_STATE: u16 = 5;
-pub const IFLA_BR_PRIORITY: u16 = 6;
-pub const IFLA_BR_ROOT_ID: u16 = 10;
-pub const IFLA_BR_BRIDGE_ID: u16 = 11;
-pub const IFLA_BR_ROOT_PORT: u16 = 12;
-pub const IFLA_BR_ROOT_PATH_COST: u16 = 13;
-pub const IFLA_BR_TOPOLOGY_CHANGE: u16 = 14;
-pub const IFLA_BR_TOPOLOGY_CHANGE_DETECTED: u16 = 15;
-pub const IFLA_BR_HELLO_TIMER: u16 = 16;
-pub const IFLA_BR_TCN_TIMER: u16 = 17;
-pub const IFLA_BR_TOPOLOGY_CHANGE_TIMER: u16 = 18;
-pub const IFLA_BR_GC_TIMER: u16 = 19;
-
-// <linux/if_link.h>: IFLA_INFO_SLAVE_DATA of a bridge port, and AF_BRIDGE IFLA_PROTINFO
-pub const IFLA_BRPORT_STATE: u16 = 1;
-pub const IFLA_BRPORT_PRIORITY: u16 = 2;
-pub const IFLA_BRPORT_COST: u16 = 3;
-pub const IFLA_BRPORT_MODE: u16 = 4;
-pub const IFLA_BRPORT_ROOT_ID: u16 = 13;
-pub const IFLA_BRPORT_BRIDGE_ID: u16 = 14;
-pub const IFLA_BRPORT_DESIGNATED_PORT: u16 = 15;
-pub const IFLA_BRPORT_DESIGNATED_COST: u16 = 16;
-pub const IFLA_BRPORT_ID: u16 = 17;
-pub const IFLA_BRPORT_NO: u16 = 18;
-pub const IFLA_BRPORT_TOPOLOGY_CHANGE_ACK: u16 = 19;
-pub const IFLA_BRPORT_CONFIG_PENDING: u16 = 20;
-pub const IFLA_BRPORT_MESSAGE_AGE_TIMER: u16 = 21;
-pub const IFLA_BRPORT_FORWARD_DELAY_TIMER: u16 = 22;
-pub const IFLA_BRPORT_HOLD_TIMER: u16 = 23;
 
 pub const AF_UNSPEC: u8 = libc::AF_UNSPEC as u8;
 pub const AF_BRIDGE: u8 = libc::AF_BRIDGE as u8;
 /// iproute2 asks for links with AF_PACKET; the kernel treats it as "all families".
 pub const AF_PACKET: u8 = libc::AF_PACKET as u8;
 
-const BR_ATTRS: &[Def] = &[
-    Def(IFLA_BR_FORWARD_DELAY, "IFLA_BR_FORWARD_DELAY", Kind::U32),
-    Def(IFLA_BR_HELLO_TIME, "IFLA_BR_HELLO_TIME", Kind::U32),
-    Def(IFLA_BR_MAX_AGE, "IFLA_BR_MAX_AGE", Kind::U32),
-    Def(IFLA_BR_AGEING_TIME, "IFLA_BR_AGEING_TIME", Kind::U32),
-    Def(IFLA_BR_STP_STATE, "IFLA_BR_STP_STATE", Kind::U32),
-    Def(IFLA_BR_PRIORITY, "IFLA_BR_PRIORITY", Kind::U16),
-    Def(7, "IFLA_BR_VLAN_FILTERING", Kind::U8),
-    Def(8, "IFLA_BR_VLAN_PROTOCOL", Kind::Be16),
-    Def(9, "IFLA_BR_GROUP_FWD_MASK", Kind::U16),
-    Def(IFLA_BR_ROOT_ID, "IFLA_BR_ROOT_ID", Kind::Shown(bridge_id)),
-    Def(
-        IFLA_BR_BRIDGE_ID,
-        "IFLA_BR_BRIDGE_ID",
-        Kind::Shown(bridge_id),
-    ),
-    Def(IFLA_BR_ROOT_PORT, "IFLA_BR_ROOT_PORT", Kind::U16),
-    Def(IFLA_BR_ROOT_PATH_COST, "IFLA_BR_ROOT_PATH_COST", Kind::U32),
-    Def(IFLA_BR_TOPOLOGY_CHANGE, "IFLA_BR_TOPOLOGY_CHANGE", Kind::U8),
-    Def(
-        IFLA_BR_TOPOLOGY_CHANGE_DETECTED,
-        "IFLA_BR_TOPOLOGY_CHANGE_DETECTED",
-        Kind::U8,
-    ),
-    Def(IFLA_BR_HELLO_TIMER, "IFLA_BR_HELLO_TIMER", Kind::U64),
-    Def(IFLA_BR_TCN_TIMER, "IFLA_BR_TCN_TIMER", Kind::U64),
-    Def(
-        IFLA_BR_TOPOLOGY_CHANGE_TIMER,
-        "IFLA_BR_TOPOLOGY_CHANGE_TIMER",
-        Kind::U64,
-    ),
-    Def(IFLA_BR_GC_TIMER, "IFLA_BR_GC_TIMER", Kind::U64),
-    Def(20, "IFLA_BR_GROUP_ADDR", Kind::Mac),
-    Def(21, "IFLA_BR_FDB_FLUSH", Kind::Flag),
-    Def(22, "IFLA_BR_MCAST_ROUTER", Kind::U8),
-    Def(23, "IFLA_BR_MCAST_SNOOPING", Kind::U8),
-    Def(36, "IFLA_BR_NF_CALL_IPTABLES", Kind::U8),
-    Def(37, "IFLA_BR_NF_CALL_IP6TABLES", Kind::U8),
-    Def(38, "IFLA_BR_NF_CALL_ARPTABLES", Kind::U8),
-    Def(39, "IFLA_BR_VLAN_DEFAULT_PVID", Kind::U16),
-];
+attr_table! {
+    /// <linux/if_link.h>: `IFLA_INFO_DATA` of kind "bridge"
+    BR_ATTRS {
+        IFLA_BR_FORWARD_DELAY = 1: U32,
+        IFLA_BR_HELLO_TIME = 2: U32,
+        IFLA_BR_MAX_AGE = 3: U32,
+        IFLA_BR_AGEING_TIME = 4: U32,
+        IFLA_BR_STP_STATE = 5: U32,
+        IFLA_BR_PRIORITY = 6: U16,
+        IFLA_BR_VLAN_FILTERING = 7: U8,
+        IFLA_BR_VLAN_PROTOCOL = 8: Be16,
+        IFLA_BR_GROUP_FWD_MASK = 9: U16,
+        IFLA_BR_ROOT_ID = 10: Shown(bridge_id),
+        IFLA_BR_BRIDGE_ID = 11: Shown(bridge_id),
+        IFLA_BR_ROOT_PORT = 12: U16,
+        IFLA_BR_ROOT_PATH_COST = 13: U32,
+        IFLA_BR_TOPOLOGY_CHANGE = 14: U8,
+        IFLA_BR_TOPOLOGY_CHANGE_DETECTED = 15: U8,
+        IFLA_BR_HELLO_TIMER = 16: U64,
+        IFLA_BR_TCN_TIMER = 17: U64,
+        IFLA_BR_TOPOLOGY_CHANGE_TIMER = 18: U64,
+        IFLA_BR_GC_TIMER = 19: U64,
+        IFLA_BR_GROUP_ADDR = 20: Mac,
+        IFLA_BR_FDB_FLUSH = 21: Flag,
+        IFLA_BR_MCAST_ROUTER = 22: U8,
+        IFLA_BR_MCAST_SNOOPING = 23: U8,
+        IFLA_BR_NF_CALL_IPTABLES = 36: U8,
+        IFLA_BR_NF_CALL_IP6TABLES = 37: U8,
+        IFLA_BR_NF_CALL_ARPTABLES = 38: U8,
+        IFLA_BR_VLAN_DEFAULT_PVID = 39: U16,
+    }
+}
 
-const BRPORT_ATTRS: &[Def] = &[
-    Def(IFLA_BRPORT_STATE, "IFLA_BRPORT_STATE", Kind::U8),
-    Def(IFLA_BRPORT_PRIORITY, "IFLA_BRPORT_PRIORITY", Kind::U16),
-    Def(IFLA_BRPORT_COST, "IFLA_BRPORT_COST", Kind::U32),
-    Def(IFLA_BRPORT_MODE, "IFLA_BRPORT_MODE", Kind::U8),
-    Def(5, "IFLA_BRPORT_GUARD", Kind::U8),
-    Def(6, "IFLA_BRPORT_PROTECT", Kind::U8),
-    Def(7, "IFLA_BRPORT_FAST_LEAVE", Kind::U8),
-    Def(8, "IFLA_BRPORT_LEARNING", Kind::U8),
-    Def(9, "IFLA_BRPORT_UNICAST_FLOOD", Kind::U8),
-    Def(10, "IFLA_BRPORT_PROXYARP", Kind::U8),
-    Def(
-        IFLA_BRPORT_ROOT_ID,
-        "IFLA_BRPORT_ROOT_ID",
-        Kind::Shown(bridge_id),
-    ),
-    Def(
-        IFLA_BRPORT_BRIDGE_ID,
-        "IFLA_BRPORT_BRIDGE_ID",
-        Kind::Shown(bridge_id),
-    ),
-    Def(
-        IFLA_BRPORT_DESIGNATED_PORT,
-        "IFLA_BRPORT_DESIGNATED_PORT",
-        Kind::U16,
-    ),
-    Def(
-        IFLA_BRPORT_DESIGNATED_COST,
-        "IFLA_BRPORT_DESIGNATED_COST",
-        Kind::U16,
-    ),
-    Def(IFLA_BRPORT_ID, "IFLA_BRPORT_ID", Kind::U16),
-    Def(IFLA_BRPORT_NO, "IFLA_BRPORT_NO", Kind::U16),
-    Def(
-        IFLA_BRPORT_TOPOLOGY_CHANGE_ACK,
-        "IFLA_BRPORT_TOPOLOGY_CHANGE_ACK",
-        Kind::U8,
-    ),
-    Def(
-        IFLA_BRPORT_CONFIG_PENDING,
-        "IFLA_BRPORT_CONFIG_PENDING",
-        Kind::U8,
-    ),
-    Def(
-        IFLA_BRPORT_MESSAGE_AGE_TIMER,
-        "IFLA_BRPORT_MESSAGE_AGE_TIMER",
-        Kind::U64,
-    ),
-    Def(
-        IFLA_BRPORT_FORWARD_DELAY_TIMER,
-        "IFLA_BRPORT_FORWARD_DELAY_TIMER",
-        Kind::U64,
-    ),
-    Def(IFLA_BRPORT_HOLD_TIMER, "IFLA_BRPORT_HOLD_TIMER", Kind::U64),
-    Def(24, "IFLA_BRPORT_FLUSH", Kind::Flag),
-];
+attr_table! {
+    /// <linux/if_link.h>: `IFLA_INFO_SLAVE_DATA` of a bridge port, and `AF_BRIDGE` `IFLA_PROTINFO`
+    BRPORT_ATTRS {
+        IFLA_BRPORT_STATE = 1: U8,
+        IFLA_BRPORT_PRIORITY = 2: U16,
+        IFLA_BRPORT_COST = 3: U32,
+        IFLA_BRPORT_MODE = 4: U8,
+        IFLA_BRPORT_GUARD = 5: U8,
+        IFLA_BRPORT_PROTECT = 6: U8,
+        IFLA_BRPORT_FAST_LEAVE = 7: U8,
+        IFLA_BRPORT_LEARNING = 8: U8,
+        IFLA_BRPORT_UNICAST_FLOOD = 9: U8,
+        IFLA_BRPORT_PROXYARP = 10: U8,
+        IFLA_BRPORT_ROOT_ID = 13: Shown(bridge_id),
+        IFLA_BRPORT_BRIDGE_ID = 14: Shown(bridge_id),
+        IFLA_BRPORT_DESIGNATED_PORT = 15: U16,
+        IFLA_BRPORT_DESIGNATED_COST = 16: U16,
+        IFLA_BRPORT_ID = 17: U16,
+        IFLA_BRPORT_NO = 18: U16,
+        IFLA_BRPORT_TOPOLOGY_CHANGE_ACK = 19: U8,
+        IFLA_BRPORT_CONFIG_PENDING = 20: U8,
+        IFLA_BRPORT_MESSAGE_AGE_TIMER = 21: U64,
+        IFLA_BRPORT_FORWARD_DELAY_TIMER = 22: U64,
+        IFLA_BRPORT_HOLD_TIMER = 23: U64,
+        IFLA_BRPORT_FLUSH = 24: Flag,
+    }
+}
 
-const LINK_ATTRS: &[Def] = &[
-    Def(IFLA_ADDRESS, "IFLA_ADDRESS", Kind::Mac),
-    Def(IFLA_BROADCAST, "IFLA_BROADCAST", Kind::Mac),
-    Def(IFLA_IFNAME, "IFLA_IFNAME", Kind::Str),
-    Def(IFLA_MTU, "IFLA_MTU", Kind::U32),
-    Def(IFLA_LINK, "IFLA_LINK", Kind::U32),
-    Def(IFLA_MASTER, "IFLA_MASTER", Kind::U32),
-    Def(IFLA_TXQLEN, "IFLA_TXQLEN", Kind::U32),
-    Def(IFLA_OPERSTATE, "IFLA_OPERSTATE", Kind::U8),
-    Def(IFLA_LINKMODE, "IFLA_LINKMODE", Kind::U8),
-    Def(IFLA_LINKINFO, "IFLA_LINKINFO", Kind::Printed(link_info)),
-    Def(IFLA_NET_NS_PID, "IFLA_NET_NS_PID", Kind::U32),
-    Def(IFLA_IFALIAS, "IFLA_IFALIAS", Kind::Str),
-    Def(IFLA_GROUP, "IFLA_GROUP", Kind::U32),
-    Def(IFLA_NET_NS_FD, "IFLA_NET_NS_FD", Kind::U32),
-    Def(IFLA_EXT_MASK, "IFLA_EXT_MASK", Kind::U32),
-    Def(IFLA_PROMISCUITY, "IFLA_PROMISCUITY", Kind::U32),
-    Def(IFLA_NUM_TX_QUEUES, "IFLA_NUM_TX_QUEUES", Kind::U32),
-    Def(IFLA_NUM_RX_QUEUES, "IFLA_NUM_RX_QUEUES", Kind::U32),
-    Def(IFLA_CARRIER, "IFLA_CARRIER", Kind::U8),
-    Def(IFLA_LINK_NETNSID, "IFLA_LINK_NETNSID", Kind::U32),
-    Def(IFLA_TARGET_NETNSID, "IFLA_TARGET_NETNSID", Kind::U32),
-    Def(IFLA_MIN_MTU, "IFLA_MIN_MTU", Kind::U32),
-    Def(IFLA_MAX_MTU, "IFLA_MAX_MTU", Kind::U32),
-];
+attr_table! {
+    /// <linux/if_link.h>: `struct ifinfomsg` attributes (`IFLA_*`)
+    LINK_ATTRS {
+        IFLA_ADDRESS = 1: Mac,
+        IFLA_BROADCAST = 2: Mac,
+        IFLA_IFNAME = 3: Str,
+        IFLA_MTU = 4: U32,
+        IFLA_LINK = 5: U32,
+        IFLA_MASTER = 10: U32,
+        IFLA_TXQLEN = 13: U32,
+        IFLA_OPERSTATE = 16: U8,
+        IFLA_LINKMODE = 17: U8,
+        IFLA_LINKINFO = 18: Printed(link_info),
+        IFLA_NET_NS_PID = 19: U32,
+        IFLA_IFALIAS = 20: Str,
+        IFLA_GROUP = 27: U32,
+        IFLA_NET_NS_FD = 28: U32,
+        IFLA_EXT_MASK = 29: U32,
+        IFLA_PROMISCUITY = 30: U32,
+        IFLA_NUM_TX_QUEUES = 31: U32,
+        IFLA_NUM_RX_QUEUES = 32: U32,
+        IFLA_CARRIER = 33: U8,
+        IFLA_LINK_NETNSID = 37: U32,
+        IFLA_TARGET_NETNSID = 46: U32,
+        IFLA_MIN_MTU = 50: U32,
+        IFLA_MAX_MTU = 51: U32,
+    }
+}
 
-/// On `AF_BRIDGE` link messages `IFLA_PROTINFO` holds the port's `IFLA_BRPORT_*`.
-const BRIDGE_LINK_ATTRS: &[Def] = &[
-    Def(IFLA_IFNAME, "IFLA_IFNAME", Kind::Str),
-    Def(IFLA_MASTER, "IFLA_MASTER", Kind::U32),
-    Def(IFLA_MTU, "IFLA_MTU", Kind::U32),
-    Def(IFLA_OPERSTATE, "IFLA_OPERSTATE", Kind::U8),
-    Def(IFLA_ADDRESS, "IFLA_ADDRESS", Kind::Mac),
-    Def(IFLA_PROTINFO, "IFLA_PROTINFO", Kind::Nest(BRPORT_ATTRS)),
-    Def(IFLA_EXT_MASK, "IFLA_EXT_MASK", Kind::U32),
-];
+attr_table! {
+    /// On `AF_BRIDGE` link messages `IFLA_PROTINFO` holds the port's `IFLA_BRPORT_*`.
+    BRIDGE_LINK_ATTRS {
+        IFLA_IFNAME: Str,
+        IFLA_MASTER: U32,
+        IFLA_MTU: U32,
+        IFLA_OPERSTATE: U8,
+        IFLA_ADDRESS: Mac,
+        IFLA_PROTINFO = 12: Nest(BRPORT_ATTRS),
+        IFLA_EXT_MASK: U32,
+    }
+}
 
-const ADDR_ATTRS: &[Def] = &[
-    Def(addr::IFA_ADDRESS, "IFA_ADDRESS", Kind::Ip),
-    Def(addr::IFA_LOCAL, "IFA_LOCAL", Kind::Ip),
-    Def(addr::IFA_LABEL, "IFA_LABEL", Kind::Str),
-    Def(addr::IFA_BROADCAST, "IFA_BROADCAST", Kind::Ip),
-    Def(addr::IFA_CACHEINFO, "IFA_CACHEINFO", Kind::Bytes),
-    Def(addr::IFA_FLAGS, "IFA_FLAGS", Kind::U32),
-];
-
-const VETH_PEER_ATTRS: &[Def] = &[
-    Def(IFLA_ADDRESS, "IFLA_ADDRESS", Kind::Mac),
-    Def(IFLA_IFNAME, "IFLA_IFNAME", Kind::Str),
-    Def(IFLA_MTU, "IFLA_MTU", Kind::U32),
-    Def(IFLA_NET_NS_FD, "IFLA_NET_NS_FD", Kind::U32),
-    Def(IFLA_NET_NS_PID, "IFLA_NET_NS_PID", Kind::U32),
-];
+attr_table! {
+    VETH_PEER_ATTRS {
+        IFLA_ADDRESS: Mac,
+        IFLA_IFNAME: Str,
+        IFLA_MTU: U32,
+        IFLA_NET_NS_FD: U32,
+        IFLA_NET_NS_PID: U32,
+    }
+}
 
 pub fn info_data_schema(kind: &[u8]) -> &'static [Def] {
     match kind {
         b"bridge" => BR_ATTRS,
         b"vxlan" => link::VXLAN_ATTRS,
-        b"veth" => &[Def(
-            link::VETH_INFO_PEER,
-            "VETH_INFO_PEER",
-            Kind::Printed(veth_peer),
-        )],
+        b"veth" => VETH_INFO_ATTRS,
         _ => &[],
     }
 }
@@ -375,21 +283,15 @@ fn link_info(out: &mut String, buf: &[u8], depth: usize) {
             _ => {}
         }
     }
-    let schema = [
-        Def(IFLA_INFO_KIND, "IFLA_INFO_KIND", Kind::Str),
-        Def(
-            IFLA_INFO_DATA,
-            "IFLA_INFO_DATA",
-            Kind::Nest(info_data_schema(kind)),
-        ),
-        Def(IFLA_INFO_XSTATS, "IFLA_INFO_XSTATS", Kind::Bytes),
-        Def(IFLA_INFO_SLAVE_KIND, "IFLA_INFO_SLAVE_KIND", Kind::Str),
-        Def(
-            IFLA_INFO_SLAVE_DATA,
-            "IFLA_INFO_SLAVE_DATA",
-            Kind::Nest(info_data_schema_slave(slave_kind)),
-        ),
-    ];
+    let (data, slave) = (info_data_schema(kind), info_data_schema_slave(slave_kind));
+    let schema: Vec<Def> = LINKINFO_ATTRS
+        .iter()
+        .map(|d| match d.0 {
+            IFLA_INFO_DATA => Def(d.0, d.1, Kind::Nest(data)),
+            IFLA_INFO_SLAVE_DATA => Def(d.0, d.1, Kind::Nest(slave)),
+            _ => *d,
+        })
+        .collect();
     attributes(out, buf, &schema, depth);
 }
 
@@ -460,7 +362,7 @@ pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [De
                 h.scope,
                 h.index
             );
-            (Some((text, 8)), ADDR_ATTRS)
+            (Some((text, 8)), addr::ADDR_ATTRS)
         }
         RTM_NEWROUTE | RTM_DELROUTE | RTM_GETROUTE => {
             let Some(h) = from_bytes::<route::RtMsg>(payload) else {

@@ -6,17 +6,16 @@ use super::*;
 use crate::error::{Error, Result};
 use crate::netlink::attr::{attrs, MsgRef};
 use crate::netlink::msg::Msg;
+use crate::netlink::space::attr_table;
 use crate::netlink::*;
 
-pub const NETNSA_NSID: u16 = 1;
-pub const NETNSA_PID: u16 = 2;
-pub const NETNSA_FD: u16 = 3;
-
-pub(super) const NETNSA_ATTRS: &[Def] = &[
-    Def(NETNSA_NSID, "NETNSA_NSID", Kind::U32),
-    Def(NETNSA_PID, "NETNSA_PID", Kind::U32),
-    Def(NETNSA_FD, "NETNSA_FD", Kind::U32),
-];
+attr_table! {
+    pub(super) NETNSA_ATTRS {
+        NETNSA_NSID = 1: U32,
+        NETNSA_PID = 2: U32,
+        NETNSA_FD = 3: U32,
+    }
+}
 
 /// `struct rtgenmsg`: one byte of family, padded to four on the wire.
 #[repr(C)]

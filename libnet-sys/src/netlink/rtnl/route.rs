@@ -5,6 +5,7 @@ use super::*;
 use crate::error::{Error, Result};
 use crate::netlink::attr::{attrs, MsgRef};
 use crate::netlink::msg::{from_bytes, Msg, Pod};
+use crate::netlink::space::attr_table;
 use crate::netlink::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -25,21 +26,6 @@ pub struct RtMsg {
 // SAFETY: repr(C), 12 bytes, no padding, any bit pattern valid.
 unsafe impl Pod for RtMsg {}
 const _: () = assert!(std::mem::size_of::<RtMsg>() == 12);
-
-// <linux/rtnetlink.h>: enum rtattr_type_t
-pub const RTA_DST: u16 = 1;
-pub const RTA_SRC: u16 = 2;
-pub const RTA_IIF: u16 = 3;
-pub const RTA_OIF: u16 = 4;
-pub const RTA_GATEWAY: u16 = 5;
-pub const RTA_PRIORITY: u16 = 6;
-pub const RTA_PREFSRC: u16 = 7;
-pub const RTA_METRICS: u16 = 8;
-pub const RTA_MULTIPATH: u16 = 9;
-pub const RTA_CACHEINFO: u16 = 12;
-pub const RTA_TABLE: u16 = 15;
-pub const RTA_PREF: u16 = 20;
-pub const RTA_EXPIRES: u16 = 23;
 
 // <linux/rtnetlink.h>: rtm_table, rtm_protocol, rtm_scope, rtm_type
 pub const RT_TABLE_UNSPEC: u32 = 0;
@@ -290,18 +276,21 @@ pub fn parse_route(m: &MsgRef) -> Result<Route> {
     Ok(r)
 }
 
-pub(super) const ROUTE_ATTRS: &[Def] = &[
-    Def(RTA_DST, "RTA_DST", Kind::Ip),
-    Def(RTA_SRC, "RTA_SRC", Kind::Ip),
-    Def(RTA_IIF, "RTA_IIF", Kind::U32),
-    Def(RTA_OIF, "RTA_OIF", Kind::U32),
-    Def(RTA_GATEWAY, "RTA_GATEWAY", Kind::Ip),
-    Def(RTA_PRIORITY, "RTA_PRIORITY", Kind::U32),
-    Def(RTA_PREFSRC, "RTA_PREFSRC", Kind::Ip),
-    Def(RTA_METRICS, "RTA_METRICS", Kind::Bytes),
-    Def(RTA_MULTIPATH, "RTA_MULTIPATH", Kind::Bytes),
-    Def(RTA_CACHEINFO, "RTA_CACHEINFO", Kind::Bytes),
-    Def(RTA_TABLE, "RTA_TABLE", Kind::U32),
-    Def(RTA_PREF, "RTA_PREF", Kind::U8),
-    Def(RTA_EXPIRES, "RTA_EXPIRES", Kind::U64),
-];
+attr_table! {
+    /// <linux/rtnetlink.h>: `enum rtattr_type_t`
+    pub(super) ROUTE_ATTRS {
+        RTA_DST = 1: Ip,
+        RTA_SRC = 2: Ip,
+        RTA_IIF = 3: U32,
+        RTA_OIF = 4: U32,
+        RTA_GATEWAY = 5: Ip,
+        RTA_PRIORITY = 6: U32,
+        RTA_PREFSRC = 7: Ip,
+        RTA_METRICS = 8: Bytes,
+        RTA_MULTIPATH = 9: Bytes,
+        RTA_CACHEINFO = 12: Bytes,
+        RTA_TABLE = 15: U32,
+        RTA_PREF = 20: U8,
+        RTA_EXPIRES = 23: U64,
+    }
+}
