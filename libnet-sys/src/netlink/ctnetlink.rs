@@ -19,8 +19,8 @@
 //! Every attribute integer is big-endian, as in nf_tables.
 
 use super::attr::{attrs, Attr, MsgRef};
-use super::msg::{from_bytes, Msg};
-use super::nft::{NfGenMsg, NETLINK_NETFILTER, NFNL_SUBSYS_CTNETLINK};
+use super::msg::Msg;
+use super::nft::{show_nfgenmsg, NfGenMsg, NETLINK_NETFILTER, NFNL_SUBSYS_CTNETLINK};
 use super::socket::NlSocket;
 use super::space::{attr_table, Def};
 use super::*;
@@ -302,20 +302,6 @@ pub fn delete_flows(
     Ok(deleted)
 }
 
-pub fn msg_type_name(ty: u16) -> &'static str {
-    match ty & 0xff {
-        IPCTNL_MSG_CT_NEW => "IPCTNL_MSG_CT_NEW",
-        IPCTNL_MSG_CT_GET => "IPCTNL_MSG_CT_GET",
-        IPCTNL_MSG_CT_DELETE => "IPCTNL_MSG_CT_DELETE",
-        IPCTNL_MSG_CT_GET_CTRZERO => "IPCTNL_MSG_CT_GET_CTRZERO",
-        IPCTNL_MSG_CT_GET_STATS_CPU => "IPCTNL_MSG_CT_GET_STATS_CPU",
-        IPCTNL_MSG_CT_GET_STATS => "IPCTNL_MSG_CT_GET_STATS",
-        IPCTNL_MSG_CT_GET_DYING => "IPCTNL_MSG_CT_GET_DYING",
-        IPCTNL_MSG_CT_GET_UNCONFIRMED => "IPCTNL_MSG_CT_GET_UNCONFIRMED",
-        _ => "IPCTNL_MSG_(unknown)",
-    }
-}
-
 /// Whether `ty` (a `NETLINK_NETFILTER` type) is a conntrack message.
 pub fn is_ct(ty: u16) -> bool {
     ty >> 8 == NFNL_SUBSYS_CTNETLINK
@@ -329,28 +315,45 @@ impl Family for Conntrack {
         is_ct(ty)
     }
     fn msg_type_name(&self, ty: u16) -> &'static str {
-        msg_type_name(ty)
+        match ty & 0xff {
+            IPCTNL_MSG_CT_NEW => "IPCTNL_MSG_CT_NEW",
+            IPCTNL_MSG_CT_GET => "IPCTNL_MSG_CT_GET",
+            IPCTNL_MSG_CT_DELETE => "IPCTNL_MSG_CT_DELETE",
+            IPCTNL_MSG_CT_GET_CTRZERO => "IPCTNL_MSG_CT_GET_CTRZERO",
+            IPCTNL_MSG_CT_GET_STATS_CPU => "IPCTNL_MSG_CT_GET_STATS_CPU",
+            IPCTNL_MSG_CT_GET_STATS => "IPCTNL_MSG_CT_GET_STATS",
+            IPCTNL_MSG_CT_GET_DYING => "IPCTNL_MSG_CT_GET_DYING",
+            IPCTNL_MSG_CT_GET_UNCONFIRMED => "IPCTNL_MSG_CT_GET_UNCONFIRMED",
+            _ => "IPCTNL_MSG_(unknown)",
+        }
     }
+    /// GET requests read the 0x100.. flags as ROOT/MATCH.
     fn is_get(&self, ty: u16) -> bool {
-        is_get(ty)
+        is_ct(ty)
+            && matches!(
+                ty & 0xff,
+                IPCTNL_MSG_CT_GET
+                    | IPCTNL_MSG_CT_GET_CTRZERO
+                    | IPCTNL_MSG_CT_GET_STATS_CPU
+                    | IPCTNL_MSG_CT_GET_STATS
+                    | IPCTNL_MSG_CT_GET_DYING
+                    | IPCTNL_MSG_CT_GET_UNCONFIRMED
+            )
     }
+    /// The `nfgenmsg` of a conntrack message, shown, and the attribute space that follows it.
     fn layout(&self, ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
-        layout(ty, payload)
+        let Some(header) = show_nfgenmsg(payload, family_name) else {
+            return (None, &[]);
+        };
+        let schema = match ty & 0xff {
+            IPCTNL_MSG_CT_NEW
+            | IPCTNL_MSG_CT_GET
+            | IPCTNL_MSG_CT_DELETE
+            | IPCTNL_MSG_CT_GET_CTRZERO => CT_ATTRS,
+            _ => &[],
+        };
+        (Some(header), schema)
     }
-}
-
-/// GET requests read the 0x100.. flags as ROOT/MATCH.
-pub fn is_get(ty: u16) -> bool {
-    is_ct(ty)
-        && matches!(
-            ty & 0xff,
-            IPCTNL_MSG_CT_GET
-                | IPCTNL_MSG_CT_GET_CTRZERO
-                | IPCTNL_MSG_CT_GET_STATS_CPU
-                | IPCTNL_MSG_CT_GET_STATS
-                | IPCTNL_MSG_CT_GET_DYING
-                | IPCTNL_MSG_CT_GET_UNCONFIRMED
-        )
 }
 
 attr_table! {
@@ -465,27 +468,6 @@ fn family_name(f: u8) -> String {
         libc::AF_INET6 => "AF_INET6".into(),
         f => f.to_string(),
     }
-}
-
-/// The `nfgenmsg` of a conntrack message, shown, and the attribute space that follows it.
-pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
-    let Some(h) = from_bytes::<NfGenMsg>(payload) else {
-        return (None, &[]);
-    };
-    let text = format!(
-        "nfgenmsg{{family={}, version={}, res_id={}}}",
-        family_name(h.family),
-        h.version,
-        u16::from_be(h.res_id)
-    );
-    let schema = match ty & 0xff {
-        IPCTNL_MSG_CT_NEW
-        | IPCTNL_MSG_CT_GET
-        | IPCTNL_MSG_CT_DELETE
-        | IPCTNL_MSG_CT_GET_CTRZERO => CT_ATTRS,
-        _ => &[],
-    };
-    (Some((text, 4)), schema)
 }
 
 #[cfg(test)]

@@ -170,10 +170,6 @@ const _: () = assert!(size_of::<XtCountersInfo>() == 40);
 
 // SAFETY: each is repr(C) of integers and byte arrays with every padding byte named (the
 // asserts above pin the layout), valid for any bit pattern.
-unsafe impl Pod for IptIp {}
-// SAFETY: as above.
-unsafe impl Pod for Ip6tIp6 {}
-// SAFETY: as above.
 unsafe impl Pod for IptEntry {}
 // SAFETY: as above.
 unsafe impl Pod for Ip6tEntry {}

@@ -3,11 +3,11 @@
 //! `iptables-legacy-save` and `ip6tables-legacy-save` print them back as `-p tcp -m tcp
 //! --dport 8080`, `-j DNAT --to-destination 10.88.0.2:80`.
 
-use super::{record, Abi, Entry, Ip6tIp6, Target};
+use super::{record, Abi, Entry, Ip6tIp6, IptIp, Target};
 use crate::error::{Error, Result};
 use crate::ifname::IFNAMSIZ;
-use crate::netlink::msg::as_bytes;
 use crate::netlink::nft::expr::{NF_NAT_RANGE_MAP_IPS, NF_NAT_RANGE_PROTO_SPECIFIED};
+use std::mem::offset_of;
 use std::net::{IpAddr, Ipv4Addr};
 
 // linux/netfilter_ipv4/ip_tables.h: ipt_ip.invflags (ip6_tables.h: IP6T_INV_*, the same)
@@ -62,6 +62,32 @@ fn addr_mask(a: IpAddr, prefix: u8) -> (Vec<u8>, Vec<u8>) {
     }
 }
 
+/// Where `struct ipt_ip`'s (`struct ip6t_ip6`'s) fields after the addresses are.
+struct Fields {
+    iniface: usize,
+    outiface: usize,
+    iniface_mask: usize,
+    outiface_mask: usize,
+    proto: usize,
+    flags: usize,
+    invflags: usize,
+}
+
+/// The two kernel structs' offsets, by their field names.
+macro_rules! fields_of {
+    ($t:ty) => {
+        Fields {
+            iniface: offset_of!($t, iniface),
+            outiface: offset_of!($t, outiface),
+            iniface_mask: offset_of!($t, iniface_mask),
+            outiface_mask: offset_of!($t, outiface_mask),
+            proto: offset_of!($t, proto),
+            flags: offset_of!($t, flags),
+            invflags: offset_of!($t, invflags),
+        }
+    };
+}
+
 /// `v` in a fixed-size field, zero-padded (or cut to the field).
 fn field<const N: usize>(v: &[u8]) -> [u8; N] {
     let mut a = [0u8; N];
@@ -95,38 +121,30 @@ impl IpMatch<'_> {
         if self.not_dst {
             invflags |= IPT_INV_DSTIP;
         }
-        match self.abi {
-            Abi::V4 => as_bytes(&super::IptIp {
-                src: field(&src),
-                dst: field(&dst),
-                smsk: field(&smsk),
-                dmsk: field(&dmsk),
-                iniface,
-                outiface,
-                iniface_mask,
-                outiface_mask,
-                proto: self.proto.into(),
-                flags: 0,
-                invflags,
-            })
-            .to_vec(),
-            Abi::V6 => as_bytes(&Ip6tIp6 {
-                src: field(&src),
-                dst: field(&dst),
-                smsk: field(&smsk),
-                dmsk: field(&dmsk),
-                iniface,
-                outiface,
-                iniface_mask,
-                outiface_mask,
-                proto: self.proto.into(),
-                tos: 0,
-                flags: if self.proto != 0 { IP6T_F_PROTO } else { 0 },
-                invflags,
-                _pad: [0; 3],
-            })
-            .to_vec(),
+        // The two structs differ in their addresses' length and IPv6's `tos` byte: the same
+        // fields, placed by the struct of the ABI.
+        let (alen, at) = match self.abi {
+            Abi::V4 => (4, fields_of!(IptIp)),
+            Abi::V6 => (16, fields_of!(Ip6tIp6)),
+        };
+        let mut b = vec![0u8; self.abi.ip_len()];
+        for (i, v) in [src, dst, smsk, dmsk].iter().enumerate() {
+            b[i * alen..(i + 1) * alen].copy_from_slice(&field::<16>(v)[..alen]);
         }
+        for (off, v) in [
+            (at.iniface, iniface),
+            (at.outiface, outiface),
+            (at.iniface_mask, iniface_mask),
+            (at.outiface_mask, outiface_mask),
+        ] {
+            b[off..off + IFNAMSIZ].copy_from_slice(&v);
+        }
+        b[at.proto..at.proto + 2].copy_from_slice(&u16::from(self.proto).to_ne_bytes());
+        if self.abi == Abi::V6 && self.proto != 0 {
+            b[at.flags] = IP6T_F_PROTO;
+        }
+        b[at.invflags] = invflags;
+        b
     }
 }
 

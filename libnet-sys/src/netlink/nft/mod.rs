@@ -336,33 +336,6 @@ pub fn udata_comment(b: &[u8]) -> Option<String> {
     None
 }
 
-pub fn msg_type_name(ty: u16) -> &'static str {
-    match ty {
-        NFNL_MSG_BATCH_BEGIN => return "NFNL_MSG_BATCH_BEGIN",
-        NFNL_MSG_BATCH_END => return "NFNL_MSG_BATCH_END",
-        _ => {}
-    }
-    if ty >> 8 != NFNL_SUBSYS_NFTABLES {
-        return "NFNL message";
-    }
-    match ty & 0xff {
-        NFT_MSG_NEWTABLE => "NFT_MSG_NEWTABLE",
-        NFT_MSG_GETTABLE => "NFT_MSG_GETTABLE",
-        NFT_MSG_DELTABLE => "NFT_MSG_DELTABLE",
-        NFT_MSG_NEWCHAIN => "NFT_MSG_NEWCHAIN",
-        NFT_MSG_GETCHAIN => "NFT_MSG_GETCHAIN",
-        NFT_MSG_DELCHAIN => "NFT_MSG_DELCHAIN",
-        NFT_MSG_NEWRULE => "NFT_MSG_NEWRULE",
-        NFT_MSG_GETRULE => "NFT_MSG_GETRULE",
-        NFT_MSG_DELRULE => "NFT_MSG_DELRULE",
-        NFT_MSG_NEWGEN => "NFT_MSG_NEWGEN",
-        NFT_MSG_GETGEN => "NFT_MSG_GETGEN",
-        NFT_MSG_NEWOBJ => "NFT_MSG_NEWOBJ",
-        NFT_MSG_DELOBJ => "NFT_MSG_DELOBJ",
-        _ => "NFT_MSG_(unknown)",
-    }
-}
-
 /// nf_tables, and the batch markers of NETLINK_NETFILTER.
 pub struct NfTables;
 
@@ -373,13 +346,57 @@ impl Family for NfTables {
         true
     }
     fn msg_type_name(&self, ty: u16) -> &'static str {
-        msg_type_name(ty)
+        match ty {
+            NFNL_MSG_BATCH_BEGIN => return "NFNL_MSG_BATCH_BEGIN",
+            NFNL_MSG_BATCH_END => return "NFNL_MSG_BATCH_END",
+            _ => {}
+        }
+        if ty >> 8 != NFNL_SUBSYS_NFTABLES {
+            return "NFNL message";
+        }
+        match ty & 0xff {
+            NFT_MSG_NEWTABLE => "NFT_MSG_NEWTABLE",
+            NFT_MSG_GETTABLE => "NFT_MSG_GETTABLE",
+            NFT_MSG_DELTABLE => "NFT_MSG_DELTABLE",
+            NFT_MSG_NEWCHAIN => "NFT_MSG_NEWCHAIN",
+            NFT_MSG_GETCHAIN => "NFT_MSG_GETCHAIN",
+            NFT_MSG_DELCHAIN => "NFT_MSG_DELCHAIN",
+            NFT_MSG_NEWRULE => "NFT_MSG_NEWRULE",
+            NFT_MSG_GETRULE => "NFT_MSG_GETRULE",
+            NFT_MSG_DELRULE => "NFT_MSG_DELRULE",
+            NFT_MSG_NEWGEN => "NFT_MSG_NEWGEN",
+            NFT_MSG_GETGEN => "NFT_MSG_GETGEN",
+            NFT_MSG_NEWOBJ => "NFT_MSG_NEWOBJ",
+            NFT_MSG_DELOBJ => "NFT_MSG_DELOBJ",
+            _ => "NFT_MSG_(unknown)",
+        }
     }
+    /// GET requests read the 0x100.. flags as ROOT/MATCH.
     fn is_get(&self, ty: u16) -> bool {
-        is_get(ty)
+        ty >> 8 == NFNL_SUBSYS_NFTABLES
+            && matches!(
+                ty & 0xff,
+                NFT_MSG_GETTABLE | NFT_MSG_GETCHAIN | NFT_MSG_GETRULE | NFT_MSG_GETGEN
+            )
     }
+    /// The `nfgenmsg` of a message, shown, and the attribute space that follows it.
     fn layout(&self, ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
-        layout(ty, payload)
+        let Some(header) = show_nfgenmsg(payload, family_name) else {
+            return (None, &[]);
+        };
+        let schema = match ty {
+            NFNL_MSG_BATCH_BEGIN | NFNL_MSG_BATCH_END => BATCH_ATTRS,
+            _ if ty >> 8 != NFNL_SUBSYS_NFTABLES => &[],
+            _ => match ty & 0xff {
+                NFT_MSG_NEWTABLE | NFT_MSG_GETTABLE | NFT_MSG_DELTABLE => TABLE_ATTRS,
+                NFT_MSG_NEWCHAIN | NFT_MSG_GETCHAIN | NFT_MSG_DELCHAIN => CHAIN_ATTRS,
+                NFT_MSG_NEWRULE | NFT_MSG_GETRULE | NFT_MSG_DELRULE => RULE_ATTRS,
+                NFT_MSG_NEWGEN | NFT_MSG_GETGEN => GEN_ATTRS,
+                NFT_MSG_NEWOBJ | NFT_MSG_DELOBJ => OBJ_ATTRS,
+                _ => &[],
+            },
+        };
+        (Some(header), schema)
     }
 }
 
@@ -416,13 +433,17 @@ fn comment(a: &Attr) -> Option<String> {
     })
 }
 
-/// GET requests read the 0x100.. flags as ROOT/MATCH.
-pub fn is_get(ty: u16) -> bool {
-    ty >> 8 == NFNL_SUBSYS_NFTABLES
-        && matches!(
-            ty & 0xff,
-            NFT_MSG_GETTABLE | NFT_MSG_GETCHAIN | NFT_MSG_GETRULE | NFT_MSG_GETGEN
-        )
+/// A message's `struct nfgenmsg`, shown with its family named by `family` (each subsystem
+/// names them its own way), and its length.
+pub fn show_nfgenmsg(payload: &[u8], family: fn(u8) -> String) -> Option<(String, usize)> {
+    let h = from_bytes::<NfGenMsg>(payload)?;
+    let text = format!(
+        "nfgenmsg{{family={}, version={}, res_id={}}}",
+        family(h.family),
+        h.version,
+        u16::from_be(h.res_id)
+    );
+    Some((text, std::mem::size_of::<NfGenMsg>()))
 }
 
 fn family_name(f: u8) -> String {
@@ -509,32 +530,6 @@ attr_table! {
     BATCH_ATTRS {
         NFNL_BATCH_GENID = 1: Be32,
     }
-}
-
-/// The `nfgenmsg` of a message, shown, and the attribute space that follows it.
-pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
-    let Some(h) = from_bytes::<NfGenMsg>(payload) else {
-        return (None, &[]);
-    };
-    let text = format!(
-        "nfgenmsg{{family={}, version={}, res_id={}}}",
-        family_name(h.family),
-        h.version,
-        u16::from_be(h.res_id)
-    );
-    let schema = match ty {
-        NFNL_MSG_BATCH_BEGIN | NFNL_MSG_BATCH_END => BATCH_ATTRS,
-        _ if ty >> 8 != NFNL_SUBSYS_NFTABLES => &[],
-        _ => match ty & 0xff {
-            NFT_MSG_NEWTABLE | NFT_MSG_GETTABLE | NFT_MSG_DELTABLE => TABLE_ATTRS,
-            NFT_MSG_NEWCHAIN | NFT_MSG_GETCHAIN | NFT_MSG_DELCHAIN => CHAIN_ATTRS,
-            NFT_MSG_NEWRULE | NFT_MSG_GETRULE | NFT_MSG_DELRULE => RULE_ATTRS,
-            NFT_MSG_NEWGEN | NFT_MSG_GETGEN => GEN_ATTRS,
-            NFT_MSG_NEWOBJ | NFT_MSG_DELOBJ => OBJ_ATTRS,
-            _ => &[],
-        },
-    };
-    (Some((text, 4)), schema)
 }
 
 #[cfg(test)]

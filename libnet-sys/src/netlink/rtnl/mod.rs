@@ -34,32 +34,6 @@ pub const RTM_GETNEIGH: u16 = 30;
 pub const RTM_NEWNSID: u16 = 88;
 pub const RTM_GETNSID: u16 = 90;
 
-pub fn msg_type_name(ty: u16) -> &'static str {
-    match ty {
-        RTM_NEWLINK => "RTM_NEWLINK",
-        RTM_DELLINK => "RTM_DELLINK",
-        RTM_GETLINK => "RTM_GETLINK",
-        RTM_SETLINK => "RTM_SETLINK",
-        RTM_NEWADDR => "RTM_NEWADDR",
-        RTM_DELADDR => "RTM_DELADDR",
-        RTM_GETADDR => "RTM_GETADDR",
-        RTM_NEWROUTE => "RTM_NEWROUTE",
-        RTM_DELROUTE => "RTM_DELROUTE",
-        RTM_GETROUTE => "RTM_GETROUTE",
-        RTM_NEWNEIGH => "RTM_NEWNEIGH",
-        RTM_DELNEIGH => "RTM_DELNEIGH",
-        RTM_GETNEIGH => "RTM_GETNEIGH",
-        RTM_NEWNSID => "RTM_NEWNSID",
-        RTM_GETNSID => "RTM_GETNSID",
-        _ => "RTM_(unknown)",
-    }
-}
-
-/// GET requests read the 0x100.. flags as ROOT/MATCH rather than REPLACE/EXCL.
-pub fn is_get(ty: u16) -> bool {
-    ty >= 16 && ty % 4 == 2
-}
-
 /// rtnetlink, the one family of `NETLINK_ROUTE`.
 pub struct Rtnl;
 
@@ -68,13 +42,108 @@ impl Family for Rtnl {
         true
     }
     fn msg_type_name(&self, ty: u16) -> &'static str {
-        msg_type_name(ty)
+        match ty {
+            RTM_NEWLINK => "RTM_NEWLINK",
+            RTM_DELLINK => "RTM_DELLINK",
+            RTM_GETLINK => "RTM_GETLINK",
+            RTM_SETLINK => "RTM_SETLINK",
+            RTM_NEWADDR => "RTM_NEWADDR",
+            RTM_DELADDR => "RTM_DELADDR",
+            RTM_GETADDR => "RTM_GETADDR",
+            RTM_NEWROUTE => "RTM_NEWROUTE",
+            RTM_DELROUTE => "RTM_DELROUTE",
+            RTM_GETROUTE => "RTM_GETROUTE",
+            RTM_NEWNEIGH => "RTM_NEWNEIGH",
+            RTM_DELNEIGH => "RTM_DELNEIGH",
+            RTM_GETNEIGH => "RTM_GETNEIGH",
+            RTM_NEWNSID => "RTM_NEWNSID",
+            RTM_GETNSID => "RTM_GETNSID",
+            _ => "RTM_(unknown)",
+        }
     }
+    /// GET requests read the 0x100.. flags as ROOT/MATCH rather than REPLACE/EXCL.
     fn is_get(&self, ty: u16) -> bool {
-        is_get(ty)
+        ty >= 16 && ty % 4 == 2
     }
+    /// The family header of message type `ty`, shown, with its length; and the attribute space
+    /// that follows it.
     fn layout(&self, ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
-        layout(ty, payload)
+        match ty {
+            RTM_NEWLINK | RTM_DELLINK | RTM_GETLINK | RTM_SETLINK => {
+                let Some(h) = from_bytes::<IfInfoMsg>(payload) else {
+                    return (None, &[]);
+                };
+                let text = format!(
+                    "ifinfomsg{{family={}, type={}, index={}, flags={:#x}, change={:#x}}}",
+                    family_name(h.family),
+                    h.ty,
+                    h.index,
+                    h.flags,
+                    h.change
+                );
+                let schema = if h.family == AF_BRIDGE {
+                    BRIDGE_LINK_ATTRS
+                } else {
+                    LINK_ATTRS
+                };
+                (Some((text, 16)), schema)
+            }
+            RTM_NEWADDR | RTM_DELADDR | RTM_GETADDR => {
+                let Some(h) = from_bytes::<addr::IfAddrMsg>(payload) else {
+                    return (None, &[]);
+                };
+                let text = format!(
+                    "ifaddrmsg{{family={}, prefixlen={}, flags={:#x}, scope={}, index={}}}",
+                    family_name(h.family),
+                    h.prefixlen,
+                    h.flags,
+                    h.scope,
+                    h.index
+                );
+                (Some((text, 8)), addr::ADDR_ATTRS)
+            }
+            RTM_NEWROUTE | RTM_DELROUTE | RTM_GETROUTE => {
+                let Some(h) = from_bytes::<route::RtMsg>(payload) else {
+                    return (None, &[]);
+                };
+                let text = format!(
+                    "rtmsg{{family={}, dst_len={}, src_len={}, tos={}, table={}, protocol={}, \
+                     scope={}, type={}, flags={:#x}}}",
+                    family_name(h.family),
+                    h.dst_len,
+                    h.src_len,
+                    h.tos,
+                    h.table,
+                    h.protocol,
+                    h.scope,
+                    h.ty,
+                    h.flags
+                );
+                (Some((text, 12)), route::ROUTE_ATTRS)
+            }
+            RTM_NEWNSID | RTM_GETNSID => {
+                let Some(&family) = payload.first() else {
+                    return (None, &[]);
+                };
+                let text = format!("rtgenmsg{{family={}}}", family_name(family));
+                (Some((text, 4)), nsid::NETNSA_ATTRS)
+            }
+            RTM_NEWNEIGH | RTM_DELNEIGH | RTM_GETNEIGH => {
+                let Some(h) = from_bytes::<NdMsg>(payload) else {
+                    return (None, &[]);
+                };
+                let text = format!(
+                    "ndmsg{{family={}, ifindex={}, state={}, flags={}, type={}}}",
+                    family_name(h.family),
+                    h.ifindex,
+                    neigh::state_names(h.state),
+                    neigh::flag_names(h.flags),
+                    h.ty
+                );
+                (Some((text, 12)), neigh::NEIGH_ATTRS)
+            }
+            _ => (None, &[]),
+        }
     }
 }
 
@@ -298,7 +367,7 @@ fn link_info(out: &mut String, buf: &[u8], depth: usize) {
 /// `VETH_INFO_PEER`: the peer's `struct ifinfomsg` and its attributes.
 fn veth_peer(out: &mut String, buf: &[u8], depth: usize) {
     let pad = pad(depth);
-    match layout(RTM_NEWLINK, buf) {
+    match Rtnl.layout(RTM_NEWLINK, buf) {
         (Some((text, len)), _) if buf.len() >= len => {
             let _ = writeln!(out, "{pad}{text}");
             attributes(out, &buf[len..], VETH_PEER_ATTRS, depth);
@@ -324,86 +393,5 @@ fn family_name(f: u8) -> String {
         libc::AF_INET6 => "AF_INET6".into(),
         libc::AF_PACKET => "AF_PACKET".into(),
         _ => f.to_string(),
-    }
-}
-
-/// The family header of message type `ty`, shown, with its length; and the attribute space
-/// that follows it.
-pub fn layout(ty: u16, payload: &[u8]) -> (Option<(String, usize)>, &'static [Def]) {
-    match ty {
-        RTM_NEWLINK | RTM_DELLINK | RTM_GETLINK | RTM_SETLINK => {
-            let Some(h) = from_bytes::<IfInfoMsg>(payload) else {
-                return (None, &[]);
-            };
-            let text = format!(
-                "ifinfomsg{{family={}, type={}, index={}, flags={:#x}, change={:#x}}}",
-                family_name(h.family),
-                h.ty,
-                h.index,
-                h.flags,
-                h.change
-            );
-            let schema = if h.family == AF_BRIDGE {
-                BRIDGE_LINK_ATTRS
-            } else {
-                LINK_ATTRS
-            };
-            (Some((text, 16)), schema)
-        }
-        RTM_NEWADDR | RTM_DELADDR | RTM_GETADDR => {
-            let Some(h) = from_bytes::<addr::IfAddrMsg>(payload) else {
-                return (None, &[]);
-            };
-            let text = format!(
-                "ifaddrmsg{{family={}, prefixlen={}, flags={:#x}, scope={}, index={}}}",
-                family_name(h.family),
-                h.prefixlen,
-                h.flags,
-                h.scope,
-                h.index
-            );
-            (Some((text, 8)), addr::ADDR_ATTRS)
-        }
-        RTM_NEWROUTE | RTM_DELROUTE | RTM_GETROUTE => {
-            let Some(h) = from_bytes::<route::RtMsg>(payload) else {
-                return (None, &[]);
-            };
-            let text = format!(
-                "rtmsg{{family={}, dst_len={}, src_len={}, tos={}, table={}, protocol={}, \
-                 scope={}, type={}, flags={:#x}}}",
-                family_name(h.family),
-                h.dst_len,
-                h.src_len,
-                h.tos,
-                h.table,
-                h.protocol,
-                h.scope,
-                h.ty,
-                h.flags
-            );
-            (Some((text, 12)), route::ROUTE_ATTRS)
-        }
-        RTM_NEWNSID | RTM_GETNSID => {
-            let Some(&family) = payload.first() else {
-                return (None, &[]);
-            };
-            let text = format!("rtgenmsg{{family={}}}", family_name(family));
-            (Some((text, 4)), nsid::NETNSA_ATTRS)
-        }
-        RTM_NEWNEIGH | RTM_DELNEIGH | RTM_GETNEIGH => {
-            let Some(h) = from_bytes::<NdMsg>(payload) else {
-                return (None, &[]);
-            };
-            let text = format!(
-                "ndmsg{{family={}, ifindex={}, state={}, flags={}, type={}}}",
-                family_name(h.family),
-                h.ifindex,
-                neigh::state_names(h.state),
-                neigh::flag_names(h.flags),
-                h.ty
-            );
-            (Some((text, 12)), neigh::NEIGH_ATTRS)
-        }
-        _ => (None, &[]),
     }
 }
