@@ -9,8 +9,8 @@
 //!   (--via where there are two)  nat::ops, netns, overlay, kernel (sockets kept for -b)
 //!        │               │                 │                    │              │
 //!   ioctl/ (SIOC*)   sysfs/ (/sys, /proc)  netlink/             xtables/      etcd/
-//!   ctl socket       strict reads/writes   socket → rtnl/,      IPT_SO_*      HTTP to the
-//!                                          nft/, ctnetlink      sockopts      JSON gateway
+//!   ctl socket       strict reads/writes   rtnl/, nft/,         IPT_SO_*      HTTP to the
+//!                                          ctnetlink → core     sockopts      JSON gateway
 //!        └────────────────┴────── trace (--explain, --dry-run) ─────┘
 //!   rustix makes the sockets, files, namespaces, mounts, ids and capabilities; libc is left
 //!   for what rustix cannot do safely (the SIOC* ioctls and their structs, xtables socket
@@ -23,7 +23,7 @@
 //! |---|---|
 //! | [`ioctl`] | the `SIOC*` ioctls on one control socket: [`ioctl::iface`] (`SIOC[GS]IF*`, `SIOCGIFCONF`), [`ioctl::bridge`] (`SIOCBR*`, `SIOCDEVPRIVATE BRCTL_*`), [`ioctl::route`] (`SIOCADDRT`/`SIOCDELRT`), [`ioctl::arp`] (`SIOC[SGD]ARP`), [`ioctl::ethtool`] (`SIOCETHTOOL`) |
 //! | [`sysfs`] | files under `/sys` and `/proc`: [`sysfs::bridge`] (`/sys/class/net/BR/bridge/*`, `brport/*`, `brforward`), [`sysfs::sysctl`] (`/proc/sys/net` switches), [`sysfs::arp`] (`/proc/net/arp`) |
-//! | [`netlink`] | netlink sockets: [`netlink::socket`] (acks, extended acks, dumps, batches), [`netlink::msg`] and [`netlink::attr`] (build, read), [`netlink::space`] (attribute spaces), [`netlink::decode`] (`--explain`), [`netlink::rtnl`] (`NETLINK_ROUTE`: link, addr, route, neigh, nsid), [`netlink::nft`] (`NETLINK_NETFILTER` nf_tables), [`netlink::ctnetlink`] (conntrack) |
+//! | [`netlink`] | netlink sockets. The core, which knows no family: [`netlink::socket`] (requests, dumps, multi-message datagrams), [`netlink::ack`] (acks, extended acks), [`netlink::msg`] and [`netlink::attr`] (build, read), [`netlink::space`] (attribute spaces and tables, each attribute declared once), [`netlink::decode`] (`--explain`), [`netlink::family`] (what a family provides). The families: [`netlink::rtnl`] (`NETLINK_ROUTE`: link, addr, route, neigh, nsid), [`netlink::nft`] (nf_tables and its batches) and [`netlink::ctnetlink`] (conntrack), both on `NETLINK_NETFILTER` ([`netlink::nfnetlink`]) |
 //! | [`xtables`] | legacy iptables: `IPT_SO_GET_INFO`/`GET_ENTRIES`/`SET_REPLACE` on a raw socket, the xtables lock |
 //! | [`netns`] | namespaces: `setns`, `unshare`, bind mounts on `/run/netns` ([`netns::named`]), the walk that follows no symlink ([`netns::walk`]), `ip netns exec`'s environment ([`netns::exec`]), `/etc/netns` hosts ([`netns::hosts`]) |
 //! | [`caps`] | `capget`/`capset`, the bounding and ambient sets, file-system ids |
