@@ -330,7 +330,7 @@ fn net_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
             }
             Ok(())
         }
-        _ => Err(Failure::usage("net: create, rm or ls")),
+        o => Err(subcommands("net", o)),
     }
 }
 
@@ -527,7 +527,7 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
             }
             Ok(())
         }
-        _ => Err(Failure::usage("ep: add, rm or ls")),
+        o => Err(subcommands("ep", o)),
     }
 }
 
@@ -969,12 +969,41 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
             "-j" | "--json" => json = true,
             "--force" => force = true,
             "-b" | "--batch" => batch = Some(value()?),
+            // A command's own options go to it with their values (which may start with '-').
+            _ if COMMAND_OPTIONS.contains(&a) => {
+                rest.push(args[i].clone());
+                if let Some(v) = args.get(i + 1) {
+                    rest.push(v.clone());
+                    i += 1;
+                }
+            }
+            _ if a.starts_with('-') && a.len() > 1 => {
+                return Err(Failure::usage(format!("unknown option '{a}'")))
+            }
             _ => rest.push(args[i].clone()),
         }
         i += 1;
     }
-    if rest.is_empty() && batch.is_none() {
-        return Err(Failure::usage("a command is needed (overlayctl --help)"));
+    // The words are checked before anything else is needed: a mistyped command is a usage
+    // error whether or not etcd is given or reachable.
+    let lines = match &batch {
+        None => vec![(0, rest)],
+        Some(file) if rest.is_empty() => cli::read_batch(file)?,
+        Some(_) => {
+            return Err(Failure::usage(format!(
+                "-b takes its commands from the file; unexpected '{}'",
+                rest[0]
+            )))
+        }
+    };
+    for (line, words) in &lines {
+        check_words(words).map_err(|f| match &batch {
+            Some(file) => Failure {
+                message: format!("{file}:{line}: {}", f.message),
+                ..f
+            },
+            None => f,
+        })?;
     }
     let etcd = etcd.ok_or_else(|| Failure::usage("--etcd URL (or NETPLUMB_ETCD) is needed"))?;
     let endpoints = parse_endpoints(&etcd).map_err(|e| Failure::usage(e.to_string()))?;
@@ -992,12 +1021,9 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
         force,
     };
     let Some(file) = batch else {
-        return dispatch(&c, &rest, dry_run, ttl);
+        return dispatch(&c, &lines[0].1, dry_run, ttl);
     };
-    for (line, words) in cli::read_batch(&file)? {
-        if words.is_empty() {
-            continue;
-        }
+    for (line, words) in lines {
         match dispatch(&c, &words, dry_run, ttl) {
             Ok(EXIT_OK) => {}
             Ok(status) => return Ok(status),
@@ -1010,6 +1036,46 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// `net` or `ep` without one of its subcommands.
+fn subcommands(cmd: &str, got: Option<&str>) -> Failure {
+    let subs = if cmd == "net" {
+        "create, rm or ls"
+    } else {
+        "add, rm or ls"
+    };
+    Failure::usage(match got {
+        Some(g) => format!("{cmd}: {subs}, not '{g}'"),
+        None => format!("{cmd}: {subs}"),
+    })
+}
+
+/// The options that belong to a command rather than to overlayctl, each with a value.
+const COMMAND_OPTIONS: [&str; 5] = ["--vni", "--subnet", "--mtu", "--ip", "--name"];
+
+/// A command line's words, checked before the store is asked: the command and its
+/// subcommand known, nothing after a command that takes nothing more. (Each command checks its
+/// own arguments' values.)
+fn check_words(words: &[String]) -> Result<(), Failure> {
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    let unexpected = |cmd: &str, x: &str| {
+        Err(Failure::usage(format!(
+            "{cmd}: unexpected '{x}' (overlayctl --help)"
+        )))
+    };
+    match w.as_slice() {
+        [] => Err(Failure::usage("a command is needed (overlayctl --help)")),
+        ["net", "create" | "rm" | "ls", ..] | ["ep", "add" | "rm" | "ls", ..] => Ok(()),
+        [c @ ("net" | "ep")] => Err(subcommands(c, None)),
+        [c @ ("net" | "ep"), sub, ..] => Err(subcommands(c, Some(sub))),
+        ["sync", _, x, ..] => unexpected("sync", x),
+        [c @ ("watch" | "status"), x, ..] => unexpected(c, x),
+        ["sync" | "watch" | "status", ..] => Ok(()),
+        [o, ..] => Err(Failure::usage(format!(
+            "unknown command '{o}' (overlayctl --help)"
+        ))),
+    }
 }
 
 /// One command line (without the options).
