@@ -859,6 +859,11 @@ fn watch_cmd(c: &Ctx, ttl: i64) -> Result<(), Failure> {
                     apply_change(c, &before, &store, vtep)?;
                     write_state(&c.host, "revision", &last.to_string())?;
                 }
+                // Nothing for 30 s: an idle store (etcd sends progress only every 10 minutes
+                // by default) or a member cut off. A linearizable read tells them apart: it
+                // needs a leader, and fails over to another member if this one has none. If it
+                // is answered, the watch is opened again from the same revision, quietly.
+                Err(e) if e.is(libc::ETIMEDOUT) && c.client.get(ROOT.as_bytes()).is_ok() => break,
                 Err(e) => {
                     cli::say(&format!(
                         "{PROG}: watch: {e}; resuming from revision {}",
