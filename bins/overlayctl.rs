@@ -535,6 +535,26 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
 /// network, on every host, in /etc/netns/NS/hosts.
 fn keep_hosts_files(c: &Ctx, s: &Store) {
     for local in s.endpoints.values().filter(|e| e.host == c.host) {
+        // The lines of the network's own addresses are the agent's: a name no endpoint of the
+        // store has at that address any more (removed anywhere, or while the agent was down)
+        // goes; other lines are left alone.
+        if let Some(net) = s.networks.get(&local.net) {
+            let current = |ip: IpAddr, name: &str| match ip {
+                IpAddr::V4(v4) if net.holds(v4) => s
+                    .endpoints
+                    .values()
+                    .any(|e| e.net == net.name && e.ip == v4 && e.name.as_deref() == Some(name)),
+                _ => true,
+            };
+            match libnet_sys::netns::hosts::retain(&c.trace, &local.ns, current) {
+                Ok(0) => {}
+                Ok(n) => {
+                    let line = format!("hosts {}: {n} stale name(s) removed\n", local.ns);
+                    let _ = cli::emit(&mut std::io::stdout().lock(), &line);
+                }
+                Err(err) => cli::say(&format!("{PROG}: hosts {}: {err}", local.ns)),
+            }
+        }
         let file = libnet_sys::netns::hosts::read(&local.ns).unwrap_or_default();
         for e in s.endpoints.values().filter(|e| e.net == local.net) {
             let Some(name) = &e.name else { continue };

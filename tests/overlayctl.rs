@@ -231,6 +231,31 @@ fn seed_story_three_hosts_ping_and_names() {
         ls.contains(ip1) && ls.contains(ip3) && ls.contains("web") && ls.contains("db"),
         "{ls}"
     );
+    // A name goes from every hosts file when its endpoint goes (removed on another host);
+    // lines outside the network's subnet are the user's and stay.
+    c.sb.ok("echo '192.0.2.99\tgw' >> /etc/netns/c1/hosts");
+    ov_ok(&c, "h3", "ep rm ov1 c3");
+    let hosts = || c.sb.ok("cat /etc/netns/c1/hosts");
+    let gone = wait_for(Duration::from_secs(30), || !hosts().contains("db"));
+    assert!(
+        gone,
+        "c1's hosts still names db:\n{}\n{}",
+        hosts(),
+        agents.logs()
+    );
+    let h = hosts();
+    assert!(h.contains("gw") && h.contains("web"), "{h}");
+    // A stale name written while no agent looked is removed by the next sync.
+    c.sb.ok("echo '10.20.0.77\tghost' >> /etc/netns/c1/hosts");
+    let out = ov_ok(&c, "h1", "sync");
+    assert!(out.contains("stale name(s) removed"), "{out}");
+    let h = hosts();
+    assert!(
+        !h.contains("ghost") && h.contains("gw") && h.contains("web"),
+        "{h}"
+    );
+    let resolves = c.sb.sh("ip netns exec c1 getent hosts db").status.success();
+    assert!(!resolves, "db still resolves in c1");
 }
 
 /// base64 through coreutils' reading is not needed: etcdctl's JSON keys are standard base64.

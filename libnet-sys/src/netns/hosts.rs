@@ -200,6 +200,37 @@ pub fn del(trace: &Trace, name: &str, hostname: &str) -> Result<()> {
     write(trace, name, &text)
 }
 
+/// Keeps only the names `keep` says yes to (given the line's address and the name); a line
+/// left with no name goes, and lines without an address (comments) stay. Writes only when
+/// something went; returns how many names went.
+pub fn retain(trace: &Trace, name: &str, keep: impl Fn(IpAddr, &str) -> bool) -> Result<usize> {
+    let current = read(name)?;
+    let (mut text, mut gone) = (String::new(), 0);
+    for line in current.lines() {
+        let addr = line.split_whitespace().next().and_then(|a| a.parse().ok());
+        let Some(ip) = addr else {
+            text.push_str(line);
+            text.push('\n');
+            continue;
+        };
+        let names = names_of(line);
+        let kept: Vec<&str> = names.iter().copied().filter(|n| keep(ip, n)).collect();
+        if kept.len() == names.len() {
+            text.push_str(line);
+            text.push('\n');
+            continue;
+        }
+        gone += names.len() - kept.len();
+        if !kept.is_empty() {
+            text.push_str(&format!("{ip}\t{}\n", kept.join(" ")));
+        }
+    }
+    if gone > 0 {
+        write(trace, name, &text)?;
+    }
+    Ok(gone)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
