@@ -229,26 +229,24 @@ impl Abi {
         }
     }
 
-    /// An entry's fixed part to send: its IP part (zeros where `ip` is short) and offsets;
-    /// `nfcache`, `comefrom` and the counters are the kernel's to set.
-    fn head_bytes(self, ip: &[u8], target_offset: u16, next_offset: u16) -> Vec<u8> {
-        let mut b = match self {
-            Abi::V4 => as_bytes(&IptEntry {
+    /// Appends an entry's fixed part to `blob`: its IP part (zeros where `ip` is short) and
+    /// offsets; `nfcache`, `comefrom` and the counters are the kernel's to set.
+    fn put_head(self, blob: &mut Vec<u8>, ip: &[u8], target_offset: u16, next_offset: u16) {
+        let at = blob.len();
+        match self {
+            Abi::V4 => blob.extend_from_slice(as_bytes(&IptEntry {
                 target_offset,
                 next_offset,
                 ..Default::default()
-            })
-            .to_vec(),
-            Abi::V6 => as_bytes(&Ip6tEntry {
+            })),
+            Abi::V6 => blob.extend_from_slice(as_bytes(&Ip6tEntry {
                 target_offset,
                 next_offset,
                 ..Default::default()
-            })
-            .to_vec(),
-        };
+            })),
+        }
         let n = ip.len().min(self.ip_len());
-        b[..n].copy_from_slice(&ip[..n]);
-        b
+        blob[at..at + n].copy_from_slice(&ip[..n]);
     }
 
     /// Where the IP part's `flags` byte is, and its goto bit.
@@ -752,7 +750,7 @@ impl Table {
                 format!("an entry of {next} bytes (an xtables entry has at most 65535)"),
             ));
         };
-        blob.extend_from_slice(&self.abi.head_bytes(&e.ip, t16, n16));
+        self.abi.put_head(blob, &e.ip, t16, n16);
         blob.extend_from_slice(&e.matches);
         let verdict = match &e.target {
             Target::Ext(t) => {
