@@ -1230,7 +1230,12 @@ fn hairpin_and_neighbours_in_the_normal_order(via: &str) {
             "sysctl -qw net.bridge.bridge-nf-call-iptables={call}"
         ));
         server(&sb, "tcp", "c1", 80);
-        let o = natctl_ok(&sb, via, "publish add 8080 10.88.0.2:80");
+        // Two publishes behind br0 in one call: what br0 needs is said once.
+        let o = natctl_ok(
+            &sb,
+            via,
+            "-b - <<'EOF'\npublish add 8080 10.88.0.2:80\npublish add 8081 10.88.0.3:81\nEOF",
+        );
         let err = text(&o.stderr);
         let hairpin = |port: &str| sb.link(port).s("linkinfo.info_slave_data.hairpin");
         if call == 1 {
@@ -1241,6 +1246,13 @@ fn hairpin_and_neighbours_in_the_normal_order(via: &str) {
             );
             assert_eq!(hairpin("vc1"), "true");
             assert_eq!(hairpin("vc3"), "true");
+            assert_eq!(
+                err.matches("a port attached to br0 later needs hairpin")
+                    .count(),
+                1,
+                "--via {via}: {err}"
+            );
+            assert_eq!(err.matches("set hairpin on vc1 of br0").count(), 1, "{err}");
         } else {
             // Routed, not bridged: no port needs hairpin.
             assert!(!err.contains("hairpin"), "--via {via}: {err}");

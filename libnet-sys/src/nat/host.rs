@@ -194,11 +194,13 @@ fn prepare_into(p: &mut Prepared, trace: Trace, dests: &[IpAddr]) -> Result<()> 
             });
             p.turned.push(Turned::Hairpin(dev, port));
         }
-        if known.is_none() {
-            p.hints.push(format!(
-                "a port attached to {dev} later needs hairpin for its container to reach its \
-                 own published port through br_netfilter (brctl hairpin {dev} PORT on)"
-            ));
+        let later = format!(
+            "a port attached to {dev} later needs hairpin for its container to reach its \
+             own published port through br_netfilter (brctl hairpin {dev} PORT on)"
+        );
+        // Once per bridge, however many of the call's destinations are behind it.
+        if known.is_none() && !p.hints.contains(&later) {
+            p.hints.push(later);
         }
     }
     Ok(())
