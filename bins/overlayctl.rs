@@ -5,7 +5,7 @@
 use crate::cli::{self, Failure, Json, EXIT_FAIL, EXIT_OK, EXIT_USAGE};
 use libnet_sys::etcd::kv::{prefix_end, Compare, Op};
 use libnet_sys::etcd::watch::{EventKind, WatchMsg, WatchSpec};
-use libnet_sys::etcd::{parse_endpoints, Client};
+use libnet_sys::etcd::{parse_endpoints, tls, Client};
 use libnet_sys::overlay::{
     apply, check_net_name, diff, host, mac_of, parse_cidr, present, wanted, Endpoint, Network,
     Store, ENDPOINTS, HOSTS, NETWORKS, ROOT, VNIS,
@@ -42,11 +42,12 @@ commands:
 \twatch [--ttl S]\t\tthe agent: register this host, sync, then follow the store
 \tstatus [-j]\t\tstore vs kernel, and the last applied revision; exit 1 on a difference
 options (before the command):
-\t--etcd URL[,URL...]\tetcd members (http://ADDRESS:PORT; also NETPLUMB_ETCD)
+\t--etcd URL[,URL...]\tetcd members (http[s]://ADDRESS:PORT; also NETPLUMB_ETCD)
 \t--host NAME\t\tthis host's name (default: the hostname)
 \t--vtep ADDR\t\tthis host's VXLAN address (default: the source address toward
 \t\t\t\tthe first etcd member)
-\t--cacert F --cert F --key F\tTLS to etcd (needs a build with the tls feature)
+\t--cacert F\t\tTLS to etcd: the CA that signed the members' certificates
+\t--cert F --key F\tthis client's certificate and key (PEM), for --client-cert-auth
 \t-h, --help\t\tthis text
 \t-V, --version\t\tprogram version
 \t--explain\t\tprint every etcd request and answer, and every kernel request
@@ -949,6 +950,7 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
     let (mut explain, mut dry_run, mut json, mut force, mut ttl) =
         (false, false, false, false, 10i64);
     let mut batch = None;
+    let mut files = tls::Files::default();
     let mut rest = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -984,11 +986,9 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
                     "--via does not apply: overlayctl's store is etcd's JSON gateway and its kernel steps are netlink's",
                 ))
             }
-            "--cacert" | "--cert" | "--key" => {
-                return Err(Failure::fail(format!(
-                    "{a}: this overlayctl was built without TLS support (cargo feature tls)"
-                )))
-            }
+            "--cacert" => files.cacert = Some(value()?),
+            "--cert" => files.cert = Some(value()?),
+            "--key" => files.key = Some(value()?),
             "--explain" => explain = true,
             "--dry-run" => dry_run = true,
             "-j" | "--json" => json = true,
@@ -1031,14 +1031,15 @@ fn run(args: Vec<String>) -> Result<i32, Failure> {
         })?;
     }
     let etcd = etcd.ok_or_else(|| Failure::usage("--etcd URL (or NETPLUMB_ETCD) is needed"))?;
-    let endpoints = parse_endpoints(&etcd).map_err(|e| Failure::usage(e.to_string()))?;
+    let (endpoints, https) = parse_endpoints(&etcd).map_err(|e| Failure::usage(e.to_string()))?;
+    let tls = tls::choose(https, &files).map_err(|e| Failure::usage(e.to_string()))?;
     let trace = Trace {
         explain,
         dry_run: false,
         prog: PROG,
     };
     let c = Ctx {
-        client: Client::new(endpoints, trace),
+        client: Client::new(endpoints, tls, trace),
         trace,
         host: host.unwrap_or_else(hostname),
         vtep,

@@ -15,7 +15,7 @@ ping:iputils-ping unshare:util-linux nsenter:util-linux setpriv:util-linux prlim
 mountpoint:util-linux mandoc:mandoc python3:python3 sysctl:procps pgrep:procps ethtool:ethtool
 setcap:libcap2-bin getent:libc-bin nft:nftables iptables-legacy:iptables
 iptables-legacy-save:iptables conntrack:conntrack man:man-db readelf:binutils timeout:coreutils
-arp:net-tools etcd:etcd-server etcdctl:etcd-client"
+arp:net-tools etcd:etcd-server etcdctl:etcd-client openssl:openssl"
 
 missing() {
     for o in $oracles; do

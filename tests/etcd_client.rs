@@ -13,7 +13,8 @@ use std::time::Duration;
 
 fn client(c: &Cluster) -> Client {
     Client::new(
-        parse_endpoints(&c.endpoints()).unwrap(),
+        parse_endpoints(&c.endpoints()).unwrap().0,
+        None,
         Trace::quiet("test"),
     )
 }

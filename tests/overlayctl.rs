@@ -3,16 +3,22 @@
 
 mod common;
 
-use common::etcd::{wait_for, Cluster};
+use common::etcd::{wait_for, Cluster, PKI};
 use common::{show_out, text, Jv};
 use std::time::Duration;
 
 /// `overlayctl` on host `h` (in its namespace), with the cluster's members.
 fn ov(c: &Cluster, h: &str, args: &str) -> std::process::Output {
     c.sb.sh(&format!(
-        "ip netns exec {h} $OVERLAYCTL --etcd {} --host {h} {args}",
-        c.endpoints()
+        "ip netns exec {h} $OVERLAYCTL --etcd {} {} --host {h} {args}",
+        c.endpoints(),
+        c.tls_args()
     ))
+}
+
+/// `overlayctl` on host `h` with only the options in `args`.
+fn ov_bare(c: &Cluster, h: &str, args: &str) -> std::process::Output {
+    c.sb.sh(&format!("ip netns exec {h} $OVERLAYCTL --host {h} {args}"))
 }
 
 fn ov_ok(c: &Cluster, h: &str, args: &str) -> String {
@@ -44,9 +50,10 @@ impl<'a> Agents<'a> {
         let n = self.pids.len();
         let log = format!("/run/agent-{h}-{n}.log");
         let pid = self.c.sb.ok(&format!(
-            "ip netns exec {h} $OVERLAYCTL --etcd {} --host {h} --ttl {ttl} watch >{log} 2>&1 </dev/null &
+            "ip netns exec {h} $OVERLAYCTL --etcd {} {} --host {h} --ttl {ttl} watch >{log} 2>&1 </dev/null &
             echo $!",
-            self.c.endpoints()
+            self.c.endpoints(),
+            self.c.tls_args()
         ));
         self.pids.push((log.clone(), pid.trim().parse().unwrap()));
         let ok = wait_for(Duration::from_secs(60), || {
@@ -290,6 +297,79 @@ fn pair(a: &str, b: &str) -> (String, String) {
     (a.to_string(), b.to_string())
 }
 
+/// Members that demand client certificates, as production clusters do: the store written and
+/// an agent following it over https (etcdctl, on TLS too, and the kernel as oracles); each way
+/// the TLS options can be wrong is one line, nothing written.
+#[test]
+fn tls_with_client_certificates() {
+    let c = Cluster::with_tls();
+    let mut agents = Agents::new(&c);
+    let (ip, mac) = one_endpoint(&c, &mut agents, &["h1", "h2"], 5);
+    let keys = c.etcdctl("get /netplumb/v1/endpoints/ov1/ --prefix --keys-only");
+    assert!(keys.contains(&ip), "{keys}");
+    let ok = wait_for(Duration::from_secs(30), || {
+        fdb(&c, "h2", "ov1").contains(&pair(&mac, "192.0.2.1"))
+    });
+    assert!(ok, "h2: {:?}\n{}", fdb(&c, "h2", "ov1"), agents.logs());
+    let o = ov(&c, "h1", "--explain net ls");
+    assert!(
+        text(&o.stderr).contains("POST https://192.0.2.1:2379/v3/kv/range")
+            || text(&o.stdout).contains("POST https://192.0.2.1:2379/v3/kv/range"),
+        "{}",
+        show_out(&o)
+    );
+    let eps = c.endpoints();
+    let plain = eps.replace("https://", "http://");
+    let client = format!("--cert {PKI}/client.pem --key {PKI}/client-key.pem");
+    let create = "net create ov2 --vni 43 --subnet 10.21.0.0/24";
+    for (args, status, says) in [
+        (format!("--etcd {eps}"), 2, "--cacert: TLS to etcd needs the CA file"),
+        (
+            format!("--etcd {plain} --cacert {PKI}/ca.pem {client}"),
+            2,
+            "use https://",
+        ),
+        (
+            format!("--etcd {eps} --cacert {PKI}/ca.pem --cert {PKI}/client.pem"),
+            2,
+            "--cert: needs --key",
+        ),
+        (
+            format!("--etcd {eps} --cacert {PKI}/nosuch.pem {client}"),
+            2,
+            "nosuch.pem: not a PEM certificate file",
+        ),
+        (
+            format!("--etcd {eps} --cacert {PKI}/client-key.pem {client}"),
+            2,
+            "holds no PEM certificate",
+        ),
+        // The member refuses a client without a certificate; the client refuses a member
+        // whose certificate no given CA signed.
+        (
+            format!("--etcd {eps} --cacert {PKI}/ca.pem"),
+            1,
+            "the member wants a client certificate: give --cert and --key",
+        ),
+        (
+            format!("--etcd {eps} --cacert {PKI}/other-ca.pem {client}"),
+            1,
+            "UnknownIssuer: the member's certificate is refused: --cacert must be the CA",
+        ),
+        // Signed by a CA the members do not trust.
+        (
+            format!(
+                "--etcd {eps} --cacert {PKI}/ca.pem --cert {PKI}/other-ca.pem --key {PKI}/other-ca-key.pem"
+            ),
+            1,
+            "the member refused this client's certificate",
+        ),
+    ] {
+        let args = format!("{args} {create}");
+        refused_by(&c, &args, status, says, || ov_bare(&c, "h1", &args));
+    }
+}
+
 #[test]
 fn kernel_drift_is_repaired_by_sync_and_a_second_sync_writes_nothing() {
     let c = Cluster::new();
@@ -349,8 +429,19 @@ fn kernel_drift_is_repaired_by_sync_and_a_second_sync_writes_nothing() {
 
 /// One clear line on stderr and exit 1 (2 for usage), and nothing changed in the store.
 fn refused(c: &Cluster, h: &str, args: &str, status: i32, says: &str) {
+    refused_by(c, args, status, says, || ov(c, h, args));
+}
+
+/// [`refused`] of what `run` runs.
+fn refused_by(
+    c: &Cluster,
+    args: &str,
+    status: i32,
+    says: &str,
+    run: impl FnOnce() -> std::process::Output,
+) {
     let before = c.etcdctl("get /netplumb/ --prefix");
-    let o = ov(c, h, args);
+    let o = run();
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(status), "{args}:\n{}", show_out(&o));
     assert_eq!(err.lines().count(), 1, "{args}: not one line:\n{err}");
@@ -420,13 +511,7 @@ fn bad_input_is_one_line_and_nothing_half_made() {
     refused(&c, "h1", "ep rm ov1 10.20.0.77", 1, "no endpoint");
     refused(&c, "h1", "sync nope", 1, "no network nope");
     refused(&c, "h1", "frobnicate", 2, "unknown command");
-    refused(
-        &c,
-        "h1",
-        "--cacert /x net ls",
-        1,
-        "built without TLS support",
-    );
+    refused(&c, "h1", "--cacert /x net ls", 2, "use https://");
     // No agent on h2: no lease to register under.
     refused(&c, "h2", "ep add ov1 c1", 1, "no live lease");
     // A /30 holds two: the third is refused, with no key and no veth left for it.
@@ -715,4 +800,134 @@ fn agent_restart_within_and_after_the_ttl_and_a_dead_host() {
     let o = ov(&c, "h1", "status");
     assert_eq!(o.status.code(), Some(1), "{}", show_out(&o));
     assert!(text(&o.stdout).contains("conflict:"), "{}", show_out(&o));
+}
+
+/// A member cut off from its peers inside its host's namespace (its client port still open):
+/// the agent watching through it must not stay deaf. etcd cancels a watch that requires a
+/// leader once its member has none; the agent goes on from the next member, and every event
+/// of the partition reaches it once.
+#[test]
+fn member_partitioned_under_the_watch_is_left() {
+    let c = Cluster::new();
+    let mut agents = Agents::new(&c);
+    // A TTL that outlasts an election: h1's agent renews through the cut-off member too.
+    let _ = one_endpoint(&c, &mut agents, &["h1", "h2"], 10);
+    let log2 = agents.pids[1].0.clone();
+    // h2's agent watches on the first member, h1's: cut it from the other two (peer port,
+    // both directions) in h1's namespace only.
+    c.sb.ok("ip netns exec h1 nft -f - <<'EOF'
+table inet partition {
+  chain in { type filter hook input priority 0; tcp dport 2380 drop; tcp sport 2380 drop; }
+}
+EOF");
+    let t0 = std::time::Instant::now();
+    let eps_left = "http://192.0.2.2:2379,http://192.0.2.3:2379";
+    let ips: Vec<String> = (0..5)
+        .map(|i| {
+            let out = c.sb.ok(&format!(
+                "ip netns add p{i}
+                 ip netns exec h1 $OVERLAYCTL --etcd {eps_left} --host h1 ep add ov1 p{i}"
+            ));
+            out.split(' ').next().unwrap().to_string()
+        })
+        .collect();
+    let ok = wait_for(Duration::from_secs(60), || {
+        let adds = neigh_adds(&agents.log(&log2));
+        ips.iter().all(|ip| adds.get(ip) == Some(&1))
+    });
+    assert!(ok, "h2's agent stayed deaf:\n{}", agents.logs());
+    let took = t0.elapsed();
+    eprintln!("partitioned: h2's agent had every event {took:?} after the cut");
+    // etcd cancels a watch that requires a leader after its member has had none for three
+    // checks an election timeout apart; the member notices the loss after one.
+    let limit = c.election_timeout() * 5 + Duration::from_secs(3);
+    assert!(took <= limit, "{took:?} > {limit:?}");
+    let log = agents.log(&log2);
+    assert!(
+        log.contains("192.0.2.1:2379") && log.contains("no leader"),
+        "the agent did not say why it left h1's member:\n{log}"
+    );
+    assert!(
+        neigh_adds(&log).values().all(|&n| n == 1),
+        "an event applied twice:\n{log}"
+    );
+    // Healed, the store and h2's kernel agree.
+    c.sb.ok("ip netns exec h1 nft delete table inet partition");
+    let o = c.sb.sh(&format!(
+        "ip netns exec h2 $OVERLAYCTL --etcd {eps_left} --host h2 status"
+    ));
+    assert!(o.status.success(), "{}", show_out(&o));
+}
+
+/// The dead host held the etcd leadership: its lease outlives it by the election (a new
+/// leader renews every lease by an election timeout), so etcd deletes its keys after TTL + up
+/// to three election timeouts; every other host's entries follow within 1 s of that.
+#[test]
+fn a_dead_host_that_led_etcd_is_forgotten() {
+    let c = Cluster::with_etcd_timing();
+    let mut agents = Agents::new(&c);
+    let ttl = 4;
+    let l = c.leader();
+    let (lh, others): (&str, Vec<&str>) = {
+        let hosts = ["h1", "h2", "h3"];
+        (
+            hosts[l],
+            hosts.iter().copied().filter(|&h| h != hosts[l]).collect(),
+        )
+    };
+    for h in ["h1", "h2", "h3"] {
+        agents.start(h, ttl);
+    }
+    ov_ok(
+        &c,
+        others[0],
+        "net create ov1 --vni 42 --subnet 10.20.0.0/24",
+    );
+    container(&c, "cl");
+    let out = ov_ok(&c, lh, "ep add ov1 cl");
+    let (ip, mac) = out.trim().split_once(' ').unwrap();
+    for h in &others {
+        let ok = wait_for(Duration::from_secs(30), || {
+            neigh(&c, h, "ov1") == vec![pair(ip, mac)]
+        });
+        assert!(ok, "{h}: {:?}\n{}", neigh(&c, h, "ov1"), agents.logs());
+    }
+    // The host dies: its agent and its etcd member at once.
+    let i = ["h1", "h2", "h3"].iter().position(|h| *h == lh).unwrap();
+    agents.kill(i);
+    c.kill_member(l);
+    let t0 = std::time::Instant::now();
+    let survivors: Vec<String> = (0..3).filter(|&j| j != l).map(|j| c.url(j)).collect();
+    let key_gone = wait_for(Duration::from_secs(60), || {
+        c.sb.ok(&format!(
+            "ETCDCTL_API=3 etcdctl --endpoints={} get --prefix /netplumb/v1/endpoints/ --keys-only",
+            survivors.join(",")
+        ))
+        .trim()
+        .is_empty()
+    });
+    let etcd_took = t0.elapsed();
+    let gone = wait_for(Duration::from_secs(60), || {
+        others.iter().all(|h| {
+            neigh(&c, h, "ov1").is_empty() && fdb(&c, h, "ov1").iter().all(|(m, _)| m != mac)
+        })
+    });
+    let took = t0.elapsed();
+    assert!(key_gone && gone, "{}", agents.logs());
+    eprintln!(
+        "the dead leader's endpoint: its key deleted by etcd after {etcd_took:?}, its entries \
+         gone from the other hosts after {took:?}"
+    );
+    // etcd's part: followers notice the leader gone after one to two election timeouts
+    // (randomized), the new leader renews every lease by one more, and its expiry tick runs
+    // every 500 ms.
+    let et = c.election_timeout();
+    let etcd_limit = Duration::from_secs(u64::from(ttl)) + et * 3 + Duration::from_millis(500);
+    assert!(etcd_took <= etcd_limit, "{etcd_took:?} > {etcd_limit:?}");
+    // The agents' part, from the deletion to every other host's kernel.
+    assert!(
+        took - etcd_took <= Duration::from_secs(1),
+        "{took:?} after {etcd_took:?}\n{}",
+        agents.logs()
+    );
 }

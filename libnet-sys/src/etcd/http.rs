@@ -1,9 +1,11 @@
-//! HTTP/1.1 over a std `TcpStream`, just what the gateway needs: a POST with a JSON body, and an
-//! answer framed by Content-Length, chunked transfer coding, or the connection's close.
+//! HTTP/1.1 over a std `TcpStream` (or TLS over it, [`super::tls`]), just what the gateway
+//! needs: a POST with a JSON body, and an answer framed by Content-Length, chunked transfer
+//! coding, or the connection's close.
 //!
 //! Addresses are numeric `SocketAddr`s: connecting by name would pull glibc's static
 //! `getaddrinfo` (+175 KB, and NSS at run time) into every program.
 
+use super::tls::{Conn, Tls};
 use crate::error::Cause;
 use crate::{Error, Result};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -191,12 +193,13 @@ pub(crate) fn io_error(step: &str, addr: SocketAddr, e: &io::Error) -> Error {
 /// `read_timeout` bounds each read (None: wait for ever, a watch with no progress notify).
 pub fn post(
     addr: SocketAddr,
+    tls: Option<&Tls>,
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
     connect_timeout: Duration,
     read_timeout: Option<Duration>,
-) -> Result<(u16, Body<BufReader<TcpStream>>)> {
+) -> Result<(u16, Body<BufReader<Conn>>)> {
     let stream = TcpStream::connect_timeout(&addr, connect_timeout)
         .map_err(|e| io_error("connect", addr, &e))?;
     let _ = stream.set_nodelay(true);
@@ -204,6 +207,8 @@ pub fn post(
         .set_read_timeout(read_timeout)
         .and_then(|()| stream.set_write_timeout(Some(connect_timeout.max(Duration::from_secs(5)))))
         .map_err(|e| io_error("connect", addr, &e))?;
+    let mut conn =
+        Conn::over(stream, tls, addr).map_err(|e| io_error("TLS handshake", addr, &e))?;
     let mut req = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -213,10 +218,10 @@ pub fn post(
     }
     req.push_str("\r\n");
     req.push_str(body);
-    (&stream)
-        .write_all(req.as_bytes())
+    conn.write_all(req.as_bytes())
+        .and_then(|()| conn.flush())
         .map_err(|e| io_error("send", addr, &e))?;
-    Body::start(BufReader::new(stream)).map_err(|e| io_error("receive", addr, &e))
+    Body::start(BufReader::new(conn)).map_err(|e| io_error("receive", addr, &e))
 }
 
 #[cfg(test)]

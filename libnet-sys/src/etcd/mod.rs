@@ -6,13 +6,15 @@
 //! `Unavailable`) moves the request to the next one, an answer of the 4xx kind does not (it
 //! would be the same everywhere). Every request carries `Grpc-Metadata-Hasleader: true`, so a
 //! member cut off from its cluster refuses instead of answering from a stale copy.
-//! `--explain` shows each request and answer with keys and values decoded.
+//! `--explain` shows each request and answer with keys and values decoded. With the `tls`
+//! feature, `https://` members are spoken to over TLS ([`tls`]).
 
 pub mod b64;
 pub mod http;
 pub mod json;
 pub mod kv;
 pub mod lease;
+pub mod tls;
 pub mod watch;
 
 use crate::error::Cause;
@@ -30,6 +32,7 @@ const GRPC_UNAVAILABLE: i64 = 14;
 
 pub struct Client {
     endpoints: Vec<SocketAddr>,
+    tls: Option<tls::Tls>,
     /// The member that answered last: requests start there.
     current: AtomicUsize,
     pub trace: Trace,
@@ -41,6 +44,7 @@ impl Clone for Client {
     fn clone(&self) -> Client {
         Client {
             endpoints: self.endpoints.clone(),
+            tls: self.tls.clone(),
             current: AtomicUsize::new(self.current.load(Ordering::Relaxed)),
             trace: self.trace,
             connect_timeout: self.connect_timeout,
@@ -49,21 +53,34 @@ impl Clone for Client {
     }
 }
 
-/// Parses `http://192.0.2.1:2379,192.0.2.2:2379` (the scheme and the port may be left out).
-/// Names are refused: they would need a resolver (see [`http`]).
-pub fn parse_endpoints(list: &str) -> Result<Vec<SocketAddr>> {
+/// Parses `http://192.0.2.1:2379,192.0.2.2:2379` (the scheme and the port may be left out),
+/// and whether the list said `https://` (`Some(true)`), `http://` or neither (`None`); one
+/// list has one scheme. Names are refused: they would need a resolver (see [`http`]).
+pub fn parse_endpoints(list: &str) -> Result<(Vec<SocketAddr>, Option<bool>)> {
     let mut out = Vec::new();
+    let mut https = None;
     for url in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if url.starts_with("https://") {
-            return Err(Error::invalid(
-                url,
-                "https needs TLS, and this netplumb was built without TLS support",
-            ));
+        let (scheme, hostport) = match url.split_once("://") {
+            Some(("http", rest)) => (Some(false), rest),
+            Some(("https", rest)) => (Some(true), rest),
+            Some((other, _)) => {
+                return Err(Error::invalid(
+                    url,
+                    format!("not an etcd endpoint: the scheme is http or https, not '{other}'"),
+                ))
+            }
+            None => (None, url),
+        };
+        if scheme.is_some() {
+            if https.is_some_and(|h| Some(h) != scheme) {
+                return Err(Error::invalid(
+                    url,
+                    "one list of members mixes http and https",
+                ));
+            }
+            https = scheme;
         }
-        let hostport = url
-            .strip_prefix("http://")
-            .unwrap_or(url)
-            .trim_end_matches('/');
+        let hostport = hostport.trim_end_matches('/');
         let addr = hostport
             .parse::<SocketAddr>()
             .or_else(|_| {
@@ -89,13 +106,15 @@ pub fn parse_endpoints(list: &str) -> Result<Vec<SocketAddr>> {
     if out.is_empty() {
         return Err(Error::invalid("--etcd", "no etcd endpoint given"));
     }
-    Ok(out)
+    Ok((out, https))
 }
 
 impl Client {
-    pub fn new(endpoints: Vec<SocketAddr>, trace: Trace) -> Client {
+    /// A client of `endpoints`, over TLS when `tls` is given ([`tls::choose`]).
+    pub fn new(endpoints: Vec<SocketAddr>, tls: Option<tls::Tls>, trace: Trace) -> Client {
         Client {
             endpoints,
+            tls,
             current: AtomicUsize::new(0),
             trace,
             connect_timeout: Duration::from_secs(1),
@@ -105,6 +124,15 @@ impl Client {
 
     pub fn endpoints(&self) -> &[SocketAddr] {
         &self.endpoints
+    }
+
+    /// How a member is named in --explain.
+    fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// The members in the order a request tries them: the last one that answered first.
@@ -158,12 +186,14 @@ impl Client {
             self.trace.request(
                 Access::Read,
                 format_args!(
-                    "POST http://{addr}{path} {}",
+                    "POST {}://{addr}{path} {}",
+                    self.scheme(),
                     describe_text(body.as_bytes())
                 ),
             );
             let answer = http::post(
                 addr,
+                self.tls.as_ref(),
                 path,
                 &[HASLEADER],
                 body,
@@ -304,18 +334,20 @@ mod tests {
 
     #[test]
     fn endpoints_are_numeric() {
-        let eps =
+        let (eps, https) =
             parse_endpoints("http://192.0.2.1:2379, 192.0.2.2,http://[2001:db8::1]:23/").unwrap();
+        assert_eq!(https, Some(false));
         assert_eq!(
             eps.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
             ["192.0.2.1:2379", "192.0.2.2:2379", "[2001:db8::1]:23"]
         );
         assert!(parse_endpoints("http://etcd.example:2379").is_err());
         assert!(parse_endpoints("").is_err());
-        assert!(parse_endpoints("https://192.0.2.1:2379")
-            .unwrap_err()
-            .to_string()
-            .contains("without TLS support"));
+        assert_eq!(parse_endpoints("https://192.0.2.1").unwrap().1, Some(true));
+        assert_eq!(parse_endpoints("192.0.2.1").unwrap().1, None);
+        for bad in ["https://192.0.2.1,http://192.0.2.2", "ftp://192.0.2.1"] {
+            assert!(parse_endpoints(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -6,12 +6,13 @@
 
 use super::json::{self, Value};
 use super::kv::{header_revision, Kv};
+use super::tls::Conn;
 use super::{http, Client};
 use crate::error::Cause;
 use crate::trace::Access;
 use crate::{Error, Result};
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +123,7 @@ pub fn parse_msg(line: &[u8]) -> Result<WatchMsg> {
 /// An open watch stream on one member.
 pub struct Watch {
     pub addr: SocketAddr,
-    lines: BufReader<http::Body<BufReader<TcpStream>>>,
+    lines: BufReader<http::Body<BufReader<Conn>>>,
     trace: crate::Trace,
 }
 
@@ -156,7 +157,11 @@ impl Watch {
                 super::describe_text(line.trim_ascii())
             ),
         );
-        parse_msg(&line)
+        // The member that sent it, which a message cannot say.
+        parse_msg(&line).map_err(|e| Error {
+            object: format!("etcd {}", self.addr),
+            ..e
+        })
     }
 }
 
@@ -178,18 +183,20 @@ impl Client {
         path: &str,
         body: &str,
         read_timeout: Option<Duration>,
-    ) -> Result<(SocketAddr, BufReader<http::Body<BufReader<TcpStream>>>)> {
+    ) -> Result<(SocketAddr, BufReader<http::Body<BufReader<Conn>>>)> {
         let mut last = None;
         for (at, addr) in self.order() {
             self.trace.request(
                 Access::Read,
                 format_args!(
-                    "POST http://{addr}{path} {}",
+                    "POST {}://{addr}{path} {}",
+                    self.scheme(),
                     super::describe_text(body.as_bytes())
                 ),
             );
             match http::post(
                 addr,
+                self.tls.as_ref(),
                 path,
                 &[super::HASLEADER],
                 body,
