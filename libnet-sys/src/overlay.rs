@@ -527,18 +527,22 @@ pub mod host {
         let mut k = crate::kernel::Kernel::new(trace);
         let (br, vx) = (dev_name("ob-", name), dev_name("ov-", name));
         let links = k.links()?;
-        let Some(bridge) = links.iter().find(|l| l.name == Some(br)).map(|l| l.index) else {
-            return Ok(());
-        };
+        let bridge = links.iter().find(|l| l.name == Some(br)).map(|l| l.index);
         let doomed: Vec<_> = links
             .into_iter()
-            .filter(|l| l.index == bridge || l.name == Some(vx) || l.master == bridge)
+            .filter(|l| l.name == Some(br) || l.name == Some(vx) || bridge == Some(l.master))
             .collect();
-        match k.del_links(doomed) {
-            // Gone meanwhile (this host's agent saw the network's key go too).
-            Err(e) if e.is(libc::ENODEV) => Ok(()),
-            r => r.map(drop),
+        // One at a time, each gone meanwhile skipped: this host's agent and `net rm` may both
+        // be removing the network, and stopping at the first one gone would leave the rest.
+        for l in doomed {
+            match k.del_links(vec![l]) {
+                Err(e) if e.is(libc::ENODEV) => {}
+                r => {
+                    r?;
+                }
+            }
         }
+        Ok(())
     }
 
     /// The host end of an endpoint's veth: unique per network and address.
