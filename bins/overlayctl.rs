@@ -8,7 +8,7 @@ use libnet_sys::etcd::watch::{EventKind, WatchMsg, WatchSpec};
 use libnet_sys::etcd::{parse_endpoints, tls, Client};
 use libnet_sys::overlay::{
     apply, check_net_name, diff, host, mac_of, parse_cidr, present, wanted, Endpoint, Network,
-    Store, ENDPOINTS, HOSTS, NETWORKS, ROOT, VNIS,
+    Store, ENDPOINTS, HOLD_BACK, HOSTS, NETWORKS, RELEASED, ROOT, VNIS,
 };
 use libnet_sys::{Error, Trace};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -36,7 +36,7 @@ commands:
 \tep add NET NS [--ip ADDR] [--name NAME]
 \t\t\treserve an address (etcd txn, create-if-absent) under this host's lease,
 \t\t\tand put a veth into NS with it; prints \"ADDR MAC\"
-\tep rm NET NS|ADDR\tremove one of this host's endpoints
+\tep rm NET NS|ADDR\tremove one of this host's endpoints (its address held back 60 s)
 \tep ls [NET] [-j]\tevery host's endpoints
 \tsync [NET]\t\tread the store at one revision, make this host's kernel match, exit
 \twatch [--ttl S]\t\tthe agent: register this host, sync, then follow the store
@@ -287,10 +287,13 @@ fn net_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                     r.kvs.len()
                 )));
             }
-            del.push(Op::Delete {
-                key: eps.clone().into_bytes(),
-                range_end: Some(prefix_end(eps.as_bytes())),
-            });
+            let held = format!("{RELEASED}{name}/");
+            for prefix in [&eps, &held] {
+                del.push(Op::Delete {
+                    key: prefix.clone().into_bytes(),
+                    range_end: Some(prefix_end(prefix.as_bytes())),
+                });
+            }
             c.client.txn(&[], &del, &[]).map_err(|e| fail(&head, &e))?;
             host::teardown(c.trace, name).map_err(|e| fail(&head, &e))
         }
@@ -384,17 +387,21 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
             let vtep = c.vtep(&head)?;
             let lease = c.live_lease(&head)?;
             let (mtu, _) = host::ensure(c.trace, &net, vtep).map_err(|e| fail(&head, &e))?;
-            let used: std::collections::BTreeSet<Ipv4Addr> = c
-                .client
-                .get_prefix(format!("{ENDPOINTS}{net_name}/").as_bytes())
-                .map_err(|e| fail(&head, &e))?
-                .kvs
-                .iter()
-                .filter_map(|kv| {
-                    let k = String::from_utf8_lossy(&kv.key);
-                    k.rsplit('/').next().and_then(|a| a.parse().ok())
-                })
-                .collect();
+            let addrs = |prefix: &str| -> Result<std::collections::BTreeSet<Ipv4Addr>, Failure> {
+                Ok(c.client
+                    .get_prefix(format!("{prefix}{net_name}/").as_bytes())
+                    .map_err(|e| fail(&head, &e))?
+                    .kvs
+                    .iter()
+                    .filter_map(|kv| {
+                        let k = String::from_utf8_lossy(&kv.key);
+                        k.rsplit('/').next().and_then(|a| a.parse().ok())
+                    })
+                    .collect())
+            };
+            let (used, held) = (addrs(ENDPOINTS)?, addrs(RELEASED)?);
+            // An address asked for by --ip is the user's to reuse; one chosen here is not an
+            // address released in the last HOLD_BACK seconds.
             let candidates: Vec<Ipv4Addr> = match want_ip {
                 Some(ip) => vec![ip],
                 None => {
@@ -402,7 +409,7 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                     let start = random_start(n);
                     (0..n)
                         .map(|k| net.nth((start + k) % n))
-                        .filter(|a| !used.contains(a))
+                        .filter(|a| !used.contains(a) && !held.contains(a))
                         .collect()
                 }
             };
@@ -418,10 +425,16 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                     name: name.clone(),
                 };
                 let key = ep.key().into_bytes();
+                let mut absent = vec![Compare::Absent(key.clone())];
+                if want_ip.is_none() {
+                    absent.push(Compare::Absent(
+                        format!("{RELEASED}{net_name}/{ip}").into_bytes(),
+                    ));
+                }
                 let r = c
                     .client
                     .txn(
-                        &[Compare::Absent(key.clone())],
+                        &absent,
                         &[Op::Put {
                             key,
                             value: ep.value().into_bytes(),
@@ -439,8 +452,14 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                 }
             }
             let ep = got.ok_or_else(|| {
+                let why = match held.len() {
+                    0 => String::new(),
+                    n => format!(
+                        " ({n} released in the last {HOLD_BACK} s held back; --ip takes one)"
+                    ),
+                };
                 Failure::fail(format!(
-                    "{head}: subnet {}/{} is full",
+                    "{head}: subnet {}/{} is full{why}",
                     net.subnet, net.prefix
                 ))
             })?;
@@ -475,8 +494,24 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                 .ok_or_else(|| {
                     Failure::fail(format!("{head}: no endpoint of host {} is {what}", c.host))
                 })?;
+            // Gone, and held back from the allocator for HOLD_BACK seconds, in one txn.
+            let (hold, _) = c.client.grant(HOLD_BACK).map_err(|e| fail(&head, &e))?;
             c.client
-                .delete(ep.key().as_bytes(), None)
+                .txn(
+                    &[],
+                    &[
+                        Op::Delete {
+                            key: ep.key().into_bytes(),
+                            range_end: None,
+                        },
+                        Op::Put {
+                            key: format!("{RELEASED}{net_name}/{}", ep.ip).into_bytes(),
+                            value: format!("host={}", c.host).into_bytes(),
+                            lease: hold,
+                        },
+                    ],
+                    &[],
+                )
                 .map_err(|e| fail(&head, &e))?;
             let _ = std::fs::remove_file(state_path(
                 &c.host,

@@ -32,6 +32,10 @@ pub const NETWORKS: &str = "/netplumb/v1/networks/";
 pub const VNIS: &str = "/netplumb/v1/vni/";
 pub const HOSTS: &str = "/netplumb/v1/hosts/";
 pub const ENDPOINTS: &str = "/netplumb/v1/endpoints/";
+/// `released/NET/ADDR`: an address `ep rm` gave back, under a lease of [`HOLD_BACK`] seconds;
+/// the allocator skips it meanwhile (a peer may still hold its MAC or an open connection).
+pub const RELEASED: &str = "/netplumb/v1/released/";
+pub const HOLD_BACK: i64 = 60;
 /// Longest network name: `ob-` + it fits IFNAMSIZ.
 pub const NAME_MAX: usize = 12;
 
