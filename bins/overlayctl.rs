@@ -7,8 +7,8 @@ use libnet_sys::etcd::kv::{prefix_end, Compare, Op};
 use libnet_sys::etcd::watch::{EventKind, WatchMsg, WatchSpec};
 use libnet_sys::etcd::{parse_endpoints, tls, Client};
 use libnet_sys::overlay::{
-    apply, check_net_name, diff, host, mac_of, parse_cidr, present, wanted, Endpoint, Network,
-    Store, ENDPOINTS, HOLD_BACK, HOSTS, NETWORKS, RELEASED, ROOT, VNIS,
+    apply, check_net_name, diff, host, mac_of, parse_cidr, present, released_key, wanted, Endpoint,
+    Network, Store, ENDPOINTS, HOLD_BACK, HOSTS, NETWORKS, RELEASED, ROOT, VNIS,
 };
 use libnet_sys::{Error, Trace};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -427,9 +427,7 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                 let key = ep.key().into_bytes();
                 let mut absent = vec![Compare::Absent(key.clone())];
                 if want_ip.is_none() {
-                    absent.push(Compare::Absent(
-                        format!("{RELEASED}{net_name}/{ip}").into_bytes(),
-                    ));
+                    absent.push(Compare::Absent(released_key(net_name, ip).into_bytes()));
                 }
                 let r = c
                     .client
@@ -505,7 +503,7 @@ fn ep_cmd(c: &Ctx, args: &[String]) -> Result<(), Failure> {
                             range_end: None,
                         },
                         Op::Put {
-                            key: format!("{RELEASED}{net_name}/{}", ep.ip).into_bytes(),
+                            key: released_key(net_name, ep.ip).into_bytes(),
                             value: format!("host={}", c.host).into_bytes(),
                             lease: hold,
                         },

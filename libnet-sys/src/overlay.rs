@@ -36,6 +36,11 @@ pub const ENDPOINTS: &str = "/netplumb/v1/endpoints/";
 /// the allocator skips it meanwhile (a peer may still hold its MAC or an open connection).
 pub const RELEASED: &str = "/netplumb/v1/released/";
 pub const HOLD_BACK: i64 = 60;
+
+/// The key that holds `ip` of network `net` back after `ep rm`.
+pub fn released_key(net: &str, ip: Ipv4Addr) -> String {
+    format!("{RELEASED}{net}/{ip}")
+}
 /// Longest network name: `ob-` + it fits IFNAMSIZ.
 pub const NAME_MAX: usize = 12;
 
@@ -539,10 +544,9 @@ pub mod host {
         // One at a time, each gone meanwhile skipped: this host's agent and `net rm` may both
         // be removing the network, and stopping at the first one gone would leave the rest.
         for l in doomed {
-            match k.del_links(vec![l]) {
-                Err(e) if e.is(libc::ENODEV) => {}
-                r => {
-                    r?;
+            if let Err(e) = k.del_links(vec![l]) {
+                if !e.is(libc::ENODEV) {
+                    return Err(e);
                 }
             }
         }

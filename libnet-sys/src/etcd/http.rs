@@ -189,6 +189,9 @@ pub(crate) fn io_error(step: &str, addr: SocketAddr, e: &io::Error) -> Error {
     Error::errno(step.to_string(), addr.to_string(), io_errno(e))
 }
 
+/// An answer's body, read line by line (a watch or keepalive stream).
+pub type Lines = BufReader<Body<BufReader<Conn>>>;
+
 /// Sends `POST path` with a JSON body and returns the status and the body behind the headers;
 /// `read_timeout` bounds each read (None: wait for ever, a watch with no progress notify).
 pub fn post(

@@ -6,7 +6,6 @@
 
 use super::json::{self, Value};
 use super::kv::{header_revision, Kv};
-use super::tls::Conn;
 use super::{http, Client};
 use crate::error::Cause;
 use crate::trace::Access;
@@ -123,7 +122,7 @@ pub fn parse_msg(line: &[u8]) -> Result<WatchMsg> {
 /// An open watch stream on one member.
 pub struct Watch {
     pub addr: SocketAddr,
-    lines: BufReader<http::Body<BufReader<Conn>>>,
+    lines: http::Lines,
     trace: crate::Trace,
 }
 
@@ -183,7 +182,7 @@ impl Client {
         path: &str,
         body: &str,
         read_timeout: Option<Duration>,
-    ) -> Result<(SocketAddr, BufReader<http::Body<BufReader<Conn>>>)> {
+    ) -> Result<(SocketAddr, http::Lines)> {
         let mut last = None;
         for (at, addr) in self.order() {
             self.trace.request(
