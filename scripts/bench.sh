@@ -48,6 +48,11 @@
 #      add/del ... self`, `neighctl add`+`del` (both --via paths) vs `ip neigh add/del` and net-tools'
 #      `arp -s`/`arp -d`; and OVN FDB and OVN neighbour entries made and deleted with one `-b FILE`
 #      vs `bridge -batch` / `ip -batch` of the same lines (rows say "not built" for a program missing)
+#   11. overlayctl (issue 14), three hosts (namespaces) on one machine with a 3-member etcd: convergence
+#      (an endpoint's key written on one host -> its FDB and neighbour entries on every other host, timed by
+#      `ip -ts monitor neigh`) of our agent beside a shell agent (`etcdctl watch` piped into bridge/ip),
+#      OV_BURST endpoints written in bursts until every host holds them, a full resync by `overlayctl sync`,
+#      and the agent's peak RSS (needs etcd, etcdctl, python3)
 #
 # Deleting bridges is what makes this slow: ~16 ms per bridge whatever does it (a per-bridge RCU
 # barrier), ~16 s per 1000, and it cannot be overlapped (parallel group deletes take as long).
@@ -66,11 +71,14 @@
 #   REPS       batch creation runs per method, order alternating (3); each costs ~N x 16 ms to undo
 #   EXTRA      extra batch rounds allowed when runs were disturbed by other load (1)
 #   DELN       pairs for the multi-delete comparison (200); the one-by-one side costs ~17 ms a pair
-#   PARTS      which parts to run (default "1 2 3 4 5 6 7 8 10"; e.g. PARTS="1 5" for vethctl/ifctl alone;
+#   PARTS      which parts to run (default "1 2 3 4 5 6 7 8 10 11"; e.g. PARTS="1 5" for vethctl/ifctl alone;
 #              part 1, sizes, always runs)
 #   NAT_SIZES  part 8: publishes already in the table for the growth tables ("0 100 500 1000 10000")
 #   NATN       part 8: publishes in the batch files (10000)
 #   OVN        part 10: FDB and neighbour entries in the batch files (1000)
+#   OV_REG     part 11: registrations timed for convergence, half ours, half the shell agent's (400)
+#   OV_BURST, OV_BURST_SIZE, OV_GAP_MS   part 11: endpoints written in bursts (1000), per burst (100), and
+#              the pause between bursts and between the convergence registrations (30 ms)
 #   BATCH_VIA_NETLINK=1   also time `brctl --via netlink -b FILE` in the batch part (+REPS x N x 16 ms)
 #   BIN        directory holding our brctl and netplumb (default: build target/release with cargo)
 #   SHARED_BENCH  the shared C helpers (default: <project>/../shared/bench); built into a temp copy
@@ -124,7 +132,7 @@ RUNS_BIG=${RUNS_BIG:-10}
 N=${N:-1000}
 REPS=${REPS:-3}
 DELN=${DELN:-200}
-PARTS=" ${PARTS:-1 2 3 4 5 6 7 8 10} "
+PARTS=" ${PARTS:-1 2 3 4 5 6 7 8 10 11} "
 part() { [ "${PARTS#* $1 }" != "$PARTS" ]; }
 [ $((N % 2)) = 0 ] && [ "$N" -ge 2 ] || die "N must be even and >= 2 (bridges are paired two by two)"
 
@@ -140,6 +148,10 @@ PEER_IPT_RESTORE=${PEER_IPT_RESTORE:-/usr/sbin/iptables-legacy-restore}
 NAT_SIZES=${NAT_SIZES:-0 100 500 1000 10000}
 NATN=${NATN:-10000}
 OVN=${OVN:-1000}
+OV_REG=${OV_REG:-400}
+OV_BURST=${OV_BURST:-1000}
+OV_BURST_SIZE=${OV_BURST_SIZE:-100}
+OV_GAP_MS=${OV_GAP_MS:-30}
 PEER_BRIDGE=${PEER_BRIDGE:-/sbin/bridge}
 PEER_ARP=${PEER_ARP:-/usr/sbin/arp}
 
@@ -161,6 +173,7 @@ need nsenter util-linux
 part 7 && need "$PEER_SYSCTL" procps
 part 9 && need file file
 part 10 && { need "$PEER_BRIDGE" iproute2; need "$PEER_ARP" net-tools; }
+part 11 && { need etcd etcd-server; need etcdctl etcd-client; need python3 python3; need "$PEER_BRIDGE" iproute2; }
 part 8 && { need "$PEER_NFT" nftables; need "$PEER_IPT" iptables; need "$PEER_IPT_RESTORE" iptables; }
 [ -n "${BIN:-}" ] || need cargo "cargo (or set BIN= to prebuilt binaries)"
 [ -d "$SHARED_BENCH" ] || missing+=("the shared helpers at $SHARED_BENCH (set SHARED_BENCH)")
@@ -183,7 +196,12 @@ del_all_links() {
     if [ -n "$H" ] && [ -x "$H/nlbulk" ]; then "$H/nlbulk" nl-delgroup 1 -g 4242 >/dev/null 2>&1
     else "$PEER_IP" link del group 4242 >/dev/null 2>&1; fi
 }
+OV_PIDS=(); OV_NETNS=()
 cleanup() {
+    local p n
+    for p in "${OV_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${OV_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    for n in "${OV_NETNS[@]}"; do "$PEER_IP" netns del "$n" 2>/dev/null; done
     if [ "$(ls /sys/class/net | wc -l)" -gt 1 ]; then
         echo "# cleanup: deleting the $(($(ls /sys/class/net | wc -l) - 1)) links left (~16 ms per bridge)" >&2
         del_all_links
@@ -234,6 +252,7 @@ NATCTL=$BIN/natctl
 NEIGHCTL=$BIN/neighctl
 VXLANCTL=$BIN/vxlanctl
 FDBCTL=$BIN/fdbctl
+OVERLAYCTL=$BIN/overlayctl
 for b in "$OURS" "$NETPLUMB" "$VETHCTL" "$IFCTL" "$NSEXEC" "$IPFWD"; do [ -x "$b" ] || die "no $b"; done
 echo "# ours: $("$OURS" -V 2>&1 | head -1)"
 
@@ -898,6 +917,220 @@ cp "$(readlink -f "$NEIGHCTL")" "$TMP/strip.bin" && strip "$TMP/strip.bin" 2>/de
 SZ_NEIGHCTL=$(stat -c %s "$TMP/strip.bin")
 fi
 
+
+# ================================================================ 11. overlayctl
+if part 11; then
+echo
+echo "## 11. overlayctl (issue 14): three hosts b1..b3 (namespaces on an underlay bridge ul11, 192.0.2.0/24) and a"
+echo "   3-member etcd, a member on each; on each host our agent (overlayctl watch) and beside it the shell agent a"
+echo "   person would write (etcdctl watch piped into bridge and ip, on a VXLAN device sx-ovb of its own, watching"
+echo "   its own prefix).  Endpoints are registered as \`ep add\` registers them, by a PUT of the endpoint's key"
+echo "   (etcd's JSON gateway, one keep-alive connection from the underlay; vtep 192.0.2.9, a fourth host), ours"
+echo "   and the shell's alternating; a host has an endpoint when its FDB entry and its neighbour entry are both"
+echo "   in its kernel (timed by \`ip -ts monitor neigh\` on every host).  OV_REG=$OV_REG registrations $OV_GAP_MS ms"
+echo "   apart, then OV_BURST=$OV_BURST endpoints in bursts of $OV_BURST_SIZE, then full resyncs"
+[ -x "$OVERLAYCTL" ] || die "no $OVERLAYCTL"
+D11=/run/ov11
+mkdir -p "$D11" || die "cannot make $D11"
+ETCD_URLS=http://192.0.2.1:2379,http://192.0.2.2:2379,http://192.0.2.3:2379
+EP_PREFIX=/netplumb/v1/endpoints/ovb/
+SH_PREFIX=/bench/shell/ep/
+# The registrations, and the reading of the monitors' timestamps.
+cat >"$D11/ov11.py" <<'PY'
+import base64, datetime, http.client, json, sys, time
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+def write(member, first, count, gap_ms, burst, prefixes):
+    """Registers endpoints FIRST.. (COUNT), the keys' prefixes taken in turn, a pause of GAP_MS
+    after every BURST of them; prints "PREFIX ADDR MAC SENT ANSWERED" (epoch seconds) each."""
+    c = http.client.HTTPConnection(member, timeout=10)
+    prefixes = prefixes.split(",")
+    for n in range(count):
+        i = first + n
+        ip = "10.64.%d.%d" % (i // 250, i % 250 + 1)
+        mac = "02:42:0a:40:%02x:%02x" % (i // 250, i % 250 + 1)
+        prefix = prefixes[n % len(prefixes)]
+        body = json.dumps({"key": b64(prefix + ip),
+                           "value": b64("mac=%s vtep=192.0.2.9 host=bench ns=bench" % mac)})
+        t0 = time.time()
+        c.request("POST", "/v3/kv/put", body, {"Content-Type": "application/json"})
+        r = c.getresponse()
+        answer = r.read()
+        t1 = time.time()
+        if r.status != 200:
+            sys.exit("put %s%s: HTTP %d %s" % (prefix, ip, r.status, answer[:200]))
+        print(prefix, ip, mac, "%.6f" % t0, "%.6f" % t1)
+        if (n + 1) % burst == 0:
+            time.sleep(gap_ms / 1000)
+
+def pct(v, p):
+    return v[max(0, -(-len(v) * p // 100) - 1)] if v else float("nan")
+
+def converge(writes, devs, mons):
+    """For each device (PREFIX=DEV), the ms from each registration's PUT to the moment the last
+    host had both entries: "DEV n missing p50 p99 max put_p50"."""
+    first = {}  # (host, dev, mac, kind) -> the first time the monitor saw it
+    for h, f in enumerate(mons):
+        for line in open(f):
+            w = line.split()
+            if len(w) < 4 or not w[0].startswith("[") or w[1] == "Deleted" or "dev" not in w or "lladdr" not in w:
+                continue
+            t = datetime.datetime.strptime(w[0][1:-1], "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+            kind = "neigh" if w[1].startswith("10.64.") else "fdb"
+            first.setdefault((h, w[w.index("dev") + 1], w[w.index("lladdr") + 1], kind), t)
+    dev_of = dict(d.split("=") for d in devs)
+    rows = {}
+    for line in open(writes):
+        prefix, _, mac, t0, t1 = line.split()
+        dev = dev_of[prefix]
+        ts = [first.get((h, dev, mac, k)) for h in range(len(mons)) for k in ("fdb", "neigh")]
+        r = rows.setdefault(dev, ([], [], [0]))
+        r[1].append((float(t1) - float(t0)) * 1000)
+        if None in ts:
+            r[2][0] += 1
+        else:
+            r[0].append((max(ts) - float(t0)) * 1000)
+    for dev, (ms, put, missing) in sorted(rows.items()):
+        ms.sort()
+        put.sort()
+        print("%s %d %d %.1f %.1f %.1f %.1f" % (dev, len(ms), missing[0], pct(ms, 50), pct(ms, 99),
+                                               ms[-1] if ms else float("nan"), pct(put, 50)))
+
+if sys.argv[1] == "write":
+    write(sys.argv[2], *map(int, sys.argv[3:7]), sys.argv[7])
+else:
+    converge(sys.argv[2], sys.argv[3].split(","), sys.argv[4:])
+PY
+# The shell agent: DEV MEMBER PREFIX.  Its watcher is ended by PID when it is told to stop.
+cat >"$D11/shell-agent.sh" <<'SH'
+dev=$1
+exec 3< <(exec etcdctl --endpoints "$2" watch --prefix "$3")
+watcher=$!
+trap 'kill "$watcher"; exit 0' TERM
+declare -A macs
+while read -r op <&3 && read -r key <&3; do
+    ip=${key##*/}
+    if [ "$op" = PUT ]; then
+        read -r value <&3
+        mac= vtep=
+        for w in $value; do case $w in mac=*) mac=${w#mac=} ;; vtep=*) vtep=${w#vtep=} ;; esac; done
+        bridge fdb replace "$mac" dev "$dev" dst "$vtep" self permanent
+        ip neigh replace "$ip" lladdr "$mac" dev "$dev" nud permanent
+        macs[$ip]=$mac
+    elif [ -n "${macs[$ip]:-}" ]; then
+        bridge fdb del "${macs[$ip]}" dev "$dev" self
+        ip neigh del "$ip" dev "$dev"
+        unset "macs[$ip]"
+    fi
+done
+SH
+# bg LOG CMD...: CMD in the background, its PID in BG and in OV_PIDS (ended by cleanup)
+bg() { local log=$1; shift; "$@" </dev/null >"$log" 2>&1 & BG=$!; OV_PIDS+=("$BG"); }
+# stop PID: ends one of our processes and waits for it
+stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# waitfor SECONDS CMD...: polls CMD every 50 ms
+waitfor() { local i n=$(($1 * 20)); shift; for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.05; done; return 1; }
+synced() { grep -q "synced at revision" "$1"; }
+# count H DEV: our endpoints' FDB entries plus neighbour entries on DEV in bH
+count() { echo $(($("$PEER_BRIDGE" -n "b$1" fdb show dev "$2" | grep -c 02:42:0a:40) + $("$PEER_IP" -n "b$1" neigh show dev "$2" | grep -c 02:42:0a:40))); }
+all_have() { local h; for h in 1 2 3; do [ "$(count "$h" "$1")" = "$2" ] || return 1; done; }
+ovctl() { local h=$1; shift; "$PEER_IP" netns exec "b$h" "$OVERLAYCTL" --etcd "$ETCD_URLS" --host "b$h" "$@"; }
+
+"$PEER_IP" link add ul11 type bridge && "$PEER_IP" link set ul11 up && "$PEER_IP" addr add 192.0.2.254/24 dev ul11 ||
+    die "11: cannot make the underlay"
+CLUSTER=b1=http://192.0.2.1:2380,b2=http://192.0.2.2:2380,b3=http://192.0.2.3:2380
+for h in 1 2 3; do
+    "$PEER_IP" netns add "b$h" || die "11: cannot make namespace b$h"
+    OV_NETNS+=("b$h")
+    "$PEER_IP" link add "u$h" type veth peer name eth0 netns "b$h" && "$PEER_IP" link set "u$h" master ul11 up &&
+        "$PEER_IP" -n "b$h" addr add "192.0.2.$h/24" dev eth0 && "$PEER_IP" -n "b$h" link set eth0 up &&
+        "$PEER_IP" -n "b$h" link set lo up || die "11: cannot wire b$h"
+    bg "$D11/etcd-b$h.log" "$PEER_IP" netns exec "b$h" etcd --name "b$h" --data-dir "$D11/etcd-b$h" \
+        --listen-client-urls "http://192.0.2.$h:2379" --advertise-client-urls "http://192.0.2.$h:2379" \
+        --listen-peer-urls "http://192.0.2.$h:2380" --initial-advertise-peer-urls "http://192.0.2.$h:2380" \
+        --initial-cluster "$CLUSTER" --initial-cluster-state new --initial-cluster-token bench11
+done
+waitfor 30 etcdctl --endpoints "$ETCD_URLS" endpoint health >/dev/null 2>&1 ||
+    { tail -n 5 "$D11"/etcd-b*.log >&2; die "11: the etcd cluster did not become healthy within 30 s"; }
+ovctl 1 net create ovb --vni 4242 --subnet 10.64.0.0/16 >/dev/null || die "11: net create failed"
+declare -A AGENT SHELL_AGENT MON
+for h in 1 2 3; do
+    bg "$D11/agent-b$h.log" "$PEER_IP" netns exec "b$h" "$OVERLAYCTL" --etcd "$ETCD_URLS" --host "b$h" watch
+    AGENT[$h]=$BG
+    waitfor 30 synced "$D11/agent-b$h.log" || { cat "$D11/agent-b$h.log" >&2; die "11: the agent on b$h did not sync"; }
+    waitfor 10 "$PEER_IP" -n "b$h" link show ov-ovb >/dev/null 2>&1 || die "11: b$h's agent made no ov-ovb"
+    "$PEER_IP" -n "b$h" link add sx-ovb type vxlan id 4243 local "192.0.2.$h" dev eth0 dstport 4789 nolearning &&
+        "$PEER_IP" -n "b$h" link set sx-ovb up || die "11: cannot make b$h's sx-ovb"
+    bg "$D11/shell-b$h.log" "$PEER_IP" netns exec "b$h" bash "$D11/shell-agent.sh" sx-ovb "http://192.0.2.$h:2379" "$SH_PREFIX"
+    SHELL_AGENT[$h]=$BG
+    bg "$D11/mon-b$h" "$PEER_IP" -n "b$h" -ts monitor neigh; MON[$h]=$BG
+done
+sleep 1 # the shell agents' etcdctl watches and the monitors are listening
+
+echo
+echo "## 11a. convergence: $OV_REG registrations, ours and the shell's in turn, $OV_GAP_MS ms apart"
+python3 "$D11/ov11.py" write 192.0.2.1:2379 0 "$OV_REG" "$OV_GAP_MS" 1 "$EP_PREFIX,$SH_PREFIX" >"$D11/w-conv" ||
+    die "11a: the registrations failed"
+sleep 2 # the slowest agent's last entries
+for h in 1 2 3; do stop "${MON[$h]}"; done
+python3 "$D11/ov11.py" converge "$D11/w-conv" "$EP_PREFIX=ov-ovb,$SH_PREFIX=sx-ovb" "$D11"/mon-b1 "$D11"/mon-b2 "$D11"/mon-b3 >"$D11/conv" ||
+    die "11a: reading the monitors failed"
+printf '  %-8s %6s %8s %8s %8s %8s %12s\n' device n missing p50_ms p99_ms max_ms put_p50_ms
+awk '{ printf "  %-8s %6s %8s %8s %8s %8s %12s\n", $1, $2, $3, $4, $5, $6, $7 }' "$D11/conv"
+read -r _ CV_N CV_MISS CV_P50 CV_P99 CV_MAX CV_PUT < <(grep '^ov-ovb ' "$D11/conv")
+read -r _ SV_N SV_MISS SV_P50 SV_P99 SV_MAX _ < <(grep '^sx-ovb ' "$D11/conv")
+[ "${CV_MISS:-x}" = 0 ] || warn "11a: ${CV_MISS:-all} of our registrations never reached every host"
+[ "${SV_MISS:-x}" = 0 ] || warn "11a: ${SV_MISS:-all} of the shell agent's registrations never reached every host"
+for h in 1 2 3; do stop "${SHELL_AGENT[$h]}"; done
+OV_HELD=$((OV_REG - OV_REG / 2))
+
+echo
+echo "## 11b. $OV_BURST endpoints in bursts of $OV_BURST_SIZE ($OV_GAP_MS ms between bursts), ours alone; then the"
+echo "   time from the last PUT's answer until every host holds every entry (polled, ~20 ms a round)"
+python3 "$D11/ov11.py" write 192.0.2.1:2379 "$OV_REG" "$OV_BURST" "$OV_GAP_MS" "$OV_BURST_SIZE" "$EP_PREFIX" >"$D11/w-burst" ||
+    die "11b: the registrations failed"
+OV_HELD=$((OV_HELD + OV_BURST))
+last=$(awk 'END { print $5 }' "$D11/w-burst")
+BURST_MS=n/a
+if waitfor 30 all_have ov-ovb $((2 * OV_HELD)); then
+    BURST_MS=$(awk -v a="$EPOCHREALTIME" -v b="$last" 'BEGIN { printf "%.0f", (a - b) * 1000 }')
+else
+    warn "11b: not every host holds the $OV_HELD endpoints after 30 s: $(for h in 1 2 3; do printf 'b%s %s ' "$h" "$(count "$h" ov-ovb)"; done)"
+fi
+BURST_WRITE_MS=$(awk 'NR == 1 { a = $4 } END { printf "%.0f", ($5 - a) * 1000 }' "$D11/w-burst")
+echo "  writes took $BURST_WRITE_MS ms; every host held all $OV_HELD endpoints (2 entries each) $BURST_MS ms after the last"
+AGENT_RSS=$(awk '/^VmHWM/ { print $2 }' "/proc/${AGENT[1]}/status")
+echo "  agent on b1, peak RSS (VmHWM) holding $OV_HELD endpoints: $AGENT_RSS KiB"
+
+echo
+echo "## 11c. full resync of $OV_HELD endpoints on b3: its agent stopped, its network's devices deleted, then"
+echo "   \`overlayctl sync\` (network, flooding and every endpoint's two entries); $RUNS_BIG runs; then a sync"
+echo "   with nothing to do"
+stop "${AGENT[3]}"
+: >"$D11/resync"
+for ((r = 0; r < RUNS_BIG; r++)); do
+    "$PEER_IP" -n b3 link del ov-ovb && "$PEER_IP" -n b3 link del ob-ovb || die "11c: cannot delete b3's devices"
+    t0=$EPOCHREALTIME
+    ovctl 3 sync >/dev/null || die "11c: sync failed"
+    awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f\n", (a - b) * 1000 }' >>"$D11/resync"
+    [ "$(count 3 ov-ovb)" = $((2 * OV_HELD)) ] || warn "11c: after sync b3 holds $(count 3 ov-ovb) entries, not $((2 * OV_HELD))"
+done
+RESYNC_MS=$(median <"$D11/resync")
+t0=$EPOCHREALTIME; ovctl 3 sync >/dev/null || die "11c: the second sync failed"
+NOOP_MS=$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f", (a - b) * 1000 }')
+SYNC_RSS=$(/usr/bin/time -f 'RSS %M' "$PEER_IP" netns exec b3 "$OVERLAYCTL" --etcd "$ETCD_URLS" --host b3 sync 2>&1 >/dev/null | awk '$1 == "RSS" { print $2 }')
+echo "  resync median $RESYNC_MS ms (runs: $(tr '\n' ' ' <"$D11/resync")); nothing to do: $NOOP_MS ms; peak RSS of a sync $SYNC_RSS KiB"
+for h in 1 2; do stop "${AGENT[$h]}"; done
+for p in "${OV_PIDS[@]}"; do stop "$p"; done
+OV_PIDS=()
+for h in 1 2 3; do "$PEER_IP" link del "u$h"; done
+for n in "${OV_NETNS[@]}"; do "$PEER_IP" netns del "$n"; done
+OV_NETNS=()
+"$PEER_IP" link del ul11
+fi
+
 # ================================================================ summary
 if part 2; then
 R_ADD_BU=$(ratio "$ADD_US" "$ADD_BU"); R_ADD_IP=$(ratio "$ADD_US" "$ADD_IP")
@@ -1033,6 +1266,13 @@ row "neighctl -b $OVN add (us)" "$NB9_US" "" "$NB_IP" "" "$(r9 "$NB9_US" "$NB_IP
 row "  -b $OVN add --via ioctl (us)" "$NB9_IOC" "" "$NB_IP" "" "$(r9 "$NB9_IOC" "$NB_IP")" "ours/batch <= 1.00" "$(pm9 "$NB9_IOC" "$NB_IP" 1.00)"
 row "  neighctl -b $OVN del (us)" "$NBD9_US" "" "$NBD_IP" "" "$(r9 "$NBD9_US" "$NBD_IP")" "ours/batch <= 1.00" "$(pm9 "$NBD9_US" "$NBD_IP" 1.00) (--via ioctl $NBD9_IOC, ours/ip $(r9 "$NBD9_IOC" "$NBD_IP"))"
 row "stripped bytes neighctl" "$SZ_NEIGHCTL" "" "" "" "" "-" "info"
+fi
+if part 11; then
+row "overlay converge p50 (ms)" "$CV_P50" "" "" "" "" "<= 10" "$(pmle "$CV_P50" 10) (n=$CV_N; shell agent $SV_P50, ours/shell $(ratio "$CV_P50" "$SV_P50"); PUT answered $CV_PUT)"
+row "  converge p99 (ms)" "$CV_P99" "" "" "" "" "<= 100" "$(pmle "$CV_P99" 100) (max $CV_MAX; shell agent p99 $SV_P99, max $SV_MAX)"
+row "  burst: all $OV_HELD in (ms)" "$BURST_MS" "" "" "" "" "<= 1000" "$(pmle "$BURST_MS" 1000) (after the last write; writes took $BURST_WRITE_MS)"
+row "  full resync $OV_HELD (ms)" "$RESYNC_MS" "" "" "" "" "<= 500" "$(pmle "$RESYNC_MS" 500) (nothing to do: $NOOP_MS)"
+row "  agent peak RSS (KiB)" "$AGENT_RSS" "" "" "" "" "<= 4096" "$(pmle "$AGENT_RSS" 4096) (a sync: $SYNC_RSS)"
 fi
 row "stripped bytes brctl" "${SZ[$OURS]}" "${SZ[$PEER_BRCTL]}" "${SZ[$PEER_IP]}" "" "" "-" "info (netplumb ${SZ[$NETPLUMB]})"
 row "shared libs (ldd)" "${LIBS[$OURS]}" "${LIBS[$PEER_BRCTL]}" "${LIBS[$PEER_IP]}" "" "" "-" "info (netplumb ${LIBS[$NETPLUMB]})"
