@@ -353,10 +353,11 @@ np_undo_one() {
         fi
         ;;
     tree)
-        # A directory of a program's data (etcd's) the run made, only ever under the run dirs.
+        # A directory of a program's data (etcd's, an overlayctl agent's) the run made, only
+        # ever under the run dirs or overlayctl's state directory.
         case $1 in
-        "$NP_RUN_ROOT"/*/*) [ ! -d "$1" ] || np_try rm -r "$1" ;;
-        *) np_say "refusing to remove $1: not under $NP_RUN_ROOT" >&2 && return 1 ;;
+        "$NP_RUN_ROOT"/*/* | /run/netplumb/overlay/?*) [ ! -d "$1" ] || np_try rm -r "$1" ;;
+        *) np_say "refusing to remove $1: not under $NP_RUN_ROOT or /run/netplumb/overlay" >&2 && return 1 ;;
         esac
         ;;
     *) np_say "unknown record line: $kind $*" >&2 && return 1 ;;
@@ -484,9 +485,10 @@ np_natctl_table_absent() {
     fi
 }
 
-# A --link-style name: NAME resolves to IP inside NS (a line of /etc/netns/NS/hosts).
-np_hosts_add() {
-    local ns=$1 ip=$2 name=$3
+# Before /etc/netns/NS/hosts is written (by nsexec hosts, or overlayctl's agent): refused where
+# /etc is the host's, and what will be made recorded.
+np_etc_netns() {
+    local ns=$1
     [ -z "${NP_NO_ETC_NETNS:-}" ] ||
         np_die "the sandbox could not make /etc/netns its own (no overlayfs here), so hosts files are not written"
     if [ "$NP_MODE" = here ] && ! mountpoint -q /etc && ! mountpoint -q /etc/netns; then
@@ -495,6 +497,12 @@ np_hosts_add() {
     [ -d /etc/netns ] || np_made dir /etc/netns
     [ -d "/etc/netns/$ns" ] || np_made dir "/etc/netns/$ns"
     [ -e "/etc/netns/$ns/hosts" ] || np_made file "/etc/netns/$ns/hosts"
+}
+
+# A --link-style name: NAME resolves to IP inside NS (a line of /etc/netns/NS/hosts).
+np_hosts_add() {
+    local ns=$1 ip=$2 name=$3
+    np_etc_netns "$ns"
     np_run nsexec hosts "$ns" add "$ip" "$name"
     np_made hosts "$ns" "$name"
 }

@@ -10,6 +10,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib-demo.sh"
 
 HOSTS=2
+AGENT=0
 NET=ov1
 VNI=4097
 SUBNET=10.20.0.0/24
@@ -18,7 +19,7 @@ PREFIX=/netplumb/v1
 
 usage() {
     cat <<'USAGE'
-Usage: scripts/overlay-net.sh [--hosts N] [--sandbox | --host | --here] [--explain] [--keep]
+Usage: scripts/overlay-net.sh [--hosts N] [--agent] [--sandbox | --host | --here] [--explain] [--keep]
 
 The overlay network of a container runtime across hosts, by hand (Docker's classic overlay
 driver kept its networks and endpoints in a key-value store; here it is etcd):
@@ -42,7 +43,16 @@ overlay's MTU passes and one byte more fails; the traffic crossed the underlay a
 (UDP 4789, counted on the receiving host's eth0), and no ARP request crossed it inside VXLAN
 (the VXLAN devices answered every ARP request from their neighbour entries).
 
+With --agent, the same story driven by overlayctl instead of by hand: node1 creates ov1 with
+`overlayctl net create` (VNI and subnet in one etcd transaction); an agent, `overlayctl watch`,
+runs on every host (registers the host under a lease, makes the network there, bridge ob-ov1 and
+VXLAN device ov-ov1, and programs every other host's containers from the store); each container
+is made with `overlayctl ep add ov1 cN --name cN` (address reserved in etcd, veth, MAC, MTU,
+route). Proofs as above, and also: every container reaches every other by name (the agents keep
+/etc/netns/cN/hosts), and `overlayctl status` on every host finds its kernel equal to the store.
+
   --hosts N   how many hosts, 2 or 3 (default 2)
+  --agent     drive it with overlayctl and its agent (see above)
 
 USAGE
     np_common_help
@@ -53,6 +63,9 @@ np_own_option() {
         [ $# -ge 2 ] || np_usage_error "--hosts needs a value"
         HOSTS=$2
         NP_TOOK=2
+    elif [ "$1" = --agent ]; then
+        AGENT=1
+        NP_TOOK=1
     fi
 }
 
@@ -61,6 +74,7 @@ np_check_options() {
     command -v etcd >/dev/null && command -v etcdctl >/dev/null ||
         np_die "etcd and etcdctl are needed (Debian: apt-get install etcd-server etcd-client)"
     command -v nft >/dev/null || np_die "nft is needed for the proofs' counters (Debian: apt-get install nftables)"
+    [ "$AGENT" = 0 ] || NP_PROGRAMS+=" overlayctl"
 }
 
 np_begin overlay-net "$@"
@@ -71,17 +85,19 @@ caddr() { echo "10.20.0.$(($1 + 1))"; }
 cmac() { printf '02:42:0a:14:00:%02x' "$(($1 + 1))"; }
 etcdctl_in() { np_in "h$1"; ETCDCTL=("${NP_IN[@]}" etcdctl --endpoints "http://$(vtep "$1"):2379"); }
 
-# Stops the etcd members this run started, by PID, and waits for them to go: on every exit
-# path (a sandbox lives on while a process holds it, so --keep in a sandbox stops them too).
+# Stops the agents, then the etcd members this run started, by PID, and waits for them to go:
+# on every exit path (a sandbox lives on while a process holds it, so --keep in a sandbox stops
+# them too).
+AGENT_PIDS=()
 ETCD_PIDS=()
-stop_etcd() {
+stop_pids() {
     local p
-    for p in "${ETCD_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${ETCD_PIDS[@]}"; do np_wait_gone "$p"; done
+    for p in "$@"; do kill "$p" 2>/dev/null; done
+    for p in "$@"; do np_wait_gone "$p"; done
 }
 ov_on_exit() {
     local rc=$?
-    [ "$NP_KEEP" = 1 ] && [ "$NP_MODE" != sandboxed ] || stop_etcd
+    [ "$NP_KEEP" = 1 ] && [ "$NP_MODE" != sandboxed ] || { stop_pids "${AGENT_PIDS[@]}" && stop_pids "${ETCD_PIDS[@]}"; }
     (exit "$rc") # np_on_exit exits with the status the script ended with
     np_on_exit
 }
@@ -116,61 +132,117 @@ for ((i = 0; i < 300; i++)); do etcd_healthy && break; sleep 0.1; done
 etcd_healthy || { cat "$NP_RUN"/etcd-h*.log >&2; np_die "the etcd cluster did not become healthy within 30 s"; }
 np_run "${ETCDCTL[@]}" endpoint health --cluster
 
-np_say "# node1 defines the network: its VNI and subnet, in etcd"
-np_run "${ETCDCTL[@]}" put "$PREFIX/networks/$NET" "vni=$VNI subnet=$SUBNET"
-
 OVERLAY_MTU=$((UNDERLAY_MTU - 50))
-for ((h = 1; h <= HOSTS; h++)); do
-    etcdctl_in "$h"
-    np_say "# host h$h registers itself: its VTEP, the address other hosts send its VXLAN traffic to"
-    np_run "${ETCDCTL[@]}" put "$PREFIX/hosts/h$h" "vtep=$(vtep "$h") underlay_mtu=$UNDERLAY_MTU"
-done
-for ((h = 1; h <= HOSTS; h++)); do
-    etcdctl_in "$h"
-    np_say "# host h$h finds network $NET in etcd and makes the same network here"
-    np_capture "${ETCDCTL[@]}" get --print-value-only "$PREFIX/networks/$NET" || np_die "h$h: no network $NET in etcd"
-    vni=$(sed -n 's/.*vni=\([0-9]*\).*/\1/p' <<<"$NP_OUT")
-    [ "$vni" = "$VNI" ] || np_die "h$h read VNI '$vni' for $NET from etcd, expected $VNI"
-    np_in "h$h"
-    np_run "${NP_IN[@]}" brctl addbr "$NET"
-    np_run "${NP_IN[@]}" ifctl up "$NET"
-    np_say "# its VXLAN device: VNI $vni from etcd, answering ARP itself (proxy), learning nothing;"
-    np_say "# on eth0, so its MTU is eth0's less the 50 bytes of VXLAN over IPv4: $OVERLAY_MTU"
-    np_run "${NP_IN[@]}" vxlanctl add "vx-$NET" id "$vni" local "$(vtep "$h")" dev eth0 nolearning proxy --master "$NET" --up
-    np_say "# flooding (broadcast, unknown unicast) toward every other host etcd knows"
-    np_capture "${ETCDCTL[@]}" get --prefix --print-value-only "$PREFIX/hosts/" || np_die "h$h: cannot read the hosts from etcd"
-    for other in $(sed -n 's/.*vtep=\([0-9.]*\).*/\1/p' <<<"$NP_OUT"); do
-        [ "$other" = "$(vtep "$h")" ] || np_run "${NP_IN[@]}" fdbctl append "vx-$NET" 00:00:00:00:00:00 dst "$other"
+CADDR=()
+# The story by hand: etcdctl for the store, vxlanctl/fdbctl/neighctl for the kernel.
+by_hand() {
+    local h vni other via key value ip mac at
+    np_say "# node1 defines the network: its VNI and subnet, in etcd"
+    np_run "${ETCDCTL[@]}" put "$PREFIX/networks/$NET" "vni=$VNI subnet=$SUBNET"
+
+    for ((h = 1; h <= HOSTS; h++)); do
+        etcdctl_in "$h"
+        np_say "# host h$h registers itself: its VTEP, the address other hosts send its VXLAN traffic to"
+        np_run "${ETCDCTL[@]}" put "$PREFIX/hosts/h$h" "vtep=$(vtep "$h") underlay_mtu=$UNDERLAY_MTU"
     done
-done
+    for ((h = 1; h <= HOSTS; h++)); do
+        etcdctl_in "$h"
+        np_say "# host h$h finds network $NET in etcd and makes the same network here"
+        np_capture "${ETCDCTL[@]}" get --print-value-only "$PREFIX/networks/$NET" || np_die "h$h: no network $NET in etcd"
+        vni=$(sed -n 's/.*vni=\([0-9]*\).*/\1/p' <<<"$NP_OUT")
+        [ "$vni" = "$VNI" ] || np_die "h$h read VNI '$vni' for $NET from etcd, expected $VNI"
+        np_in "h$h"
+        np_run "${NP_IN[@]}" brctl addbr "$NET"
+        np_run "${NP_IN[@]}" ifctl up "$NET"
+        np_say "# its VXLAN device: VNI $vni from etcd, answering ARP itself (proxy), learning nothing;"
+        np_say "# on eth0, so its MTU is eth0's less the 50 bytes of VXLAN over IPv4: $OVERLAY_MTU"
+        np_run "${NP_IN[@]}" vxlanctl add "vx-$NET" id "$vni" local "$(vtep "$h")" dev eth0 nolearning proxy --master "$NET" --up
+        np_say "# flooding (broadcast, unknown unicast) toward every other host etcd knows"
+        np_capture "${ETCDCTL[@]}" get --prefix --print-value-only "$PREFIX/hosts/" || np_die "h$h: cannot read the hosts from etcd"
+        for other in $(sed -n 's/.*vtep=\([0-9.]*\).*/\1/p' <<<"$NP_OUT"); do
+            [ "$other" = "$(vtep "$h")" ] || np_run "${NP_IN[@]}" fdbctl append "vx-$NET" 00:00:00:00:00:00 dst "$other"
+        done
+    done
 
-for ((h = 1; h <= HOSTS; h++)); do
-    etcdctl_in "$h"
-    np_say "# container c$h on h$h: eth0 on a veth pair into $NET at the overlay's MTU, registered in etcd"
-    np_netns "c$h"
-    np_run nsexec exec "h$h" vethctl add "veth-c$h" peer eth0 --peer-netns "c$h" --master "$NET" \
-        --mtu "$OVERLAY_MTU" --peer-mac "$(cmac "$h")" --up
-    np_run nsexec exec "c$h" ifctl addr add eth0 "$(caddr "$h")/24"
-    np_run "${ETCDCTL[@]}" put "$PREFIX/networks/$NET/endpoints/$(caddr "$h")" "mac=$(cmac "$h") vtep=$(vtep "$h") host=h$h"
-done
+    for ((h = 1; h <= HOSTS; h++)); do
+        etcdctl_in "$h"
+        np_say "# container c$h on h$h: eth0 on a veth pair into $NET at the overlay's MTU, registered in etcd"
+        np_netns "c$h"
+        np_run nsexec exec "h$h" vethctl add "veth-c$h" peer eth0 --peer-netns "c$h" --master "$NET" \
+            --mtu "$OVERLAY_MTU" --peer-mac "$(cmac "$h")" --up
+        np_run nsexec exec "c$h" ifctl addr add eth0 "$(caddr "$h")/24"
+        np_run "${ETCDCTL[@]}" put "$PREFIX/networks/$NET/endpoints/$(caddr "$h")" "mac=$(cmac "$h") vtep=$(vtep "$h") host=h$h"
+    done
 
-for ((h = 1; h <= HOSTS; h++)); do
-    etcdctl_in "$h"
-    via=netlink
-    [ "$h" != 1 ] || via=ioctl
-    np_say "# host h$h reads the endpoints from etcd and programs the other hosts' containers"
-    np_say "# (neighbour entries on the $via path here), so its VXLAN device answers their ARP itself"
-    np_capture "${ETCDCTL[@]}" get --prefix "$PREFIX/networks/$NET/endpoints/" || np_die "h$h: cannot read the endpoints"
-    np_in "h$h"
-    while read -r key && read -r value; do
-        ip=${key##*/}
-        mac=$(sed -n 's/.*mac=\([0-9a-f:]*\).*/\1/p' <<<"$value")
-        at=$(sed -n 's/.*vtep=\([0-9.]*\).*/\1/p' <<<"$value")
-        [ "$at" != "$(vtep "$h")" ] || continue
-        np_run "${NP_IN[@]}" fdbctl add "vx-$NET" "$mac" dst "$at"
-        np_run "${NP_IN[@]}" neighctl --via "$via" add "vx-$NET" "$ip" "$mac"
-    done <<<"$NP_OUT"
-done
+    for ((h = 1; h <= HOSTS; h++)); do
+        etcdctl_in "$h"
+        via=netlink
+        [ "$h" != 1 ] || via=ioctl
+        np_say "# host h$h reads the endpoints from etcd and programs the other hosts' containers"
+        np_say "# (neighbour entries on the $via path here), so its VXLAN device answers their ARP itself"
+        np_capture "${ETCDCTL[@]}" get --prefix "$PREFIX/networks/$NET/endpoints/" || np_die "h$h: cannot read the endpoints"
+        np_in "h$h"
+        while read -r key && read -r value; do
+            ip=${key##*/}
+            mac=$(sed -n 's/.*mac=\([0-9a-f:]*\).*/\1/p' <<<"$value")
+            at=$(sed -n 's/.*vtep=\([0-9.]*\).*/\1/p' <<<"$value")
+            [ "$at" != "$(vtep "$h")" ] || continue
+            np_run "${NP_IN[@]}" fdbctl add "vx-$NET" "$mac" dst "$at"
+            np_run "${NP_IN[@]}" neighctl --via "$via" add "vx-$NET" "$ip" "$mac"
+        done <<<"$NP_OUT"
+    done
+    for ((h = 1; h <= HOSTS; h++)); do CADDR[h]=$(caddr "$h"); done
+}
+
+# The etcd members for host H's overlayctl, its own first (it goes to the next one on a
+# transport error or an unavailable member).
+members() {
+    local o out="http://$(vtep "$1"):2379"
+    for ((o = 1; o <= HOSTS; o++)); do [ "$o" = "$1" ] || out+=",http://$(vtep "$o"):2379"; done
+    echo "$out"
+}
+overlayctl_in() { OV=(nsexec exec "h$1" overlayctl --etcd "$(members "$1")" --host "h$1"); }
+kernel_equals_store() { "${OV[@]}" status >/dev/null 2>&1; }
+
+# The same story driven by overlayctl: the store written by net create and ep add, every
+# host's kernel by its agent.
+by_agent() {
+    local h i log
+    overlayctl_in 1
+    np_say "# node1 defines the network: its key and its VNI's key, in one etcd transaction"
+    np_run "${OV[@]}" net create "$NET" --vni "$VNI" --subnet "$SUBNET"
+    for ((h = 1; h <= HOSTS; h++)); do
+        overlayctl_in "$h"
+        np_say "# host h$h's agent: registers h$h (its VTEP) under a lease, makes every network of the store here"
+        np_say "# (bridge ob-$NET, VXLAN device ov-$NET, flooding toward every other host), then follows the store"
+        log=$NP_RUN/agent-h$h.log
+        [ -d /run/netplumb ] || np_made dir /run/netplumb
+        [ -d /run/netplumb/overlay ] || np_made dir /run/netplumb/overlay
+        np_made tree "/run/netplumb/overlay/h$h" # its state: the last revision applied, its endpoints
+        np_background "$log" "${OV[@]}" watch
+        AGENT_PIDS+=("$NP_PID")
+        np_say "h$h's agent is PID $NP_PID (its output in $log)"
+        for ((i = 0; i < 300; i++)); do grep -q "synced at revision" "$log" && break; sleep 0.1; done
+        grep -q "synced at revision" "$log" || { cat "$log" >&2; np_die "the agent on h$h did not sync within 30 s"; }
+        np_say "$(grep "synced at revision" "$log" | head -1)"
+    done
+    for ((h = 1; h <= HOSTS; h++)); do
+        overlayctl_in "$h"
+        np_say "# container c$h on h$h: its address reserved in etcd under h$h's lease, eth0 a veth into ob-$NET"
+        np_say "# (named ov-$NET inside, the MAC 02:42 and the address, the overlay's MTU), its name c$h known to"
+        np_say "# every container of $NET through /etc/netns/NS/hosts, which the agents keep"
+        np_netns "c$h"
+        np_etc_netns "c$h"
+        np_capture "${OV[@]}" ep add "$NET" "c$h" --name "c$h" || np_die "ep add on h$h failed"
+        CADDR[h]=${NP_OUT%% *}
+    done
+    for ((h = 1; h <= HOSTS; h++)); do
+        overlayctl_in "$h"
+        np_wait_for kernel_equals_store || np_say "h$h: its kernel is not yet equal to the store after 5 s"
+    done
+}
+
+if [ "$AGENT" = 1 ]; then by_agent; else by_hand; fi
 
 np_say "# counters for the proofs, on each host's eth0: VXLAN packets in (UDP 4789), and VXLAN"
 np_say "# packets whose inner frame is an ARP request or reply (ethertype 0x0806 after the"
@@ -190,21 +262,22 @@ for ((a = 1; a <= HOSTS; a++)); do
     for ((b = 1; b <= HOSTS; b++)); do
         [ "$a" != "$b" ] || continue
         # The first packets of a fresh overlay may go before every port forwards: one retry.
-        nsexec exec "c$a" ping -c1 -W2 "$(caddr "$b")" >/dev/null 2>&1 || true
-        np_prove_ping "c$a on h$a reaches c$b on h$b ($(caddr "$b"))" "c$a" "$(caddr "$b")"
+        nsexec exec "c$a" ping -c1 -W2 "${CADDR[b]}" >/dev/null 2>&1 || true
+        np_prove_ping "c$a on h$a reaches c$b on h$b (${CADDR[b]})" "c$a" "${CADDR[b]}"
+        [ "$AGENT" = 0 ] || np_prove_ping "c$a on h$a reaches c$b by its name" "c$a" "c$b"
     done
 done
 np_say "# proof: the overlay's MTU is $OVERLAY_MTU: a $OVERLAY_MTU-byte packet that may not be fragmented"
 np_say "# passes (ICMP payload $((OVERLAY_MTU - 28))), one byte more does not"
-np_try nsexec exec c1 ping -c1 -W2 -M do -s $((OVERLAY_MTU - 28)) "$(caddr 2)"
+np_try nsexec exec c1 ping -c1 -W2 -M do -s $((OVERLAY_MTU - 28)) "${CADDR[2]}"
 np_proof $? "c1 reaches c2 with $OVERLAY_MTU-byte packets, don't-fragment set"
 rc=0
-np_try nsexec exec c1 ping -c1 -W2 -M do -s $((OVERLAY_MTU - 27)) "$(caddr 2)" || rc=$?
+np_try nsexec exec c1 ping -c1 -W2 -M do -s $((OVERLAY_MTU - 27)) "${CADDR[2]}" || rc=$?
 [ "$rc" != 0 ]
 np_proof $? "a $((OVERLAY_MTU + 1))-byte packet with don't-fragment set does not pass"
 np_say "# proof: the traffic went over the underlay as VXLAN, and no ARP inside it"
 before=$(counts 2)
-np_try nsexec exec c1 ping -c 5 -i 0.2 -W2 "$(caddr 2)" >/dev/null
+np_try nsexec exec c1 ping -c 5 -i 0.2 -W2 "${CADDR[2]}" >/dev/null
 after=$(counts 2)
 np_say "h2 eth0, before: ${before}after: $after (VXLAN packets, ARP inside VXLAN)"
 read -r v0 _ <<<"$before"
@@ -219,4 +292,12 @@ for ((h = 1; h <= HOSTS; h++)); do
 done
 [ "$arp" = 0 ]
 np_proof $? "no ARP request crossed the underlay (the VXLAN devices answered every one)"
+if [ "$AGENT" = 1 ]; then
+    np_say "# proof: each host's kernel equals the store (overlayctl status: store vs kernel, exit 1 on a difference)"
+    for ((h = 1; h <= HOSTS; h++)); do
+        overlayctl_in "$h"
+        np_try "${OV[@]}" status
+        np_proof $? "h$h: overlayctl status finds the kernel equal to the store"
+    done
+fi
 np_finish

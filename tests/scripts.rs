@@ -279,6 +279,70 @@ fn overlay_net_three_hosts() {
 }
 
 #[test]
+fn overlay_net_driven_by_overlayctl_and_its_agents() {
+    let o = run("overlay-net.sh", &["--agent", "--hosts", "3"]);
+    let etcd = |h: u8| {
+        let mut m = vec![h];
+        m.extend((1..=3).filter(|&o| o != h));
+        m.iter()
+            .map(|o| format!("http://192.0.2.{o}:2379"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let out = ok_with(
+        &o,
+        &[
+            &format!(
+                "+ nsexec exec h1 overlayctl --etcd {} --host h1 net create ov1 --vni 4097 --subnet 10.20.0.0/24",
+                etcd(1)
+            ),
+            &format!("+ nsexec exec h3 overlayctl --etcd {} --host h3 watch &", etcd(3)),
+            &format!(
+                "+ nsexec exec h2 overlayctl --etcd {} --host h2 ep add ov1 c2 --name c2",
+                etcd(2)
+            ),
+            "proof ok: c1 on h1 reaches c3 by its name",
+            "proof ok: c3 on h3 reaches c2 by its name",
+            "proof ok: c1 reaches c2 with 1450-byte packets, don't-fragment set",
+            "proof ok: a 1451-byte packet with don't-fragment set does not pass",
+            "proof ok: no ARP request crossed the underlay (the VXLAN devices answered every one)",
+            "proof ok: h3: overlayctl status finds the kernel equal to the store",
+            // 6 pairs by address and by name, the MTU both ways, VXLAN, no ARP, 3 statuses.
+            "== overlay-net: 19 proofs held, 0 failed",
+            "+ rm -r /run/netplumb/overlay/h1",
+            "+ nsexec del h1",
+        ],
+    );
+    // Each ep add printed "ADDR MAC": three distinct addresses of the subnet.
+    let lines: Vec<&str> = out.lines().collect();
+    let mut addrs: Vec<&str> = lines
+        .windows(2)
+        .filter(|w| w[0].contains(" ep add ov1 c"))
+        .map(|w| w[1].split(' ').next().unwrap())
+        .collect();
+    assert_eq!(addrs.len(), 3, "{out}");
+    assert!(addrs.iter().all(|a| a.starts_with("10.20.0.")), "{addrs:?}");
+    addrs.sort();
+    addrs.dedup();
+    assert_eq!(addrs.len(), 3, "{out}");
+    // The agents (their PIDs printed) are stopped, and so are the etcd members.
+    let pids: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.split_once("'s agent is PID "))
+        .map(|(_, r)| r.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 3, "{out}");
+    for pid in pids {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&cmdline).contains("overlayctl"),
+            "agent {pid} still runs"
+        );
+    }
+    etcd_gone(&etcd_data_dir(&out));
+}
+
+#[test]
 fn overlay_net_fails_a_proof_without_neighbour_entries_and_still_stops_etcd() {
     // neighctl says yes to add and makes nothing: the VXLAN devices cannot answer ARP.
     let bin = Doctored::new("neighctl", "'--via ioctl'|'--via netlink'");
