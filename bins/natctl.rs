@@ -52,10 +52,13 @@ options (before the command):
 \t-b, --batch FILE\tone command a line from FILE (- for stdin): ONE transaction
 kernel calls:
 \tnftables\tNFT_MSG_GETGEN, NFT_MSG_GETTABLE (+ NFT_MSG_GETRULE dump of table
-\t\t\tip natctl unless only adding), then one batch: NFNL_MSG_BATCH_BEGIN
-\t\t\t(NFNL_BATCH_GENID) NFT_MSG_NEWTABLE/NEWCHAIN (first use)
-\t\t\tNFT_MSG_NEWOBJ (the rule's key, EXCL) NFT_MSG_NEWRULE... or
-\t\t\tNFT_MSG_DELRULE... NFT_MSG_DELOBJ; NFNL_MSG_BATCH_END
+\t\t\tip natctl unless only adding or deleting mapped publishes; list and
+\t\t\tdeletes of rules: + NFT_MSG_GETSETELEM, NFT_MSG_GETOBJ dumps), then one
+\t\t\tbatch: NFNL_MSG_BATCH_BEGIN (NFNL_BATCH_GENID) NFT_MSG_NEWTABLE/
+\t\t\tNEWCHAIN/NEWSET (first use) NFT_MSG_NEWOBJ (the rule's key, EXCL)
+\t\t\tNFT_MSG_NEWRULE... or NFT_MSG_NEWSETELEM (a publish on every address
+\t\t\tand interface: an element of map publish-tcp|udp), or NFT_MSG_DELRULE...
+\t\t\tor NFT_MSG_DELSETELEM, NFT_MSG_DELOBJ; NFNL_MSG_BATCH_END
 \t\t\tflush: NFT_MSG_NEWTABLE + NFT_MSG_DELTABLE
 \tiptables\tflock /run/xtables.lock; per table (nat, filter): getsockopt
 \t\t\tIPT_SO_GET_INFO + IPT_SO_GET_ENTRIES, setsockopt IPT_SO_SET_REPLACE
@@ -65,10 +68,10 @@ kernel calls:
 \t\t\t(udp publish del); NFT_MSG_GETCHAIN dump (drop-policy warning)
 natctl changes only its own tables (ip natctl, ip6 natctl) or chains (NATCTL,
 NATCTL-POSTROUTING, NATCTL-FORWARD, NATCTL-ISOLATION and the jumps to them); every rule
-carries a comment \"natctl:SPEC\" by which list and del find it. Addresses may be IPv6
-(fd00:88::/64, [2001:db8::1]:8080, [fd00:88::2]:80), on iptables through the ip6tables
-ABI (IP6T_SO_GET_INFO, IP6T_SO_GET_ENTRIES, IP6T_SO_SET_REPLACE); [::1] cannot be
-published (the kernel never routes ::1 off the host).
+carries a comment \"natctl:SPEC\" (and so does every map element) by which list and del
+find it. Addresses may be IPv6 (fd00:88::/64, [2001:db8::1]:8080, [fd00:88::2]:80), on
+iptables through the ip6tables ABI (IP6T_SO_GET_INFO, IP6T_SO_GET_ENTRIES,
+IP6T_SO_SET_REPLACE); [::1] cannot be published (the kernel never routes ::1 off the host).
 ";
 
 fn usage_text() -> String {
@@ -295,9 +298,17 @@ impl Ctx<'_> {
             .flatten()
             .collect();
         host::check_isolated(self.trace, &isolated)?;
-        // Where each destination is routed: a publish's neighbour helper names that interface.
+        // Where each destination is routed: a publish's neighbour helper names that interface
+        // (a deleted one's too: the count of publishes behind that interface goes down).
+        let mut routed = dests.clone();
+        routed.extend(deleted.iter().filter_map(|r| match r {
+            Rule::Publish { dest, .. } => Some(*dest),
+            _ => None,
+        }));
+        routed.sort();
+        routed.dedup();
         let opts = Opts {
-            ways: host::ways(self.trace, &dests)?,
+            ways: host::ways(self.trace, &routed)?,
         };
         // Rules first, then the switches they need: a run killed in between leaves rules
         // without their switches (127.0.0.1 and hairpin not working yet), never route_localnet

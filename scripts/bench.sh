@@ -613,7 +613,8 @@ fi
 if part 8; then
 echo
 echo "## 8. natctl: publish PORT -> 10.88.0.2:80; peers nft (its own table ip t) and iptables-legacy (chains NATCTLBENCH,"
-echo "   NATCTLBENCH-POST); a publish is 1 DNAT + 3 helper masquerades for every tool; NAT_SIZES=\"$NAT_SIZES\" NATN=$NATN"
+echo "   NATCTLBENCH-POST) laid out as a rule-per-publish table (1 DNAT + 3 helper masquerades each); natctl keeps Docker's"
+echo "   usual publish as an element of its map publish-tcp (helpers: 3 fixed rules); NAT_SIZES=\"$NAT_SIZES\" NATN=$NATN"
 [ -x "$NATCTL" ] || die "no $NATCTL"
 # Netfilter state belongs to the network namespace of whoever talks to it: check once more that this
 # is the scratch namespace before making any rule (the xtables lock lives in our own tmpfs /run).
@@ -682,6 +683,9 @@ nat_reset() {
 nftc() { "$PEER_NFT" list table ip "$1" 2>/dev/null | awk '/dnat to/ { d++ } /masquerade/ { m++ } END { printf "%d/%d", d, m }'; }
 iptc() { "$PEER_IPT" -t nat -S 2>/dev/null | awk '/-j DNAT/ { d++ } /-j MASQUERADE/ { m++ } END { printf "%d/%d", d, m }'; }
 want() { echo "$1/$((3 * $1))"; }
+# natc: natctl's publishes in its table, rules or elements of its maps (Docker's usual publish is an
+# element of map publish-tcp, its helpers three fixed rules): one comment each
+natc() { "$PEER_NFT" list table ip natctl 2>/dev/null | grep -o '"natctl:publish ' | wc -l; }
 # nft_next: the handle the next rule in table t gets (handles count up per table; deleting frees none),
 # found by one echoed add + delete of the probe rule.  In the tables below every run adds exactly one
 # rule to t, so spawnbench's run index (-b BASE, {i}) is the handle of that run's rule: delete by it.
@@ -703,7 +707,7 @@ fill() {
     for t in "$@"; do
         case $t in
         natctl) { [ "$s" = 0 ] || q "$NATCTL" -b "$D8/natctl-$s.batch"; } && q "${NAT_ADD[@]}" && q "${NAT_DEL[@]}" \
-                    && [ "$(nftc natctl)" = "$(want "$s")" ] || warn "8: natctl fill to $s: table holds $(nftc natctl)" ;;
+                    && [ "$(natc)" = "$s" ] || warn "8: natctl fill to $s: table holds $(natc) publishes" ;;
         nipt)   { [ "$s" = 0 ] || q "$NATCTL" --via iptables -b "$D8/natctl-$s.batch"; } && q "${NIPT_ADD[@]}" && q "${NIPT_DEL[@]}" \
                     && [ "$(iptc)" = "$(want "$s")" ] || warn "8: natctl --via iptables fill to $s: nat table holds $(iptc)" ;;
         nft)    q "$PEER_NFT" -f "$D8/nft-$s.nft" && [ "$(nftc t)" = "$(want "$s")" ] || warn "8: nft fill to $s: table t holds $(nftc t)" ;;
@@ -721,7 +725,7 @@ A8=("${NAT_ADD[@]}" :: "${NAT_DEL[@]}" :: "${NFT_ADD[@]}" :: "${NFT_DEL[@]}" :: 
 [ $NIPT = 1 ] && A8+=(:: "${NIPT_ADD[@]}" :: "${NIPT_DEL[@]}")
 sb "$TMP/t-pub" -n "$RUNS" -w 2 -b "$base" -- "${A8[@]}"
 [ "$(fails "$TMP/t-pub")" = 0 ] || warn "publish add/del table: $(fails "$TMP/t-pub") failed runs"
-[ "$(nftc natctl)/$(nftc t)/$(iptc)" = "0/0/0/0/0/0" ] || warn "8a: tables not back to empty: natctl $(nftc natctl), t $(nftc t), legacy $(iptc)"
+[ "$(natc)/$(nftc t)/$(iptc)" = "0/0/0/0/0" ] || warn "8a: tables not back to empty: natctl $(natc), t $(nftc t), legacy $(iptc)"
 PUB_US=$(m8 "$TMP/t-pub" 1); PUBD_US=$(m8 "$TMP/t-pub" 2)
 PUB_NFT=$(m8 "$TMP/t-pub" 3); PUBD_NFT=$(m8 "$TMP/t-pub" 4)
 PUB_IPT=$(m8 "$TMP/t-pub" 5); PUBD_IPT=$(m8 "$TMP/t-pub" 6); PUB_TRUE=$(m8 "$TMP/t-pub" 7)
@@ -740,13 +744,13 @@ c8() { if ok8 "$1" "$2"; then awk -v r="$2" 'NR == r + 1 { print $(NF - 2) }' "$
 declare -A G
 for s in $NAT_SIZES; do
     nat_reset; fill "$s" natctl nft ipt
-    echo "  S=$s: natctl $(nftc natctl), nft t $(nftc t), iptables-legacy $(iptc) (DNAT/masquerade rules)"
+    echo "  S=$s: natctl $(natc) publishes, nft t $(nftc t), iptables-legacy $(iptc) (DNAT/masquerade rules)"
     base=$(nft_next) || die "8b: cannot find nft's next rule handle"
     sb "$TMP/t-g$s" -n "$RUNS" -w 2 -b "$base" -- "${NAT_ADD[@]}" :: "${NAT_DEL[@]}" :: "${NFT_ADD[@]}" :: "${NFT_DEL[@]}" \
         :: "${IPT_ADD[@]}" :: "${IPT_DEL[@]}"
     [ "$(fails "$TMP/t-g$s")" = 0 ] || warn "growth table at $s: $(fails "$TMP/t-g$s") failed runs"
-    [ "$(nftc natctl)/$(nftc t)/$(iptc)" = "$(want "$s")/$(want "$s")/$(want "$s")" ] \
-        || warn "8b: tables changed at $s: natctl $(nftc natctl), t $(nftc t), legacy $(iptc)"
+    [ "$(natc)/$(nftc t)/$(iptc)" = "$s/$(want "$s")/$(want "$s")" ] \
+        || warn "8b: tables changed at $s: natctl $(natc), t $(nftc t), legacy $(iptc)"
     G[natctl.$s]=$(m8 "$TMP/t-g$s" 1); G[natctl-del.$s]=$(m8 "$TMP/t-g$s" 2)
     G[nft.$s]=$(m8 "$TMP/t-g$s" 3); G[nft-del.$s]=$(m8 "$TMP/t-g$s" 4); G[ipt.$s]=$(m8 "$TMP/t-g$s" 5)
     G[natctl-cpu.$s]=$(c8 "$TMP/t-g$s" 1); G[nft-cpu.$s]=$(c8 "$TMP/t-g$s" 3); G[ipt-cpu.$s]=$(c8 "$TMP/t-g$s" 5)
@@ -776,7 +780,7 @@ echo "## 8c. $NATN publishes in one process: natctl -b FILE vs nft -f FILE ($NAT
 echo "   table t's chains, like natctl's), each run into an empty ruleset; $RUNS_BIG runs"
 nat_reset
 fill "$NATN" natctl; fill "$NATN" nft
-echo "  one untimed load each: natctl $(nftc natctl), nft t $(nftc t) (DNAT/masquerade rules)"
+echo "  one untimed load each: natctl $(natc) publishes, nft t $(nftc t) (DNAT/masquerade rules)"
 nat_reset
 sb "$TMP/t-nb" -n "$RUNS_BIG" -w 1 -- "$NATCTL" -b "$D8/natctl-$NATN.batch" :: "$NATCTL" flush \
     :: "$PEER_NFT" -f "$D8/nft-$NATN.nft" :: "$PEER_NFT" delete table ip t

@@ -488,7 +488,7 @@ fn natctl_killed_anywhere_never_leaves_switches_without_their_rule() {
         state() {
             l=$(sysctl -n net.ipv4.conf.br0.route_localnet)
             h=$(cat /sys/class/net/vc1/brport/hairpin_mode)
-            if { nft list ruleset; iptables-legacy-save -t nat; } | grep -q 'dnat to 10.88.0.2:80\|to-destination 10.88.0.2:80'
+            if { nft list ruleset; iptables-legacy-save -t nat; } | grep -q 'dnat to 10.88.0.2:80\|: 10.88.0.2 . 80\|to-destination 10.88.0.2:80'
             then r=1; else r=0; fi
             echo "$l $h $r"
         }

@@ -410,8 +410,10 @@ fn docker_bridge_with_real_traffic(via: &str) {
         for want in [
             r#"ip saddr 10.88.0.0/16 oifname != "br0" counter"#,
             "masquerade comment \"natctl:masquerade 10.88.0.0/16 --not-out br0\"",
-            "tcp dport 8080 counter",
-            "dnat to 10.88.0.2:80",
+            // Docker's usual publish is an element of a map, with its own counter.
+            "dnat ip to tcp dport map @publish-tcp",
+            "8080 counter packets ",
+            "comment \"natctl:publish 8080 10.88.0.2:80 --proto tcp\" : 10.88.0.2 . 80",
             r#"iifname "br0" oifname "br1" counter"#,
             r#"iifname "br1" oifname "br0" counter"#,
             "fib daddr type local jump publish",
@@ -671,7 +673,7 @@ fn bad_input_and_conflicts_change_nothing_on_either_path() {
     let now = state(&sb);
     let localnet = "sysctl -n net.ipv4.conf.br1.route_localnet";
     for (via, says) in [
-        ("nftables", vec!["NFT_MSG_NEWRULE"]),
+        ("nftables", vec!["NFT_MSG_NEWSETELEM"]),
         (
             "iptables",
             vec![
@@ -705,8 +707,10 @@ fn bad_input_and_conflicts_change_nothing_on_either_path() {
             "nftables",
             vec![
                 "NFNL_MSG_BATCH_BEGIN",
-                "[ nat ]",
-                "NFTA_NAT_TYPE",
+                // Docker's usual publish is an element of the map of published ports.
+                "NFT_MSG_NEWSETELEM flags=REQUEST|EXCL|CREATE",
+                "NFTA_SET_ELEM_LIST_SET \"publish-tcp\"",
+                "NFTA_SET_ELEM_USERDATA comment \"natctl:publish 9000 10.88.0.3:90 --proto tcp\"",
                 "ACK: committed",
             ],
             "IPT_SO_SET_",
@@ -773,7 +777,7 @@ fn fifty_at_once_leave_fifty_rules(via: &str) {
         // One table, one jump in each of prerouting and output: nobody made them twice.
         let ours = ruleset(&sb, "natctl");
         assert_eq!(ours.matches("jump publish").count(), 2, "{ours}");
-        assert_eq!(ours.matches("dnat to 10.88.0.2:80").count(), 50);
+        assert_eq!(ours.matches(": 10.88.0.2 . 80").count(), 50, "{ours}");
     } else {
         // One set of chains and jumps; 50 DNAT rules: no update lost under the lock.
         let save = sb.ok("iptables-legacy-save");
@@ -1020,7 +1024,26 @@ fn tidy(save: &str) -> String {
 /// nftables the chains of table ip natctl (named objects of natctl's own may come before them)
 /// and table ip6 natctl (isolation holds for IPv6 too), which end the listing; on iptables the
 /// whole of it.
-const SAVED_NFT: &str = r#"chain prerouting {
+const SAVED_NFT: &str = r#"map publish-tcp {
+type inet_service : ipv4_addr . inet_service
+flags interval
+counter
+elements = { 8080 counter packets 0 bytes 0 comment "natctl:publish 8080 10.88.0.2:80 --proto tcp" : 10.88.0.2 . 80 }
+}
+map publish-udp {
+type inet_service : ipv4_addr . inet_service
+flags interval
+counter
+}
+map hairpin {
+type ipv4_addr . ipv4_addr : mark
+elements = { 10.88.0.2 . 10.88.0.2 : 0x00000001 }
+}
+map neighbours {
+type ifname . ifname : mark
+elements = { "br0" . "br0" : 0x00000001 }
+}
+chain prerouting {
 type nat hook prerouting priority dstnat - 1; policy accept;
 fib daddr type local jump publish comment "natctl:base"
 }
@@ -1030,11 +1053,11 @@ fib daddr type local jump publish comment "natctl:base"
 }
 chain postrouting {
 type nat hook postrouting priority srcnat + 1; policy accept;
+ip saddr 127.0.0.0/8 ct status dnat masquerade comment "natctl:base"
+ct status dnat ip saddr . ip daddr @hairpin masquerade comment "natctl:base"
+ct status dnat iifname . oifname @neighbours masquerade comment "natctl:base"
 ip saddr 10.88.0.0/16 oifname != "br0" counter packets 0 bytes 0 masquerade comment "natctl:masquerade 10.88.0.0/16 --not-out br0"
 ip saddr 10.90.0.0/16 counter packets 0 bytes 0 snat to 192.0.2.1 comment "natctl:snat 10.90.0.0/16 --to 192.0.2.1"
-ip saddr 127.0.0.0/8 ip daddr 10.88.0.2 tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
-ip saddr 10.88.0.2 ip daddr 10.88.0.2 tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
-ip daddr 10.88.0.2 iifname "br0" oifname "br0" tcp dport 80 masquerade comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp"
 ip saddr 127.0.0.0/8 ip daddr 10.88.0.3 udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 ip saddr 10.88.0.3 ip daddr 10.88.0.3 udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 ip daddr 10.88.0.3 iifname "br0" oifname "br0" udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
@@ -1048,7 +1071,8 @@ iifname "br0" oifname "br1" counter packets 0 bytes 0 drop comment "natctl:isola
 iifname "br1" oifname "br0" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
 }
 chain publish {
-tcp dport 8080 counter packets 0 bytes 0 dnat to 10.88.0.2:80 comment "natctl:publish 8080 10.88.0.2:80 --proto tcp"
+dnat ip to tcp dport map @publish-tcp comment "natctl:base"
+dnat ip to udp dport map @publish-udp comment "natctl:base"
 iifname "wan0" udp dport 5000 counter packets 0 bytes 0 dnat to 10.88.0.3:6000 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 iifname "wan0" udp dport 5001 counter packets 0 bytes 0 dnat to 10.88.0.3:6001 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
 iifname "wan0" udp dport 5002 counter packets 0 bytes 0 dnat to 10.88.0.3:6002 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
@@ -1058,6 +1082,22 @@ ip daddr 192.0.2.1 tcp dport 8443 counter packets 0 bytes 0 dnat to 10.88.0.2:44
 table ip6 natctl {
 counter natctl-b0e97f85e6df4b1d {
 packets 0 bytes 0
+}
+map publish-tcp {
+type inet_service : ipv6_addr . inet_service
+flags interval
+counter
+}
+map publish-udp {
+type inet_service : ipv6_addr . inet_service
+flags interval
+counter
+}
+map hairpin {
+type ipv6_addr . ipv6_addr : mark
+}
+map neighbours {
+type ifname . ifname : mark
 }
 chain prerouting {
 type nat hook prerouting priority dstnat - 1; policy accept;
@@ -1069,6 +1109,8 @@ ip6 daddr != ::1 fib daddr type local jump publish comment "natctl:base"
 }
 chain postrouting {
 type nat hook postrouting priority srcnat + 1; policy accept;
+ct status dnat ip6 saddr . ip6 daddr @hairpin masquerade comment "natctl:base"
+ct status dnat iifname . oifname @neighbours masquerade comment "natctl:base"
 }
 chain forward {
 type filter hook forward priority filter - 1; policy accept;
@@ -1076,6 +1118,8 @@ iifname "br0" oifname "br1" counter packets 0 bytes 0 drop comment "natctl:isola
 iifname "br1" oifname "br0" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
 }
 chain publish {
+dnat ip6 to tcp dport map @publish-tcp comment "natctl:base"
+dnat ip6 to udp dport map @publish-udp comment "natctl:base"
 }
 }
 "#;
@@ -1993,4 +2037,104 @@ fn ipv4_and_ipv6_rules_live_side_by_side() {
         assert_eq!(listed(&sb, via).len(), 0, "--via {via}");
     }
     assert_eq!(sb.ok("nft list tables"), "");
+}
+
+#[test]
+fn ten_thousand_publishes_listed_and_deleted_nftables() {
+    ten_thousand_publishes_listed_and_deleted("nftables");
+}
+
+#[test]
+fn ten_thousand_publishes_listed_and_deleted_iptables() {
+    ten_thousand_publishes_listed_and_deleted("iptables");
+}
+
+/// 10,000 publishes in one batch: each listed once with its own counters and id, a port
+/// among them refused to another, traffic to one of them counted on it alone, half deleted
+/// by spec and one by id, and the rest in a second batch, after which nothing is left.
+fn ten_thousand_publishes_listed_and_deleted(via: &str) {
+    let sb = Sandbox::new();
+    sb.ok(NET);
+    server(&sb, "tcp", "c1", 80);
+    let spec = |i: u32| format!("{} 10.88.{}.{}:80", 10000 + i, i / 250, i % 250 + 2);
+    sb.ok(
+        "for i in $(seq 0 9999); do echo \"publish add $((10000 + i)) 10.88.$((i / 250)).$((i % 250 + 2)):80\"; done >/run/add
+         for i in $(seq 0 2 9999); do echo \"publish del $((10000 + i)) 10.88.$((i / 250)).$((i % 250 + 2)):80\"; done >/run/del-even
+         for i in $(seq 1 2 9999); do echo \"publish del $((10000 + i)) 10.88.$((i / 250)).$((i % 250 + 2)):80\"; done >/run/del-odd",
+    );
+    let o = sb.sh(&format!("timeout 120 $NATCTL --via {via} -b /run/add"));
+    assert!(o.status.success(), "--via {via}: {}", text(&o.stderr));
+    let l = listed(&sb, via);
+    assert_eq!(l.len(), 10000, "--via {via}");
+    let mut got = specs(&l);
+    got.sort();
+    let mut want: Vec<String> = (0..10000)
+        .map(|i| format!("publish {} --proto tcp", spec(i)))
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "--via {via}");
+    let mut ids: Vec<String> = l.iter().map(|r| r.s("id")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 10000, "--via {via}: ids are not distinct");
+    if via == "nftables" {
+        let j = Jv::parse(&sb.ok("nft -j list map ip natctl publish-tcp"));
+        let elems = j.at("nftables").arr()[1].at("map").at("elem").arr().len();
+        assert_eq!(elems, 10000, "--via {via}");
+    } else {
+        let save = sb.ok("iptables-legacy-save -t nat");
+        assert_eq!(chain_rules(&save, "nat", "NATCTL").len(), 10000);
+    }
+
+    // A held port is refused to another publish, naming its holder.
+    let o = natctl(&sb, via, "publish add 12345-12346 10.88.9.9:80");
+    assert_eq!(o.status.code(), Some(1), "--via {via}");
+    let err = text(&o.stderr);
+    assert!(
+        [2345, 2346].iter().any(|&i| err.contains(&format!(
+            "already published by publish {} --proto tcp (see natctl list)",
+            spec(i)
+        ))),
+        "--via {via}: {err}"
+    );
+
+    // Traffic to one publish counts on it alone (10000 goes to c1, 10.88.0.2:80).
+    assert_eq!(connect(&sb, "wan", "192.0.2.1", 10000), "c1 sees 192.0.2.2");
+    let l = listed(&sb, via);
+    let counted: Vec<&Jv> = l
+        .iter()
+        .filter(|r| r.s("packets").parse::<u64>().unwrap() > 0)
+        .collect();
+    assert_eq!(counted.len(), 1, "--via {via}");
+    assert_eq!(
+        counted[0].s("spec"),
+        format!("publish {} --proto tcp", spec(0))
+    );
+
+    // Half by spec in one batch, one by id, the rest in another batch.
+    let o = sb.sh(&format!("timeout 120 $NATCTL --via {via} -b /run/del-even"));
+    assert!(o.status.success(), "--via {via}: {}", text(&o.stderr));
+    let l = listed(&sb, via);
+    assert_eq!(l.len(), 5000, "--via {via}");
+    let one = l
+        .iter()
+        .find(|r| r.s("spec") == format!("publish {} --proto tcp", spec(1)))
+        .unwrap();
+    natctl_ok(&sb, via, &format!("del {}", one.s("id")));
+    let l = listed(&sb, via);
+    assert_eq!(l.len(), 4999, "--via {via}");
+    assert!(l
+        .iter()
+        .all(|r| r.s("spec") != format!("publish {} --proto tcp", spec(1))));
+    let o = sb.sh(&format!(
+        "grep -v ' {} ' /run/del-odd >/run/del-rest && timeout 120 $NATCTL --via {via} -b /run/del-rest",
+        10001
+    ));
+    assert!(o.status.success(), "--via {via}: {}", text(&o.stderr));
+    assert_eq!(listed(&sb, via).len(), 0, "--via {via}");
+    assert_eq!(sb.ok("nft list tables"), "", "--via {via}");
+    assert!(
+        !sb.ok("iptables-legacy-save").contains("NATCTL"),
+        "--via {via}"
+    );
 }

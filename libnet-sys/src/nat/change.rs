@@ -73,10 +73,12 @@ pub(crate) struct Walked {
 /// host port another publish holds, or deleting a rule that is not there, is an error naming
 /// the change's object, found before anything is sent. The same publish again is done already
 /// (a note), and so is a delete of what is gone with `--if-exists`. `id` resolves a delete by
-/// id.
+/// id. A rule `unseen` may be there without being in `present` (the read did not look): its
+/// delete goes ahead, and the kernel refuses it when it is not there.
 pub(crate) fn walk<'a>(
     present: Vec<String>,
     id: impl Fn(u64) -> Option<String>,
+    unseen: impl Fn(&Rule) -> bool,
     changes: &'a [(Change, String)],
     mut step: impl FnMut(Step<'a>, &str) -> Result<()>,
 ) -> Result<Walked> {
@@ -130,6 +132,7 @@ pub(crate) fn walk<'a>(
                 present.insert(spec.clone());
                 step(Step::Add(r, spec), object)?;
             }
+            Change::Del(r, _) if !here && unseen(r) => step(Step::Del(spec), object)?,
             Change::Del(_, if_exists) | Change::DelId(_, if_exists) => {
                 if !here {
                     if *if_exists {

@@ -22,10 +22,33 @@
 //! Each kernel rule carries a comment `natctl:SPEC` (the rule's own) or `natctl+:SPEC` (a
 //! helper rule that goes with it: the masquerades that make a published port work from the
 //! host and from its own container).
+//!
+//! Docker's usual publish, `-p PORT:CPORT` (every address, every interface), is not a rule but
+//! an element of a map, as kube-proxy keeps its services: adding or deleting one is an element
+//! change, which the kernel makes without validating the whole table again, so it costs the
+//! same at 10,000 publishes as at none. The maps are interval maps of one field (the kernel
+//! keeps them in an rbtree, which refuses an element that overlaps another), and their helpers
+//! are three fixed rules instead of three per publish:
+//!
+//! ```text
+//!   map publish-tcp, publish-udp { type inet_service : ADDR . inet_service; flags interval; counter;
+//!                                  elements = { PORT[-PORT] comment "natctl:SPEC" : D . M } }
+//!   map hairpin    { type ADDR . ADDR : integer; elements = { D . D : N } }        (each destination)
+//!   map neighbours { type ifname . ifname : integer; elements = { BR . BR : N } }  (each bridge)
+//!   chain publish     { meta l4proto tcp dnat to th dport map @publish-tcp   (and udp) ... }
+//!   chain postrouting { ip saddr 127.0.0.0/8 ct status dnat masquerade
+//!                       ct status dnat ip saddr . ip daddr @hairpin masquerade
+//!                       ct status dnat iifname . oifname @neighbours masquerade ... }
+//! ```
+//!
+//! A destination's (and its bridge's) element is shared by its publishes: its data counts them,
+//! and it goes with the last of them.
 
 use super::spec::{tag, untag, BASE_TAG};
-use super::{octets, Action, Family, Lowered, Out, Place, Ports, Rule, Subnet};
+use super::{octets, Action, Family, Lowered, Out, Place, Ports, Proto, Rule, Subnet, LOOPBACK};
+use crate::ifname::IfName;
 use crate::netlink::nft::expr::*;
+use crate::netlink::nft::set::{self, Elem, SetDef};
 use crate::netlink::nft::{self, Hook, NFPROTO_IPV4, NFPROTO_IPV6};
 use crate::netlink::Msg;
 use std::net::{IpAddr, Ipv6Addr};
@@ -143,7 +166,313 @@ pub fn setup(f: Family) -> Vec<(Msg, String)> {
             format!("jump from {chain}"),
         ));
     }
+    v.extend(maps(f));
     v
+}
+
+/// The maps of published ports and the hairpin set, and the fixed rules that use them: made
+/// with the table, or added to a table an older natctl made without them.
+pub fn maps(f: Family) -> Vec<(Msg, String)> {
+    let fam = nfproto(f);
+    let base = |chain: &str, e: &[Expr], what: String| {
+        (
+            nft::new_rule(fam, TABLE, chain, e, &nft::comment_udata(BASE_TAG)),
+            what,
+        )
+    };
+    let mut v = Vec::new();
+    for p in PROTOS {
+        v.push((
+            set::new_set(fam, TABLE, &map_def(f, p)),
+            format!("map {}", map_name(p)),
+        ));
+    }
+    for def in [hairpin_def(f), NEIGHBOURS_DEF] {
+        let what = format!("set {}", def.name);
+        v.push((set::new_set(fam, TABLE, &def), what));
+    }
+    // The map's data is the address then the port, each in 32-bit registers from REG_1's:
+    // the port is in the one after the address.
+    let port_reg = NFT_REG32_00 + f.bits() as u32 / 32;
+    for p in PROTOS {
+        let mut e = l4proto(p.number());
+        e.extend([
+            Expr::Payload {
+                base: PAYLOAD_TRANSPORT,
+                offset: 2,
+                len: 2,
+                dreg: REG_1,
+            },
+            Expr::Lookup {
+                set: map_name(p).into(),
+                sreg: REG_1,
+                dreg: Some(REG_1),
+            },
+            Expr::Nat {
+                ty: NAT_DNAT,
+                family: fam as u32,
+                reg_addr: REG_1,
+                reg_proto: Some((port_reg, port_reg)),
+            },
+        ]);
+        v.push(base(PUBLISH, &e, format!("dnat by map {}", map_name(p))));
+    }
+    // The helpers of every mapped publish: from the host's 127.0.0.0/8 (IPv4 only: the
+    // kernel never routes ::1 off the host), and back out the bridge it came in by.
+    if f == Family::V4 {
+        let mut e = saddr(LOOPBACK);
+        e.extend(dnatted());
+        e.push(Expr::Masq);
+        v.push(base("postrouting", &e, "masquerade from loopback".into()));
+    }
+    // A container to its own published port, bridged back (br_netfilter) or routed: the
+    // source is the destination.
+    let (offset, len) = match f {
+        Family::V4 => (12, 4),
+        Family::V6 => (8, 16),
+    };
+    let mut e = dnatted();
+    e.extend([
+        Expr::Payload {
+            base: PAYLOAD_NETWORK,
+            offset,
+            len,
+            dreg: REG_1,
+        },
+        Expr::Payload {
+            base: PAYLOAD_NETWORK,
+            offset: offset + len,
+            len,
+            dreg: NFT_REG32_00 + len / 4,
+        },
+    ]);
+    v.push(lookup_masq("postrouting", e, HAIRPIN, &base));
+    // A neighbour on its bridge, routed back out the bridge it came in by.
+    let mut e = dnatted();
+    e.extend([
+        Expr::Meta {
+            key: META_IIFNAME,
+            dreg: REG_1,
+        },
+        Expr::Meta {
+            key: META_OIFNAME,
+            dreg: REG_2,
+        },
+    ]);
+    v.push(lookup_masq("postrouting", e, NEIGHBOURS, &base));
+    v
+}
+
+/// A rule that masquerades what `e` loaded (from `REG_1` on) when it is in `set`.
+fn lookup_masq(
+    chain: &str,
+    mut e: Vec<Expr>,
+    set: &str,
+    base: &impl Fn(&str, &[Expr], String) -> (Msg, String),
+) -> (Msg, String) {
+    e.extend([
+        Expr::Lookup {
+            set: set.into(),
+            sreg: REG_1,
+            dreg: None,
+        },
+        Expr::Masq,
+    ]);
+    base(chain, &e, format!("masquerade by set {set}"))
+}
+
+/// `ct status dnat`: the connection's destination was translated.
+fn dnatted() -> Vec<Expr> {
+    vec![
+        Expr::Ct {
+            key: CT_STATUS,
+            dreg: REG_1,
+        },
+        Expr::Bitwise {
+            sreg: REG_1,
+            dreg: REG_1,
+            mask: IPS_DST_NAT.to_ne_bytes().to_vec(),
+            xor: vec![0; 4],
+        },
+        Expr::Cmp {
+            sreg: REG_1,
+            op: CMP_NEQ,
+            data: vec![0; 4],
+        },
+    ]
+}
+
+const PROTOS: [Proto; 2] = [Proto::Tcp, Proto::Udp];
+
+/// The destinations of mapped publishes, each twice: source and destination.
+pub const HAIRPIN: &str = "hairpin";
+/// The bridges the destinations of mapped publishes are on, each twice: in and out.
+pub const NEIGHBOURS: &str = "neighbours";
+
+/// How many sets [`maps`] makes in a table: with its chains, what a table holds besides one
+/// key object per natctl rule.
+pub const SETS: u32 = 4;
+
+// Each one key to the kernel (a hash map), mapped to how many publishes share it (32 bits,
+// network order: nft prints it as a `mark`); nft prints the key as its two halves.
+fn hairpin_def(f: Family) -> SetDef<'static> {
+    let addr = match f {
+        Family::V4 => set::TYPE_IPADDR,
+        Family::V6 => set::TYPE_IP6ADDR,
+    };
+    SetDef {
+        name: HAIRPIN,
+        key_type: set::concat_type(&[addr, addr]),
+        key_len: 2 * f.bits() as u32 / 8,
+        ..NEIGHBOURS_DEF
+    }
+}
+
+const NEIGHBOURS_DEF: SetDef = SetDef {
+    name: NEIGHBOURS,
+    flags: set::NFT_SET_MAP,
+    key_type: (set::TYPE_IFNAME << set::TYPE_BITS) | set::TYPE_IFNAME,
+    key_len: 32,
+    data: Some((set::TYPE_MARK, 4)),
+    fields: &[],
+    counter: false,
+};
+
+/// The shared elements a mapped publish to `dest` (routed out of `via`) counts in: its
+/// hairpin element, and its bridge's neighbours element.
+pub fn shared(dest: IpAddr, via: Option<&IfName>) -> Vec<(&'static str, Vec<u8>)> {
+    let mut v = vec![(HAIRPIN, twice(&octets(dest)))];
+    if let Some(br) = via {
+        v.push((NEIGHBOURS, twice(&ifname_bytes(br.as_str()))));
+    }
+    v
+}
+
+/// The messages that set a shared element's count from `was` to `now` (0: not there).
+pub fn recount(f: Family, set: &str, key: &[u8], was: u32, now: u32) -> Vec<Msg> {
+    let e = |n: u32| Elem {
+        key: key.to_vec(),
+        data: Some(n.to_be_bytes().to_vec()),
+        ..Elem::default()
+    };
+    let fam = nfproto(f);
+    let mut v = Vec::new();
+    if was > 0 {
+        v.push(set::del_elems(fam, TABLE, set, &[e(was)]));
+    }
+    if now > 0 {
+        v.push(set::new_elems(fam, TABLE, set, &[e(now)], true));
+    }
+    v
+}
+
+/// The map a mapped publish of protocol `p` is an element of.
+pub fn map_name(p: Proto) -> &'static str {
+    match p {
+        Proto::Tcp => "publish-tcp",
+        Proto::Udp => "publish-udp",
+    }
+}
+
+fn map_def(f: Family, p: Proto) -> SetDef<'static> {
+    let addr = match f {
+        Family::V4 => set::TYPE_IPADDR,
+        Family::V6 => set::TYPE_IP6ADDR,
+    };
+    SetDef {
+        name: map_name(p),
+        flags: set::NFT_SET_INTERVAL | set::NFT_SET_MAP,
+        key_type: set::TYPE_INET_SERVICE,
+        key_len: 2,
+        data: Some((
+            set::concat_type(&[addr, set::TYPE_INET_SERVICE]),
+            f.bits() as u32 / 8 + 4,
+        )),
+        fields: &[],
+        counter: true,
+    }
+}
+
+/// Whether a rule is kept as map elements: a publish on every address and every interface.
+pub fn mapped(r: &Rule) -> bool {
+    matches!(
+        r,
+        Rule::Publish {
+            host: None,
+            in_if: None,
+            ..
+        }
+    )
+}
+
+/// libnftnl's element flag (`NFTNL_UDATA_SET_ELEM_FLAGS`) for a range that runs to the last
+/// key, which has no end element: `nft list` needs it to print the range.
+const UDATA_ELEM_FLAGS: u8 = 1;
+const NFTNL_SET_ELEM_F_INTERVAL_OPEN: u32 = 1;
+
+/// The map and elements of a mapped publish: one per port when a range goes to a range (port
+/// to port, as its rules would), else one for its ports; each range a start element (with the
+/// data and the comment) and an end element one past it.
+pub fn map_elems(r: &Rule) -> Option<(&'static str, Vec<Elem>)> {
+    let Rule::Publish {
+        ports,
+        dest,
+        dports,
+        proto,
+        ..
+    } = r
+    else {
+        return None;
+    };
+    if !mapped(r) {
+        return None;
+    }
+    let pairs: Vec<(Ports, u16)> = if dports.is_range() {
+        (0..ports.count() as u16)
+            .map(|i| {
+                let p = ports.first + i;
+                (Ports { first: p, last: p }, dports.first + i)
+            })
+            .collect()
+    } else {
+        vec![(*ports, dports.first)]
+    };
+    let comment = nft::comment_udata(&tag(&r.spec(), false));
+    let mut v = Vec::new();
+    for (p, to) in pairs {
+        let mut data = octets(*dest);
+        data.extend(to.to_be_bytes());
+        data.extend([0, 0]);
+        let end = p.last.checked_add(1);
+        let mut userdata = comment.clone();
+        if end.is_none() {
+            userdata.extend([UDATA_ELEM_FLAGS, 4]);
+            userdata.extend(NFTNL_SET_ELEM_F_INTERVAL_OPEN.to_ne_bytes());
+        }
+        // In key order, each start before its end, as the rbtree checks them for overlaps.
+        v.push(Elem {
+            key: p.first.to_be_bytes().to_vec(),
+            data: Some(data),
+            userdata,
+            ..Elem::default()
+        });
+        v.extend(end.map(|end| Elem {
+            key: end.to_be_bytes().to_vec(),
+            flags: set::NFT_SET_ELEM_INTERVAL_END,
+            ..Elem::default()
+        }));
+    }
+    Some((map_name(*proto), v))
+}
+
+fn twice(b: &[u8]) -> Vec<u8> {
+    [b, b].concat()
+}
+
+fn ifname_bytes(name: &str) -> Vec<u8> {
+    let mut data = name.as_bytes().to_vec();
+    data.resize(16, 0);
+    data
 }
 
 /// Deleting both tables whether or not they are there: `NEWTABLE` (no `EXCL`) then `DELTABLE`.
@@ -200,8 +529,7 @@ fn daddr(a: IpAddr) -> Vec<Expr> {
 
 /// `iifname`/`oifname` compared whole: 16 bytes, NUL-padded.
 fn ifname(key: u32, op: u32, name: &str) -> Vec<Expr> {
-    let mut data = name.as_bytes().to_vec();
-    data.resize(16, 0);
+    let data = ifname_bytes(name);
     vec![
         Expr::Meta { key, dreg: REG_1 },
         Expr::Cmp {
@@ -220,9 +548,9 @@ fn out(o: &Out) -> Vec<Expr> {
     }
 }
 
-/// `meta l4proto P th dport N[-M]` (ports in network order, so a range is two memcmps).
-fn dport(proto: u8, p: Ports) -> Vec<Expr> {
-    let mut v = vec![
+/// `meta l4proto P`
+fn l4proto(proto: u8) -> Vec<Expr> {
+    vec![
         Expr::Meta {
             key: META_L4PROTO,
             dreg: REG_1,
@@ -232,13 +560,18 @@ fn dport(proto: u8, p: Ports) -> Vec<Expr> {
             op: CMP_EQ,
             data: vec![proto],
         },
-        Expr::Payload {
-            base: PAYLOAD_TRANSPORT,
-            offset: 2,
-            len: 2,
-            dreg: REG_1,
-        },
-    ];
+    ]
+}
+
+/// `meta l4proto P th dport N[-M]` (ports in network order, so a range is two memcmps).
+fn dport(proto: u8, p: Ports) -> Vec<Expr> {
+    let mut v = l4proto(proto);
+    v.push(Expr::Payload {
+        base: PAYLOAD_TRANSPORT,
+        offset: 2,
+        len: 2,
+        dreg: REG_1,
+    });
     if p.is_range() {
         v.push(Expr::Cmp {
             sreg: REG_1,
@@ -339,7 +672,8 @@ pub fn key(spec: &str) -> String {
 }
 
 /// The messages that add one natctl rule to the table of family `f`: its key, then its kernel
-/// rules (`lowered`), each tagged with its spec.
+/// rules (`lowered`), each tagged with its spec; or, for a mapped publish, its elements (its
+/// shared elements are counted by the caller: see [`shared`]).
 pub fn add(r: &Rule, lowered: &[Lowered], f: Family, object: &str) -> Vec<(Msg, String)> {
     let spec = r.spec();
     let fam = nfproto(f);
@@ -347,6 +681,10 @@ pub fn add(r: &Rule, lowered: &[Lowered], f: Family, object: &str) -> Vec<(Msg, 
         nft::new_counter(fam, TABLE, &key(&spec)),
         object.to_string(),
     );
+    if let Some((map, elems)) = map_elems(r) {
+        let m = set::new_elems(fam, TABLE, map, &elems, true);
+        return vec![keyed, (m, object.to_string())];
+    }
     // The isolation chain is made when first needed (no EXCL: there already is fine).
     let isolation = lowered
         .iter()
@@ -379,6 +717,8 @@ pub struct Found {
     pub helper: bool,
     pub packets: u64,
     pub bytes: u64,
+    /// An element of a map (its handle that of the rule's key object), not a rule.
+    pub element: bool,
 }
 
 /// How far IPv6 ids are from IPv4 ones: handles count per table, so the two tables' handles
@@ -414,6 +754,7 @@ pub fn parse_rule(m: &crate::netlink::MsgRef) -> crate::Result<Found> {
         helper: false,
         packets: 0,
         bytes: 0,
+        element: false,
     };
     for a in attrs(m.payload.get(4..).unwrap_or(&[])) {
         let a = a?;
@@ -435,4 +776,26 @@ pub fn parse_rule(m: &crate::netlink::MsgRef) -> crate::Result<Found> {
         }
     }
     Ok(f)
+}
+
+/// A mapped publish's element of `map`, read back (its handle filled in later from its key
+/// object); `None` for an end element and for one that is not natctl's.
+pub fn elem_found(family: Family, map: &str, e: &set::Found) -> Option<Found> {
+    let (spec, helper) = untag(e.comment.as_deref()?)?;
+    Some(Found {
+        family,
+        chain: map.to_string(),
+        handle: 0,
+        spec: Some(spec.to_string()),
+        helper,
+        packets: e.packets,
+        bytes: e.bytes,
+        element: true,
+    })
+}
+
+/// The messages that delete the elements of a mapped publish from the table of family `f`.
+pub fn del_elems(r: &Rule, f: Family) -> Option<Msg> {
+    let (map, elems) = map_elems(r)?;
+    Some(set::del_elems(nfproto(f), TABLE, map, &elems))
 }

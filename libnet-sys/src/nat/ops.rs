@@ -11,23 +11,38 @@ use crate::error::{Error, Result};
 use crate::netlink::ctnetlink;
 use crate::netlink::nfnetlink::NETFILTER;
 use crate::netlink::nft;
+use crate::netlink::nft::set;
 use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
 use crate::xtables::{Abi, Target, Xtables, VERDICT_DROP};
+use std::collections::BTreeMap;
 
 /// natctl's tables as read: the generation it was read at, which of the two tables exist
 /// (IPv4's, IPv6's), and their rules.
 pub struct State {
     pub genid: u32,
     pub exists: [bool; 2],
-    /// Whether `rules` were read (an add of anything but a publish reads only the tables).
+    /// Whether `rules` were read, and the maps' elements (an add of anything but a publish
+    /// reads only the tables; an add of a mapped publish its chain of published ports).
     pub read_rules: bool,
     pub rules: Vec<Found>,
+    /// Each table's `NFTA_TABLE_USE`: its chains, sets and objects (a key object per rule).
+    pub uses: [u32; 2],
+    /// Whether each table's chain of published ports holds the map rules, when that chain
+    /// was read.
+    pub mapped: Option<[bool; 2]>,
 }
 
 impl State {
     pub fn has(&self, f: Family) -> bool {
         self.exists[f as usize]
+    }
+
+    /// At least how many natctl rules a table holds, by its use count: what its chains and
+    /// maps do not account for is key objects.
+    fn objects(&self, f: Family) -> u32 {
+        let chains = (enc::CHAINS.len() + 1) as u32;
+        self.uses[f as usize].saturating_sub(chains + enc::SETS)
     }
 
     /// The kernel rules (own and helpers) of a spec.
@@ -119,50 +134,165 @@ impl NftNat {
             exists: [false; 2],
             read_rules: what == Reading::All,
             rules: Vec::new(),
+            uses: [0; 2],
+            mapped: (what != Reading::Tables).then_some([false; 2]),
         };
         for f in FAMILIES {
             let name = enc::table_name(f);
+            let fam = nfproto(f);
             // A rule dump of a table that is not there is merely empty; the table itself says.
-            let table = self.nl.transact(
-                nft::get_table(nfproto(f), TABLE),
-                &name,
-                Access::Read,
-                &mut |_| Ok(()),
-            );
+            let mut uses = 0;
+            let table =
+                self.nl
+                    .transact(nft::get_table(fam, TABLE), &name, Access::Read, &mut |m| {
+                        for a in crate::netlink::attrs(m.payload.get(4..).unwrap_or(&[])) {
+                            let a = a?;
+                            if a.ty == nft::NFTA_TABLE_USE {
+                                uses = a.be32()?;
+                            }
+                        }
+                        Ok(())
+                    });
             match table {
                 Err(e) if e.is(libc::ENOENT) => continue,
                 other => other?,
             }
             st.exists[f as usize] = true;
-            if what != Reading::Tables {
-                let chain = (what == Reading::Publishes).then_some(enc::PUBLISH);
-                let found = self.nl.dump(
-                    || nft::dump_rules(nfproto(f), TABLE, chain),
-                    &name,
-                    Vec::new,
-                    |v: &mut Vec<Found>, m| {
-                        v.push(enc::parse_rule(m)?);
-                        Ok(())
-                    },
-                )?;
-                st.rules.extend(found);
+            st.uses[f as usize] = uses;
+            if what == Reading::Tables {
+                continue;
+            }
+            let chain = (what == Reading::Publishes).then_some(enc::PUBLISH);
+            let found = self.nl.dump(
+                || nft::dump_rules(fam, TABLE, chain),
+                &name,
+                Vec::new,
+                |v: &mut Vec<Found>, m| {
+                    v.push(enc::parse_rule(m)?);
+                    Ok(())
+                },
+            )?;
+            // The only rules of the chain of published ports that are no rule's own are the
+            // map rules.
+            if let Some(m) = &mut st.mapped {
+                m[f as usize] = found
+                    .iter()
+                    .any(|r| r.chain == enc::PUBLISH && r.spec.is_none());
+            }
+            st.rules.extend(found);
+            if what == Reading::All {
+                let elements = self.elements(f)?;
+                st.rules.extend(elements);
             }
         }
         Ok(st)
+    }
+
+    /// How many publishes share an element of `set` (0: it is not there, or the table an
+    /// older natctl made lacks the set).
+    fn count(&mut self, f: Family, set: &str, key: &[u8]) -> Result<u32> {
+        let mut n = 0;
+        let got = self.nl.transact(
+            set::get_elem(nfproto(f), TABLE, set, key),
+            &format!("set {set}"),
+            Access::Read,
+            &mut |m| {
+                for e in set::parse_elems(m)? {
+                    if let Some(d) = e.data.as_deref().and_then(|d| d.try_into().ok()) {
+                        n = u32::from_be_bytes(d);
+                    }
+                }
+                Ok(())
+            },
+        );
+        match got {
+            Err(e) if e.is(libc::ENOENT) => Ok(0),
+            other => other.map(|_| n),
+        }
+    }
+
+    /// The mapped publishes of a table (none from a table an older natctl made without the
+    /// maps), each with its key object's handle.
+    fn elements(&mut self, f: Family) -> Result<Vec<Found>> {
+        let (fam, name) = (nfproto(f), enc::table_name(f));
+        let mut out = Vec::new();
+        for map in [Proto::Tcp, Proto::Udp].map(enc::map_name) {
+            let found = self.nl.dump(
+                || set::dump_elems(fam, TABLE, map),
+                &name,
+                Vec::new,
+                |v: &mut Vec<Found>, m| {
+                    let elems = set::parse_elems(m)?;
+                    v.extend(elems.iter().filter_map(|e| enc::elem_found(f, map, e)));
+                    Ok(())
+                },
+            );
+            match found {
+                Err(e) if e.is(libc::ENOENT) => {}
+                other => out.extend(other?),
+            }
+        }
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let handles = self.nl.dump(
+            || set::dump_objs(fam, TABLE),
+            &name,
+            std::collections::HashMap::new,
+            |h: &mut std::collections::HashMap<String, u64>, m| {
+                let (obj, handle) = set::parse_obj(m)?;
+                h.insert(obj, handle);
+                Ok(())
+            },
+        )?;
+        for e in &mut out {
+            let key = enc::key(e.spec.as_deref().unwrap_or_default());
+            e.handle = handles.get(&key).copied().unwrap_or(0);
+        }
+        Ok(out)
     }
 
     /// Makes `changes` in one transaction; `objects[i]` names change i in errors (a batch
     /// file's line). Every change is checked against the table first: adding a rule that is
     /// there, or deleting one that is not, is an error and nothing is sent.
     pub fn apply(&mut self, changes: &[(Change, String)], opts: &Opts) -> Result<Vec<String>> {
+        let mut what = reading(changes);
         for _ in 0..RETRIES {
-            let st = self.read_with(reading(changes))?;
-            let (msgs, notes) = plan(&st, changes, opts)?;
+            let st = self.read_with(what)?;
+            let Planned {
+                mut msgs,
+                tail,
+                notes,
+                shares,
+            } = plan(&st, changes, opts)?;
             if msgs.is_empty() {
                 return Ok(notes);
             }
+            // Each shared element's count as read, and as it is to be.
+            for ((f, set, key), by) in shares {
+                let was = self.count(f, set, &key)?;
+                let now = (was as i64 + by).max(0) as u32;
+                let what = format!("set {set}");
+                msgs.extend(
+                    enc::recount(f, set, &key, was, now)
+                        .into_iter()
+                        .map(|m| (m, what.clone())),
+                );
+            }
+            msgs.extend(tail);
             match self.nl.batch(msgs, Some(st.genid)) {
                 Err(e) if e.is(libc::ERESTART) => continue,
+                // A mapped publish the read did not see is there already, overlaps, or is
+                // not there: nothing was made; read everything and decide as usual.
+                Err(e)
+                    if what != Reading::All
+                        && [libc::EEXIST, libc::ENOTEMPTY, libc::ENOENT]
+                            .iter()
+                            .any(|&n| e.is(n)) =>
+                {
+                    what = Reading::All;
+                    continue;
+                }
                 // The acks were lost, the commit maybe not: the table says which.
                 Err(e) if e.is(libc::ENOBUFS) => {
                     let now = self.read()?;
@@ -215,24 +345,38 @@ impl NftNat {
     }
 }
 
-/// How much of natctl's tables a transaction reads.
+/// How much of natctl's tables a transaction reads. What a partial read does not see, the
+/// kernel checks: a key object or map element that is there already, overlaps another, or
+/// is not there to delete fails the transaction, which is then planned again from a full
+/// read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Reading {
-    /// Only whether the tables are there: adding a masquerade, snat or isolation, whose key
-    /// the kernel refuses when the rule exists.
+    /// Only whether the tables are there (and their use counts): adding a masquerade, snat
+    /// or isolation, whose key the kernel refuses when the rule exists; deleting mapped
+    /// publishes, whose elements the kernel refuses to delete when they are not there.
     Tables,
-    /// The chain of published ports too: adding publishes (a host port may be held by
-    /// another), a quarter of the rules (a publish's helpers live in postrouting).
+    /// The chain of published ports too: adding mapped publishes (a host port may be held by
+    /// a publish that is rules, on one address or interface; the maps refuse overlaps
+    /// among themselves).
     Publishes,
-    /// Every rule: a delete needs the handles.
+    /// Every rule and element: a delete of rules needs their handles, a publish that is rules
+    /// must be checked against the mapped ones.
     All,
 }
 
 fn reading(changes: &[(Change, String)]) -> Reading {
-    let publish = |c: &Change| matches!(c, Change::Add(Rule::Publish { .. }));
-    if changes.iter().any(|(c, _)| !matches!(c, Change::Add(_))) {
+    let mapped_del = |c: &Change| matches!(c, Change::Del(r, _) if enc::mapped(r));
+    let all = |c: &Change| match c {
+        Change::Add(r @ Rule::Publish { .. }) => !enc::mapped(r),
+        Change::Add(_) => false,
+        c => !mapped_del(c),
+    };
+    if changes.iter().any(|(c, _)| all(c)) {
         Reading::All
-    } else if changes.iter().any(|(c, _)| publish(c)) {
+    } else if changes
+        .iter()
+        .any(|(c, _)| matches!(c, Change::Add(Rule::Publish { .. })))
+    {
         Reading::Publishes
     } else {
         Reading::Tables
@@ -244,7 +388,7 @@ type Batch = Vec<(Msg, String)>;
 
 /// The messages for `changes` against `st`, and the notes of [`walk`]. When no rule of
 /// natctl's is left, the table goes in the same transaction.
-fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch, Vec<String>)> {
+fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<Planned> {
     // Each message with the spec of the rule it adds, so a later line of the same batch that
     // deletes that rule takes its messages back out.
     let mut msgs: Vec<(Msg, String, Option<String>)> = Vec::new();
@@ -255,11 +399,26 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
             .find(|f| f.id() == n && !f.helper)
             .and_then(|f| f.spec.clone())
     };
-    let walked = walk(present, id, changes, |step, object| {
+    // Key objects added and deleted in each table, and whether a mapped publish is added; how
+    // many more or fewer publishes share each shared element.
+    let (mut added, mut deleted, mut mapping) = ([0u32; 2], [0u32; 2], [false; 2]);
+    let mut shares: BTreeMap<Share, i64> = BTreeMap::new();
+    let mut share = |r: &Rule, by: i64| {
+        if let (true, Rule::Publish { dest, .. }) = (enc::mapped(r), r) {
+            for (set, key) in enc::shared(*dest, opts.way(*dest)) {
+                *shares.entry((Family::of(*dest), set, key)).or_default() += by;
+            }
+        }
+    };
+    let unseen = |r: &Rule| !st.read_rules && enc::mapped(r);
+    let walked = walk(present, id, unseen, changes, |step, object| {
         match step {
             Step::Add(r, spec) => {
                 let lowered = opts.lower(r);
+                share(r, 1);
                 for &f in r.families() {
+                    added[f as usize] += 1;
+                    mapping[f as usize] |= enc::mapped(r);
                     msgs.extend(
                         enc::add(r, &lowered, f, object)
                             .into_iter()
@@ -268,18 +427,34 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
                 }
             }
             Step::Del(spec) => {
+                if let Ok(r) = Rule::from_spec(&spec) {
+                    share(&r, -1);
+                }
                 let queued = msgs.len();
                 msgs.retain(|(_, _, s)| s.as_deref() != Some(spec.as_str()));
                 if msgs.len() == queued {
                     let mut tables: Vec<Family> = Vec::new();
-                    for f in st.of(&spec) {
+                    for f in st.of(&spec).filter(|f| !f.element) {
                         let m = nft::del_rule(nfproto(f.family), TABLE, &f.chain, f.handle);
                         msgs.push((m, object.to_string(), None));
                         if !tables.contains(&f.family) {
                             tables.push(f.family);
                         }
                     }
+                    // A mapped publish's elements: those read, or, unread, all it has.
+                    if let Some(r) = Rule::from_spec(&spec).ok().filter(enc::mapped) {
+                        for &f in r.families() {
+                            let read = st.of(&spec).any(|x| x.element && x.family == f);
+                            if let (true, Some(m)) = (read || unseen(&r), enc::del_elems(&r, f)) {
+                                msgs.push((m, object.to_string(), None));
+                                if !tables.contains(&f) {
+                                    tables.push(f);
+                                }
+                            }
+                        }
+                    }
                     for f in tables {
+                        deleted[f as usize] += 1;
                         let m = nft::del_counter(nfproto(f), TABLE, &enc::key(&spec));
                         msgs.push((m, object.to_string(), None));
                     }
@@ -289,7 +464,10 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
         Ok(())
     })?;
     if msgs.is_empty() {
-        return Ok((Vec::new(), walked.notes));
+        return Ok(Planned {
+            notes: walked.notes,
+            ..Planned::default()
+        });
     }
     // What is left in each family: a table is made first when a rule needs it; a table that
     // holds nothing of natctl's any more goes in the same transaction (the rule deletes before
@@ -300,25 +478,33 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
         .iter()
         .map(|s| Rule::from_spec(s).ok())
         .collect();
-    // Without the rules read (adds only), what else each table holds is not known: it holds.
+    // Without the rules read, what else a table holds is told by its use count, which
+    // counts a key object per rule (and, on the safe side, a chain or set someone added).
     let holds = |f: Family| {
-        !st.read_rules
-            || left
-                .iter()
+        if st.read_rules {
+            left.iter()
                 .any(|r| r.as_ref().map_or(true, |r| r.families().contains(&f)))
+        } else {
+            added[f as usize] > 0 || st.objects(f) > deleted[f as usize]
+        }
     };
     let needs = |f: Family| {
         left.iter()
             .any(|r| r.as_ref().map_or(true, |r| r.families().contains(&f)))
     };
-    let mut setup = Vec::new();
+    let (mut setup, mut tail) = (Vec::new(), Vec::new());
     for f in FAMILIES {
         let name = format!("table {}", enc::table_name(f));
         match (st.has(f), holds(f)) {
             (false, _) if needs(f) => {
                 setup.extend(enc::setup(f).into_iter().map(|(m, o)| (m, o, None)))
             }
-            (true, false) => msgs.push((nft::del_table(nfproto(f), TABLE), name, None)),
+            (true, false) => tail.push((nft::del_table(nfproto(f), TABLE), name)),
+            // A table an older natctl made, without the maps, gets them with the first
+            // mapped publish.
+            (true, true) if mapping[f as usize] && st.mapped.is_some_and(|m| !m[f as usize]) => {
+                setup.extend(enc::maps(f).into_iter().map(|(m, o)| (m, o, None)))
+            }
             _ => {}
         }
         if !holds(f) {
@@ -333,7 +519,7 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
             .any(|r| r.family == f && r.chain == enc::ISOLATION);
         if had && !isolated {
             let m = nft::del_chain(nfproto(f), TABLE, enc::ISOLATION);
-            msgs.push((m, format!("chain {}", enc::ISOLATION), None));
+            tail.push((m, format!("chain {}", enc::ISOLATION)));
         }
     }
     let msgs = setup
@@ -341,7 +527,30 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
         .chain(msgs)
         .map(|(m, o, _)| (m, o))
         .collect();
-    Ok((msgs, walked.notes))
+    // A table that goes takes its shared elements with it.
+    let shares = shares
+        .into_iter()
+        .filter(|((f, _, _), by)| *by != 0 && holds(*f))
+        .collect();
+    Ok(Planned {
+        msgs,
+        tail,
+        notes: walked.notes,
+        shares,
+    })
+}
+
+/// A shared element: its table's family, its set and its key.
+type Share = (Family, &'static str, Vec<u8>);
+
+/// A transaction planned: its messages, those that must come last (a table or chain that
+/// goes), the notes of [`walk`], and how the counts of shared elements change.
+#[derive(Default)]
+struct Planned {
+    msgs: Batch,
+    tail: Batch,
+    notes: Vec<String>,
+    shares: Vec<(Share, i64)>,
 }
 
 /// Whether the table shows every change made (after lost acks).

@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::trace::Trace;
 use crate::xtables::rule::{self as xr, IpMatch};
 use crate::xtables::{Abi, Entry, Table, Target, Xtables, VERDICT_DROP};
+use std::collections::HashSet;
 
 pub const PUBLISH: &str = "NATCTL";
 pub const POSTROUTING: &str = "NATCTL-POSTROUTING";
@@ -205,46 +206,51 @@ impl XtNat {
                 .get((n as usize).checked_sub(1)?)
                 .map(|l| l.spec.clone())
         };
-        let walked = walk(present, id, changes, |step, _| {
-            match step {
-                Step::Add(r, spec) => {
-                    for (&f, l) in r
-                        .families()
-                        .iter()
-                        .flat_map(|f| opts.lower(r).into_iter().map(move |l| (f, l)))
-                    {
-                        let (table, chain) = place(l.place);
-                        let missing = || Error::state(format!("table {table}"), "was not read");
-                        let h = held
-                            .iter_mut()
-                            .find(|h| h.family == f && h.table.name == table)
-                            .ok_or_else(missing)?;
-                        setup(&mut h.table)?;
-                        // The isolation chain is made when first needed.
-                        if h.table.chain(chain).is_none() {
-                            h.table.add_chain(chain);
+        // Deletes are gathered and made in one pass over the rules (a batch of thousands
+        // would otherwise pass over every rule once each); a rule added again after its
+        // delete has the pass made first.
+        let mut gone: HashSet<String> = HashSet::new();
+        let walked = walk(
+            present,
+            id,
+            |_| false,
+            changes,
+            |step, _| {
+                match step {
+                    Step::Add(r, spec) => {
+                        if gone.contains(&spec) {
+                            remove(&mut held, &mut gone);
                         }
-                        let e = encode(&l, f, &tag(&spec, l.helper))?;
-                        let c = h.table.chain_mut(chain).ok_or_else(missing)?;
-                        c.rules.push(e);
-                        h.changed = true;
+                        for (&f, l) in r
+                            .families()
+                            .iter()
+                            .flat_map(|f| opts.lower(r).into_iter().map(move |l| (f, l)))
+                        {
+                            let (table, chain) = place(l.place);
+                            let missing = || Error::state(format!("table {table}"), "was not read");
+                            let h = held
+                                .iter_mut()
+                                .find(|h| h.family == f && h.table.name == table)
+                                .ok_or_else(missing)?;
+                            setup(&mut h.table)?;
+                            // The isolation chain is made when first needed.
+                            if h.table.chain(chain).is_none() {
+                                h.table.add_chain(chain);
+                            }
+                            let e = encode(&l, f, &tag(&spec, l.helper))?;
+                            let c = h.table.chain_mut(chain).ok_or_else(missing)?;
+                            c.rules.push(e);
+                            h.changed = true;
+                        }
+                    }
+                    Step::Del(spec) => {
+                        gone.insert(spec);
                     }
                 }
-                Step::Del(spec) => {
-                    for h in &mut held {
-                        for c in &mut h.table.chains {
-                            let before = c.rules.len();
-                            c.rules.retain(|e| {
-                                !e.comment()
-                                    .is_some_and(|c| untag(&c).is_some_and(|(s, _)| s == spec))
-                            });
-                            h.changed |= c.rules.len() != before;
-                        }
-                    }
-                }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
+        remove(&mut held, &mut gone);
         // A table left with no rule of natctl's keeps none of its chains or jumps either.
         for h in &mut held {
             if natctl_entries(&h.table).is_empty() {
@@ -398,4 +404,22 @@ fn own(held: &[Held]) -> Vec<Listed> {
         }
     }
     out
+}
+
+/// Removes from `held` the kernel rules of every spec in `gone`, in one pass; empties `gone`.
+fn remove(held: &mut [Held], gone: &mut HashSet<String>) {
+    if gone.is_empty() {
+        return;
+    }
+    for h in held {
+        for c in &mut h.table.chains {
+            let before = c.rules.len();
+            c.rules.retain(|e| {
+                !e.comment()
+                    .is_some_and(|c| untag(&c).is_some_and(|(s, _)| gone.contains(s)))
+            });
+            h.changed |= c.rules.len() != before;
+        }
+    }
+    gone.clear();
 }

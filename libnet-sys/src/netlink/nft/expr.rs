@@ -14,6 +14,8 @@ pub const REG_VERDICT: u32 = 0;
 pub const REG_1: u32 = 1;
 pub const REG_2: u32 = 2;
 pub const REG_3: u32 = 3;
+/// The first 32-bit register, `NFT_REG32_00`: a 128-bit register is four of them.
+pub const NFT_REG32_00: u32 = 8;
 
 // enum nft_payload_bases
 pub const PAYLOAD_NETWORK: u32 = 1;
@@ -97,6 +99,12 @@ pub enum Expr {
         reg_proto: Option<(u32, u32)>,
     },
     Masq,
+    /// Looks the key in `sreg` up in a set: no match ends the rule; a map's data goes to `dreg`.
+    Lookup {
+        set: String,
+        sreg: u32,
+        dreg: Option<u32>,
+    },
 }
 
 impl Expr {
@@ -112,6 +120,7 @@ impl Expr {
             Expr::Counter => "counter",
             Expr::Nat { .. } => "nat",
             Expr::Masq => "masq",
+            Expr::Lookup { .. } => "lookup",
         }
     }
 
@@ -202,6 +211,13 @@ impl Expr {
                 }
             }
             Expr::Masq => m,
+            Expr::Lookup { set, sreg, dreg } => {
+                let m = m.str(NFTA_LOOKUP_SET, set).be32(NFTA_LOOKUP_SREG, *sreg);
+                match dreg {
+                    Some(d) => m.be32(NFTA_LOOKUP_DREG, *d),
+                    None => m,
+                }
+            }
         }
     }
 }
@@ -235,7 +251,7 @@ pub fn counters(exprs: &[u8]) -> Option<(u64, u64)> {
 
 attr_table! {
     /// `enum nft_data_attributes`
-    DATA_ATTRS {
+    pub(crate) DATA_ATTRS {
         NFTA_DATA_VALUE = 1: Bytes,
         NFTA_DATA_VERDICT = 2: Nest(VERDICT_ATTRS),
     }
@@ -343,6 +359,15 @@ attr_table! {
     }
 }
 
+attr_table! {
+    /// `enum nft_lookup_attributes`
+    LOOKUP_ATTRS {
+        NFTA_LOOKUP_SET = 1: Str,
+        NFTA_LOOKUP_SREG = 2: Be32,
+        NFTA_LOOKUP_DREG = 3: Be32,
+    }
+}
+
 /// The attributes of an expression's `NFTA_EXPR_DATA`, by its name.
 pub fn schema(name: &[u8]) -> &'static [Def] {
     match name {
@@ -356,6 +381,7 @@ pub fn schema(name: &[u8]) -> &'static [Def] {
         b"counter" => COUNTER_ATTRS,
         b"nat" => NAT_ATTRS,
         b"masq" => MASQ_ATTRS,
+        b"lookup" => LOOKUP_ATTRS,
         _ => &[],
     }
 }

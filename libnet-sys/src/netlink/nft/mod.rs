@@ -8,6 +8,7 @@
 
 mod batch;
 pub mod expr;
+pub mod set;
 
 use super::attr::{attrs, Attr, MsgRef};
 use super::decode::{attributes, hex, pad};
@@ -73,7 +74,7 @@ pub const fn nft_type(msg: u16) -> u16 {
     (NFNL_SUBSYS_NFTABLES << 8) | msg
 }
 
-fn nft_msg(msg: u16, flags: u16, family: u8) -> Msg {
+pub(crate) fn nft_msg(msg: u16, flags: u16, family: u8) -> Msg {
     Msg::new(nft_type(msg), NLM_F_REQUEST | flags).header(&NfGenMsg {
         family,
         ..Default::default()
@@ -368,6 +369,12 @@ impl Family for NfTables {
             NFT_MSG_GETGEN => "NFT_MSG_GETGEN",
             NFT_MSG_NEWOBJ => "NFT_MSG_NEWOBJ",
             NFT_MSG_DELOBJ => "NFT_MSG_DELOBJ",
+            set::NFT_MSG_GETOBJ => "NFT_MSG_GETOBJ",
+            set::NFT_MSG_NEWSET => "NFT_MSG_NEWSET",
+            set::NFT_MSG_GETSET => "NFT_MSG_GETSET",
+            set::NFT_MSG_NEWSETELEM => "NFT_MSG_NEWSETELEM",
+            set::NFT_MSG_GETSETELEM => "NFT_MSG_GETSETELEM",
+            set::NFT_MSG_DELSETELEM => "NFT_MSG_DELSETELEM",
             _ => "NFT_MSG_(unknown)",
         }
     }
@@ -376,7 +383,13 @@ impl Family for NfTables {
         ty >> 8 == NFNL_SUBSYS_NFTABLES
             && matches!(
                 ty & 0xff,
-                NFT_MSG_GETTABLE | NFT_MSG_GETCHAIN | NFT_MSG_GETRULE | NFT_MSG_GETGEN
+                NFT_MSG_GETTABLE
+                    | NFT_MSG_GETCHAIN
+                    | NFT_MSG_GETRULE
+                    | NFT_MSG_GETGEN
+                    | set::NFT_MSG_GETSET
+                    | set::NFT_MSG_GETSETELEM
+                    | set::NFT_MSG_GETOBJ
             )
     }
     /// The `nfgenmsg` of a message, shown, and the attribute space that follows it.
@@ -392,7 +405,11 @@ impl Family for NfTables {
                 NFT_MSG_NEWCHAIN | NFT_MSG_GETCHAIN | NFT_MSG_DELCHAIN => CHAIN_ATTRS,
                 NFT_MSG_NEWRULE | NFT_MSG_GETRULE | NFT_MSG_DELRULE => RULE_ATTRS,
                 NFT_MSG_NEWGEN | NFT_MSG_GETGEN => GEN_ATTRS,
-                NFT_MSG_NEWOBJ | NFT_MSG_DELOBJ => OBJ_ATTRS,
+                NFT_MSG_NEWOBJ | NFT_MSG_DELOBJ | set::NFT_MSG_GETOBJ => OBJ_ATTRS,
+                set::NFT_MSG_NEWSET | set::NFT_MSG_GETSET => set::SET_ATTRS,
+                set::NFT_MSG_NEWSETELEM | set::NFT_MSG_GETSETELEM | set::NFT_MSG_DELSETELEM => {
+                    set::ELEM_LIST_ATTRS
+                }
                 _ => &[],
             },
         };
@@ -402,7 +419,7 @@ impl Family for NfTables {
 
 /// `NFTA_RULE_EXPRESSIONS`: `NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA }` each, shown as
 /// `[ name ]` and the data by the schema of that name.
-fn expressions(out: &mut String, buf: &[u8], depth: usize) {
+pub(crate) fn expressions(out: &mut String, buf: &[u8], depth: usize) {
     use std::fmt::Write;
     let pad = pad(depth);
     for elem in attrs(buf) {
@@ -426,7 +443,7 @@ fn expressions(out: &mut String, buf: &[u8], depth: usize) {
 }
 
 /// `NFTA_RULE_USERDATA`: libnftnl's TLVs, the comment shown (the bytes when there is none).
-fn comment(a: &Attr) -> Option<String> {
+pub(crate) fn comment(a: &Attr) -> Option<String> {
     Some(match udata_comment(a.value) {
         Some(c) => format!("comment \"{}\"", c.escape_default()),
         None => hex(a.value),
