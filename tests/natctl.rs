@@ -1035,13 +1035,15 @@ type inet_service : ipv4_addr . inet_service
 flags interval
 counter
 }
-map hairpin {
-type ipv4_addr . ipv4_addr : mark
-elements = { 10.88.0.2 . 10.88.0.2 : 0x00000001 }
+set hairpin {
+type ipv4_addr . inet_proto . inet_service
+flags interval
+elements = { 10.88.0.2 . tcp . 8080 comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" }
 }
-map neighbours {
-type ifname . ifname : mark
-elements = { "br0" . "br0" : 0x00000001 }
+set neighbours {
+type ifname . inet_proto . inet_service
+flags interval
+elements = { "br0" . tcp . 8080 comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" }
 }
 chain prerouting {
 type nat hook prerouting priority dstnat - 1; policy accept;
@@ -1054,8 +1056,9 @@ fib daddr type local jump publish comment "natctl:base"
 chain postrouting {
 type nat hook postrouting priority srcnat + 1; policy accept;
 ip saddr 127.0.0.0/8 ct status dnat masquerade comment "natctl:base"
-ct status dnat ip saddr . ip daddr @hairpin masquerade comment "natctl:base"
-ct status dnat iifname . oifname @neighbours masquerade comment "natctl:base"
+meta mark & 0x00004000 == 0x00004000 meta mark set meta mark & 0xffff9fff masquerade comment "natctl:base"
+meta mark & 0x00002000 == 0x00002000 iif != 0 meta mark set meta mark & 0xffff9fff masquerade comment "natctl:base"
+meta mark & 0x00002000 == 0x00002000 meta mark set meta mark & 0xffff9fff comment "natctl:base"
 ip saddr 10.88.0.0/16 oifname != "br0" counter packets 0 bytes 0 masquerade comment "natctl:masquerade 10.88.0.0/16 --not-out br0"
 ip saddr 10.90.0.0/16 counter packets 0 bytes 0 snat to 192.0.2.1 comment "natctl:snat 10.90.0.0/16 --to 192.0.2.1"
 ip saddr 127.0.0.0/8 ip daddr 10.88.0.3 udp dport 6000-6002 masquerade comment "natctl+:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
@@ -1071,6 +1074,8 @@ iifname "br0" oifname "br1" counter packets 0 bytes 0 drop comment "natctl:isola
 iifname "br1" oifname "br0" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
 }
 chain publish {
+ip saddr . meta l4proto . th dport @hairpin meta mark set meta mark | 0x00004000 comment "natctl:base"
+iifname . meta l4proto . th dport @neighbours meta mark set meta mark | 0x00002000 comment "natctl:base"
 dnat ip to tcp dport map @publish-tcp comment "natctl:base"
 dnat ip to udp dport map @publish-udp comment "natctl:base"
 iifname "wan0" udp dport 5000 counter packets 0 bytes 0 dnat to 10.88.0.3:6000 comment "natctl:publish 5000-5002 10.88.0.3:6000-6002 --proto udp --in wan0"
@@ -1093,11 +1098,13 @@ type inet_service : ipv6_addr . inet_service
 flags interval
 counter
 }
-map hairpin {
-type ipv6_addr . ipv6_addr : mark
+set hairpin {
+type ipv6_addr . inet_proto . inet_service
+flags interval
 }
-map neighbours {
-type ifname . ifname : mark
+set neighbours {
+type ifname . inet_proto . inet_service
+flags interval
 }
 chain prerouting {
 type nat hook prerouting priority dstnat - 1; policy accept;
@@ -1109,8 +1116,9 @@ ip6 daddr != ::1 fib daddr type local jump publish comment "natctl:base"
 }
 chain postrouting {
 type nat hook postrouting priority srcnat + 1; policy accept;
-ct status dnat ip6 saddr . ip6 daddr @hairpin masquerade comment "natctl:base"
-ct status dnat iifname . oifname @neighbours masquerade comment "natctl:base"
+meta mark & 0x00004000 == 0x00004000 meta mark set meta mark & 0xffff9fff masquerade comment "natctl:base"
+meta mark & 0x00002000 == 0x00002000 iif != 0 meta mark set meta mark & 0xffff9fff masquerade comment "natctl:base"
+meta mark & 0x00002000 == 0x00002000 meta mark set meta mark & 0xffff9fff comment "natctl:base"
 }
 chain forward {
 type filter hook forward priority filter - 1; policy accept;
@@ -1118,6 +1126,8 @@ iifname "br0" oifname "br1" counter packets 0 bytes 0 drop comment "natctl:isola
 iifname "br1" oifname "br0" counter packets 0 bytes 0 drop comment "natctl:isolate br0 br1"
 }
 chain publish {
+ip6 saddr . meta l4proto . th dport @hairpin meta mark set meta mark | 0x00004000 comment "natctl:base"
+iifname . meta l4proto . th dport @neighbours meta mark set meta mark | 0x00002000 comment "natctl:base"
 dnat ip6 to tcp dport map @publish-tcp comment "natctl:base"
 dnat ip6 to udp dport map @publish-udp comment "natctl:base"
 }

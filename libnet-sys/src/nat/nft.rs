@@ -27,22 +27,25 @@
 //! an element of a map, as kube-proxy keeps its services: adding or deleting one is an element
 //! change, which the kernel makes without validating the whole table again, so it costs the
 //! same at 10,000 publishes as at none. The maps are interval maps of one field (the kernel
-//! keeps them in an rbtree, which refuses an element that overlaps another), and their helpers
-//! are three fixed rules instead of three per publish:
+//! keeps them in an rbtree, which refuses an element that overlaps another), and the helpers
+//! are elements too, of two sets that mark a connection to be masqueraded before its DNAT
+//! (kube-proxy's mark, 0x4000), with fixed rules:
 //!
 //! ```text
 //!   map publish-tcp, publish-udp { type inet_service : ADDR . inet_service; flags interval; counter;
 //!                                  elements = { PORT[-PORT] comment "natctl:SPEC" : D . M } }
-//!   map hairpin    { type ADDR . ADDR : integer; elements = { D . D : N } }        (each destination)
-//!   map neighbours { type ifname . ifname : integer; elements = { BR . BR : N } }  (each bridge)
-//!   chain publish     { meta l4proto tcp dnat to th dport map @publish-tcp   (and udp) ... }
+//!   set hairpin    { type ADDR . inet_proto . inet_service; flags interval;
+//!                    elements = { D . tcp . PORT[-PORT] comment "natctl+:SPEC" } }
+//!   set neighbours { type ifname . inet_proto . inet_service; flags interval;
+//!                    elements = { BR . tcp . PORT[-PORT] comment "natctl+:SPEC" } }
+//!   chain publish     { ip saddr . meta l4proto . th dport @hairpin meta mark set meta mark | 0x4000
+//!                       iifname . meta l4proto . th dport @neighbours meta mark set meta mark | 0x4000
+//!                       dnat ip to tcp dport map @publish-tcp   (and udp) ... }
 //!   chain postrouting { ip saddr 127.0.0.0/8 ct status dnat masquerade
-//!                       ct status dnat ip saddr . ip daddr @hairpin masquerade
-//!                       ct status dnat iifname . oifname @neighbours masquerade ... }
+//!                       meta mark & 0x4000 == 0x4000 meta mark set meta mark & ~0x4000 masquerade ... }
 //! ```
 //!
-//! A destination's (and its bridge's) element is shared by its publishes: its data counts them,
-//! and it goes with the last of them.
+//! A helper element is its publish's own (the host port is in its key), so it goes with it.
 
 use super::spec::{tag, untag, BASE_TAG};
 use super::{octets, Action, Family, Lowered, Out, Place, Ports, Proto, Rule, Subnet, LOOPBACK};
@@ -187,13 +190,72 @@ pub fn maps(f: Family) -> Vec<(Msg, String)> {
             format!("map {}", map_name(p)),
         ));
     }
-    for def in [hairpin_def(f), NEIGHBOURS_DEF] {
+    for def in [hairpin_def(f), neighbours_def()] {
         let what = format!("set {}", def.name);
         v.push((set::new_set(fam, TABLE, &def), what));
     }
+    // Marked to be masqueraded: a container to its own published port (its source is the
+    // destination), and a neighbour on the destination's bridge (in by that bridge). Each key
+    // is three fields in 32-bit registers from REG_1's: an address takes one or four, a name
+    // four.
+    let addr = f.bits() as u32 / 8;
+    let src = Expr::Payload {
+        base: PAYLOAD_NETWORK,
+        offset: if f == Family::V4 { 12 } else { 8 },
+        len: addr,
+        dreg: REG_1,
+    };
+    let iif = Expr::Meta {
+        key: META_IIFNAME,
+        dreg: REG_1,
+    };
+    for (first, len, name, bit) in [
+        (src, addr, HAIRPIN, MASQ_MARK),
+        (iif, 16, NEIGHBOURS, NEIGHBOUR_MARK),
+    ] {
+        let l4 = NFT_REG32_00 + len / 4;
+        let e = [
+            first,
+            Expr::Meta {
+                key: META_L4PROTO,
+                dreg: l4,
+            },
+            Expr::Hton {
+                reg: l4,
+                len: 1,
+                size: 2,
+            },
+            Expr::Payload {
+                base: PAYLOAD_TRANSPORT,
+                offset: 2,
+                len: 2,
+                dreg: l4 + 1,
+            },
+            Expr::Lookup {
+                set: name.into(),
+                sreg: REG_1,
+                dreg: None,
+            },
+            Expr::Meta {
+                key: META_MARK,
+                dreg: REG_1,
+            },
+            Expr::Bitwise {
+                sreg: REG_1,
+                dreg: REG_1,
+                mask: (!bit).to_ne_bytes().to_vec(),
+                xor: bit.to_ne_bytes().to_vec(),
+            },
+            Expr::MetaSet {
+                key: META_MARK,
+                sreg: REG_1,
+            },
+        ];
+        v.push(base(PUBLISH, &e, format!("mark by set {name}")));
+    }
     // The map's data is the address then the port, each in 32-bit registers from REG_1's:
     // the port is in the one after the address.
-    let port_reg = NFT_REG32_00 + f.bits() as u32 / 32;
+    let port_reg = NFT_REG32_00 + addr / 4;
     for p in PROTOS {
         let mut e = l4proto(p.number());
         e.extend([
@@ -217,68 +279,68 @@ pub fn maps(f: Family) -> Vec<(Msg, String)> {
         ]);
         v.push(base(PUBLISH, &e, format!("dnat by map {}", map_name(p))));
     }
-    // The helpers of every mapped publish: from the host's 127.0.0.0/8 (IPv4 only: the
-    // kernel never routes ::1 off the host), and back out the bridge it came in by.
+    // From the host's 127.0.0.0/8 (IPv4 only: the kernel never routes ::1 off the host), and
+    // what the chain of published ports marked, the mark taken off again.
     if f == Family::V4 {
         let mut e = saddr(LOOPBACK);
         e.extend(dnatted());
         e.push(Expr::Masq);
         v.push(base("postrouting", &e, "masquerade from loopback".into()));
     }
-    // A container to its own published port, bridged back (br_netfilter) or routed: the
-    // source is the destination.
-    let (offset, len) = match f {
-        Family::V4 => (12, 4),
-        Family::V6 => (8, 16),
+    let mark = |mask: u32| {
+        [
+            Expr::Meta {
+                key: META_MARK,
+                dreg: REG_1,
+            },
+            Expr::Bitwise {
+                sreg: REG_1,
+                dreg: REG_1,
+                mask: mask.to_ne_bytes().to_vec(),
+                xor: vec![0; 4],
+            },
+        ]
     };
-    let mut e = dnatted();
-    e.extend([
-        Expr::Payload {
-            base: PAYLOAD_NETWORK,
-            offset,
-            len,
+    // Marked for itself, masqueraded; marked as a neighbour's, masqueraded when routed (it
+    // came in by an interface: bridged by br_netfilter it has none here, and keeps its source
+    // as on the other path); both marks taken off again.
+    let both = MASQ_MARK | NEIGHBOUR_MARK;
+    let has_iif = [
+        Expr::Meta {
+            key: META_IIF,
             dreg: REG_1,
         },
-        Expr::Payload {
-            base: PAYLOAD_NETWORK,
-            offset: offset + len,
-            len,
-            dreg: NFT_REG32_00 + len / 4,
-        },
-    ]);
-    v.push(lookup_masq("postrouting", e, HAIRPIN, &base));
-    // A neighbour on its bridge, routed back out the bridge it came in by.
-    let mut e = dnatted();
-    e.extend([
-        Expr::Meta {
-            key: META_IIFNAME,
-            dreg: REG_1,
-        },
-        Expr::Meta {
-            key: META_OIFNAME,
-            dreg: REG_2,
-        },
-    ]);
-    v.push(lookup_masq("postrouting", e, NEIGHBOURS, &base));
-    v
-}
-
-/// A rule that masquerades what `e` loaded (from `REG_1` on) when it is in `set`.
-fn lookup_masq(
-    chain: &str,
-    mut e: Vec<Expr>,
-    set: &str,
-    base: &impl Fn(&str, &[Expr], String) -> (Msg, String),
-) -> (Msg, String) {
-    e.extend([
-        Expr::Lookup {
-            set: set.into(),
+        Expr::Cmp {
             sreg: REG_1,
-            dreg: None,
+            op: CMP_NEQ,
+            data: vec![0; 4],
         },
-        Expr::Masq,
-    ]);
-    base(chain, &e, format!("masquerade by set {set}"))
+    ];
+    for (bit, routed, masq) in [
+        (MASQ_MARK, false, true),
+        (NEIGHBOUR_MARK, true, true),
+        (NEIGHBOUR_MARK, false, false),
+    ] {
+        let mut e = mark(bit).to_vec();
+        e.push(Expr::Cmp {
+            sreg: REG_1,
+            op: CMP_EQ,
+            data: bit.to_ne_bytes().to_vec(),
+        });
+        if routed {
+            e.extend(has_iif.iter().cloned());
+        }
+        e.extend(mark(!both));
+        e.push(Expr::MetaSet {
+            key: META_MARK,
+            sreg: REG_1,
+        });
+        if masq {
+            e.push(Expr::Masq);
+        }
+        v.push(base("postrouting", &e, "masquerade what is marked".into()));
+    }
+    v
 }
 
 /// `ct status dnat`: the connection's destination was translated.
@@ -304,64 +366,78 @@ fn dnatted() -> Vec<Expr> {
 
 const PROTOS: [Proto; 2] = [Proto::Tcp, Proto::Udp];
 
-/// The destinations of mapped publishes, each twice: source and destination.
+/// A mapped publish's host ports from its own destination (a container to its own port).
 pub const HAIRPIN: &str = "hairpin";
-/// The bridges the destinations of mapped publishes are on, each twice: in and out.
+/// A mapped publish's host ports from the interface its destination is on (a neighbour).
 pub const NEIGHBOURS: &str = "neighbours";
 
 /// How many sets [`maps`] makes in a table: with its chains, what a table holds besides one
 /// key object per natctl rule.
 pub const SETS: u32 = 4;
 
-// Each one key to the kernel (a hash map), mapped to how many publishes share it (32 bits,
-// network order: nft prints it as a `mark`); nft prints the key as its two halves.
+/// The packet mark bits of a connection to masquerade (kube-proxy's), and of one from a
+/// neighbour of its destination (masqueraded when routed).
+const MASQ_MARK: u32 = 0x4000;
+const NEIGHBOUR_MARK: u32 = 0x2000;
+
+/// An interval set of three fields, each 32-bit aligned, as nft makes one (the kernel keeps it
+/// in its pipapo backend): the first field's type and length, a protocol, a port.
+fn helper_def(name: &'static str, first: (u32, u32)) -> SetDef<'static> {
+    SetDef {
+        name,
+        flags: set::NFT_SET_INTERVAL | set::NFT_SET_CONCAT,
+        key_type: set::concat_type(&[first.0, set::TYPE_INET_PROTOCOL, set::TYPE_INET_SERVICE]),
+        key_len: first.1 + 8,
+        data: None,
+        fields: if first.1 == 4 {
+            &[4, 1, 2]
+        } else {
+            &[16, 1, 2]
+        },
+        counter: false,
+    }
+}
+
 fn hairpin_def(f: Family) -> SetDef<'static> {
     let addr = match f {
         Family::V4 => set::TYPE_IPADDR,
         Family::V6 => set::TYPE_IP6ADDR,
     };
-    SetDef {
-        name: HAIRPIN,
-        key_type: set::concat_type(&[addr, addr]),
-        key_len: 2 * f.bits() as u32 / 8,
-        ..NEIGHBOURS_DEF
-    }
+    helper_def(HAIRPIN, (addr, f.bits() as u32 / 8))
 }
 
-const NEIGHBOURS_DEF: SetDef = SetDef {
-    name: NEIGHBOURS,
-    flags: set::NFT_SET_MAP,
-    key_type: (set::TYPE_IFNAME << set::TYPE_BITS) | set::TYPE_IFNAME,
-    key_len: 32,
-    data: Some((set::TYPE_MARK, 4)),
-    fields: &[],
-    counter: false,
-};
-
-/// The shared elements a mapped publish to `dest` (routed out of `via`) counts in: its
-/// hairpin element, and its bridge's neighbours element.
-pub fn shared(dest: IpAddr, via: Option<&IfName>) -> Vec<(&'static str, Vec<u8>)> {
-    let mut v = vec![(HAIRPIN, twice(&octets(dest)))];
-    if let Some(br) = via {
-        v.push((NEIGHBOURS, twice(&ifname_bytes(br.as_str()))));
-    }
-    v
+fn neighbours_def() -> SetDef<'static> {
+    helper_def(NEIGHBOURS, (set::TYPE_IFNAME, 16))
 }
 
-/// The messages that set a shared element's count from `was` to `now` (0: not there).
-pub fn recount(f: Family, set: &str, key: &[u8], was: u32, now: u32) -> Vec<Msg> {
-    let e = |n: u32| Elem {
-        key: key.to_vec(),
-        data: Some(n.to_be_bytes().to_vec()),
-        ..Elem::default()
+/// The helper elements of a mapped publish whose destination is routed out of `via`: its host
+/// ports from its destination, and from that interface.
+pub fn helper_elems(r: &Rule, via: Option<&IfName>) -> Vec<(&'static str, Elem)> {
+    let Rule::Publish {
+        ports, dest, proto, ..
+    } = r
+    else {
+        return Vec::new();
     };
-    let fam = nfproto(f);
-    let mut v = Vec::new();
-    if was > 0 {
-        v.push(set::del_elems(fam, TABLE, set, &[e(was)]));
-    }
-    if now > 0 {
-        v.push(set::new_elems(fam, TABLE, set, &[e(now)], true));
+    let userdata = nft::comment_udata(&tag(&r.spec(), true));
+    let elem = |first: Vec<u8>| {
+        let key = |p: u16| {
+            let mut k = first.clone();
+            k.extend([proto.number(), 0, 0, 0]);
+            k.extend(p.to_be_bytes());
+            k.extend([0, 0]);
+            k
+        };
+        Elem {
+            key: key(ports.first),
+            key_end: Some(key(ports.last)),
+            userdata: userdata.clone(),
+            ..Elem::default()
+        }
+    };
+    let mut v = vec![(HAIRPIN, elem(octets(*dest)))];
+    if let Some(br) = via {
+        v.push((NEIGHBOURS, elem(ifname_bytes(br.as_str()))));
     }
     v
 }
@@ -463,10 +539,6 @@ pub fn map_elems(r: &Rule) -> Option<(&'static str, Vec<Elem>)> {
         }));
     }
     Some((map_name(*proto), v))
-}
-
-fn twice(b: &[u8]) -> Vec<u8> {
-    [b, b].concat()
 }
 
 fn ifname_bytes(name: &str) -> Vec<u8> {
@@ -672,8 +744,7 @@ pub fn key(spec: &str) -> String {
 }
 
 /// The messages that add one natctl rule to the table of family `f`: its key, then its kernel
-/// rules (`lowered`), each tagged with its spec; or, for a mapped publish, its elements (its
-/// shared elements are counted by the caller: see [`shared`]).
+/// rules (`lowered`), each tagged with its spec; or, for a mapped publish, its elements.
 pub fn add(r: &Rule, lowered: &[Lowered], f: Family, object: &str) -> Vec<(Msg, String)> {
     let spec = r.spec();
     let fam = nfproto(f);
@@ -683,7 +754,16 @@ pub fn add(r: &Rule, lowered: &[Lowered], f: Family, object: &str) -> Vec<(Msg, 
     );
     if let Some((map, elems)) = map_elems(r) {
         let m = set::new_elems(fam, TABLE, map, &elems, true);
-        return vec![keyed, (m, object.to_string())];
+        let mut v = vec![keyed, (m, object.to_string())];
+        let via = lowered.iter().find_map(|l| match (l.helper, &l.oif) {
+            (true, Out::Is(dev)) => Some(dev),
+            _ => None,
+        });
+        for (set, e) in helper_elems(r, via) {
+            let m = set::new_elems(fam, TABLE, set, &[e], true);
+            v.push((m, object.to_string()));
+        }
+        return v;
     }
     // The isolation chain is made when first needed (no EXCL: there already is fine).
     let isolation = lowered
@@ -717,8 +797,9 @@ pub struct Found {
     pub helper: bool,
     pub packets: u64,
     pub bytes: u64,
-    /// An element of a map (its handle that of the rule's key object), not a rule.
-    pub element: bool,
+    /// An element of a map or set (its handle that of the rule's key object), not a rule:
+    /// as read, to be deleted by.
+    pub element: Option<Elem>,
 }
 
 /// How far IPv6 ids are from IPv4 ones: handles count per table, so the two tables' handles
@@ -754,7 +835,7 @@ pub fn parse_rule(m: &crate::netlink::MsgRef) -> crate::Result<Found> {
         helper: false,
         packets: 0,
         bytes: 0,
-        element: false,
+        element: None,
     };
     for a in attrs(m.payload.get(4..).unwrap_or(&[])) {
         let a = a?;
@@ -778,24 +859,33 @@ pub fn parse_rule(m: &crate::netlink::MsgRef) -> crate::Result<Found> {
     Ok(f)
 }
 
-/// A mapped publish's element of `map`, read back (its handle filled in later from its key
+/// A mapped publish's element of `set`, read back (its handle filled in later from its key
 /// object); `None` for an end element and for one that is not natctl's.
-pub fn elem_found(family: Family, map: &str, e: &set::Found) -> Option<Found> {
+pub fn elem_found(family: Family, set: &str, e: &set::Found) -> Option<Found> {
     let (spec, helper) = untag(e.comment.as_deref()?)?;
     Some(Found {
         family,
-        chain: map.to_string(),
+        chain: set.to_string(),
         handle: 0,
         spec: Some(spec.to_string()),
         helper,
         packets: e.packets,
         bytes: e.bytes,
-        element: true,
+        element: Some(Elem {
+            key: e.key.clone(),
+            key_end: e.key_end.clone(),
+            ..Elem::default()
+        }),
     })
 }
 
-/// The messages that delete the elements of a mapped publish from the table of family `f`.
-pub fn del_elems(r: &Rule, f: Family) -> Option<Msg> {
+/// The message that deletes the elements of a mapped publish's map from the table of `f`.
+pub fn del_map_elems(r: &Rule, f: Family) -> Option<Msg> {
     let (map, elems) = map_elems(r)?;
     Some(set::del_elems(nfproto(f), TABLE, map, &elems))
+}
+
+/// The message that deletes one element of `set` from the table of `f`.
+pub fn del_elem(f: Family, set: &str, e: &Elem) -> Msg {
+    set::del_elems(nfproto(f), TABLE, set, std::slice::from_ref(e))
 }

@@ -11,11 +11,10 @@ use crate::error::{Error, Result};
 use crate::netlink::ctnetlink;
 use crate::netlink::nfnetlink::NETFILTER;
 use crate::netlink::nft;
-use crate::netlink::nft::set;
+use crate::netlink::nft::set::{self, Elem};
 use crate::netlink::{Msg, NlSocket};
 use crate::trace::{Access, Trace};
 use crate::xtables::{Abi, Target, Xtables, VERDICT_DROP};
-use std::collections::BTreeMap;
 
 /// natctl's tables as read: the generation it was read at, which of the two tables exist
 /// (IPv4's, IPv6's), and their rules.
@@ -188,35 +187,18 @@ impl NftNat {
         Ok(st)
     }
 
-    /// How many publishes share an element of `set` (0: it is not there, or the table an
-    /// older natctl made lacks the set).
-    fn count(&mut self, f: Family, set: &str, key: &[u8]) -> Result<u32> {
-        let mut n = 0;
-        let got = self.nl.transact(
-            set::get_elem(nfproto(f), TABLE, set, key),
-            &format!("set {set}"),
-            Access::Read,
-            &mut |m| {
-                for e in set::parse_elems(m)? {
-                    if let Some(d) = e.data.as_deref().and_then(|d| d.try_into().ok()) {
-                        n = u32::from_be_bytes(d);
-                    }
-                }
-                Ok(())
-            },
-        );
-        match got {
-            Err(e) if e.is(libc::ENOENT) => Ok(0),
-            other => other.map(|_| n),
-        }
-    }
-
     /// The mapped publishes of a table (none from a table an older natctl made without the
     /// maps), each with its key object's handle.
     fn elements(&mut self, f: Family) -> Result<Vec<Found>> {
         let (fam, name) = (nfproto(f), enc::table_name(f));
         let mut out = Vec::new();
-        for map in [Proto::Tcp, Proto::Udp].map(enc::map_name) {
+        let sets = [
+            enc::map_name(Proto::Tcp),
+            enc::map_name(Proto::Udp),
+            enc::HAIRPIN,
+            enc::NEIGHBOURS,
+        ];
+        for map in sets {
             let found = self.nl.dump(
                 || set::dump_elems(fam, TABLE, map),
                 &name,
@@ -259,27 +241,10 @@ impl NftNat {
         let mut what = reading(changes);
         for _ in 0..RETRIES {
             let st = self.read_with(what)?;
-            let Planned {
-                mut msgs,
-                tail,
-                notes,
-                shares,
-            } = plan(&st, changes, opts)?;
+            let (msgs, notes) = plan(&st, changes, opts)?;
             if msgs.is_empty() {
                 return Ok(notes);
             }
-            // Each shared element's count as read, and as it is to be.
-            for ((f, set, key), by) in shares {
-                let was = self.count(f, set, &key)?;
-                let now = (was as i64 + by).max(0) as u32;
-                let what = format!("set {set}");
-                msgs.extend(
-                    enc::recount(f, set, &key, was, now)
-                        .into_iter()
-                        .map(|m| (m, what.clone())),
-                );
-            }
-            msgs.extend(tail);
             match self.nl.batch(msgs, Some(st.genid)) {
                 Err(e) if e.is(libc::ERESTART) => continue,
                 // A mapped publish the read did not see is there already, overlaps, or is
@@ -388,7 +353,7 @@ type Batch = Vec<(Msg, String)>;
 
 /// The messages for `changes` against `st`, and the notes of [`walk`]. When no rule of
 /// natctl's is left, the table goes in the same transaction.
-fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<Planned> {
+fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch, Vec<String>)> {
     // Each message with the spec of the rule it adds, so a later line of the same batch that
     // deletes that rule takes its messages back out.
     let mut msgs: Vec<(Msg, String, Option<String>)> = Vec::new();
@@ -399,23 +364,13 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<Planned
             .find(|f| f.id() == n && !f.helper)
             .and_then(|f| f.spec.clone())
     };
-    // Key objects added and deleted in each table, and whether a mapped publish is added; how
-    // many more or fewer publishes share each shared element.
+    // Key objects added and deleted in each table, and whether a mapped publish is added.
     let (mut added, mut deleted, mut mapping) = ([0u32; 2], [0u32; 2], [false; 2]);
-    let mut shares: BTreeMap<Share, i64> = BTreeMap::new();
-    let mut share = |r: &Rule, by: i64| {
-        if let (true, Rule::Publish { dest, .. }) = (enc::mapped(r), r) {
-            for (set, key) in enc::shared(*dest, opts.way(*dest)) {
-                *shares.entry((Family::of(*dest), set, key)).or_default() += by;
-            }
-        }
-    };
     let unseen = |r: &Rule| !st.read_rules && enc::mapped(r);
     let walked = walk(present, id, unseen, changes, |step, object| {
         match step {
             Step::Add(r, spec) => {
                 let lowered = opts.lower(r);
-                share(r, 1);
                 for &f in r.families() {
                     added[f as usize] += 1;
                     mapping[f as usize] |= enc::mapped(r);
@@ -427,29 +382,47 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<Planned
                 }
             }
             Step::Del(spec) => {
-                if let Ok(r) = Rule::from_spec(&spec) {
-                    share(&r, -1);
-                }
                 let queued = msgs.len();
                 msgs.retain(|(_, _, s)| s.as_deref() != Some(spec.as_str()));
                 if msgs.len() == queued {
                     let mut tables: Vec<Family> = Vec::new();
-                    for f in st.of(&spec).filter(|f| !f.element) {
+                    for f in st.of(&spec).filter(|f| f.element.is_none()) {
                         let m = nft::del_rule(nfproto(f.family), TABLE, &f.chain, f.handle);
                         msgs.push((m, object.to_string(), None));
                         if !tables.contains(&f.family) {
                             tables.push(f.family);
                         }
                     }
-                    // A mapped publish's elements: those read, or, unread, all it has.
+                    // A mapped publish's elements: its map's, and its helpers' as read or,
+                    // unread, as they would be made now.
                     if let Some(r) = Rule::from_spec(&spec).ok().filter(enc::mapped) {
                         for &f in r.families() {
-                            let read = st.of(&spec).any(|x| x.element && x.family == f);
-                            if let (true, Some(m)) = (read || unseen(&r), enc::del_elems(&r, f)) {
-                                msgs.push((m, object.to_string(), None));
-                                if !tables.contains(&f) {
-                                    tables.push(f);
-                                }
+                            let read: Vec<&Found> = st
+                                .of(&spec)
+                                .filter(|x| x.family == f && x.element.is_some())
+                                .collect();
+                            let helpers: Vec<(String, Elem)> = if unseen(&r) {
+                                let via = match &r {
+                                    Rule::Publish { dest, .. } => opts.way(*dest),
+                                    _ => None,
+                                };
+                                enc::helper_elems(&r, via)
+                                    .into_iter()
+                                    .map(|(s, e)| (s.to_string(), e))
+                                    .collect()
+                            } else if !read.is_empty() {
+                                read.iter()
+                                    .filter(|x| x.helper)
+                                    .filter_map(|x| Some((x.chain.clone(), x.element.clone()?)))
+                                    .collect()
+                            } else {
+                                continue;
+                            };
+                            let mut m: Vec<Msg> = enc::del_map_elems(&r, f).into_iter().collect();
+                            m.extend(helpers.iter().map(|(s, e)| enc::del_elem(f, s, e)));
+                            msgs.extend(m.into_iter().map(|m| (m, object.to_string(), None)));
+                            if !tables.contains(&f) {
+                                tables.push(f);
                             }
                         }
                     }
@@ -464,10 +437,7 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<Planned
         Ok(())
     })?;
     if msgs.is_empty() {
-        return Ok(Planned {
-            notes: walked.notes,
-            ..Planned::default()
-        });
+        return Ok((Vec::new(), walked.notes));
     }
     // What is left in each family: a table is made first when a rule needs it; a table that
     // holds nothing of natctl's any more goes in the same transaction (the rule deletes before
@@ -492,14 +462,14 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<Planned
         left.iter()
             .any(|r| r.as_ref().map_or(true, |r| r.families().contains(&f)))
     };
-    let (mut setup, mut tail) = (Vec::new(), Vec::new());
+    let mut setup = Vec::new();
     for f in FAMILIES {
         let name = format!("table {}", enc::table_name(f));
         match (st.has(f), holds(f)) {
             (false, _) if needs(f) => {
                 setup.extend(enc::setup(f).into_iter().map(|(m, o)| (m, o, None)))
             }
-            (true, false) => tail.push((nft::del_table(nfproto(f), TABLE), name)),
+            (true, false) => msgs.push((nft::del_table(nfproto(f), TABLE), name, None)),
             // A table an older natctl made, without the maps, gets them with the first
             // mapped publish.
             (true, true) if mapping[f as usize] && st.mapped.is_some_and(|m| !m[f as usize]) => {
@@ -519,7 +489,7 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<Planned
             .any(|r| r.family == f && r.chain == enc::ISOLATION);
         if had && !isolated {
             let m = nft::del_chain(nfproto(f), TABLE, enc::ISOLATION);
-            tail.push((m, format!("chain {}", enc::ISOLATION)));
+            msgs.push((m, format!("chain {}", enc::ISOLATION), None));
         }
     }
     let msgs = setup
@@ -527,30 +497,7 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<Planned
         .chain(msgs)
         .map(|(m, o, _)| (m, o))
         .collect();
-    // A table that goes takes its shared elements with it.
-    let shares = shares
-        .into_iter()
-        .filter(|((f, _, _), by)| *by != 0 && holds(*f))
-        .collect();
-    Ok(Planned {
-        msgs,
-        tail,
-        notes: walked.notes,
-        shares,
-    })
-}
-
-/// A shared element: its table's family, its set and its key.
-type Share = (Family, &'static str, Vec<u8>);
-
-/// A transaction planned: its messages, those that must come last (a table or chain that
-/// goes), the notes of [`walk`], and how the counts of shared elements change.
-#[derive(Default)]
-struct Planned {
-    msgs: Batch,
-    tail: Batch,
-    notes: Vec<String>,
-    shares: Vec<(Share, i64)>,
+    Ok((msgs, walked.notes))
 }
 
 /// Whether the table shows every change made (after lost acks).

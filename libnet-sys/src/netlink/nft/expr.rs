@@ -26,6 +26,8 @@ pub const CMP_NEQ: u32 = 1;
 pub const CMP_LTE: u32 = 3;
 pub const CMP_GTE: u32 = 5;
 // enum nft_meta_keys
+pub const META_MARK: u32 = 3;
+pub const META_IIF: u32 = 4;
 pub const META_IIFNAME: u32 = 6;
 pub const META_OIFNAME: u32 = 7;
 pub const META_L4PROTO: u32 = 16;
@@ -64,6 +66,18 @@ pub enum Expr {
     Meta {
         key: u32,
         dreg: u32,
+    },
+    /// Sets a meta key (the packet's mark) from `sreg`.
+    MetaSet {
+        key: u32,
+        sreg: u32,
+    },
+    /// `hton` of `len` bytes of `size`-byte numbers (nft writes one for `meta l4proto` in a
+    /// concatenation: one byte, so it changes nothing).
+    Hton {
+        reg: u32,
+        len: u32,
+        size: u32,
     },
     Cmp {
         sreg: u32,
@@ -111,7 +125,8 @@ impl Expr {
     pub fn name(&self) -> &'static str {
         match self {
             Expr::Payload { .. } => "payload",
-            Expr::Meta { .. } => "meta",
+            Expr::Meta { .. } | Expr::MetaSet { .. } => "meta",
+            Expr::Hton { .. } => "byteorder",
             Expr::Cmp { .. } => "cmp",
             Expr::Bitwise { .. } => "bitwise",
             Expr::Immediate { .. } => "immediate",
@@ -147,6 +162,13 @@ impl Expr {
                 .be32(NFTA_PAYLOAD_OFFSET, *offset)
                 .be32(NFTA_PAYLOAD_LEN, *len),
             Expr::Meta { key, dreg } => m.be32(NFTA_META_KEY, *key).be32(NFTA_META_DREG, *dreg),
+            Expr::MetaSet { key, sreg } => m.be32(NFTA_META_KEY, *key).be32(NFTA_META_SREG, *sreg),
+            Expr::Hton { reg, len, size } => m
+                .be32(NFTA_BYTEORDER_SREG, *reg)
+                .be32(NFTA_BYTEORDER_DREG, *reg)
+                .be32(NFTA_BYTEORDER_OP, NFT_BYTEORDER_HTON)
+                .be32(NFTA_BYTEORDER_LEN, *len)
+                .be32(NFTA_BYTEORDER_SIZE, *size),
             Expr::Cmp { sreg, op, data } => value(
                 m.be32(NFTA_CMP_SREG, *sreg).be32(NFTA_CMP_OP, *op),
                 NFTA_CMP_DATA,
@@ -280,6 +302,21 @@ attr_table! {
     META_ATTRS {
         NFTA_META_DREG = 1: Be32,
         NFTA_META_KEY = 2: Be32,
+        NFTA_META_SREG = 3: Be32,
+    }
+}
+
+/// `NFT_BYTEORDER_HTON` (`enum nft_byteorder_ops`)
+pub const NFT_BYTEORDER_HTON: u32 = 1;
+
+attr_table! {
+    /// `enum nft_byteorder_attributes`
+    BYTEORDER_ATTRS {
+        NFTA_BYTEORDER_SREG = 1: Be32,
+        NFTA_BYTEORDER_DREG = 2: Be32,
+        NFTA_BYTEORDER_OP = 3: Be32,
+        NFTA_BYTEORDER_LEN = 4: Be32,
+        NFTA_BYTEORDER_SIZE = 5: Be32,
     }
 }
 
@@ -382,6 +419,7 @@ pub fn schema(name: &[u8]) -> &'static [Def] {
         b"nat" => NAT_ATTRS,
         b"masq" => MASQ_ATTRS,
         b"lookup" => LOOKUP_ATTRS,
+        b"byteorder" => BYTEORDER_ATTRS,
         _ => &[],
     }
 }

@@ -30,9 +30,8 @@ pub const NFT_SET_ELEM_INTERVAL_END: u32 = 0x1;
 /// fields' numbers, `TYPE_BITS` apart.
 pub const TYPE_IPADDR: u32 = 7;
 pub const TYPE_IP6ADDR: u32 = 8;
+pub const TYPE_INET_PROTOCOL: u32 = 12;
 pub const TYPE_INET_SERVICE: u32 = 13;
-/// A 32-bit number.
-pub const TYPE_MARK: u32 = 19;
 pub const TYPE_IFNAME: u32 = 41;
 pub const TYPE_BITS: u32 = 6;
 
@@ -139,20 +138,6 @@ pub fn del_elems(family: u8, table: &str, set: &str, list: &[Elem]) -> Msg {
     elems(nft_msg(NFT_MSG_DELSETELEM, 0, family), table, set, list)
 }
 
-/// One element by its key: answered by it, or `ENOENT`.
-pub fn get_elem(family: u8, table: &str, set: &str, key: &[u8]) -> Msg {
-    let e = Elem {
-        key: key.to_vec(),
-        ..Elem::default()
-    };
-    elems(
-        nft_msg(NFT_MSG_GETSETELEM, NLM_F_ACK, family),
-        table,
-        set,
-        &[e],
-    )
-}
-
 /// A dump of a set's elements.
 pub fn dump_elems(family: u8, table: &str, set: &str) -> Msg {
     nft_msg(NFT_MSG_GETSETELEM, NLM_F_DUMP, family)
@@ -164,6 +149,7 @@ pub fn dump_elems(family: u8, table: &str, set: &str) -> Msg {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Found {
     pub key: Vec<u8>,
+    pub key_end: Option<Vec<u8>>,
     pub data: Option<Vec<u8>>,
     pub flags: u32,
     pub comment: Option<String>,
@@ -200,6 +186,7 @@ pub fn parse_elems(m: &MsgRef) -> Result<Vec<Found>> {
                 let x = x?;
                 match x.ty {
                     NFTA_SET_ELEM_KEY => f.key = value(x.value)?,
+                    NFTA_SET_ELEM_KEY_END => f.key_end = Some(value(x.value)?),
                     NFTA_SET_ELEM_DATA => f.data = Some(value(x.value)?),
                     NFTA_SET_ELEM_FLAGS => f.flags = x.be32()?,
                     NFTA_SET_ELEM_USERDATA => f.comment = udata_comment(x.value),
