@@ -31,8 +31,8 @@
 #      one-shot `natctl publish add PORT 10.88.0.2:80` (+ del) vs `nft add rule ip t publish tcp dport PORT
 #      dnat to 10.88.0.2:80` (+ delete by handle; table ip t is nft's own, laid out like natctl's) vs
 #      `iptables-legacy -t nat -A NATCTLBENCH ... -j DNAT` (+ -D), with each table already holding 0, 100,
-#      500, 1000, 10000 publishes' worth of rules (NAT_SIZES; a publish is 1 DNAT + 3 helper masquerades,
-#      for every tool), flushed and refilled for every size; NATN (10000) publishes as one `natctl -b FILE`
+#      500, 1000, 10000 publishes (NAT_SIZES; for nft and iptables-legacy a publish is 1 DNAT + 3 helper
+#      masquerade rules; natctl keeps Docker's usual publish as map elements), flushed and refilled for every size; NATN (10000) publishes as one `natctl -b FILE`
 #      vs one `nft -f FILE` of the same rules; and the xtables path, `natctl --via iptables`, vs iptables-legacy
 #      (one-shot and growth) and vs `iptables-legacy-restore --noflush` of NATN (rows say "not built yet"
 #      while `natctl --via iptables list` fails)

@@ -1026,23 +1026,19 @@ fn tidy(save: &str) -> String {
 /// whole of it.
 const SAVED_NFT: &str = r#"map publish-tcp {
 type inet_service : ipv4_addr . inet_service
-flags interval
 counter
 elements = { 8080 counter packets 0 bytes 0 comment "natctl:publish 8080 10.88.0.2:80 --proto tcp" : 10.88.0.2 . 80 }
 }
 map publish-udp {
 type inet_service : ipv4_addr . inet_service
-flags interval
 counter
 }
 set hairpin {
 type ipv4_addr . inet_proto . inet_service
-flags interval
 elements = { 10.88.0.2 . tcp . 8080 comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" }
 }
 set neighbours {
 type ifname . inet_proto . inet_service
-flags interval
 elements = { "br0" . tcp . 8080 comment "natctl+:publish 8080 10.88.0.2:80 --proto tcp" }
 }
 chain prerouting {
@@ -1090,21 +1086,17 @@ packets 0 bytes 0
 }
 map publish-tcp {
 type inet_service : ipv6_addr . inet_service
-flags interval
 counter
 }
 map publish-udp {
 type inet_service : ipv6_addr . inet_service
-flags interval
 counter
 }
 set hairpin {
 type ipv6_addr . inet_proto . inet_service
-flags interval
 }
 set neighbours {
 type ifname . inet_proto . inet_service
-flags interval
 }
 chain prerouting {
 type nat hook prerouting priority dstnat - 1; policy accept;

@@ -26,18 +26,18 @@
 //! Docker's usual publish, `-p PORT:CPORT` (every address, every interface), is not a rule but
 //! an element of a map, as kube-proxy keeps its services: adding or deleting one is an element
 //! change, which the kernel makes without validating the whole table again, so it costs the
-//! same at 10,000 publishes as at none. The maps are interval maps of one field (the kernel
-//! keeps them in an rbtree, which refuses an element that overlaps another), and the helpers
-//! are elements too, of two sets that mark a connection to be masqueraded before its DNAT
-//! (kube-proxy's mark, 0x4000), with fixed rules:
+//! same at 10,000 publishes as at none. The maps hold an element per host port (the kernel
+//! keeps them in a hash, and refuses a port that is there already, so a publish overlapping
+//! another is refused whole), and the helpers are elements too, of two sets that mark a
+//! connection to be masqueraded before its DNAT (kube-proxy's mark, 0x4000), with fixed rules:
 //!
 //! ```text
-//!   map publish-tcp, publish-udp { type inet_service : ADDR . inet_service; flags interval; counter;
-//!                                  elements = { PORT[-PORT] comment "natctl:SPEC" : D . M } }
-//!   set hairpin    { type ADDR . inet_proto . inet_service; flags interval;
-//!                    elements = { D . tcp . PORT[-PORT] comment "natctl+:SPEC" } }
-//!   set neighbours { type ifname . inet_proto . inet_service; flags interval;
-//!                    elements = { BR . tcp . PORT[-PORT] comment "natctl+:SPEC" } }
+//!   map publish-tcp, publish-udp { type inet_service : ADDR . inet_service; counter;
+//!                                  elements = { PORT comment "natctl:SPEC" : D . M } }
+//!   set hairpin    { type ADDR . inet_proto . inet_service;
+//!                    elements = { D . tcp . PORT comment "natctl+:SPEC" } }
+//!   set neighbours { type ifname . inet_proto . inet_service;
+//!                    elements = { BR . tcp . PORT comment "natctl+:SPEC" } }
 //!   chain publish     { ip saddr . meta l4proto . th dport @hairpin meta mark set meta mark | 0x4000
 //!                       iifname . meta l4proto . th dport @neighbours meta mark set meta mark | 0x4000
 //!                       dnat ip to tcp dport map @publish-tcp   (and udp) ... }
@@ -380,20 +380,17 @@ pub const SETS: u32 = 4;
 const MASQ_MARK: u32 = 0x4000;
 const NEIGHBOUR_MARK: u32 = 0x2000;
 
-/// An interval set of three fields, each 32-bit aligned, as nft makes one (the kernel keeps it
-/// in its pipapo backend): the first field's type and length, a protocol, a port.
+/// A set of three fields, each 32-bit aligned: the first field's type and length, a protocol,
+/// a port. One key to the kernel, which keeps it in a hash: an element add or delete costs the
+/// same however many it holds (an interval set of several fields, pipapo, copies its whole
+/// lookup data on every commit).
 fn helper_def(name: &'static str, first: (u32, u32)) -> SetDef<'static> {
     SetDef {
         name,
-        flags: set::NFT_SET_INTERVAL | set::NFT_SET_CONCAT,
+        flags: 0,
         key_type: set::concat_type(&[first.0, set::TYPE_INET_PROTOCOL, set::TYPE_INET_SERVICE]),
         key_len: first.1 + 8,
         data: None,
-        fields: if first.1 == 4 {
-            &[4, 1, 2]
-        } else {
-            &[16, 1, 2]
-        },
         counter: false,
     }
 }
@@ -410,9 +407,9 @@ fn neighbours_def() -> SetDef<'static> {
     helper_def(NEIGHBOURS, (set::TYPE_IFNAME, 16))
 }
 
-/// The helper elements of a mapped publish whose destination is routed out of `via`: its host
-/// ports from its destination, and from that interface.
-pub fn helper_elems(r: &Rule, via: Option<&IfName>) -> Vec<(&'static str, Elem)> {
+/// The helper elements of a mapped publish whose destination is routed out of `via`: each of
+/// its host ports from its destination, and from that interface.
+pub fn helper_elems(r: &Rule, via: Option<&IfName>) -> Vec<(&'static str, Vec<Elem>)> {
     let Rule::Publish {
         ports, dest, proto, ..
     } = r
@@ -420,26 +417,41 @@ pub fn helper_elems(r: &Rule, via: Option<&IfName>) -> Vec<(&'static str, Elem)>
         return Vec::new();
     };
     let userdata = nft::comment_udata(&tag(&r.spec(), true));
-    let elem = |first: Vec<u8>| {
-        let key = |p: u16| {
-            let mut k = first.clone();
-            k.extend([proto.number(), 0, 0, 0]);
-            k.extend(p.to_be_bytes());
-            k.extend([0, 0]);
-            k
-        };
-        Elem {
-            key: key(ports.first),
-            key_end: Some(key(ports.last)),
-            userdata: userdata.clone(),
-            ..Elem::default()
-        }
+    let elems = |first: Vec<u8>| -> Vec<Elem> {
+        (ports.first..=ports.last)
+            .map(|p| {
+                let mut key = first.clone();
+                key.extend([proto.number(), 0, 0, 0]);
+                key.extend(p.to_be_bytes());
+                key.extend([0, 0]);
+                Elem {
+                    key,
+                    userdata: userdata.clone(),
+                    ..Elem::default()
+                }
+            })
+            .collect()
     };
-    let mut v = vec![(HAIRPIN, elem(octets(*dest)))];
+    let mut v = vec![(HAIRPIN, elems(octets(*dest)))];
     if let Some(br) = via {
-        v.push((NEIGHBOURS, elem(ifname_bytes(br.as_str()))));
+        v.push((NEIGHBOURS, elems(ifname_bytes(br.as_str()))));
     }
     v
+}
+
+/// Elements per message: an element list is one attribute, at most 64 KiB.
+const CHUNK: usize = 256;
+
+/// The messages that add `elems` to `set` (with `NLM_F_EXCL`), or delete them.
+pub fn elem_msgs(f: Family, set: &str, elems: &[Elem], add: bool) -> Vec<Msg> {
+    let fam = nfproto(f);
+    elems
+        .chunks(CHUNK)
+        .map(|c| match add {
+            true => set::new_elems(fam, TABLE, set, c, true),
+            false => set::del_elems(fam, TABLE, set, c),
+        })
+        .collect()
 }
 
 /// The map a mapped publish of protocol `p` is an element of.
@@ -457,14 +469,13 @@ fn map_def(f: Family, p: Proto) -> SetDef<'static> {
     };
     SetDef {
         name: map_name(p),
-        flags: set::NFT_SET_INTERVAL | set::NFT_SET_MAP,
+        flags: set::NFT_SET_MAP,
         key_type: set::TYPE_INET_SERVICE,
         key_len: 2,
         data: Some((
             set::concat_type(&[addr, set::TYPE_INET_SERVICE]),
             f.bits() as u32 / 8 + 4,
         )),
-        fields: &[],
         counter: true,
     }
 }
@@ -481,14 +492,9 @@ pub fn mapped(r: &Rule) -> bool {
     )
 }
 
-/// libnftnl's element flag (`NFTNL_UDATA_SET_ELEM_FLAGS`) for a range that runs to the last
-/// key, which has no end element: `nft list` needs it to print the range.
-const UDATA_ELEM_FLAGS: u8 = 1;
-const NFTNL_SET_ELEM_F_INTERVAL_OPEN: u32 = 1;
-
-/// The map and elements of a mapped publish: one per port when a range goes to a range (port
-/// to port, as its rules would), else one for its ports; each range a start element (with the
-/// data and the comment) and an end element one past it.
+/// The map and elements of a mapped publish: one per host port (to the port it maps to, as
+/// its rules would map a range to a range or to one port). Any two publishes that overlap
+/// share a port, so the kernel refuses the second's element (`EEXIST`).
 pub fn map_elems(r: &Rule) -> Option<(&'static str, Vec<Elem>)> {
     let Rule::Publish {
         ports,
@@ -503,41 +509,24 @@ pub fn map_elems(r: &Rule) -> Option<(&'static str, Vec<Elem>)> {
     if !mapped(r) {
         return None;
     }
-    let pairs: Vec<(Ports, u16)> = if dports.is_range() {
-        (0..ports.count() as u16)
-            .map(|i| {
-                let p = ports.first + i;
-                (Ports { first: p, last: p }, dports.first + i)
-            })
-            .collect()
-    } else {
-        vec![(*ports, dports.first)]
-    };
-    let comment = nft::comment_udata(&tag(&r.spec(), false));
-    let mut v = Vec::new();
-    for (p, to) in pairs {
-        let mut data = octets(*dest);
-        data.extend(to.to_be_bytes());
-        data.extend([0, 0]);
-        let end = p.last.checked_add(1);
-        let mut userdata = comment.clone();
-        if end.is_none() {
-            userdata.extend([UDATA_ELEM_FLAGS, 4]);
-            userdata.extend(NFTNL_SET_ELEM_F_INTERVAL_OPEN.to_ne_bytes());
-        }
-        // In key order, each start before its end, as the rbtree checks them for overlaps.
-        v.push(Elem {
-            key: p.first.to_be_bytes().to_vec(),
-            data: Some(data),
-            userdata,
-            ..Elem::default()
-        });
-        v.extend(end.map(|end| Elem {
-            key: end.to_be_bytes().to_vec(),
-            flags: set::NFT_SET_ELEM_INTERVAL_END,
-            ..Elem::default()
-        }));
-    }
+    let userdata = nft::comment_udata(&tag(&r.spec(), false));
+    let v = (ports.first..=ports.last)
+        .map(|p| {
+            let to = if dports.is_range() {
+                dports.first + (p - ports.first)
+            } else {
+                dports.first
+            };
+            let mut data = octets(*dest);
+            data.extend(to.to_be_bytes());
+            data.extend([0, 0]);
+            Elem {
+                key: p.to_be_bytes().to_vec(),
+                data: Some(data),
+                userdata: userdata.clone(),
+            }
+        })
+        .collect();
     Some((map_name(*proto), v))
 }
 
@@ -753,17 +742,16 @@ pub fn add(r: &Rule, lowered: &[Lowered], f: Family, object: &str) -> Vec<(Msg, 
         object.to_string(),
     );
     if let Some((map, elems)) = map_elems(r) {
-        let m = set::new_elems(fam, TABLE, map, &elems, true);
-        let mut v = vec![keyed, (m, object.to_string())];
         let via = lowered.iter().find_map(|l| match (l.helper, &l.oif) {
             (true, Out::Is(dev)) => Some(dev),
             _ => None,
         });
-        for (set, e) in helper_elems(r, via) {
-            let m = set::new_elems(fam, TABLE, set, &[e], true);
-            v.push((m, object.to_string()));
-        }
-        return v;
+        let msgs = std::iter::once((map, elems))
+            .chain(helper_elems(r, via))
+            .flat_map(|(set, elems)| elem_msgs(f, set, &elems, true));
+        return std::iter::once(keyed)
+            .chain(msgs.map(|m| (m, object.to_string())))
+            .collect();
     }
     // The isolation chain is made when first needed (no EXCL: there already is fine).
     let isolation = lowered
@@ -873,19 +861,12 @@ pub fn elem_found(family: Family, set: &str, e: &set::Found) -> Option<Found> {
         bytes: e.bytes,
         element: Some(Elem {
             key: e.key.clone(),
-            key_end: e.key_end.clone(),
             ..Elem::default()
         }),
     })
 }
 
-/// The message that deletes the elements of a mapped publish's map from the table of `f`.
-pub fn del_map_elems(r: &Rule, f: Family) -> Option<Msg> {
-    let (map, elems) = map_elems(r)?;
-    Some(set::del_elems(nfproto(f), TABLE, map, &elems))
-}
-
-/// The message that deletes one element of `set` from the table of `f`.
-pub fn del_elem(f: Family, set: &str, e: &Elem) -> Msg {
-    set::del_elems(nfproto(f), TABLE, set, std::slice::from_ref(e))
+/// The messages that delete the elements of a mapped publish's map from the table of `f`.
+pub fn del_map_elems(r: &Rule, f: Family) -> Vec<Msg> {
+    map_elems(r).map_or_else(Vec::new, |(map, elems)| elem_msgs(f, map, &elems, false))
 }

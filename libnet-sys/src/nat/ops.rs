@@ -401,7 +401,7 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
                                 .of(&spec)
                                 .filter(|x| x.family == f && x.element.is_some())
                                 .collect();
-                            let helpers: Vec<(String, Elem)> = if unseen(&r) {
+                            let helpers: Vec<(String, Vec<Elem>)> = if unseen(&r) {
                                 let via = match &r {
                                     Rule::Publish { dest, .. } => opts.way(*dest),
                                     _ => None,
@@ -413,13 +413,17 @@ fn plan(st: &State, changes: &[(Change, String)], opts: &Opts) -> Result<(Batch,
                             } else if !read.is_empty() {
                                 read.iter()
                                     .filter(|x| x.helper)
-                                    .filter_map(|x| Some((x.chain.clone(), x.element.clone()?)))
+                                    .filter_map(|x| {
+                                        Some((x.chain.clone(), vec![x.element.clone()?]))
+                                    })
                                     .collect()
                             } else {
                                 continue;
                             };
-                            let mut m: Vec<Msg> = enc::del_map_elems(&r, f).into_iter().collect();
-                            m.extend(helpers.iter().map(|(s, e)| enc::del_elem(f, s, e)));
+                            let mut m = enc::del_map_elems(&r, f);
+                            for (set, elems) in &helpers {
+                                m.extend(enc::elem_msgs(f, set, elems, false));
+                            }
                             msgs.extend(m.into_iter().map(|m| (m, object.to_string(), None)));
                             if !tables.contains(&f) {
                                 tables.push(f);

@@ -19,11 +19,7 @@ pub const NFT_MSG_DELSETELEM: u16 = 14;
 pub const NFT_MSG_GETOBJ: u16 = 19;
 
 // enum nft_set_flags
-pub const NFT_SET_INTERVAL: u32 = 0x4;
 pub const NFT_SET_MAP: u32 = 0x8;
-pub const NFT_SET_CONCAT: u32 = 0x80;
-// enum nft_set_elem_flags
-pub const NFT_SET_ELEM_INTERVAL_END: u32 = 0x1;
 
 /// nft's own numbers for the types of a set's keys and data (nftables' `enum datatypes`),
 /// kept by the kernel for `nft list` to print the elements with; a concatenation is its
@@ -47,8 +43,6 @@ pub struct SetDef<'a> {
     pub key_len: u32,
     /// A map's data: its type and length.
     pub data: Option<(u32, u32)>,
-    /// A concatenated key's field lengths (none for one field).
-    pub fields: &'a [u32],
     /// Every element counts its packets (`counter` in the set's declaration).
     pub counter: bool,
 }
@@ -64,18 +58,6 @@ pub fn new_set(family: u8, table: &str, d: &SetDef) -> Msg {
     if let Some((ty, len)) = d.data {
         m = m.be32(NFTA_SET_DATA_TYPE, ty).be32(NFTA_SET_DATA_LEN, len);
     }
-    if !d.fields.is_empty() {
-        m = m.nest(NFTA_SET_DESC | NLA_F_NESTED, |m| {
-            m.nest(NFTA_SET_DESC_CONCAT | NLA_F_NESTED, |mut m| {
-                for len in d.fields {
-                    m = m.nest(NFTA_LIST_ELEM | NLA_F_NESTED, |m| {
-                        m.be32(NFTA_SET_FIELD_LEN, *len)
-                    });
-                }
-                m
-            })
-        });
-    }
     // A unique id inside the transaction; the name is what later messages use.
     m = m.be32(NFTA_SET_ID, 1);
     if d.counter {
@@ -87,14 +69,11 @@ pub fn new_set(family: u8, table: &str, d: &SetDef) -> Msg {
     m
 }
 
-/// One element: its key (and `KEY_END` of a concatenated range), a map's data, flags, and
-/// user data (libnftnl TLVs: a comment, flags).
+/// One element: its key, a map's data, and user data (libnftnl's TLVs: a comment).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Elem {
     pub key: Vec<u8>,
-    pub key_end: Option<Vec<u8>>,
     pub data: Option<Vec<u8>>,
-    pub flags: u32,
     pub userdata: Vec<u8>,
 }
 
@@ -107,14 +86,8 @@ fn elems(m: Msg, table: &str, set: &str, list: &[Elem]) -> Msg {
             for e in list {
                 m = m.nest(NFTA_LIST_ELEM | NLA_F_NESTED, |mut m| {
                     m = value(m, NFTA_SET_ELEM_KEY, &e.key);
-                    if let Some(k) = &e.key_end {
-                        m = value(m, NFTA_SET_ELEM_KEY_END, k);
-                    }
                     if let Some(d) = &e.data {
                         m = value(m, NFTA_SET_ELEM_DATA, d);
-                    }
-                    if e.flags != 0 {
-                        m = m.be32(NFTA_SET_ELEM_FLAGS, e.flags);
                     }
                     if !e.userdata.is_empty() {
                         m = m.bytes(NFTA_SET_ELEM_USERDATA, &e.userdata);
@@ -149,9 +122,7 @@ pub fn dump_elems(family: u8, table: &str, set: &str) -> Msg {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Found {
     pub key: Vec<u8>,
-    pub key_end: Option<Vec<u8>>,
     pub data: Option<Vec<u8>>,
-    pub flags: u32,
     pub comment: Option<String>,
     pub packets: u64,
     pub bytes: u64,
@@ -186,9 +157,7 @@ pub fn parse_elems(m: &MsgRef) -> Result<Vec<Found>> {
                 let x = x?;
                 match x.ty {
                     NFTA_SET_ELEM_KEY => f.key = value(x.value)?,
-                    NFTA_SET_ELEM_KEY_END => f.key_end = Some(value(x.value)?),
                     NFTA_SET_ELEM_DATA => f.data = Some(value(x.value)?),
-                    NFTA_SET_ELEM_FLAGS => f.flags = x.be32()?,
                     NFTA_SET_ELEM_USERDATA => f.comment = udata_comment(x.value),
                     // One expression (`NFTA_SET_ELEM_EXPR`) or a list of them.
                     NFTA_SET_ELEM_EXPR => {
