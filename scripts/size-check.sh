@@ -11,9 +11,10 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUDGET=$SRC/sizes.budget
 BUILD=1
 # The ceiling on the glibc multicall's budget. Issue 7 set 600,000 bytes for six programs; it
-# holds nine now (vxlanctl, fdbctl, neighctl) with IPv6 NAT on both paths, 621 KB measured, so
-# the ceiling is 650,000: a budget still may not be raised past it without changing it here.
-MULTICALL_CAP=650000
+# holds nine now (vxlanctl, fdbctl, neighctl) with IPv6 NAT on both paths (621 KB) and natctl's
+# publishes as map elements (issue 15: 659 KB measured), so the ceiling is 690,000: a budget
+# still may not be raised past it without changing it here.
+MULTICALL_CAP=690000
 
 usage() {
     cat <<'EOF'
