@@ -684,7 +684,7 @@ nftc() { "$PEER_NFT" list table ip "$1" 2>/dev/null | awk '/dnat to/ { d++ } /ma
 iptc() { "$PEER_IPT" -t nat -S 2>/dev/null | awk '/-j DNAT/ { d++ } /-j MASQUERADE/ { m++ } END { printf "%d/%d", d, m }'; }
 want() { echo "$1/$((3 * $1))"; }
 # natc: natctl's publishes in its table, rules or elements of its maps (Docker's usual publish is an
-# element of map publish-tcp, its helpers three fixed rules): one comment each
+# element of map publish-tcp per host port): one comment each for the one-port publishes here
 natc() { "$PEER_NFT" list table ip natctl 2>/dev/null | grep -o '"natctl:publish ' | wc -l; }
 # nft_next: the handle the next rule in table t gets (handles count up per table; deleting frees none),
 # found by one echoed add + delete of the probe rule.  In the tables below every run adds exactly one

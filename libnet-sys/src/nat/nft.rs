@@ -225,32 +225,19 @@ pub fn maps(f: Family) -> Vec<(Msg, String)> {
                 len: 1,
                 size: 2,
             },
-            Expr::Payload {
-                base: PAYLOAD_TRANSPORT,
-                offset: 2,
-                len: 2,
-                dreg: l4 + 1,
-            },
+            th_dport(l4 + 1),
             Expr::Lookup {
                 set: name.into(),
                 sreg: REG_1,
                 dreg: None,
             },
-            Expr::Meta {
-                key: META_MARK,
-                dreg: REG_1,
-            },
-            Expr::Bitwise {
-                sreg: REG_1,
-                dreg: REG_1,
-                mask: (!bit).to_ne_bytes().to_vec(),
-                xor: bit.to_ne_bytes().to_vec(),
-            },
-            Expr::MetaSet {
-                key: META_MARK,
-                sreg: REG_1,
-            },
         ];
+        let mut e = e.to_vec();
+        e.extend(mark(!bit, bit));
+        e.push(Expr::MetaSet {
+            key: META_MARK,
+            sreg: REG_1,
+        });
         v.push(base(PUBLISH, &e, format!("mark by set {name}")));
     }
     // The map's data is the address then the port, each in 32-bit registers from REG_1's:
@@ -259,12 +246,7 @@ pub fn maps(f: Family) -> Vec<(Msg, String)> {
     for p in PROTOS {
         let mut e = l4proto(p.number());
         e.extend([
-            Expr::Payload {
-                base: PAYLOAD_TRANSPORT,
-                offset: 2,
-                len: 2,
-                dreg: REG_1,
-            },
+            th_dport(REG_1),
             Expr::Lookup {
                 set: map_name(p).into(),
                 sreg: REG_1,
@@ -287,20 +269,6 @@ pub fn maps(f: Family) -> Vec<(Msg, String)> {
         e.push(Expr::Masq);
         v.push(base("postrouting", &e, "masquerade from loopback".into()));
     }
-    let mark = |mask: u32| {
-        [
-            Expr::Meta {
-                key: META_MARK,
-                dreg: REG_1,
-            },
-            Expr::Bitwise {
-                sreg: REG_1,
-                dreg: REG_1,
-                mask: mask.to_ne_bytes().to_vec(),
-                xor: vec![0; 4],
-            },
-        ]
-    };
     // Marked for itself, masqueraded; marked as a neighbour's, masqueraded when routed (it
     // came in by an interface: bridged by br_netfilter it has none here, and keeps its source
     // as on the other path); both marks taken off again.
@@ -321,7 +289,7 @@ pub fn maps(f: Family) -> Vec<(Msg, String)> {
         (NEIGHBOUR_MARK, true, true),
         (NEIGHBOUR_MARK, false, false),
     ] {
-        let mut e = mark(bit).to_vec();
+        let mut e = mark(bit, 0).to_vec();
         e.push(Expr::Cmp {
             sreg: REG_1,
             op: CMP_EQ,
@@ -330,7 +298,7 @@ pub fn maps(f: Family) -> Vec<(Msg, String)> {
         if routed {
             e.extend(has_iif.iter().cloned());
         }
-        e.extend(mark(!both));
+        e.extend(mark(!both, 0));
         e.push(Expr::MetaSet {
             key: META_MARK,
             sreg: REG_1,
@@ -341,6 +309,32 @@ pub fn maps(f: Family) -> Vec<(Msg, String)> {
         v.push(base("postrouting", &e, "masquerade what is marked".into()));
     }
     v
+}
+
+/// The packet's mark, `(mark & mask) ^ xor`, in `REG_1`.
+fn mark(mask: u32, xor: u32) -> [Expr; 2] {
+    [
+        Expr::Meta {
+            key: META_MARK,
+            dreg: REG_1,
+        },
+        Expr::Bitwise {
+            sreg: REG_1,
+            dreg: REG_1,
+            mask: mask.to_ne_bytes().to_vec(),
+            xor: xor.to_ne_bytes().to_vec(),
+        },
+    ]
+}
+
+/// `th dport` (network order) into `dreg`.
+fn th_dport(dreg: u32) -> Expr {
+    Expr::Payload {
+        base: PAYLOAD_TRANSPORT,
+        offset: 2,
+        len: 2,
+        dreg,
+    }
 }
 
 /// `ct status dnat`: the connection's destination was translated.
@@ -627,12 +621,7 @@ fn l4proto(proto: u8) -> Vec<Expr> {
 /// `meta l4proto P th dport N[-M]` (ports in network order, so a range is two memcmps).
 fn dport(proto: u8, p: Ports) -> Vec<Expr> {
     let mut v = l4proto(proto);
-    v.push(Expr::Payload {
-        base: PAYLOAD_TRANSPORT,
-        offset: 2,
-        len: 2,
-        dreg: REG_1,
-    });
+    v.push(th_dport(REG_1));
     if p.is_range() {
         v.push(Expr::Cmp {
             sreg: REG_1,

@@ -247,13 +247,12 @@ impl NftNat {
             }
             match self.nl.batch(msgs, Some(st.genid)) {
                 Err(e) if e.is(libc::ERESTART) => continue,
-                // A mapped publish the read did not see is there already, overlaps, or is
-                // not there: nothing was made; read everything and decide as usual.
+                // A mapped publish the read did not see is there already (or another holds a
+                // port of it), or is not there: nothing was made; read everything and decide
+                // as usual.
                 Err(e)
                     if what != Reading::All
-                        && [libc::EEXIST, libc::ENOTEMPTY, libc::ENOENT]
-                            .iter()
-                            .any(|&n| e.is(n)) =>
+                        && [libc::EEXIST, libc::ENOENT].iter().any(|&n| e.is(n)) =>
                 {
                     what = Reading::All;
                     continue;
@@ -311,9 +310,9 @@ impl NftNat {
 }
 
 /// How much of natctl's tables a transaction reads. What a partial read does not see, the
-/// kernel checks: a key object or map element that is there already, overlaps another, or
-/// is not there to delete fails the transaction, which is then planned again from a full
-/// read.
+/// kernel checks: a key object or map element that is there already (a port another publish
+/// holds), or is not there to delete, fails the transaction, which is then planned again from
+/// a full read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Reading {
     /// Only whether the tables are there (and their use counts): adding a masquerade, snat

@@ -209,28 +209,6 @@ pub fn parse_obj(m: &MsgRef) -> Result<(String, u64)> {
 }
 
 attr_table! {
-    /// `enum nft_set_field_attributes`
-    FIELD_ATTRS {
-        NFTA_SET_FIELD_LEN = 1: Be32,
-    }
-}
-
-attr_table! {
-    /// The list of a concatenation's fields.
-    FIELDS {
-        NFTA_LIST_ELEM: Nest(FIELD_ATTRS),
-    }
-}
-
-attr_table! {
-    /// `enum nft_set_desc_attributes`
-    DESC_ATTRS {
-        NFTA_SET_DESC_SIZE = 1: Be32,
-        NFTA_SET_DESC_CONCAT = 2: Nest(FIELDS),
-    }
-}
-
-attr_table! {
     /// `enum nft_set_attributes`
     pub(super) SET_ATTRS {
         NFTA_SET_TABLE = 1: Str,
@@ -240,7 +218,6 @@ attr_table! {
         NFTA_SET_KEY_LEN = 5: Be32,
         NFTA_SET_DATA_TYPE = 6: Be32,
         NFTA_SET_DATA_LEN = 7: Be32,
-        NFTA_SET_DESC = 9: Nest(DESC_ATTRS),
         NFTA_SET_ID = 10: Be32,
         NFTA_SET_USERDATA = 13: Bytes,
         NFTA_SET_HANDLE = 16: Be64,
